@@ -1,0 +1,64 @@
+/**
+ * What a check kind is: a params schema (validated when the lab file loads) and a run function
+ * that turns the machine's answers into a verdict. Student faults are outcomes; only harness
+ * faults throw (they become status `error`).
+ */
+import type { z } from 'zod';
+import type { ContainerEngine } from '../../harness/engine/engine.ts';
+import type { CgroupAccess } from '../../harness/cgroup/access.ts';
+import type { CheckReport, CheckStatus, Evidence, HostFacts } from '../../reports/model.ts';
+import type { LoadedLab, CheckSpecT, WindowSpecT } from '../lab-spec.ts';
+import type { Submission } from '../submission.ts';
+
+export interface CheckOutcome {
+  status: CheckStatus;
+  message: string;
+  evidence?: Evidence;
+  /** Share of the points earned, 0–1; defaults to 1 for pass and 0 otherwise. */
+  fraction?: number;
+  /** Skipped because the host cannot run it (off EC2, offline): left out of maxScore. */
+  notApplicable?: boolean;
+  advice?: CheckReport['advice'];
+}
+
+export interface RunState {
+  /** Tag of the student's image once built. */
+  image?: string;
+  /** Results so far, by check id. */
+  results: Map<string, CheckReport>;
+  /** Values checks leave for later checks (e.g. the harness's own ratios for the table check). */
+  shared: Map<string, unknown>;
+}
+
+export interface CheckContext {
+  engine: ContainerEngine;
+  cgroups: CgroupAccess;
+  lab: LoadedLab;
+  submission: Submission;
+  host: HostFacts;
+  state: RunState;
+  quick: boolean;
+  online: boolean;
+  signal: AbortSignal;
+  /** Measurement window settings in force (lab defaults, --quick applied). */
+  window: WindowSpecT & { effectiveSeconds: number };
+  tolerance: number;
+  /** Progress for people: one short line. */
+  progress(message: string): void;
+  /** Scratch folder for this check (student script copies, temp files). */
+  workDir: string;
+}
+
+export interface CheckKind<P = unknown> {
+  kind: string;
+  /** One line for labs/README.md. */
+  description: string;
+  params: z.ZodType<P>;
+  /** Needs the student's image (build check must pass first). */
+  needsImage: boolean;
+  run(ctx: CheckContext, spec: CheckSpecT, params: P): Promise<CheckOutcome>;
+}
+
+export function defineCheck<P>(k: CheckKind<P>): CheckKind<P> {
+  return k;
+}

@@ -1,0 +1,174 @@
+/**
+ * CPU monitoring: the student's cpu-monitor.sh, run against a container under load, must agree
+ * with the harness's own reading of the same container's cgroup over the same time.
+ *
+ * The script is untrusted, so it never runs on the grader's host: it runs confined in a runner
+ * container (no network, no capabilities, read-only root, a tmpfs /tmp, bounded pids, memory and
+ * time) that sees the engine host's cgroup tree read-only (--cgroupns=host, /sys/fs/cgroup bind)
+ * and its processes (--pid=host, for scripts that go through /proc/<pid>/cgroup). A `docker`
+ * stand-in on its PATH answers the usual lookups (inspect → Id / State.Pid, ps -q) for the one
+ * container under test. Working through the engine this way also serves a remote engine.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile, copyFile, chmod } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ContainerEngine } from '../../harness/engine/engine.ts';
+import { LabgradeError } from '../../harness/errors.ts';
+import { defineCheck, type CheckContext } from './check.ts';
+import { cpuPlot, settle, stressCpu, studentSpec, usageSeries, withContainers, round3 } from '../experiments.ts';
+import { Sampler, summarize } from '../../harness/sampler.ts';
+import { stats } from '../verdict.ts';
+
+const Params = z
+  .object({
+    /** --cpus of the monitored container (its expected utilisation, × 100 %). */
+    cpus: z.number().positive().default(0.5),
+    /** Seconds between the script's samples. */
+    interval: z.number().positive().max(10).default(1),
+    /** Samples asked of the script. */
+    samples: z.number().int().min(2).max(120).default(6),
+    /** Accepted difference from the harness, percentage points of one CPU. */
+    tolerancePoints: z.number().positive().default(10),
+  })
+  .strict();
+
+/** `docker` stand-in for the runner: enough of inspect/ps for monitor scripts. */
+export const DOCKER_SHIM = `#!/bin/sh
+# labgrade's docker stand-in inside the monitor runner: answers lookups for the container under test.
+case " $* " in
+  *State.Pid*) echo "$LG_PID" ;;
+  *" inspect "*|*" ps "*|*.Id*) echo "$LG_ID" ;;
+  *) echo "labgrade: only 'docker inspect' and 'docker ps' are available to cpu-monitor.sh here" >&2; exit 1 ;;
+esac
+`;
+
+const RUNNER_DOCKERFILE = (base: string) => `FROM ${base}
+RUN (apt-get update && apt-get install -y --no-install-recommends bc gawk procps; rm -rf /var/lib/apt/lists/*) || true
+COPY docker /usr/local/bin/docker
+`;
+
+/** Build (once; cached by content) the image the student's script runs in. */
+export async function monitorRunnerImage(engine: ContainerEngine, baseImage: string, workDir: string): Promise<string> {
+  const dockerfile = RUNNER_DOCKERFILE(baseImage);
+  const tag = `labgrade/monitor-runner:${createHash('sha256').update(dockerfile + DOCKER_SHIM).digest('hex').slice(0, 12)}`;
+  if (await engine.imageExists(tag)) return tag;
+  const dir = path.join(workDir, 'monitor-runner');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'Dockerfile'), dockerfile);
+  await writeFile(path.join(dir, 'docker'), DOCKER_SHIM, { mode: 0o755 });
+  const r = await engine.build({ contextDir: dir, tag, timeoutMs: 600_000, labels: { 'labgrade.purpose': 'monitor-runner' }, networkMode: 'default' });
+  if (!r.ok) throw new LabgradeError(`could not build the monitor runner image from ${baseImage}: ${r.error}\n${r.tail}`);
+  return tag;
+}
+
+/** Numbers the script printed, one per line (the last number on each line; % signs allowed). */
+export function parseMonitorOutput(stdout: string): number[] {
+  const out: number[] = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    const nums = line.match(/-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/gi);
+    if (!nums) continue;
+    const v = Number(nums[nums.length - 1]);
+    if (Number.isFinite(v)) out.push(v);
+  }
+  return out;
+}
+
+async function runScript(ctx: CheckContext, runner: string, targetId: string, p: z.infer<typeof Params>, onStarted: () => void) {
+  const script = ctx.submission.artifacts.monitor!;
+  const dir = path.join(ctx.workDir, 'monitor-script');
+  await mkdir(dir, { recursive: true });
+  await copyFile(script.absPath!, path.join(dir, 'cpu-monitor.sh'));
+  await chmod(path.join(dir, 'cpu-monitor.sh'), 0o555);
+  const st = await ctx.engine.inspect(targetId);
+  const timeoutMs = (p.interval * p.samples + 20) * 1000;
+  return ctx.engine.run(
+    {
+      image: runner,
+      entrypoint: ['bash', '/labgrade/cpu-monitor.sh'],
+      cmd: [targetId, String(p.interval), String(p.samples)],
+      env: { LG_ID: targetId, LG_PID: String(st.pid) },
+      binds: [`${dir}:/labgrade:ro`, '/sys/fs/cgroup:/sys/fs/cgroup:ro'],
+      cgroupns: 'host',
+      pidMode: 'host',
+      networkMode: 'none',
+      capDrop: ['ALL'],
+      readonlyRootfs: true,
+      tmpfs: { '/tmp': 'rw,size=16m' },
+      pidsLimit: 64,
+      memoryBytes: 128 * 1024 * 1024,
+      cpus: 0.25,
+      labels: { 'labgrade.purpose': 'monitor-script' },
+    },
+    { timeoutMs, maxLogChars: 16 * 1024, signal: ctx.signal, onStarted },
+  );
+}
+
+export default defineCheck({
+  kind: 'cpu-monitor',
+  description: "runs the student's cgroup CPU monitor (confined) against a loaded container and compares it with the harness's reading",
+  params: Params,
+  needsImage: true,
+  async run(ctx, _spec, p) {
+    const art = ctx.submission.artifacts.monitor;
+    if (!art?.present) {
+      return { status: 'fail', message: `expected ${art?.path ?? 'cpu-monitor.sh'} in the submission, got ${art?.problem ?? 'none'}` };
+    }
+    const cpus = Math.min(p.cpus, ctx.host.cpus);
+    const expectedPct = cpus * 100;
+    // Built (or found cached) before the load starts, so its apt run cannot steal the window's CPU.
+    ctx.progress('preparing the confined runner for cpu-monitor.sh');
+    const runner = await monitorRunnerImage(ctx.engine, ctx.lab.spec.build.baseImage, ctx.workDir);
+    ctx.progress(`running cpu-monitor.sh ${p.samples}×${p.interval}s against a container at --cpus ${cpus}`);
+    const res = await withContainers(ctx, [studentSpec(ctx, { ...stressCpu(Math.ceil(cpus)), cpus })], async ([h]) => {
+      await settle(500);
+      const sampler = new Sampler({ read: () => ctx.cgroups.snapshot(h!.id), intervalMs: 200 }).start();
+      let from = 0;
+      const run = await runScript(ctx, runner, h!.id, p, () => {
+        from = sampler.snapshots.length;
+      });
+      const all = await sampler.stop(true);
+      // The harness's figure covers the script's lifetime only: from its start to its end.
+      return { run, snaps: all.slice(Math.max(0, from - 1)) };
+    });
+    const harness = summarize(res.snaps);
+    const harnessPct = harness.overallCores * 100;
+    const values = parseMonitorOutput(res.run.stdout);
+    // The first sample of a Δ-based monitor often covers start-up (or is 0): judge the rest.
+    const judged = values.length > 2 ? values.slice(1) : values;
+    const m = stats(judged).mean;
+    const log = `$ cpu-monitor.sh <container> ${p.interval} ${p.samples}\n${res.run.stdout}${res.run.stderr ? `\n[stderr]\n${res.run.stderr}` : ''}`;
+    const plots = [
+      cpuPlot('cpu-monitor', "Student's monitor vs harness (CPU %, one CPU = 100)", [
+        { ...usageSeries('harness (cgroup, 200 ms)', res.snaps, cpus), points: usageSeries('h', res.snaps).points.map(([t, c]) => [t, round3(c * 100)]), unit: '%', limit: expectedPct },
+        { name: 'cpu-monitor.sh', unit: '%', points: values.map((v, i) => [round3((i + 1) * p.interval), v]) },
+      ]),
+    ];
+    plots[0]!.yLabel = 'CPU (% of one CPU)';
+    const base = { evidence: { log, plots, measurements: [
+      { name: 'harness CPU over the same time', value: round3(harnessPct), expected: expectedPct, unit: '%', status: 'pass' as const },
+      { name: 'cpu-monitor.sh mean (first sample dropped)', value: Number.isFinite(m) ? round3(m) : null, expected: round3(harnessPct), tolerance: p.tolerancePoints / Math.max(1, harnessPct), unit: '%', status: 'pass' as const, samples: values },
+    ] } };
+    if (res.run.timedOut) return { ...base, status: 'fail', message: `expected cpu-monitor.sh to finish ${p.samples} samples at ${p.interval} s, got no end within ${p.interval * p.samples + 20} s` };
+    if (values.length === 0) {
+      return { ...base, status: 'fail', message: `expected one number per line (CPU %), got no numbers (exit code ${res.run.exitCode}${res.run.stderr ? `; stderr: ${res.run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})` };
+    }
+    if (values.length < Math.min(2, p.samples)) {
+      return { ...base, status: 'fail', message: `expected ${p.samples} samples, got ${values.length}` };
+    }
+    const diff = Math.abs(m - harnessPct);
+    if (diff <= p.tolerancePoints) {
+      return { ...base, status: 'pass', message: `cpu-monitor.sh read ${m.toFixed(1)} % on average; the harness measured ${harnessPct.toFixed(1)} % (limit ${expectedPct} %)` };
+    }
+    const looksLikeCores = Math.abs(m * 100 - harnessPct) <= p.tolerancePoints;
+    const looksLikeUsec = m > 1000;
+    base.evidence.measurements[1]!.status = 'fail' as never;
+    return {
+      ...base,
+      status: 'fail',
+      message:
+        `expected ≈ ${harnessPct.toFixed(1)} % (± ${p.tolerancePoints} points) as the harness measured, got ${m.toFixed(2)}` +
+        (looksLikeCores ? ' — that looks like cores: print percent of one CPU (× 100)' : looksLikeUsec ? ' — that looks like raw usage_usec: print Δusage_usec ÷ Δt as percent' : ''),
+    };
+  },
+});

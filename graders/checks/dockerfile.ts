@@ -1,0 +1,49 @@
+/**
+ * The Dockerfile, read statically with a real parser: the final image's base is the lab's, and the
+ * required packages are installed in the stage that becomes the image. Lint findings (hadolint ids)
+ * are advice and cost nothing.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { decodeDockerfile } from '../dockerfile/decode.ts';
+import { analyzeDockerfile } from '../dockerfile/analyze.ts';
+import { checkRequirements, lint } from '../dockerfile/rules.ts';
+import { defineCheck } from './check.ts';
+
+const Params = z
+  .object({
+    baseImage: z.string().default('ubuntu:24.04'),
+    /** Other names for the same base (e.g. ubuntu:noble). */
+    acceptBaseImages: z.array(z.string()).default([]),
+    packages: z.array(z.string().min(1)).min(1).default(['stress-ng', 'sysbench']),
+  })
+  .strict();
+
+export default defineCheck({
+  kind: 'dockerfile',
+  description: 'static Dockerfile rules (base image, required apt packages in the final stage) with hadolint-style advice',
+  params: Params,
+  needsImage: false,
+  async run(ctx, _spec, p) {
+    const art = ctx.submission.artifacts.dockerfile;
+    if (!art?.present || !art.absPath) {
+      return { status: 'fail', message: `expected ${art?.path ?? 'Dockerfile'} in the submission, got ${art?.problem ?? 'none'}` };
+    }
+    const { text, notes } = decodeDockerfile(await readFile(art.absPath));
+    const facts = analyzeDockerfile(text);
+    const results = checkRequirements(facts, { baseImage: p.baseImage, acceptBaseImages: p.acceptBaseImages, packages: p.packages });
+    const advice = lint(facts).map((f) => ({ id: f.id, line: f.line, message: f.message }));
+    const failed = results.filter((r) => !r.ok);
+    const ok = results.length - failed.length;
+    return {
+      status: failed.length === 0 ? 'pass' : 'fail',
+      fraction: results.length ? ok / results.length : 0,
+      message: failed.length === 0 ? `${results.map((r) => r.message).join('; ')}` : failed.map((r) => r.message).join('; '),
+      advice: [...notes.map((n) => ({ id: 'LG0001', message: n })), ...advice],
+      evidence: {
+        measurements: results.map((r) => ({ name: r.id, value: null, expected: null, unit: '', status: r.ok ? ('pass' as const) : ('fail' as const) })),
+        details: { requirements: results },
+      },
+    };
+  },
+});

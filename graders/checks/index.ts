@@ -1,0 +1,23 @@
+/** The one registry of check kinds: kind → implementation. A lab names kinds from here. */
+import type { z } from 'zod';
+import type { CheckKind } from './check.ts';
+import cpuMonitor from './cpu-monitor.ts';
+import dockerHub from './docker-hub.ts';
+import dockerfile from './dockerfile.ts';
+import environment from './environment.ts';
+import imageBuild from './image-build.ts';
+import isolationCpu from './isolation-cpu.ts';
+import isolationMemory from './isolation-memory.ts';
+import measurementTable from './measurement-table.ts';
+import scalingCpu from './scaling-cpu.ts';
+import scalingMemory from './scaling-memory.ts';
+import tools from './tools.ts';
+
+const all = [environment, dockerfile, imageBuild, tools, cpuMonitor, scalingCpu, scalingMemory, isolationCpu, isolationMemory, dockerHub, measurementTable] as CheckKind<unknown>[];
+
+export const CHECKS: ReadonlyMap<string, CheckKind<unknown>> = new Map(all.map((k) => [k.kind, k]));
+
+/** Params schemas by kind, for the lab loader. */
+export function paramSchemas(): Record<string, z.ZodType> {
+  return Object.fromEntries([...CHECKS].map(([k, c]) => [k, c.params]));
+}

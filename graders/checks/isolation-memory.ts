@@ -1,0 +1,138 @@
+/**
+ * Memory isolation: a neighbour's sysbench memory run keeps its throughput and sees no OOM event
+ * while another container is OOM-killed over its own limit. Each window pairs a solo run with a
+ * contended run, so slow drift of the host cancels in the ratio. The two are pinned to different
+ * CPUs where the host has two, so what is compared is memory, not a fight for one CPU.
+ */
+import { z } from 'zod';
+import { parseSysbench, sysbenchMemoryArgs } from '../../harness/workloads/sysbench.ts';
+import { ByteSize } from '../lab-spec.ts';
+import type { Measurement } from '../../reports/model.ts';
+import { defineCheck, type CheckContext } from './check.ts';
+import { idle, settle, studentSpec, withContainers } from '../experiments.ts';
+import { combine, judgeAtLeast, measurement, repeatUntilSettled, stats, type Decision } from '../verdict.ts';
+import { prefixKeys } from './scaling-cpu.ts';
+import { formatBytes } from '../../harness/engine/build-context.ts';
+
+const Params = z
+  .object({
+    neighbourMemory: ByteSize.default(512 * 1024 ** 2),
+    hogLimit: ByteSize.default(128 * 1024 ** 2),
+    /** CPU the hog may use: it is there to be OOM-killed, not to fight the neighbour for its core. */
+    hogCpus: z.number().positive().default(0.5),
+    /** The hog allocates this multiple of its limit. */
+    over: z.number().min(1.1).max(16).default(2),
+    /** Largest accepted throughput loss of the neighbour (0.25 = keeps ≥ 75 %). */
+    tolerance: z.number().positive().max(1).default(0.25),
+    blockSize: z.string().default('1M'),
+  })
+  .strict();
+
+async function sysbenchMiBps(ctx: CheckContext, id: string, seconds: number, blockSize: string): Promise<number> {
+  const args = sysbenchMemoryArgs({ blockSize, totalSize: '100000G', threads: 1, timeSeconds: Math.max(1, Math.round(seconds)) });
+  const r = await ctx.engine.exec(id, ['sysbench', ...args], { timeoutMs: (seconds + 30) * 1000 });
+  const parsed = parseSysbench(r.stdout);
+  return parsed.mibPerSec ?? NaN;
+}
+
+export default defineCheck({
+  kind: 'isolation-memory',
+  description: "a neighbour's sysbench memory throughput holds and it sees no OOM while another container is OOM-killed",
+  params: Params,
+  needsImage: true,
+  async run(ctx, _spec, p) {
+    const seconds = ctx.window.effectiveSeconds;
+    const twoCpus = ctx.host.cpus >= 2;
+    const specs = [
+      studentSpec(ctx, { ...idle(), memoryBytes: p.neighbourMemory, memorySwapBytes: p.neighbourMemory, ...(twoCpus ? { cpusetCpus: '1' } : {}) }),
+      studentSpec(ctx, { ...idle(), memoryBytes: p.hogLimit, memorySwapBytes: p.hogLimit, cpus: p.hogCpus, ...(twoCpus ? { cpusetCpus: '0' } : {}) }),
+    ];
+    ctx.progress(`neighbour sysbench memory vs a hog OOM-killed at ${formatBytes(p.hogLimit)}`);
+    const res = await withContainers(ctx, specs, async ([nb, hog]) => {
+      const neighbourKills0 = (await ctx.cgroups.snapshot(nb!.id)).memory;
+      const hogKills0 = (await ctx.cgroups.snapshot(hog!.id)).memory.oomKill ?? 0;
+      const hogBytes = Math.floor((p.hogLimit * p.over) / 1024);
+      const { samples, decision } = await repeatUntilSettled(
+        async () => {
+          const solo = await sysbenchMiBps(ctx, nb!.id, seconds, p.blockSize);
+          // The hog: stress-ng allocating past its limit for the whole window, OOM-killed over and over.
+          const hogRun = ctx.engine.exec(
+            hog!.id,
+            ['stress-ng', '--vm', '1', '--vm-bytes', `${hogBytes}k`, '--timeout', `${Math.ceil(seconds + 1)}s`, '--quiet'],
+            { timeoutMs: (seconds + 30) * 1000 },
+          );
+          await settle(300);
+          const contended = await sysbenchMiBps(ctx, nb!.id, seconds, p.blockSize);
+          await hogRun;
+          return { solo, contended };
+        },
+        (ws) => judgeAtLeast(ws.map((w) => w.contended / w.solo), 1 - p.tolerance),
+        { minRepeats: ctx.window.minRepeats, maxRepeats: ctx.window.maxRepeats, signal: ctx.signal },
+      );
+      const nbSnap = await ctx.cgroups.snapshot(nb!.id);
+      const hogSnap = await ctx.cgroups.snapshot(hog!.id);
+      const eventsFile = ctx.cgroups.layout.version === 2 ? 'memory.events' : 'memory.oom_control';
+      const files = {
+        ...prefixKeys(await ctx.cgroups.readFiles(nb!.id, [eventsFile]), 'neighbour: '),
+        ...prefixKeys(await ctx.cgroups.readFiles(hog!.id, [eventsFile]), 'hog: '),
+      };
+      return {
+        samples,
+        decision,
+        files,
+        neighbourKills: (nbSnap.memory.oomKill ?? 0) - (neighbourKills0.oomKill ?? 0),
+        neighbourOom: (nbSnap.memory.oom ?? 0) - (neighbourKills0.oom ?? 0),
+        hogKills: (hogSnap.memory.oomKill ?? 0) - hogKills0,
+        counted: hogSnap.memory.oomKill !== undefined,
+      };
+    });
+
+    const ratios = res.samples.map((w) => w.contended / w.solo);
+    const decisions: Decision[] = [res.decision];
+    const problems: string[] = [];
+    const measurements: Measurement[] = [
+      measurement('neighbour throughput, contended ÷ solo', ratios, 1, '×', res.decision, p.tolerance),
+      measurement('neighbour sysbench memory, solo', res.samples.map((w) => w.solo), null, 'MiB/s', 'pass'),
+      measurement('neighbour sysbench memory, beside the hog', res.samples.map((w) => w.contended), null, 'MiB/s', res.decision),
+      { name: 'neighbour OOM kills', value: res.neighbourKills, expected: 0, unit: 'kills', status: res.neighbourKills === 0 ? 'pass' : 'fail' },
+      { name: 'hog OOM kills', value: res.hogKills, expected: 1, unit: 'kills (at least)', status: res.hogKills >= 1 ? 'pass' : 'fail' },
+    ];
+    if (res.decision !== 'pass') problems.push(`neighbour throughput beside the hog: expected ≥ ${Math.round((1 - p.tolerance) * 100)} % of solo, got ${Math.round(stats(ratios).mean * 100)} %`);
+    if (res.neighbourKills !== 0 || res.neighbourOom !== 0) {
+      decisions.push('fail');
+      problems.push(`neighbour: expected no OOM events, got ${res.neighbourOom} OOM, ${res.neighbourKills} kill(s)`);
+    }
+    if (!res.counted) {
+      decisions.push('inconclusive');
+      problems.push('this kernel does not count OOM kills per cgroup: the hog could not be proven OOM-killed');
+    } else if (res.hogKills < 1) {
+      decisions.push('fail');
+      problems.push(`hog over its ${formatBytes(p.hogLimit)} limit: expected ≥ 1 OOM kill, got 0`);
+    }
+    const status = combine(decisions);
+    return {
+      status,
+      message:
+        status === 'pass'
+          ? `the hog was OOM-killed ${res.hogKills} time(s) at ${formatBytes(p.hogLimit)}; the neighbour kept ${Math.round(stats(ratios).mean * 100)} % of its solo throughput with no OOM events`
+          : problems.join('; '),
+      evidence: {
+        files: res.files,
+        measurements,
+        plots: [
+          {
+            id: 'memory-isolation',
+            title: 'Neighbour sysbench memory throughput, solo vs beside an OOM-killed hog',
+            kind: 'bar',
+            xLabel: 'window',
+            yLabel: 'MiB/s',
+            series: [
+              { name: 'solo', unit: 'MiB/s', points: res.samples.map((w, i) => [i + 1, Math.round(w.solo)]) },
+              { name: 'beside the hog', unit: 'MiB/s', points: res.samples.map((w, i) => [i + 1, Math.round(w.contended)]) },
+            ],
+          },
+        ],
+      },
+    };
+  },
+});

@@ -1,0 +1,81 @@
+/**
+ * The tools the lab needs work inside the student's image: `--version` and a short real run of
+ * each, with the image's ENTRYPOINT overridden (students often set one that never exits).
+ */
+import { z } from 'zod';
+import { defineCheck } from './check.ts';
+import { studentSpec } from '../experiments.ts';
+import { parseStressNgOutput } from '../../harness/workloads/stress-ng.ts';
+import { parseSysbench } from '../../harness/workloads/sysbench.ts';
+
+const Command = z
+  .object({
+    /** Name shown in the report. */
+    name: z.string(),
+    /** argv run with the entrypoint replaced by argv[0]. */
+    argv: z.array(z.string()).min(1),
+    /** The run passes when its output (stdout+stderr) matches this regex. */
+    expect: z.string().optional(),
+    /** Which parser must find a result: stress-ng metrics or sysbench figures. */
+    parse: z.enum(['stress-ng', 'sysbench']).optional(),
+    timeoutSeconds: z.number().positive().max(600).default(60),
+  })
+  .strict();
+
+const Params = z
+  .object({
+    commands: z.array(Command).min(1).default([
+      { name: 'stress-ng --version', argv: ['stress-ng', '--version'], expect: 'stress-ng.*version', timeoutSeconds: 30 },
+      { name: 'sysbench --version', argv: ['sysbench', '--version'], expect: '^sysbench \\d', timeoutSeconds: 30 },
+      { name: 'stress-ng cpu run', argv: ['stress-ng', '--cpu', '1', '--timeout', '2s', '--metrics-brief'], parse: 'stress-ng', timeoutSeconds: 60 },
+      { name: 'sysbench cpu run', argv: ['sysbench', 'cpu', '--time=2', 'run'], parse: 'sysbench', timeoutSeconds: 60 },
+    ]),
+  })
+  .strict();
+
+export default defineCheck({
+  kind: 'tools',
+  description: 'runs each tool inside the image (entrypoint overridden): --version and a short real run',
+  params: Params,
+  needsImage: true,
+  async run(ctx, _spec, p) {
+    const lines: string[] = [];
+    const problems: string[] = [];
+    let ok = 0;
+    for (const c of p.commands) {
+      ctx.progress(c.name);
+      const r = await ctx.engine.run(
+        studentSpec(ctx, { entrypoint: [c.argv[0]!], cmd: c.argv.slice(1) }),
+        { timeoutMs: c.timeoutSeconds * 1000, maxLogChars: 32 * 1024, signal: ctx.signal },
+      );
+      const out = `${r.stdout}${r.stderr}`;
+      let good = r.exitCode === 0;
+      let why = r.timedOut ? `did not finish within ${c.timeoutSeconds} s` : `exit code ${r.exitCode}`;
+      const notFound = /executable file not found|no such file or directory/i.test(out);
+      if (good && c.expect && !new RegExp(c.expect, 'm').test(out)) {
+        good = false;
+        why = `output does not match /${c.expect}/`;
+      }
+      if (good && c.parse === 'stress-ng' && parseStressNgOutput(r.stdout, r.stderr).stressors.length === 0) {
+        good = false;
+        why = 'no stress-ng metrics in the output';
+      }
+      if (good && c.parse === 'sysbench') {
+        const s = parseSysbench(r.stdout);
+        if (s.eventsPerSec === undefined && s.mibPerSec === undefined) {
+          good = false;
+          why = 'no sysbench figures in the output';
+        }
+      }
+      if (good) ok += 1;
+      else problems.push(`${c.name}: expected it to run, got ${notFound ? `"${c.argv[0]}" not found in the image` : why}`);
+      lines.push(`$ ${c.argv.join(' ')}  → ${good ? 'ok' : why}\n${out.trim().split('\n').slice(-6).join('\n')}`);
+    }
+    return {
+      status: ok === p.commands.length ? 'pass' : 'fail',
+      fraction: ok / p.commands.length,
+      message: ok === p.commands.length ? `all ${ok} tool runs worked` : problems.join('; '),
+      evidence: { log: lines.join('\n\n') },
+    };
+  },
+});

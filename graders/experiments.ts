@@ -1,0 +1,103 @@
+/**
+ * Building blocks the measured checks share: sandboxed containers of the student's image that are
+ * always removed, CPU windows read from the cgroup files, and the plots built from them.
+ */
+import type { ContainerHandle, ContainerSpec } from '../harness/engine/engine.ts';
+import { LabgradeError } from '../harness/errors.ts';
+import { pointsFromSnapshots, sampleWindow, type SeriesSummary } from '../harness/sampler.ts';
+import type { CgroupSnapshot } from '../harness/cgroup/snapshot.ts';
+import type { Plot, Series } from '../reports/model.ts';
+import type { CheckContext } from './checks/check.ts';
+
+/** The student's image, sandboxed: no network, no capabilities, bounded pids. */
+export function studentSpec(ctx: CheckContext, spec: Partial<ContainerSpec>): ContainerSpec {
+  if (!ctx.state.image) throw new LabgradeError('no student image: the build check must run first');
+  return {
+    image: ctx.state.image,
+    networkMode: 'none',
+    capDrop: ['ALL'],
+    noNewPrivileges: true,
+    pidsLimit: 256,
+    labels: { 'labgrade.purpose': 'experiment', 'labgrade.submission': ctx.submission.id.slice(0, 60) },
+    ...spec,
+  };
+}
+
+/** Start containers, run fn, and remove them whatever happens. */
+export async function withContainers<T>(
+  ctx: CheckContext,
+  specs: ContainerSpec[],
+  fn: (handles: ContainerHandle[]) => Promise<T>,
+): Promise<T> {
+  const handles: ContainerHandle[] = [];
+  try {
+    for (const s of specs) handles.push(await ctx.engine.start(s));
+    return await fn(handles);
+  } finally {
+    await Promise.all(
+      handles.map(async (h) => {
+        ctx.cgroups.forget(h.id);
+        await ctx.engine.remove(h.id).catch(() => undefined);
+      }),
+    );
+  }
+}
+
+/** stress-ng as the container's process, however the student set ENTRYPOINT/CMD. */
+export function stressCpu(workers: number, seconds = 3600): Partial<ContainerSpec> {
+  return { entrypoint: ['stress-ng'], cmd: ['--cpu', String(workers), '--timeout', `${Math.ceil(seconds)}s`, '--quiet'] };
+}
+
+/** A container that just stays up (for exec-driven experiments). */
+export function idle(): Partial<ContainerSpec> {
+  return { entrypoint: ['sleep'], cmd: ['infinity'] };
+}
+
+export interface CpuWindow {
+  cores: number;
+  summary: SeriesSummary;
+  snapshots: CgroupSnapshot[];
+}
+
+/** Measure one container's CPU over a window, after a short settle so start-up is excluded. */
+export async function cpuWindow(ctx: CheckContext, id: string, seconds: number, intervalMs = 100): Promise<CpuWindow> {
+  const { snapshots, summary } = await sampleWindow(() => ctx.cgroups.snapshot(id), seconds, intervalMs);
+  if (!Number.isFinite(summary.overallCores)) {
+    throw new LabgradeError(`could not read CPU usage of container ${id.slice(0, 12)} (cgroup file absent)`);
+  }
+  return { cores: summary.overallCores, summary, snapshots };
+}
+
+/** Measure several containers over the same window (one sampler each, started together). */
+export async function cpuWindows(ctx: CheckContext, ids: string[], seconds: number, intervalMs = 200): Promise<CpuWindow[]> {
+  return Promise.all(ids.map((id) => cpuWindow(ctx, id, seconds, intervalMs)));
+}
+
+export function settle(ms = 500): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function usageSeries(name: string, snapshots: CgroupSnapshot[], limit?: number, t0?: number): Series {
+  const base = t0 ?? snapshots[0]?.tMs ?? 0;
+  const pts = pointsFromSnapshots(snapshots);
+  const first = snapshots[0]?.tMs ?? 0;
+  const s: Series = {
+    name,
+    unit: 'cores',
+    points: pts.filter((p) => Number.isFinite(p.cores)).map((p) => [round3(p.t + (first - base) / 1000), round3(p.cores)]),
+  };
+  if (limit !== undefined) s.limit = limit;
+  return s;
+}
+
+export function cpuPlot(id: string, title: string, series: Series[]): Plot {
+  return { id, title, kind: 'line', xLabel: 'time (s)', yLabel: 'CPU (cores)', series };
+}
+
+export function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export function windowSeconds(ctx: CheckContext, override?: number): number {
+  return override ?? ctx.window.effectiveSeconds;
+}

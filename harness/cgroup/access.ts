@@ -1,0 +1,205 @@
+/**
+ * How labgrade reaches a container's cgroup files, decided once per run:
+ *  - direct: the engine runs on this machine, so /proc/<pid>/cgroup and /sys/fs/cgroup are ours;
+ *  - engine: the engine is elsewhere (DOCKER_HOST=tcp://…, ssh://…, Docker Desktop's VM), so the
+ *    files are read through the engine by a labelled, read-only reader container that sees the
+ *    engine host's cgroup tree (--cgroupns=host, /sys/fs/cgroup mounted read-only, --pid=host).
+ * Both produce the same CgroupSnapshot; times come from the clock of the host that owns the cgroup.
+ */
+import createDebug from 'debug';
+import type { ContainerEngine, EngineInfo } from '../engine/engine.ts';
+import { LabgradeError } from '../errors.ts';
+import { detectLayout, layoutFromMountinfo, parseMountinfo, type CgroupLayout } from './layout.ts';
+import { driverFromCgroupPath, locateCgroup, type CgroupLocation } from './locate.ts';
+import { LocalFileSource, readSnapshot, type CgroupFileSource } from './reader.ts';
+import type { CgroupDriver, CgroupSnapshot } from './snapshot.ts';
+import { readFile } from 'node:fs/promises';
+
+const log = createDebug('labgrade:cgroup');
+
+export interface CgroupAccess {
+  readonly mode: 'direct' | 'engine';
+  readonly layout: CgroupLayout;
+  readonly driver: CgroupDriver | null;
+  /** Where the container's cgroup is (cached per container). */
+  locate(containerId: string): Promise<CgroupLocation>;
+  snapshot(containerId: string): Promise<CgroupSnapshot>;
+  /** Read named files of the container's cgroup verbatim, for evidence ({absolute path: text}). */
+  readFiles(containerId: string, names: string[]): Promise<Record<string, string>>;
+  /** Forget a container's location (after removal). */
+  forget(containerId: string): void;
+  /** Containers the access itself keeps running (the reader), which sweeps must spare. */
+  ownedIds(): string[];
+  /** Release what the access holds (the reader container in engine mode). */
+  close(): Promise<void>;
+}
+
+/** Which directory of a location holds a given file (v1 splits files across controllers). */
+export function dirForFile(location: CgroupLocation, name: string): string | undefined {
+  if (location.version === 2) return location.dirs.unified;
+  const controller = name.split('.')[0]!;
+  return location.dirs[controller] ?? (controller === 'cpuacct' ? location.dirs.cpu : undefined);
+}
+
+abstract class BaseAccess implements CgroupAccess {
+  abstract readonly mode: 'direct' | 'engine';
+  protected readonly cache = new Map<string, CgroupLocation>();
+  constructor(
+    protected readonly engine: ContainerEngine,
+    readonly layout: CgroupLayout,
+    readonly driver: CgroupDriver | null,
+    protected readonly source: CgroupFileSource,
+  ) {}
+
+  protected abstract procCgroup(pid: number): Promise<string>;
+
+  async locate(containerId: string): Promise<CgroupLocation> {
+    const hit = this.cache.get(containerId);
+    if (hit) return hit;
+    const st = await this.engine.inspect(containerId);
+    if (!st.running || st.pid <= 0) {
+      throw new LabgradeError(`container ${containerId.slice(0, 12)} is not running: its cgroup cannot be located`);
+    }
+    const text = await this.procCgroup(st.pid);
+    const loc = locateCgroup(text, this.layout);
+    log('located %s → %o', containerId.slice(0, 12), loc.dirs);
+    this.cache.set(containerId, loc);
+    return loc;
+  }
+
+  async snapshot(containerId: string): Promise<CgroupSnapshot> {
+    return readSnapshot(this.source, await this.locate(containerId));
+  }
+
+  async readFiles(containerId: string, names: string[]): Promise<Record<string, string>> {
+    const loc = await this.locate(containerId);
+    const paths = names.map((n) => `${dirForFile(loc, n)}/${n}`).filter((p) => !p.startsWith('undefined/'));
+    const { files } = await this.source.read(paths);
+    const out: Record<string, string> = {};
+    for (const p of paths) {
+      const v = files.get(p);
+      out[p] = v === undefined ? '(absent)' : v.trim();
+    }
+    return out;
+  }
+
+  forget(containerId: string): void {
+    this.cache.delete(containerId);
+  }
+
+  ownedIds(): string[] {
+    return [];
+  }
+
+  async close(): Promise<void> {}
+}
+
+class DirectAccess extends BaseAccess {
+  readonly mode = 'direct' as const;
+  protected async procCgroup(pid: number): Promise<string> {
+    return readFile(`/proc/${pid}/cgroup`, 'utf8');
+  }
+}
+
+/**
+ * Reads through a long-running reader container on the engine's host. One exec per read: about
+ * 0.5 s on an emulated guest, a few ms on real hardware, so sampling intervals adapt to it.
+ */
+export class EngineFileSource implements CgroupFileSource {
+  constructor(
+    private readonly engine: ContainerEngine,
+    private readonly readerId: string,
+  ) {}
+
+  async read(paths: string[]): Promise<{ files: Map<string, string | undefined>; tMs: number }> {
+    // One shell, one round trip: the engine host's uptime first (its clock), then each file
+    // framed by markers; a missing file prints a marker of its own so absent ≠ empty.
+    const script =
+      'cat /proc/uptime; for f in "$@"; do printf "\\n@@LG@@ %s\\n" "$f"; cat "$f" 2>/dev/null || printf "@@ABSENT@@"; done';
+    const r = await this.engine.exec(this.readerId, ['sh', '-c', script, 'sh', ...paths], { timeoutMs: 15_000 });
+    if (r.exitCode === null) throw new LabgradeError(`reading cgroup files through the engine timed out`, { timedOut: true });
+    return parseFramed(r.stdout, paths);
+  }
+}
+
+export function parseFramed(stdout: string, paths: string[]): { files: Map<string, string | undefined>; tMs: number } {
+  const files = new Map<string, string | undefined>();
+  const parts = stdout.split('\n@@LG@@ ');
+  const uptime = Number((parts[0] ?? '').trim().split(/\s+/)[0]);
+  for (const part of parts.slice(1)) {
+    const nl = part.indexOf('\n');
+    const p = part.slice(0, nl);
+    const body = part.slice(nl + 1);
+    files.set(p, body === '@@ABSENT@@' ? undefined : body);
+  }
+  for (const p of paths) if (!files.has(p)) files.set(p, undefined);
+  return { files, tMs: uptime * 1000 };
+}
+
+class EngineAccess extends BaseAccess {
+  readonly mode = 'engine' as const;
+  constructor(
+    engine: ContainerEngine,
+    layout: CgroupLayout,
+    driver: CgroupDriver | null,
+    private readonly readerId: string,
+  ) {
+    super(engine, layout, driver, new EngineFileSource(engine, readerId));
+  }
+  protected async procCgroup(pid: number): Promise<string> {
+    const r = await this.engine.exec(this.readerId, ['cat', `/proc/${pid}/cgroup`], { timeoutMs: 15_000 });
+    if (r.exitCode !== 0) throw new LabgradeError(`cannot read /proc/${pid}/cgroup on the engine host: ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+  override ownedIds(): string[] {
+    return [this.readerId];
+  }
+  override async close(): Promise<void> {
+    await this.engine.remove(this.readerId);
+  }
+}
+
+export interface AccessOptions {
+  /** Force a mode (tests; `--cgroup-access`). */
+  mode?: 'direct' | 'engine';
+  /** Image for the reader container in engine mode: any image with sh and cat. */
+  readerImage: string;
+}
+
+/** Decide once: direct when the engine is local and its containers' cgroups are visible here. */
+export async function openCgroupAccess(
+  engine: ContainerEngine,
+  info: EngineInfo,
+  options: AccessOptions,
+): Promise<CgroupAccess> {
+  const mode = options.mode ?? (info.local ? 'direct' : 'engine');
+  if (mode === 'direct') {
+    const layout = await detectLayout();
+    log('direct access, layout %o', layout.version);
+    return new DirectAccess(engine, layout, info.cgroupDriver, new LocalFileSource());
+  }
+  const reader = await engine.start({
+    image: options.readerImage,
+    entrypoint: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
+    cmd: [],
+    cgroupns: 'host',
+    pidMode: 'host',
+    binds: ['/sys/fs/cgroup:/sys/fs/cgroup:ro'],
+    networkMode: 'none',
+    readonlyRootfs: true,
+    labels: { 'labgrade.purpose': 'cgroup-reader' },
+    memoryBytes: 64 * 1024 * 1024,
+  });
+  try {
+    const r = await engine.exec(reader.id, ['cat', '/proc/self/mountinfo'], { timeoutMs: 15_000 });
+    const layout = layoutFromMountinfo(parseMountinfo(r.stdout));
+    if (!layout) throw new LabgradeError('the engine host shows no cgroup mounts at /sys/fs/cgroup');
+    log('engine access via reader %s, layout v%d', reader.id.slice(0, 12), layout.version);
+    return new EngineAccess(engine, layout, info.cgroupDriver, reader.id);
+  } catch (err) {
+    await engine.remove(reader.id);
+    throw err;
+  }
+}
+
+export { driverFromCgroupPath };

@@ -1,0 +1,612 @@
+/**
+ * ContainerEngine over the Docker Engine API (dockerode). The only file that imports dockerode.
+ * Every call logs start/done/failure under `labgrade:engine` and rethrows harness faults as
+ * LabgradeError; student faults (failed build, non-zero exit, OOM, timeout) come back as data.
+ *
+ * Timeouts are per call, through AbortSignal or our own timers — never dockerode's client-wide
+ * `timeout` option, which also applies to the long-poll `wait()` and makes it hang or fail.
+ */
+import os from 'node:os';
+import createDebug from 'debug';
+import Docker from 'dockerode';
+import { LabgradeError, errorMessage } from '../errors.ts';
+import { formatBytes, packContext, planContext } from './build-context.ts';
+import { CappedText, Demuxer, lastLines } from './capture.ts';
+import type {
+  BuildOptions,
+  BuildResult,
+  ContainerEngine,
+  ContainerHandle,
+  ContainerSpec,
+  ContainerState,
+  EngineInfo,
+  Limits,
+  ProcessResult,
+  RunOptions,
+  StatsSample,
+} from './engine.ts';
+import { RUN_LABEL, newRunId, runLabels } from './labels.ts';
+
+const log = createDebug('labgrade:engine');
+const DEFAULT_LOG_CHARS = 256 * 1024;
+
+export interface DockerEngineOptions {
+  runId?: string;
+  /** Defaults to DOCKER_HOST, then the local socket (dockerode's own resolution). */
+  docker?: ConstructorParameters<typeof Docker>[0];
+}
+
+function engineHost(): string {
+  return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+}
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return (
+    code === 'ENOENT' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'EACCES' ||
+    code === 'EPIPE' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ETIMEDOUT'
+  );
+}
+
+function statusCode(err: unknown): number | undefined {
+  return (err as { statusCode?: number })?.statusCode;
+}
+
+/** Wrap a harness-side failure: the engine gone is an environment problem (exit 3). */
+export function engineError(what: string, err: unknown): LabgradeError {
+  if (err instanceof LabgradeError) return err;
+  const code = (err as { code?: string })?.code;
+  if (isConnectionError(err)) {
+    const host = engineHost();
+    const hint =
+      code === 'EACCES'
+        ? `permission denied on ${host}: add yourself to the docker group (sudo usermod -aG docker $USER, then log in again) or run with sudo`
+        : host.startsWith('unix://')
+          ? 'start it with `sudo systemctl start docker` (or run `bash scripts/provision-engine.sh` as root)'
+          : `check that the engine at ${host} is up, or unset DOCKER_HOST to use the local one`;
+    return new LabgradeError(`Docker engine not reachable at ${host} (${code}) during ${what}`, {
+      cause: err,
+      engineUnavailable: true,
+      hint,
+    });
+  }
+  return new LabgradeError(`${what} failed: ${errorMessage(err)}`, { cause: err });
+}
+
+function toHostLimits(l: Limits): Record<string, unknown> {
+  const h: Record<string, unknown> = {};
+  if (l.cpus !== undefined) h.NanoCpus = Math.round(l.cpus * 1e9);
+  if (l.cpuShares !== undefined) h.CpuShares = l.cpuShares;
+  if (l.cpusetCpus !== undefined) h.CpusetCpus = l.cpusetCpus;
+  if (l.memoryBytes !== undefined) h.Memory = l.memoryBytes;
+  if (l.memorySwapBytes !== undefined) h.MemorySwap = l.memorySwapBytes;
+  if (l.pidsLimit !== undefined) h.PidsLimit = l.pidsLimit;
+  return h;
+}
+
+export class DockerEngine implements ContainerEngine {
+  readonly runId: string;
+  private readonly docker: Docker;
+
+  constructor(options: DockerEngineOptions = {}) {
+    this.runId = options.runId ?? newRunId();
+    this.docker = new Docker(options.docker);
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    log('%s: start', what);
+    try {
+      const out = await fn();
+      log('%s: done', what);
+      return out;
+    } catch (err) {
+      log('%s: failed: %s', what, errorMessage(err));
+      throw engineError(what, err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.call('ping', () =>
+      (this.docker.ping as unknown as (o: { abortSignal: AbortSignal }) => Promise<unknown>)({
+        abortSignal: AbortSignal.timeout(10_000),
+      }),
+    );
+  }
+
+  async info(): Promise<EngineInfo> {
+    return this.call('info', async () => {
+      const [info, version] = await Promise.all([this.docker.info(), this.docker.version()]);
+      const i = info as Record<string, unknown>;
+      const components = (version as { Components?: Array<{ Name: string; Version: string }> }).Components ?? [];
+      const runc = components.find((c) => c.Name.toLowerCase() === 'runc')?.Version ?? null;
+      const host = engineHost();
+      const cgroupVersion = String(i.CgroupVersion ?? '') === '2' ? 2 : String(i.CgroupVersion ?? '') === '1' ? 1 : null;
+      const driver = i.CgroupDriver === 'systemd' || i.CgroupDriver === 'cgroupfs' ? i.CgroupDriver : null;
+      return {
+        serverVersion: String(i.ServerVersion ?? version.Version ?? ''),
+        apiVersion: String(version.ApiVersion ?? ''),
+        os: String(i.OperatingSystem ?? ''),
+        kernel: String(i.KernelVersion ?? ''),
+        cgroupVersion,
+        cgroupDriver: driver,
+        cpus: Number(i.NCPU ?? 0),
+        memoryBytes: Number(i.MemTotal ?? 0),
+        runcVersion: runc,
+        host,
+        // A unix socket on a machine whose engine reports our own hostname: its cgroups are ours.
+        // Docker Desktop also uses a unix socket but its engine runs in a VM with another name.
+        local: host.startsWith('unix://') && String(i.Name ?? '') === os.hostname(),
+        architecture: String(i.Architecture ?? ''),
+        name: String(i.Name ?? ''),
+      };
+    });
+  }
+
+  async build(o: BuildOptions): Promise<BuildResult> {
+    const started = Date.now();
+    const maxLog = o.maxLogChars ?? DEFAULT_LOG_CHARS;
+    const capped = new CappedText(maxLog);
+    const what = `build ${o.tag} from ${o.contextDir}`;
+    const fail = (error: string, timedOut = false, contextBytes?: number): BuildResult => {
+      const logText = capped.toString();
+      return {
+        ok: false,
+        tag: o.tag,
+        error,
+        tail: lastLines(logText, 15),
+        log: logText,
+        timedOut,
+        durationMs: Date.now() - started,
+        contextBytes,
+      };
+    };
+
+    const dockerfile = o.dockerfile ?? 'Dockerfile';
+    let plan;
+    try {
+      plan = await planContext(o.contextDir, dockerfile, { maxBytes: o.maxContextBytes });
+    } catch (err) {
+      return fail(`cannot read the build context: ${errorMessage(err)}`);
+    }
+    if (plan.refused) return fail(plan.refused, false, plan.bytes);
+    if (!plan.entries.includes(dockerfile.replace(/^\.\//, ''))) {
+      return fail(`no ${dockerfile} in the build context`, false, plan.bytes);
+    }
+    log('%s: start (%d files, %s)', what, plan.files, formatBytes(plan.bytes));
+
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, o.timeoutMs);
+    const onOuterAbort = () => controller.abort();
+    o.signal?.addEventListener('abort', onOuterAbort, { once: true });
+
+    let imageId: string | undefined;
+    let builderError: string | undefined;
+    try {
+      const stream = await this.docker.buildImage(packContext(o.contextDir, plan), {
+        t: o.tag,
+        dockerfile,
+        labels: runLabels(this.runId, o.labels),
+        rm: true,
+        forcerm: true,
+        networkmode: o.networkMode ?? 'default',
+        ...(o.memoryBytes ? { memory: o.memoryBytes, memswap: o.memoryBytes } : {}),
+        abortSignal: controller.signal,
+      } as Docker.ImageBuildOptions);
+      await new Promise<void>((resolve, reject) => {
+        let buf = '';
+        const onLine = (line: string) => {
+          if (!line.trim()) return;
+          let ev: Record<string, unknown>;
+          try {
+            ev = JSON.parse(line) as Record<string, unknown>;
+          } catch {
+            capped.push(`${line}\n`);
+            return;
+          }
+          if (typeof ev.stream === 'string') {
+            capped.push(ev.stream);
+            const text = ev.stream.trim();
+            if (text) o.onProgress?.({ line: text, step: /^Step \d+\/\d+ :/.test(text) ? text : undefined });
+            const m = /^Successfully built ([0-9a-f]+)/.exec(text);
+            if (m) imageId = m[1];
+          }
+          const aux = ev.aux as { ID?: string } | undefined;
+          if (aux?.ID) imageId = aux.ID;
+          // The builder reports failures as stream events, not as an HTTP error: keep its words.
+          if (ev.error || ev.errorDetail) {
+            const detail = ev.errorDetail as { message?: string } | undefined;
+            builderError = String(detail?.message ?? ev.error);
+            capped.push(`${builderError}\n`);
+          }
+        };
+        stream.on('data', (chunk: Buffer) => {
+          buf += chunk.toString('utf8');
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            onLine(buf.slice(0, nl));
+            buf = buf.slice(nl + 1);
+          }
+        });
+        stream.on('end', () => {
+          onLine(buf);
+          resolve();
+        });
+        stream.on('error', reject);
+      });
+    } catch (err) {
+      if (timedOut) {
+        log('%s: timed out after %d ms', what, o.timeoutMs);
+        return fail(`build did not finish within ${Math.round(o.timeoutMs / 1000)} s`, true, plan.bytes);
+      }
+      if (o.signal?.aborted) return fail('build cancelled', false, plan.bytes);
+      if (isConnectionError(err)) throw engineError(what, err);
+      // A 4xx/5xx before streaming starts (bad Dockerfile name, parse error) is the student's.
+      const code = statusCode(err);
+      if (code && code < 500) {
+        const msg = errorMessage(err).replace(/^\(HTTP code \d+\) [a-z ]+ - /, '');
+        return fail(msg, false, plan.bytes);
+      }
+      if (code && code >= 500) return fail(errorMessage(err), false, plan.bytes);
+      throw engineError(what, err);
+    } finally {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onOuterAbort);
+    }
+    if (timedOut) return fail(`build did not finish within ${Math.round(o.timeoutMs / 1000)} s`, true, plan.bytes);
+    if (builderError || !imageId) {
+      log('%s: builder error: %s', what, builderError);
+      return fail(builderError ?? 'the builder ended without producing an image', false, plan.bytes);
+    }
+    log('%s: built %s', what, imageId);
+    const logText = capped.toString();
+    return {
+      ok: true,
+      tag: o.tag,
+      imageId,
+      tail: lastLines(logText, 15),
+      log: logText,
+      timedOut: false,
+      durationMs: Date.now() - started,
+      contextBytes: plan.bytes,
+    };
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch (err) {
+      if (statusCode(err) === 404) return false;
+      throw engineError(`inspect image ${ref}`, err);
+    }
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    try {
+      await this.docker.getImage(ref).remove({ force: true });
+    } catch (err) {
+      if (statusCode(err) === 404) return;
+      throw engineError(`remove image ${ref}`, err);
+    }
+  }
+
+  async pull(ref: string, options: { timeoutMs: number }): Promise<{ ok: boolean; error?: string }> {
+    log('pull %s: start', ref);
+    try {
+      const stream = await this.docker.pull(ref, { abortSignal: AbortSignal.timeout(options.timeoutMs) });
+      let error: string | undefined;
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(
+          stream,
+          (err: Error | null) => (err ? reject(err) : resolve()),
+          (ev: { error?: string; errorDetail?: { message?: string } }) => {
+            if (ev.error) error = ev.errorDetail?.message ?? ev.error;
+          },
+        );
+      });
+      return error ? { ok: false, error } : { ok: true };
+    } catch (err) {
+      if (isConnectionError(err) && !/registry|dial|lookup/i.test(errorMessage(err))) {
+        throw engineError(`pull ${ref}`, err);
+      }
+      return { ok: false, error: errorMessage(err) };
+    }
+  }
+
+  private createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
+    const env = spec.env ? Object.entries(spec.env).map(([k, v]) => `${k}=${v}`) : undefined;
+    const securityOpt = spec.noNewPrivileges === false ? [] : ['no-new-privileges'];
+    return {
+      Image: spec.image,
+      name: spec.name,
+      Entrypoint: spec.entrypoint,
+      Cmd: spec.cmd,
+      Env: env,
+      WorkingDir: spec.workingDir,
+      User: spec.user,
+      Labels: runLabels(this.runId, spec.labels),
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: false,
+      HostConfig: {
+        ...toHostLimits(spec),
+        NetworkMode: spec.networkMode ?? 'none',
+        CapDrop: spec.capDrop ?? (spec.privileged ? [] : ['ALL']),
+        CapAdd: spec.capAdd,
+        SecurityOpt: securityOpt,
+        ReadonlyRootfs: spec.readonlyRootfs ?? false,
+        Binds: spec.binds,
+        PidMode: spec.pidMode,
+        Privileged: spec.privileged ?? false,
+        Tmpfs: spec.tmpfs,
+        CgroupnsMode: spec.cgroupns,
+        // Bounded logs on the engine's disk too: a container printing forever must not fill it.
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '16m', 'max-file': '1' } },
+        PidsLimit: spec.pidsLimit ?? 512,
+      },
+    } as Docker.ContainerCreateOptions;
+  }
+
+  async start(spec: ContainerSpec): Promise<ContainerHandle> {
+    return this.call(`start ${spec.image}`, async () => {
+      const c = await this.docker.createContainer(this.createOptions(spec));
+      try {
+        await c.start();
+      } catch (err) {
+        await c.remove({ force: true }).catch(() => undefined);
+        throw err;
+      }
+      return { id: c.id, name: spec.name };
+    });
+  }
+
+  async run(spec: ContainerSpec, o: RunOptions): Promise<ProcessResult> {
+    const started = Date.now();
+    const handle = await this.start(spec);
+    try {
+      if (o.onStarted) await o.onStarted(handle);
+      const w = await this.wait(handle.id, { timeoutMs: Math.max(0, o.timeoutMs - (Date.now() - started)) });
+      if (w.timedOut) await this.kill(handle.id);
+      const state = await this.inspect(handle.id);
+      const logs = await this.logs(handle.id, { maxLogChars: o.maxLogChars });
+      return {
+        exitCode: w.timedOut ? null : state.exitCode,
+        stdout: logs.stdout,
+        stderr: logs.stderr,
+        timedOut: w.timedOut,
+        oomKilled: state.oomKilled,
+        durationMs: Date.now() - started,
+        truncated: logs.truncated,
+      };
+    } finally {
+      await this.remove(handle.id);
+    }
+  }
+
+  async wait(id: string, options: { timeoutMs: number }): Promise<{ exitCode: number | null; timedOut: boolean }> {
+    log('wait %s: start (%d ms)', id.slice(0, 12), options.timeoutMs);
+    try {
+      const res = (await this.docker
+        .getContainer(id)
+        .wait({ abortSignal: AbortSignal.timeout(Math.max(1, options.timeoutMs)) })) as { StatusCode?: number };
+      return { exitCode: res.StatusCode ?? null, timedOut: false };
+    } catch (err) {
+      const name = (err as { name?: string })?.name;
+      if (name === 'TimeoutError' || name === 'AbortError' || /abort/i.test(errorMessage(err))) {
+        log('wait %s: timed out', id.slice(0, 12));
+        return { exitCode: null, timedOut: true };
+      }
+      throw engineError(`wait ${id.slice(0, 12)}`, err);
+    }
+  }
+
+  async exec(
+    id: string,
+    cmd: string[],
+    options: { timeoutMs: number; maxLogChars?: number; user?: string },
+  ): Promise<ProcessResult> {
+    const started = Date.now();
+    const what = `exec ${id.slice(0, 12)} ${cmd.join(' ').slice(0, 60)}`;
+    const out = new CappedText(options.maxLogChars ?? DEFAULT_LOG_CHARS);
+    const err = new CappedText(options.maxLogChars ?? DEFAULT_LOG_CHARS);
+    const ex = await this.call(`${what} (create)`, () =>
+      this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: options.user }),
+    );
+    const stream = await this.call(`${what} (start)`, () => ex.start({ hijack: true, stdin: false }));
+    const demux = new Demuxer(
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
+    const timedOut = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        stream.destroy();
+        resolve(true);
+      }, options.timeoutMs);
+      stream.on('data', (c: Buffer) => demux.push(c));
+      const done = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      stream.on('end', done);
+      stream.on('close', done);
+      stream.on('error', done);
+    });
+    let exitCode: number | null = null;
+    if (!timedOut) {
+      // The exit code can lag the stream's end by a moment.
+      for (let i = 0; i < 20; i++) {
+        const st = await this.call(`${what} (inspect)`, () => ex.inspect());
+        if (!st.Running) {
+          exitCode = st.ExitCode ?? null;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    return {
+      exitCode,
+      stdout: out.toString(),
+      stderr: err.toString(),
+      timedOut,
+      durationMs: Date.now() - started,
+      truncated: out.truncated || err.truncated,
+    };
+  }
+
+  async update(id: string, limits: Limits): Promise<void> {
+    await this.call(`update ${id.slice(0, 12)} ${JSON.stringify(limits)}`, () =>
+      this.docker.getContainer(id).update(toHostLimits(limits)),
+    );
+  }
+
+  async inspect(id: string): Promise<ContainerState> {
+    return this.call(`inspect ${id.slice(0, 12)}`, async () => {
+      const i = await this.docker.getContainer(id).inspect();
+      const hc = i.HostConfig ?? {};
+      return {
+        id: i.Id,
+        running: Boolean(i.State?.Running),
+        status: String(i.State?.Status ?? ''),
+        pid: Number(i.State?.Pid ?? 0),
+        exitCode: i.State?.Running ? null : (i.State?.ExitCode ?? null),
+        oomKilled: Boolean(i.State?.OOMKilled),
+        startedAt: i.State?.StartedAt,
+        finishedAt: i.State?.FinishedAt,
+        nanoCpus: hc.NanoCpus,
+        cpuShares: hc.CpuShares,
+        cpusetCpus: hc.CpusetCpus,
+        memoryBytes: hc.Memory,
+        memorySwapBytes: hc.MemorySwap,
+        pidsLimit: hc.PidsLimit ?? null,
+        labels: i.Config?.Labels ?? {},
+      };
+    });
+  }
+
+  async logs(id: string, options: { maxLogChars?: number } = {}) {
+    const out = new CappedText(options.maxLogChars ?? DEFAULT_LOG_CHARS);
+    const err = new CappedText(options.maxLogChars ?? DEFAULT_LOG_CHARS);
+    const demux = new Demuxer(
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
+    await this.call(`logs ${id.slice(0, 12)}`, async () => {
+      // follow:true gives a stream that ends at the end of the log for an exited container;
+      // reading it in chunks keeps memory bounded whatever the container printed.
+      const stream = (await this.docker
+        .getContainer(id)
+        .logs({ stdout: true, stderr: true, follow: true })) as unknown as NodeJS.ReadableStream;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          (stream as unknown as { destroy?: () => void }).destroy?.();
+          resolve();
+        }, 30_000);
+        stream.on('data', (c: Buffer) => demux.push(c));
+        stream.on('end', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        stream.on('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+      });
+    });
+    return { stdout: out.toString(), stderr: err.toString(), truncated: out.truncated || err.truncated };
+  }
+
+  async stop(id: string, options: { timeoutSeconds?: number } = {}): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: options.timeoutSeconds ?? 2 });
+    } catch (err) {
+      if (statusCode(err) === 304 || statusCode(err) === 404) return;
+      throw engineError(`stop ${id.slice(0, 12)}`, err);
+    }
+  }
+
+  async kill(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).kill();
+    } catch (err) {
+      // 409: not running any more; 404: gone. Both are what we wanted.
+      if (statusCode(err) === 409 || statusCode(err) === 404) return;
+      throw engineError(`kill ${id.slice(0, 12)}`, err);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    log('remove %s', id.slice(0, 12));
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      if (statusCode(err) === 404) return;
+      // 409 "removal already in progress" is fine too.
+      if (statusCode(err) === 409) return;
+      throw engineError(`remove ${id.slice(0, 12)}`, err);
+    }
+  }
+
+  async stats(id: string): Promise<StatsSample> {
+    return this.call(`stats ${id.slice(0, 12)}`, async () => {
+      const s = (await this.docker.getContainer(id).stats({ stream: false })) as unknown as DockerStats;
+      return statsFromDocker(s);
+    });
+  }
+
+  async sweep(options: { images?: boolean; allRuns?: boolean; except?: string[] } = {}) {
+    const label = options.allRuns ? RUN_LABEL : `${RUN_LABEL}=${this.runId}`;
+    return this.call(`sweep ${label}`, async () => {
+      const keep = new Set(options.except ?? []);
+      const containers = (await this.docker.listContainers({ all: true, filters: { label: [label] } })).filter((c) => !keep.has(c.Id));
+      await Promise.all(containers.map((c) => this.remove(c.Id)));
+      let images = 0;
+      if (options.images) {
+        const list = await this.docker.listImages({ filters: { label: [label] } });
+        for (const im of list) {
+          try {
+            await this.docker.getImage(im.Id).remove({ force: true });
+            images += 1;
+          } catch (err) {
+            if (statusCode(err) !== 404 && statusCode(err) !== 409) throw err;
+          }
+        }
+      }
+      return { containers: containers.length, images };
+    });
+  }
+}
+
+interface DockerStats {
+  read: string;
+  cpu_stats: { cpu_usage: { total_usage: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
+  memory_stats: { usage?: number; limit?: number; stats?: Record<string, number> };
+}
+
+/** The docker CLI's formula (cli/command/container/stats_helpers.go), as `docker stats` shows it. */
+export function statsFromDocker(s: DockerStats): StatsSample {
+  const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
+  const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
+  const online = s.cpu_stats.online_cpus || s.cpu_stats.cpu_usage.percpu_usage?.length || 1;
+  const cpuPercent = sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * online * 100 : 0;
+  const st = s.memory_stats.stats ?? {};
+  // v1 reports total_inactive_file, v2 inactive_file; docker subtracts it from usage.
+  const inactive = st.total_inactive_file ?? st.inactive_file ?? 0;
+  const usage = s.memory_stats.usage ?? 0;
+  return {
+    cpuPercent,
+    onlineCpus: online,
+    memoryBytes: usage > inactive ? usage - inactive : usage,
+    memoryLimitBytes: s.memory_stats.limit ?? 0,
+    readAt: s.read,
+  };
+}

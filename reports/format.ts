@@ -1,0 +1,189 @@
+/**
+ * Human formatting shared by the writers: numbers, quantities with units, durations, statuses,
+ * host facts and measurements. Deterministic: no locale, no clock, fixed rounding rules.
+ * Returns plain text — each writer escapes it for its own format.
+ */
+import type { CheckReport, CheckStatus, HostFacts, Measurement } from './model.ts';
+
+export const STATUSES: readonly CheckStatus[] = ['pass', 'fail', 'inconclusive', 'error', 'skipped'];
+
+export const STATUS_EMOJI: Record<CheckStatus, string> = {
+  pass: '✅',
+  fail: '❌',
+  inconclusive: '⚠️',
+  error: '💥',
+  skipped: '⏭️',
+};
+
+/** Past-tense words for counts: "3 passed, 1 failed". */
+const STATUS_COUNT_WORD: Record<CheckStatus, string> = {
+  pass: 'passed',
+  fail: 'failed',
+  inconclusive: 'inconclusive',
+  error: 'error',
+  skipped: 'skipped',
+};
+
+/**
+ * A number with three significant digits but never rounding the integer part
+ * (1187.36 → "1187", 49.63 → "49.6", 0.4971 → "0.497"); digits grouped with "," from 10 000.
+ */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  if (abs === 0) return '0';
+  const integerDigits = Math.floor(Math.log10(abs)) + 1;
+  const decimals = Math.min(Math.max(0, 3 - integerDigits), 10);
+  const text = stripZeros(value.toFixed(decimals));
+  return abs >= 10_000 ? groupThousands(text) : text;
+}
+
+/** A score: at most two decimals, no trailing zeros (7.5, 12.33, 20). */
+export function formatScore(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return stripZeros(value.toFixed(2));
+}
+
+/** score / maxScore as a whole percentage, or null when nothing could be scored. */
+export function percentOf(score: number, maxScore: number): number | null {
+  return maxScore > 0 ? Math.round((score / maxScore) * 100) : null;
+}
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+/** The binary prefix that suits `bytes`: [divisor, unit label]. */
+function byteScale(bytes: number): [number, string] {
+  let index = 0;
+  let divisor = 1;
+  while (index < BYTE_UNITS.length - 1 && Math.abs(bytes) >= divisor * 1024) {
+    divisor *= 1024;
+    index += 1;
+  }
+  return [divisor, BYTE_UNITS[index] ?? 'B'];
+}
+
+/** 4_000_000_000 → "3.73 GiB". */
+export function formatBytes(bytes: number): string {
+  const [divisor, unit] = byteScale(bytes);
+  return `${formatNumber(bytes / divisor)} ${unit}`;
+}
+
+function isByteUnit(unit: string): boolean {
+  return unit === 'bytes' || unit === 'byte' || unit === 'B';
+}
+
+/** A value with its unit: "49.6 %", "1187 ops/s", "256 MiB" (byte units get binary prefixes). */
+export function formatQuantity(value: number, unit: string): string {
+  if (isByteUnit(unit)) return formatBytes(value);
+  return unit === '' ? formatNumber(value) : `${formatNumber(value)} ${unit}`;
+}
+
+/** 850 → "850 ms", 12_345 → "12.3 s", 192_000 → "3 min 12 s", 3_723_000 → "1 h 2 min". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${formatNumber(ms / 1000)} s`;
+  const totalSeconds = Math.round(ms / 1000);
+  if (totalSeconds < 3600) return `${Math.floor(totalSeconds / 60)} min ${totalSeconds % 60} s`;
+  const totalMinutes = Math.round(totalSeconds / 60);
+  return `${Math.floor(totalMinutes / 60)} h ${totalMinutes % 60} min`;
+}
+
+/** Milliseconds as seconds with three decimals, for JUnit `time` attributes. */
+export function formatSeconds(ms: number): string {
+  return Number.isFinite(ms) ? (Math.max(0, ms) / 1000).toFixed(3) : '0.000';
+}
+
+/** "50 ± 2.5 %" (absolute tolerance in the measurement's unit), "256 ± 12.8 MiB", or "50 %". */
+export function formatExpected(m: Measurement): string | null {
+  if (m.expected === null) return null;
+  if (m.tolerance === undefined) return formatQuantity(m.expected, m.unit);
+  const delta = Math.abs(m.expected) * m.tolerance;
+  if (isByteUnit(m.unit)) {
+    const [divisor, label] = byteScale(m.expected);
+    return `${formatNumber(m.expected / divisor)} ± ${formatNumber(delta / divisor)} ${label}`;
+  }
+  const both = `${formatNumber(m.expected)} ± ${formatNumber(delta)}`;
+  return m.unit === '' ? both : `${both} ${m.unit}`;
+}
+
+/** The measured value with its unit, or "no value". */
+export function formatMeasured(m: Measurement): string {
+  return m.value === null ? 'no value' : formatQuantity(m.value, m.unit);
+}
+
+/** Coefficient of variation as a percentage, with the number of windows: "1.2 % over 5 windows". */
+export function formatSpread(m: Measurement): string | null {
+  if (m.spread === undefined) return null;
+  const windows = m.samples?.length;
+  const spread = `${formatNumber(m.spread * 100)} %`;
+  return windows === undefined ? spread : `${spread} over ${windows} window${windows === 1 ? '' : 's'}`;
+}
+
+/** "expected 50 ± 2.5 %, got 49.6 %" — the house phrase (architecture, house style 8). */
+export function formatMeasurement(m: Measurement): string {
+  const expected = formatExpected(m);
+  const got = `got ${formatMeasured(m)}`;
+  return expected === null ? got : `expected ${expected}, ${got}`;
+}
+
+export function statusCounts(checks: readonly CheckReport[]): Record<CheckStatus, number> {
+  const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, inconclusive: 0, error: 0, skipped: 0 };
+  for (const check of checks) counts[check.status] += 1;
+  return counts;
+}
+
+/** "6 passed, 1 failed, 1 skipped" in a fixed order, zero counts left out. */
+export function formatStatusCounts(checks: readonly CheckReport[]): string {
+  const counts = statusCounts(checks);
+  const parts = STATUSES.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${STATUS_COUNT_WORD[s]}`);
+  return parts.length === 0 ? 'no checks' : parts.join(', ');
+}
+
+/** "cgroup v2 (systemd driver)". */
+export function formatCgroup(host: HostFacts): string {
+  const version = host.cgroupVersion === null ? 'cgroup version unknown' : `cgroup v${host.cgroupVersion}`;
+  const details = [
+    host.cgroupDriver === null ? null : `${host.cgroupDriver} driver`,
+    host.cgroupAccess === 'engine' ? 'read through the engine' : null,
+  ].filter((d): d is string => d !== null);
+  return details.length === 0 ? version : `${version} (${details.join(', ')})`;
+}
+
+/** "Docker 28.3.2 (API 1.51)". */
+export function formatEngine(host: HostFacts): string {
+  if (!host.engineVersion) return 'engine version unknown';
+  return host.engineApiVersion
+    ? `Docker ${host.engineVersion} (API ${host.engineApiVersion})`
+    : `Docker ${host.engineVersion}`;
+}
+
+/** "2 CPUs, 3.73 GiB". */
+export function formatMachine(host: HostFacts): string {
+  return `${host.cpus} CPU${host.cpus === 1 ? '' : 's'}, ${formatBytes(host.memoryBytes)}`;
+}
+
+/** The host facts a grader needs in one line, in a fixed order: cgroup, engine, instance, machine, OS. */
+export function hostSummaryParts(host: HostFacts): string[] {
+  return [
+    formatCgroup(host),
+    formatEngine(host),
+    host.instanceType ?? 'instance type unknown',
+    formatMachine(host),
+    host.os ?? null,
+    host.kernel ? `kernel ${host.kernel}` : null,
+  ].filter((p): p is string => p !== null);
+}
+
+function stripZeros(text: string): string {
+  const trimmed = text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+  return trimmed === '-0' ? '0' : trimmed;
+}
+
+function groupThousands(text: string): string {
+  const [integer = '', fraction] = text.split('.');
+  const sign = integer.startsWith('-') ? '-' : '';
+  const digits = sign ? integer.slice(1) : integer;
+  const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return fraction === undefined ? `${sign}${grouped}` : `${sign}${grouped}.${fraction}`;
+}

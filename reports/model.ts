@@ -1,0 +1,105 @@
+/**
+ * The grade model every report writer reads. `report.json` is this object serialised: a stable
+ * contract (documented in reports/README.md). Add fields; never rename or repurpose one.
+ */
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type CheckStatus = 'pass' | 'fail' | 'inconclusive' | 'skipped' | 'error';
+
+/** One measured quantity behind a verdict: "expected X ± tol, got Y". */
+export interface Measurement {
+  /** What was measured, e.g. "CPU usage at --cpus 0.5". */
+  name: string;
+  /** The estimate (mean of the accepted windows). */
+  value: number | null;
+  expected: number | null;
+  /** Allowed relative deviation (0.05 = ±5 %); absent when the check is exact or one-sided. */
+  tolerance?: number;
+  unit: string;
+  status: CheckStatus;
+  /** Spread of the repeated windows (coefficient of variation), when repeated. */
+  spread?: number;
+  /** Every window's value, in order. */
+  samples?: number[];
+}
+
+/** A time series for plots: x in seconds, y in `unit`. */
+export interface Series {
+  name: string;
+  unit: string;
+  points: Array<[number, number]>;
+  /** A horizontal reference line (e.g. the --cpus limit). */
+  limit?: number;
+}
+
+export interface Plot {
+  id: string;
+  title: string;
+  kind: 'line' | 'bar';
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+}
+
+export interface Evidence {
+  /** Files read and what they said, e.g. {"/sys/fs/cgroup/.../cpu.max": "50000 100000"}. */
+  files?: Record<string, string>;
+  measurements?: Measurement[];
+  plots?: Plot[];
+  /** Captured output, already capped. */
+  log?: string;
+  /** Anything else worth keeping (small, JSON-able). */
+  details?: Record<string, unknown>;
+}
+
+export interface CheckReport {
+  id: string;
+  title: string;
+  kind: string;
+  status: CheckStatus;
+  score: number;
+  maxScore: number;
+  /** One or two sentences for a person: "expected X, got Y" with units. */
+  message: string;
+  evidence: Evidence;
+  durationMs: number;
+  /** Advice that costs no points (lint findings). */
+  advice?: Array<{ id: string; line?: number; message: string }>;
+}
+
+export interface HostFacts {
+  hostname?: string;
+  os?: string;
+  kernel?: string;
+  cpuModel?: string;
+  cpus: number;
+  memoryBytes: number;
+  virtualization?: string | null;
+  engineVersion?: string | null;
+  engineApiVersion?: string | null;
+  engineHost?: string;
+  cgroupVersion: 1 | 2 | null;
+  cgroupDriver: 'systemd' | 'cgroupfs' | null;
+  /** How cgroup files are read: straight from this host's filesystem, or through the engine. */
+  cgroupAccess?: 'direct' | 'engine';
+  instanceType: string | null;
+  instanceId?: string | null;
+  runcVersion?: string | null;
+}
+
+export interface GradeReport {
+  schemaVersion: number;
+  tool: { name: 'labgrade'; version: string };
+  lab: { id: string; title: string; version?: string };
+  submission: { path: string; student?: { name?: string; id?: string }; image?: string };
+  host: HostFacts;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  score: number;
+  maxScore: number;
+  /** Overall: pass when every graded check passed. */
+  status: CheckStatus;
+  checks: CheckReport[];
+  options: { quick: boolean; online: boolean; only?: string[]; skip?: string[] };
+}

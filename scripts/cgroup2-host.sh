@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# A real cgroup v2 Docker engine for machines whose own kernel is cgroup v1/hybrid: a Debian 12
+# guest under qemu (software emulation, TCG) running dockerd on cgroup v2, reached over a TCP
+# port forwarded to 127.0.0.1 only. See docs/cgroup2-host.md for usage, timings and pitfalls.
+#
+#   scripts/cgroup2-host.sh build                 build (or reuse) the cached guest image
+#   scripts/cgroup2-host.sh up [--driver systemd|cgroupfs] [--port N] [--smp N] [--mem MiB]
+#                              [--net restrict|nat] [--timeout S]
+#                                                 boot it; prints `export DOCKER_HOST=…`
+#   scripts/cgroup2-host.sh down                  stop the qemu that `up` started
+#   scripts/cgroup2-host.sh status                running?, port, driver, guest cgroup info
+#   scripts/cgroup2-host.sh env                   print the export line of the running guest
+#
+# Only the export line goes to stdout (so `eval "$(scripts/cgroup2-host.sh up)"` works);
+# progress goes to stderr.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+GUEST_FILES="$SCRIPT_DIR/cgroup2-guest/rootfs"
+CACHE_ROOT="${LABGRADE_CACHE:-/var/cache/labgrade}/cgroup2-guest"
+RUN_DIR="${LABGRADE_CGROUP2_RUN:-$CACHE_ROOT/run}"
+
+# --- build configuration (everything here is part of the cache key) ---------------------------
+SUITE=${LABGRADE_CGROUP2_SUITE:-bookworm}
+MIRROR=${LABGRADE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+GUEST_PACKAGES="systemd,systemd-sysv,udev,dbus,linux-image-amd64,docker.io,iproute2,procps,ca-certificates"
+DISK_SIZE=${LABGRADE_CGROUP2_DISK:-8G}          # sparse; the per-boot overlay grows into it
+MASK_UNITS="apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service
+fstrim.timer man-db.timer getty@tty1.service systemd-networkd-wait-online.service
+systemd-timesyncd.service"
+# Images of the host engine copied into the guest at `up` (see load_images).
+IMAGES=${LABGRADE_CGROUP2_IMAGES:-ubuntu:24.04}
+
+# --- run defaults ---------------------------------------------------------------------------------
+DEF_PORT=${LABGRADE_CGROUP2_PORT:-12375}
+DEF_SMP=${LABGRADE_CGROUP2_SMP:-2}
+DEF_MEM=${LABGRADE_CGROUP2_MEM:-4096}
+DEF_DRIVER=${LABGRADE_CGROUP2_DRIVER:-systemd}
+DEF_NET=${LABGRADE_CGROUP2_NET:-restrict}
+DEF_TIMEOUT=${LABGRADE_CGROUP2_TIMEOUT:-240}
+KERNEL_ARGS="root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 apparmor=0 tsc=reliable"
+
+say() { printf 'cgroup2-host: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+need_root() { [ "$(id -u)" -eq 0 ] || die "$1 needs root (apt-get, debootstrap, chroot)."; }
+
+# --- host packages --------------------------------------------------------------------------------
+ensure_host_packages() {
+  local missing=()
+  command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
+  command -v qemu-img >/dev/null 2>&1 || missing+=(qemu-utils)
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  # mkfs.ext4 -d (populate from a directory) needs e2fsprogs >= 1.43.
+  if ! command -v mkfs.ext4 >/dev/null 2>&1 || ! { mkfs.ext4 2>&1 || true; } | grep -q -- '-d root-directory'; then
+    missing+=(e2fsprogs)
+  fi
+  [ ${#missing[@]} -eq 0 ] && return 0
+  need_root "installing ${missing[*]}"
+  command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them."
+  local t0; t0=$(now)
+  say "installing host packages: ${missing[*]}…"
+  export DEBIAN_FRONTEND=noninteractive
+  # Other work may hold the dpkg lock: wait for it rather than fail.
+  local apt=(apt-get -y -qq -o DPkg::Lock::Timeout=600)
+  # Install from the lists we have; only when that fails (no or stale lists) run apt-get update.
+  if ! "${apt[@]}" install --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+    "${apt[@]}" update
+    "${apt[@]}" install --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  say "host packages installed in $(since "$t0") s"
+}
+
+# --- the guest root file system -----------------------------------------------------------------
+# Both functions below are hashed into the cache key (declare -f), so any change to them, to the
+# configuration above or to scripts/cgroup2-guest/ makes the next `build` start afresh.
+debootstrap_root() { # $1 = target dir
+  mkdir -p "$CACHE_ROOT/debs"
+  debootstrap --variant=minbase --include="$GUEST_PACKAGES" --cache-dir="$CACHE_ROOT/debs" \
+    "$SUITE" "$1" "$MIRROR"
+}
+
+configure_root() { # $1 = target dir
+  local root=$1 unit
+  # Helper files (network, /etc/default/docker, the daemon.json unit, fstab, hostname…).
+  cp -R "$GUEST_FILES"/. "$root"/
+  # A fixed machine-id: an empty one would make every boot a "first boot".
+  printf '%s\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >"$root/etc/machine-id"
+  systemctl --root="$root" enable systemd-networkd.service labgrade-docker-config.service \
+    docker.service containerd.service >/dev/null 2>&1
+  # Nothing that wakes the emulated CPU for nothing, and no wait for a network that is static.
+  for unit in $MASK_UNITS; do ln -sf /dev/null "$root/etc/systemd/system/$unit"; done
+  # Serial console only: getty on ttyS0 stays (the kernel's console=ttyS0 spawns it).
+  # Keep the image small: no apt lists or downloaded packages.
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
+  rm -f "$root"/etc/ssh/ssh_host_* 2>/dev/null || true
+}
+
+config_key() {
+  {
+    printf '%s\n' "$SUITE" "$MIRROR" "$GUEST_PACKAGES" "$DISK_SIZE" "$MASK_UNITS"
+    declare -f debootstrap_root configure_root
+    (cd "$GUEST_FILES" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+  } | sha256sum | cut -c1-16
+}
+
+cmd_build() {
+  need_root build
+  ensure_host_packages
+  local key dir t0
+  key=$(config_key)
+  dir="$CACHE_ROOT/$key"
+  if [ -f "$dir/complete" ]; then
+    say "guest image cached: $dir"
+  else
+    t0=$(now)
+    mkdir -p "$CACHE_ROOT"
+    rm -rf "$dir.tmp"
+    mkdir -p "$dir.tmp/root"
+    say "debootstrap $SUITE (+ kernel, systemd, docker.io) into $dir.tmp/root (about 2 min)…"
+    if ! debootstrap_root "$dir.tmp/root" >"$dir.tmp/build.log" 2>&1; then
+      tail -n 30 "$dir.tmp/build.log" >&2
+      die "debootstrap failed (log: $dir.tmp/build.log)"
+    fi
+    say "debootstrap done in $(since "$t0") s; configuring…"
+    configure_root "$dir.tmp/root" >>"$dir.tmp/build.log" 2>&1 || {
+      tail -n 30 "$dir.tmp/build.log" >&2; die "configuring the guest root failed"; }
+    local kernel initrd
+    kernel=$(ls "$dir.tmp/root"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1)
+    initrd=$(ls "$dir.tmp/root"/boot/initrd.img-* 2>/dev/null | sort -V | tail -n1)
+    [ -n "$kernel" ] && [ -n "$initrd" ] || die "no kernel or initrd in the guest's /boot"
+    cp "$kernel" "$dir.tmp/vmlinuz"
+    cp "$initrd" "$dir.tmp/initrd.img"
+    basename "$kernel" >"$dir.tmp/kernel-version"
+    local t1; t1=$(now)
+    mkfs.ext4 -q -F -L lgroot -E root_owner=0:0 -d "$dir.tmp/root" "$dir.tmp/base.img" "$DISK_SIZE" \
+      >>"$dir.tmp/build.log" 2>&1 || { tail -n 20 "$dir.tmp/build.log" >&2; die "mkfs.ext4 -d failed"; }
+    say "packed into ext4 image in $(since "$t1") s ($(du -sh --apparent-size "$dir.tmp/root" | cut -f1) of files)"
+    rm -rf "$dir.tmp/root"
+    date -u +%FT%TZ >"$dir.tmp/complete"
+    rm -rf "$dir"
+    mv "$dir.tmp" "$dir"
+    say "guest image built in $(since "$t0") s: $dir"
+  fi
+  ln -sfn "$key" "$CACHE_ROOT/current"
+  # Older builds (other keys) are left for a quick switch back; remove them by hand if needed.
+  save_images || true
+}
+
+# --- images of the host engine -------------------------------------------------------------------
+# `docker save` of $IMAGES from the host engine, cached by image ids: the file that `up` sends.
+images_tar() {
+  local ids
+  ids=$(env -u DOCKER_HOST docker image inspect -f '{{.Id}}' $IMAGES 2>/dev/null) || return 1
+  printf '%s/images/%s.tar\n' "$CACHE_ROOT" "$(printf '%s %s' "$IMAGES" "$ids" | sha256sum | cut -c1-16)"
+}
+
+save_images() {
+  [ -n "$IMAGES" ] || return 0
+  local tar t0
+  if ! tar=$(images_tar); then
+    say "host engine has no $IMAGES (scripts/provision-base-image.sh makes ubuntu:24.04): none copied into the guest"
+    return 1
+  fi
+  [ -s "$tar" ] && return 0
+  t0=$(now)
+  mkdir -p "$(dirname "$tar")"
+  rm -f "$(dirname "$tar")"/*.tar
+  env -u DOCKER_HOST docker save -o "$tar.tmp" $IMAGES && mv "$tar.tmp" "$tar"
+  say "saved $IMAGES from the host engine in $(since "$t0") s ($(du -h "$tar" | cut -f1))"
+}
+
+load_images() { # $1 = DOCKER_HOST of the guest
+  [ -n "$IMAGES" ] || return 0
+  save_images || return 0
+  local tar t0
+  tar=$(images_tar)
+  t0=$(now)
+  DOCKER_HOST=$1 docker load -q -i "$tar" >/dev/null ||
+    { say "loading $IMAGES into the guest failed"; return 1; }
+  say "loaded $IMAGES into the guest in $(since "$t0") s"
+}
+
+# --- run state ------------------------------------------------------------------------------------
+STATE="$RUN_DIR/state"
+PIDFILE="$RUN_DIR/qemu.pid"
+OVERLAY="$RUN_DIR/overlay.qcow2"
+CONSOLE="$RUN_DIR/console.log"
+
+# Prints the pid of the qemu that `up` started, if it still runs; checks that the pid is a qemu
+# whose command line names our overlay (a recycled pid must never be killed).
+our_qemu_pid() {
+  [ -s "$PIDFILE" ] || return 1
+  local pid cmdline
+  pid=$(tr -dc 0-9 <"$PIDFILE")
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  case "$cmdline" in
+    qemu-system-x86_64*"$OVERLAY"* | */qemu-system-x86_64*"$OVERLAY"*) printf '%s\n' "$pid" ;;
+    *) return 1 ;;
+  esac
+}
+
+state_get() { # $1 = key
+  [ -f "$STATE" ] && sed -n "s/^$1=//p" "$STATE" | tail -n1
+}
+
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+guest_answers() { # $1 = DOCKER_HOST
+  DOCKER_HOST=$1 timeout 15 docker version --format '{{.Server.Version}}' >/dev/null 2>&1
+}
+
+stop_qemu() {
+  local pid i
+  if pid=$(our_qemu_pid); then
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; fi
+    say "stopped qemu (pid $pid)"
+    return 0
+  fi
+  return 1
+}
+
+cmd_up() {
+  local restrict driver=$DEF_DRIVER port=$DEF_PORT smp=$DEF_SMP mem=$DEF_MEM net=$DEF_NET timeout=$DEF_TIMEOUT
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --driver) driver=${2:?}; shift 2 ;;
+      --driver=*) driver=${1#*=}; shift ;;
+      --port) port=${2:?}; shift 2 ;;
+      --port=*) port=${1#*=}; shift ;;
+      --smp) smp=${2:?}; shift 2 ;;
+      --smp=*) smp=${1#*=}; shift ;;
+      --mem) mem=${2:?}; shift 2 ;;
+      --mem=*) mem=${1#*=}; shift ;;
+      --net) net=${2:?}; shift 2 ;;
+      --net=*) net=${1#*=}; shift ;;
+      --timeout) timeout=${2:?}; shift 2 ;;
+      --timeout=*) timeout=${1#*=}; shift ;;
+      *) die "up: unknown option $1" ;;
+    esac
+  done
+  case "$driver" in systemd|cgroupfs) ;; *) die "--driver must be systemd or cgroupfs" ;; esac
+  case "$net" in restrict) restrict=on ;; nat) restrict=off ;; *) die "--net must be restrict or nat" ;; esac
+  [[ "$port" =~ ^[0-9]+$ && "$smp" =~ ^[0-9]+$ && "$mem" =~ ^[0-9]+$ && "$timeout" =~ ^[0-9]+$ ]] ||
+    die "--port, --smp, --mem and --timeout take numbers"
+
+  local pid host
+  if pid=$(our_qemu_pid); then
+    host="tcp://127.0.0.1:$(state_get port)"
+    if [ "$(state_get driver)" = "$driver" ] && guest_answers "$host"; then
+      say "already running (pid $pid, driver $driver)"
+      printf 'export DOCKER_HOST=%s\n' "$host"
+      return 0
+    fi
+    die "a guest already runs (pid $pid, driver $(state_get driver), port $(state_get port)): run '$0 down' first"
+  fi
+
+  local key dir
+  key=$(config_key)
+  dir="$CACHE_ROOT/$key"
+  [ -f "$dir/complete" ] || { say "no guest image for this configuration: building it…"; cmd_build; }
+  command -v qemu-system-x86_64 >/dev/null 2>&1 || ensure_host_packages
+  port_in_use "$port" && die "127.0.0.1:$port is already in use: pick another with --port"
+
+  mkdir -p "$RUN_DIR"
+  rm -f "$OVERLAY" "$PIDFILE" "$STATE" "$CONSOLE" "$RUN_DIR/qemu.log"
+  qemu-img create -q -f qcow2 -F raw -b "$dir/base.img" "$OVERLAY"
+  host="tcp://127.0.0.1:$port"
+  local t0; t0=$(now)
+  # -daemonize: qemu detaches (setsid) and writes its pid file itself once it runs.
+  # cache=unsafe: the overlay is thrown away, so flushes are wasted work.
+  # romfile=: no iPXE option ROM (we boot with -kernel; saves the ROM and the probe).
+  if ! qemu-system-x86_64 \
+      -name labgrade-cgroup2 \
+      -accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
+      -nodefaults -display none -no-reboot \
+      -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" \
+      -append "$KERNEL_ARGS labgrade.cgroupdriver=$driver" \
+      -drive "file=$OVERLAY,format=qcow2,if=virtio,cache=unsafe,discard=unmap" \
+      -netdev "user,id=n0,restrict=$restrict,hostfwd=tcp:127.0.0.1:$port-10.0.2.15:2375" \
+      -device virtio-net-pci,netdev=n0,romfile= \
+      -serial "file:$CONSOLE" -monitor none \
+      -pidfile "$PIDFILE" -daemonize >"$RUN_DIR/qemu.log" 2>&1; then
+    cat "$RUN_DIR/qemu.log" >&2
+    rm -f "$OVERLAY"
+    die "qemu did not start"
+  fi
+  pid=$(our_qemu_pid) || die "qemu started but its pid file is missing or wrong"
+  {
+    printf 'pid=%s\nport=%s\ndriver=%s\nnet=%s\nsmp=%s\nmem=%s\nkey=%s\nstarted=%s\n' \
+      "$pid" "$port" "$driver" "$net" "$smp" "$mem" "$key" "$(date -u +%FT%TZ)"
+  } >"$STATE"
+  say "qemu pid $pid booting (driver $driver, net $net, smp $smp, mem ${mem} MiB; console: $CONSOLE)…"
+
+  local deadline=$(( $(date +%s) + timeout ))
+  until guest_answers "$host"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 40 "$CONSOLE" >&2 || true
+      cat "$RUN_DIR/qemu.log" >&2 || true
+      rm -f "$OVERLAY" "$PIDFILE"
+      die "qemu exited before dockerd answered"
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      say "dockerd in the guest did not answer within $timeout s; last console lines:"
+      tail -n 40 "$CONSOLE" >&2 || true
+      stop_qemu || true
+      rm -f "$OVERLAY" "$PIDFILE" "$STATE"
+      exit 1
+    fi
+    sleep 2
+  done
+  local boot; boot=$(since "$t0")
+  printf 'boot_seconds=%s\n' "$boot" >>"$STATE"
+  say "dockerd answers after $boot s: $(DOCKER_HOST=$host docker info --format 'cgroup v{{.CgroupVersion}}, driver {{.CgroupDriver}}, server {{.ServerVersion}}' 2>/dev/null)"
+  load_images "$host" || true
+  printf 'export DOCKER_HOST=%s\n' "$host"
+}
+
+cmd_down() {
+  stop_qemu || say "no guest running"
+  rm -f "$OVERLAY" "$PIDFILE" "$STATE"
+}
+
+cmd_status() {
+  local pid port
+  if ! pid=$(our_qemu_pid); then
+    echo "cgroup2 guest: not running"
+    return 3
+  fi
+  port=$(state_get port)
+  echo "cgroup2 guest: running (qemu pid $pid, started $(state_get started))"
+  echo "  DOCKER_HOST=tcp://127.0.0.1:$port  driver=$(state_get driver)  net=$(state_get net)  smp=$(state_get smp)  mem=$(state_get mem)MiB"
+  if info=$(DOCKER_HOST="tcp://127.0.0.1:$port" timeout 15 docker info \
+      --format 'Cgroup Version {{.CgroupVersion}}, Cgroup Driver {{.CgroupDriver}}, Server {{.ServerVersion}}, Kernel {{.KernelVersion}}' 2>/dev/null); then
+    echo "  engine: $info"
+  else
+    echo "  engine: not answering (yet?); console: $CONSOLE"
+  fi
+}
+
+cmd_env() {
+  our_qemu_pid >/dev/null || die "no guest running: '$0 up' first"
+  printf 'export DOCKER_HOST=tcp://127.0.0.1:%s\n' "$(state_get port)"
+}
+
+case "${1:-}" in
+  build) shift; cmd_build "$@" ;;
+  up) shift; cmd_up "$@" ;;
+  down) shift; cmd_down ;;
+  status) shift; cmd_status ;;
+  env) shift; cmd_env ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
