@@ -165,7 +165,7 @@ export interface ParamSchemas {
 export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): Omit<LoadedLab, 'dir'> {
   const lineCounter = new LineCounter();
   // maxAliasCount guards against billion-laughs documents; uniqueKeys catches copy-paste slips.
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];

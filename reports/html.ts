@@ -79,12 +79,15 @@ a:hover { text-decoration: underline; }
 .facts dt { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; }
+.scroll { overflow-x: auto; }
 th, td { text-align: left; vertical-align: top; padding: 7px 10px; border-bottom: 1px solid var(--line); }
+/* Student text can be one endless word (a path, a hash, an attack string): let it wrap anywhere. */
+h1, h2, td, dd, dt, li, code, .message { overflow-wrap: anywhere; }
 th { font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.measurements td.num { white-space: normal; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 tfoot td { font-weight: 700; border-bottom: none; }
-.summary td:nth-child(4) { overflow-wrap: anywhere; }
 .check { border-left: 6px solid var(--line); }
 .check.c-pass { border-left-color: var(--pass-line); }
 .check.c-fail { border-left-color: var(--fail-line); }
@@ -95,7 +98,6 @@ tfoot td { font-weight: 700; border-bottom: none; }
 .check h2 .points { margin-left: auto; font-variant-numeric: tabular-nums; }
 .meta { margin: -6px 0 8px; color: var(--muted); font-size: 13px; }
 .message { margin: 0 0 8px; overflow-wrap: anywhere; white-space: pre-wrap; }
-.measurements td:first-child { overflow-wrap: anywhere; }
 .plot { margin: 14px 0 4px; }
 .plot svg { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; }
 .advice { margin: 0; padding-left: 20px; }
@@ -220,6 +222,7 @@ function summarySection(report: GradeReport, anchors: string[]): string {
   return [
     '<section class="card">',
     '<h2>Checks</h2>',
+    '<div class="scroll">',
     '<table class="summary">',
     '<thead><tr><th>Status</th><th>Check</th><th class="num">Score</th><th>Message</th><th class="num">Time</th></tr></thead>',
     '<tbody>',
@@ -227,6 +230,7 @@ function summarySection(report: GradeReport, anchors: string[]): string {
     '</tbody>',
     `<tfoot><tr><td></td><td>Total</td><td class="num">${formatScore(report.score)} / ${formatScore(report.maxScore)}</td><td></td><td class="num">${escapeHtml(formatDuration(report.durationMs))}</td></tr></tfoot>`,
     '</table>',
+    '</div>',
     '</section>',
   ].join('\n');
 }
@@ -316,12 +320,14 @@ function measurementTable(measurements: Measurement[]): string {
     ].join('');
   });
   return [
+    '<div class="scroll">',
     '<table class="measurements">',
     '<thead><tr><th>Measurement</th><th class="num">Expected</th><th class="num">Got</th><th class="num">Spread</th><th>Status</th></tr></thead>',
     '<tbody>',
     ...rows,
     '</tbody>',
     '</table>',
+    '</div>',
   ].join('\n');
 }
 

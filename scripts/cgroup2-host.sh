@@ -28,8 +28,13 @@ DISK_SIZE=${LABGRADE_CGROUP2_DISK:-8G}          # sparse; the per-boot overlay g
 MASK_UNITS="apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service
 fstrim.timer man-db.timer getty@tty1.service systemd-networkd-wait-online.service
 systemd-timesyncd.service"
-# Images of the host engine copied into the guest at `up` (see load_images).
+# Images of the host engine copied into the guest (see "images of the host engine" below).
 IMAGES=${LABGRADE_CGROUP2_IMAGES:-ubuntu:24.04}
+# preload: loaded once at build time into a qcow2 layer that every boot starts from (default);
+# disk: attached at each `up` as a raw disk and loaded by the guest; tcp: `docker load` over
+# DOCKER_HOST at each `up`; none. See docs/cgroup2-host.md for the measured times.
+IMAGE_MODE=${LABGRADE_CGROUP2_IMAGE_MODE:-preload}
+PRELOAD_TIMEOUT=${LABGRADE_CGROUP2_PRELOAD_TIMEOUT:-900}
 
 # --- run defaults ---------------------------------------------------------------------------------
 DEF_PORT=${LABGRADE_CGROUP2_PORT:-12375}
@@ -89,7 +94,7 @@ configure_root() { # $1 = target dir
   # A fixed machine-id: an empty one would make every boot a "first boot".
   printf '%s\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >"$root/etc/machine-id"
   systemctl --root="$root" enable systemd-networkd.service labgrade-docker-config.service \
-    docker.service containerd.service >/dev/null 2>&1
+    labgrade-load-images.service docker.service containerd.service >/dev/null 2>&1
   # Nothing that wakes the emulated CPU for nothing, and no wait for a network that is static.
   for unit in $MASK_UNITS; do ln -sf /dev/null "$root/etc/systemd/system/$unit"; done
   # Serial console only: getty on ttyS0 stays (the kernel's console=ttyS0 spawns it).
@@ -146,41 +151,96 @@ cmd_build() {
   fi
   ln -sfn "$key" "$CACHE_ROOT/current"
   # Older builds (other keys) are left for a quick switch back; remove them by hand if needed.
-  save_images || true
+  if [ "$IMAGE_MODE" = preload ]; then preload_images "$dir" || true; else save_images || true; fi
 }
 
 # --- images of the host engine -------------------------------------------------------------------
-# `docker save` of $IMAGES from the host engine, cached by image ids: the file that `up` sends.
-images_tar() {
+# `docker save` of $IMAGES from the host engine, cached by image ids. Whatever DOCKER_HOST says,
+# the host's own engine is asked (DOCKER_HOST may already point at the guest).
+images_key() {
   local ids
   ids=$(env -u DOCKER_HOST docker image inspect -f '{{.Id}}' $IMAGES 2>/dev/null) || return 1
-  printf '%s/images/%s.tar\n' "$CACHE_ROOT" "$(printf '%s %s' "$IMAGES" "$ids" | sha256sum | cut -c1-16)"
+  printf '%s %s' "$IMAGES" "$ids" | sha256sum | cut -c1-16
 }
 
-save_images() {
-  [ -n "$IMAGES" ] || return 0
-  local tar t0
-  if ! tar=$(images_tar); then
+save_images() { # prints the tar's path
+  [ -n "$IMAGES" ] || return 1
+  local key tar t0
+  if ! key=$(images_key); then
     say "host engine has no $IMAGES (scripts/provision-base-image.sh makes ubuntu:24.04): none copied into the guest"
     return 1
   fi
-  [ -s "$tar" ] && return 0
-  t0=$(now)
-  mkdir -p "$(dirname "$tar")"
-  rm -f "$(dirname "$tar")"/*.tar
-  env -u DOCKER_HOST docker save -o "$tar.tmp" $IMAGES && mv "$tar.tmp" "$tar"
-  say "saved $IMAGES from the host engine in $(since "$t0") s ($(du -h "$tar" | cut -f1))"
+  tar="$CACHE_ROOT/images/$key.tar"
+  if [ ! -s "$tar" ]; then
+    t0=$(now)
+    mkdir -p "$CACHE_ROOT/images"
+    rm -f "$CACHE_ROOT"/images/*.tar
+    env -u DOCKER_HOST docker save -o "$tar.tmp" $IMAGES >&2 || { rm -f "$tar.tmp"; return 1; }
+    mv "$tar.tmp" "$tar"
+    say "saved $IMAGES from the host engine in $(since "$t0") s ($(du -h "$tar" | cut -f1))"
+  fi
+  printf '%s\n' "$tar"
 }
 
-load_images() { # $1 = DOCKER_HOST of the guest
-  [ -n "$IMAGES" ] || return 0
-  save_images || return 0
+# The common part of every qemu command line, in QEMU. $1 = disk image, $2 = its format,
+# $3 = cache mode. Reads DIR (build dir), SMP, MEM.
+qemu_args() {
+  QEMU=(qemu-system-x86_64 -name labgrade-cgroup2
+    -accel tcg,thread=multi -cpu max -smp "$SMP" -m "$MEM"
+    -nodefaults -display none -no-reboot
+    -kernel "$DIR/vmlinuz" -initrd "$DIR/initrd.img"
+    -drive "file=$1,format=$2,if=virtio,cache=$3,discard=unmap")
+}
+
+# Boots the guest once with the images' tar as a second disk and labgrade.poweroff=1: the guest
+# loads them and powers off, and the qcow2 layer it wrote (backed by base.img) keeps them. Every
+# `up` then starts from that layer with the images already in /var/lib/docker.
+# $1 = build dir. Prints nothing; sets PRELOADED to the layer's path when there is one.
+preload_images() {
+  local dir=$1 tar key layer t0 console
+  PRELOADED=
+  if ! tar=$(save_images); then
+    # Host engine unreachable or image missing: keep using the newest layer there is, if any.
+    layer=$(ls -t "$dir"/images-*.qcow2 2>/dev/null | head -n1 || true)
+    [ -n "$layer" ] && { say "using the images preloaded earlier: $layer"; PRELOADED=$layer; }
+    return 0
+  fi
+  key=$(basename "$tar" .tar)
+  layer="$dir/images-$key.qcow2"
+  if [ -s "$layer" ]; then PRELOADED=$layer; return 0; fi
+  t0=$(now)
+  console="$dir/preload-console.log"
+  rm -f "$dir"/images-*.qcow2 "$dir/preload.qcow2"
+  # Backing file named relative to the layer, so the cache dir may move.
+  (cd "$dir" && qemu-img create -q -f qcow2 -F raw -b base.img preload.qcow2)
+  say "preloading $IMAGES into the guest image (one boot that loads them, then powers off)…"
+  # cache=writeback: this layer is kept, so the guest's flushes at power-off must reach it.
+  DIR=$dir SMP=$DEF_SMP MEM=$DEF_MEM qemu_args "$dir/preload.qcow2" qcow2 writeback
+  if timeout "$PRELOAD_TIMEOUT" "${QEMU[@]}" \
+      -append "$KERNEL_ARGS labgrade.cgroupdriver=$DEF_DRIVER labgrade.poweroff=1" \
+      -drive "file=$tar,format=raw,if=virtio,readonly=on" \
+      -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,romfile= \
+      -serial "file:$console" -monitor none >"$dir/preload-qemu.log" 2>&1 &&
+      grep -q 'labgrade: images loaded' "$console"; then
+    mv "$dir/preload.qcow2" "$layer"
+    PRELOADED=$layer
+    say "preloaded $IMAGES in $(since "$t0") s ($(grep -o 'images loaded in [0-9.]* s' "$console" | head -n1) of it on the guest clock)"
+  else
+    tail -n 40 "$console" >&2 || true
+    cat "$dir/preload-qemu.log" >&2 || true
+    rm -f "$dir/preload.qcow2"
+    say "preloading the images failed (or took over $PRELOAD_TIMEOUT s); 'up' will load them at each boot instead"
+    return 1
+  fi
+}
+
+load_images_tcp() { # $1 = DOCKER_HOST of the guest
   local tar t0
-  tar=$(images_tar)
+  tar=$(save_images) || return 0
   t0=$(now)
   DOCKER_HOST=$1 docker load -q -i "$tar" >/dev/null ||
     { say "loading $IMAGES into the guest failed"; return 1; }
-  say "loaded $IMAGES into the guest in $(since "$t0") s"
+  say "loaded $IMAGES into the guest over TCP in $(since "$t0") s"
 }
 
 # --- run state ------------------------------------------------------------------------------------
@@ -272,21 +332,30 @@ cmd_up() {
   command -v qemu-system-x86_64 >/dev/null 2>&1 || ensure_host_packages
   port_in_use "$port" && die "127.0.0.1:$port is already in use: pick another with --port"
 
+  local mode=$IMAGE_MODE backing="$dir/base.img" backing_fmt=raw extra=() tar=
+  [ -n "$IMAGES" ] || mode=none
+  case "$mode" in
+    preload)
+      preload_images "$dir" || true
+      if [ -n "$PRELOADED" ]; then backing=$PRELOADED; backing_fmt=qcow2
+      elif tar=$(save_images); then mode=disk; else mode=none; fi ;;
+    disk) tar=$(save_images) || mode=none ;;
+    tcp|none) ;;
+    *) die "LABGRADE_CGROUP2_IMAGE_MODE must be preload, disk, tcp or none" ;;
+  esac
+  [ "$mode" = disk ] && extra=(-drive "file=$tar,format=raw,if=virtio,readonly=on")
+
   mkdir -p "$RUN_DIR"
   rm -f "$OVERLAY" "$PIDFILE" "$STATE" "$CONSOLE" "$RUN_DIR/qemu.log"
-  qemu-img create -q -f qcow2 -F raw -b "$dir/base.img" "$OVERLAY"
+  qemu-img create -q -f qcow2 -F "$backing_fmt" -b "$backing" "$OVERLAY"
   host="tcp://127.0.0.1:$port"
   local t0; t0=$(now)
   # -daemonize: qemu detaches (setsid) and writes its pid file itself once it runs.
   # cache=unsafe: the overlay is thrown away, so flushes are wasted work.
   # romfile=: no iPXE option ROM (we boot with -kernel; saves the ROM and the probe).
-  if ! qemu-system-x86_64 \
-      -name labgrade-cgroup2 \
-      -accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
-      -nodefaults -display none -no-reboot \
-      -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" \
+  DIR=$dir SMP=$smp MEM=$mem qemu_args "$OVERLAY" qcow2 unsafe
+  if ! "${QEMU[@]}" "${extra[@]}" \
       -append "$KERNEL_ARGS labgrade.cgroupdriver=$driver" \
-      -drive "file=$OVERLAY,format=qcow2,if=virtio,cache=unsafe,discard=unmap" \
       -netdev "user,id=n0,restrict=$restrict,hostfwd=tcp:127.0.0.1:$port-10.0.2.15:2375" \
       -device virtio-net-pci,netdev=n0,romfile= \
       -serial "file:$CONSOLE" -monitor none \
@@ -297,8 +366,8 @@ cmd_up() {
   fi
   pid=$(our_qemu_pid) || die "qemu started but its pid file is missing or wrong"
   {
-    printf 'pid=%s\nport=%s\ndriver=%s\nnet=%s\nsmp=%s\nmem=%s\nkey=%s\nstarted=%s\n' \
-      "$pid" "$port" "$driver" "$net" "$smp" "$mem" "$key" "$(date -u +%FT%TZ)"
+    printf 'pid=%s\nport=%s\ndriver=%s\nnet=%s\nsmp=%s\nmem=%s\nkey=%s\nimages=%s\nstarted=%s\n' \
+      "$pid" "$port" "$driver" "$net" "$smp" "$mem" "$key" "$mode" "$(date -u +%FT%TZ)"
   } >"$STATE"
   say "qemu pid $pid booting (driver $driver, net $net, smp $smp, mem ${mem} MiB; console: $CONSOLE)…"
 
@@ -322,7 +391,19 @@ cmd_up() {
   local boot; boot=$(since "$t0")
   printf 'boot_seconds=%s\n' "$boot" >>"$STATE"
   say "dockerd answers after $boot s: $(DOCKER_HOST=$host docker info --format 'cgroup v{{.CgroupVersion}}, driver {{.CgroupDriver}}, server {{.ServerVersion}}' 2>/dev/null)"
-  load_images "$host" || true
+  case "$mode" in
+    tcp) load_images_tcp "$host" || true ;;
+    disk)
+      # The guest loads /dev/vdb itself; wait for the tags (or its failure marker).
+      until DOCKER_HOST=$host docker image inspect $IMAGES >/dev/null 2>&1; do
+        if grep -q 'labgrade: loading images failed' "$CONSOLE" || [ "$(date +%s)" -ge "$deadline" ]; then
+          say "the guest did not load $IMAGES (see $CONSOLE)"; break
+        fi
+        sleep 2
+      done
+      say "guest loaded $IMAGES from the attached disk $(since "$t0") s after boot start ($(grep -o 'images loaded in [0-9.]* s' "$CONSOLE" | head -n1 || true))" ;;
+    preload) say "$IMAGES preloaded in the guest image" ;;
+  esac
   printf 'export DOCKER_HOST=%s\n' "$host"
 }
 

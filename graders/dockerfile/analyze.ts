@@ -336,7 +336,10 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
         }
         const meaning = interpretCommand(cmd.words, cmd.pipedFrom);
         if (meaning.kind === 'none') continue;
-        run.commands.push({ name: meaning.name, args: meaning.args, wrappers: meaning.wrappers, line: cmd.line } satisfies RunCommandFact);
+        // A shell that only runs a nested script (`sh -c '…'`) is not a command of its own here.
+        if (meaning.kind !== 'script' && meaning.kind !== 'stdin-script') {
+          run.commands.push({ name: meaning.name, args: meaning.args, wrappers: meaning.wrappers, line: cmd.line } satisfies RunCommandFact);
+        }
         if (meaning.kind === 'apt') {
           aptCommand(meaning.apt, cmd, meaning.name, meaning.args);
         } else if (meaning.kind === 'other-install') {

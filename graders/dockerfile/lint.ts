@@ -77,10 +77,11 @@ export function lint(facts: DockerfileFacts): LintFinding[] {
     }
   }
 
-  // One finding per rule and line (`apt update && apt install` is one DL3027).
+  // Identical findings on one line count once (`apt update && apt install` is one DL3027).
   const seen = new Set<string>();
+  const key = (f: LintFinding): string => `${f.id}:${f.line}:${f.message}`;
   return out
-    .filter((f) => !seen.has(`${f.id}:${f.line}`) && seen.add(`${f.id}:${f.line}`))
+    .filter((f) => !seen.has(key(f)) && seen.add(key(f)))
     .sort((a, b) => a.line - b.line || a.id.localeCompare(b.id));
 }
 

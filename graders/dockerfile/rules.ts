@@ -68,7 +68,7 @@ function checkBaseImage(facts: DockerfileFacts, req: DockerfileRequirements): Re
   const expected = `base image ${req.baseImage}`;
   if (facts.finalStage === null) {
     const empty = facts.problems.some((p) => p.code === 'empty');
-    return result('base-image', false, expected, empty ? 'an empty Dockerfile (no instructions)' : 'no FROM instruction');
+    return result('base-image', false, expected, empty ? 'no instructions (the file is empty or holds only comments)' : 'no FROM instruction');
   }
   const final = facts.stages[facts.finalStage] as StageFact;
   const root = facts.stages[final.root] as StageFact;
@@ -96,7 +96,7 @@ function checkBaseImage(facts: DockerfileFacts, req: DockerfileRequirements): Re
     notes.push(`a digest alone does not say which release it is; write ${req.baseImage}@${img.digest}`);
   }
   const elsewhere = facts.stages.filter((s) => s.parent === null && !facts.finalLineage.includes(s.index) && wanted.some((w) => sameImage(s.image, w)));
-  for (const s of elsewhere) notes.push(`${s.image.resolved} at line ${s.line} starts ${stageLabel(s)}, which the final image does not build on`);
+  for (const s of elsewhere) notes.push(`${s.image.resolved} (line ${s.line}) is the base of ${s.alias !== null ? `stage "${s.alias}"` : 'an earlier stage'} only, which the final image does not build on`);
   return result('base-image', false, expected, `${img.resolved} ${where}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`, root.line);
 }
 

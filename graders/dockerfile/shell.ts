@@ -89,6 +89,7 @@ type Token =
 
 // Longest first, so `&&` wins over `&` and `<<-` over `<<`.
 const OPERATORS = ['&>>', '<<<', '<<-', '&&', '||', ';;', '|&', '&>', '>>', '>&', '>|', '<<', '<&', '<>', ';', '|', '&', '(', ')', '<', '>'];
+const OPERATOR_START = new Set(['&', '|', ';', '<', '>', '(', ')']);
 const REDIRECTIONS = new Set(['&>>', '<<<', '<<-', '&>', '>>', '>&', '>|', '<<', '<&', '<>', '<', '>']);
 const WORD_END = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
 const NAME_START = /[A-Za-z_]/;
@@ -122,7 +123,7 @@ class Lexer {
       } else if (c === '#') {
         while (this.pos < src.length && src[this.pos] !== '\n') this.pos++;
       } else {
-        const op = OPERATORS.find((o) => src.startsWith(o, this.pos));
+        const op = OPERATOR_START.has(c) ? OPERATORS.find((o) => src.startsWith(o, this.pos)) : undefined;
         if (op !== undefined) {
           const start = this.pos;
           this.pos += op.length;

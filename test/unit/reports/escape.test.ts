@@ -13,7 +13,9 @@ describe('reports/escape', () => {
   describe('escapeHtml', () => {
     it('escapes markup and both quotes', () => {
       expect(escapeHtml('<script>alert(1)</script>')).to.equal('&lt;script&gt;alert(1)&lt;/script&gt;');
-      expect(escapeHtml('"><img src=x onerror=alert(1)>')).to.equal('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;');
+      expect(escapeHtml('"><img src=x onerror=alert(1)>')).to.equal(
+        '&quot;&gt;&lt;img src=x onerror=alert(1)&gt;',
+      );
       expect(escapeHtml("a & 'b'")).to.equal('a &amp; &#39;b&#39;');
     });
 
@@ -28,7 +30,9 @@ describe('reports/escape', () => {
 
   describe('escapeXml', () => {
     it('escapes the five XML specials', () => {
-      expect(escapeXml(`<a href="x">'&'</a>`)).to.equal('&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
+      expect(escapeXml(`<a href="x">'&'</a>`)).to.equal(
+        '&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;',
+      );
     });
 
     it('strips every character XML 1.0 forbids and keeps tab, LF, CR', () => {
@@ -61,7 +65,9 @@ describe('reports/escape', () => {
     });
 
     it('neutralises emphasis, links, entities and a leading block marker', () => {
-      expect(escapeMarkdown('*b* _i_ [x](y) ~s~ &amp;')).to.equal('\\*b\\* \\_i\\_ \\[x\\](y) \\~s\\~ &amp;amp;');
+      expect(escapeMarkdown('*b* _i_ [x](y) ~s~ &amp;')).to.equal(
+        '\\*b\\* \\_i\\_ \\[x\\](y) \\~s\\~ &amp;amp;',
+      );
       expect(escapeMarkdown('# title')).to.equal('\\# title');
       expect(escapeMarkdown('- item')).to.equal('\\- item');
       expect(escapeMarkdown('12. item')).to.equal('12\\. item');
@@ -76,7 +82,9 @@ describe('reports/escape', () => {
 
   describe('stripAnsi', () => {
     it('removes colour, cursor and OSC sequences', () => {
-      expect(stripAnsi('\u001b[1;32mok\u001b[0m \u001b[2K\u001b[1Gx \u001b]0;title\u0007y')).to.equal('ok x y');
+      expect(stripAnsi('\u001b[1;32mok\u001b[0m \u001b[2K\u001b[1Gx \u001b]0;title\u0007y')).to.equal(
+        'ok x y',
+      );
     });
   });
 

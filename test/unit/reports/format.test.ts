@@ -60,14 +60,22 @@ describe('reports/format', () => {
     expect(formatMeasurement(m({ value: 50000, expected: 50000, unit: 'µs' }))).to.equal(
       'expected 50,000 µs, got 50,000 µs',
     );
-    expect(formatMeasurement(m({ value: null, expected: 1, unit: 'cores' }))).to.equal('expected 1 cores, got no value');
-    expect(formatMeasurement(m({ value: 1217.82, expected: null, unit: 'bogo ops/s' }))).to.equal('got 1218 bogo ops/s');
-    expect(formatExpected(m({ expected: 268_435_456, tolerance: 0.05, unit: 'bytes' }))).to.equal('256 ± 12.8 MiB');
+    expect(formatMeasurement(m({ value: null, expected: 1, unit: 'cores' }))).to.equal(
+      'expected 1 cores, got no value',
+    );
+    expect(formatMeasurement(m({ value: 1217.82, expected: null, unit: 'bogo ops/s' }))).to.equal(
+      'got 1218 bogo ops/s',
+    );
+    expect(formatExpected(m({ expected: 268_435_456, tolerance: 0.05, unit: 'bytes' }))).to.equal(
+      '256 ± 12.8 MiB',
+    );
   });
 
   it('summarises statuses and host facts in a fixed order', () => {
     const report = tutorial7Report();
-    expect(formatStatusCounts(report.checks)).to.equal('7 passed, 1 failed, 1 inconclusive, 1 error, 1 skipped');
+    expect(formatStatusCounts(report.checks)).to.equal(
+      '7 passed, 1 failed, 1 inconclusive, 1 error, 1 skipped',
+    );
     expect(formatStatusCounts([])).to.equal('no checks');
     expect(hostSummaryParts(report.host)).to.deep.equal([
       'cgroup v2 (systemd driver)',

@@ -9,7 +9,8 @@ function reversedKeys<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v: unknown) => reversedKeys(v)) as T;
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).reverse()) out[key] = reversedKeys((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value).reverse())
+    out[key] = reversedKeys((value as Record<string, unknown>)[key]);
   return out as T;
 }
 
@@ -23,7 +24,7 @@ describe('reports/json', () => {
     expect(parsed.score).to.equal(77.5);
   });
 
-  it("round-trips the fixture: nothing lost, nothing added (logs under the cap)", () => {
+  it('round-trips the fixture: nothing lost, nothing added (logs under the cap)', () => {
     const report = tutorial7Report();
     expect(JSON.parse(renderJson(report))).to.deep.equal(JSON.parse(JSON.stringify(report)));
   });

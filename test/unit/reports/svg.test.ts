@@ -16,7 +16,9 @@ describe('reports/svg', () => {
     for (const plot of plots) {
       const svg = renderPlotSvg(plot);
       assertWellFormedXml(svg);
-      expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="720" height="360"')).to.equal(true);
+      expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="720" height="360"')).to.equal(
+        true,
+      );
       expect(svg).to.include(`<title>${plot.title}</title>`);
     }
   });
@@ -76,7 +78,16 @@ describe('reports/svg', () => {
       kind: 'line',
       xLabel: 'x',
       yLabel: 'y',
-      series: [{ name: 's', unit: '%', points: [[Number.NaN, 1], [1, Number.POSITIVE_INFINITY]] }],
+      series: [
+        {
+          name: 's',
+          unit: '%',
+          points: [
+            [Number.NaN, 1],
+            [1, Number.POSITIVE_INFINITY],
+          ],
+        },
+      ],
     };
     const svg = renderPlotSvg(plot);
     assertWellFormedXml(svg);
@@ -86,7 +97,14 @@ describe('reports/svg', () => {
   });
 
   it('copes with a single point, negative values and a bar plot of one category', () => {
-    const single: Plot = { id: 'p', title: 't', kind: 'line', xLabel: 'x', yLabel: 'y', series: [{ name: 's', unit: '', points: [[3, 0]] }] };
+    const single: Plot = {
+      id: 'p',
+      title: 't',
+      kind: 'line',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [{ name: 's', unit: '', points: [[3, 0]] }],
+    };
     const bars: Plot = { ...single, kind: 'bar', series: [{ name: 's', unit: '', points: [[1, -4]] }] };
     for (const plot of [single, bars]) {
       const svg = renderPlotSvg(plot);

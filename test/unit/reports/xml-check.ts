@@ -79,7 +79,8 @@ export function assertWellFormedXml(xml: string): void {
       if (seen.has(attr)) fail(`duplicate attribute ${attr}`, j);
       seen.add(attr);
       j += attr.length;
-      if (xml[j] !== '=' || (xml[j + 1] !== '"' && xml[j + 1] !== "'")) fail(`attribute ${attr} not quoted`, j);
+      if (xml[j] !== '=' || (xml[j + 1] !== '"' && xml[j + 1] !== "'"))
+        fail(`attribute ${attr} not quoted`, j);
       const quote = xml[j + 1] as string;
       const end = xml.indexOf(quote, j + 2);
       if (end < 0) fail(`unterminated attribute ${attr}`, j);

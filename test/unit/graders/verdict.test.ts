@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { combine, judgeAtLeast, judgeBand, judgeRange, repeatUntilSettled, round, stats, usageDecision } from '../../../graders/verdict.ts';
+
+describe('verdict statistics', () => {
+  it('stats: mean, sample sd, cv and the ≈95 % half-width', () => {
+    const s = stats([0.49, 0.51]);
+    expect(s.mean).to.be.closeTo(0.5, 1e-12);
+    expect(s.sd).to.be.closeTo(0.0141421, 1e-6);
+    expect(s.half).to.be.closeTo(0.02, 1e-6);
+    expect(stats([]).n).to.equal(0);
+    expect(stats([3]).half).to.equal(0);
+  });
+
+  it('judgeBand: pass inside, fail outside, inconclusive when the interval straddles the edge', () => {
+    expect(judgeBand([0.49, 0.51], 0.5, 0.1)).to.equal('pass');
+    expect(judgeBand([0.7, 0.71], 0.5, 0.1)).to.equal('fail');
+    expect(judgeBand([0.4, 0.6], 0.5, 0.1)).to.equal('inconclusive');
+    expect(judgeBand([NaN], 0.5, 0.1)).to.equal('inconclusive');
+  });
+
+  it('judgeRange and judgeAtLeast use the same interval logic', () => {
+    expect(judgeRange([1.8, 1.82], 1.6, 2.1)).to.equal('pass');
+    expect(judgeRange([1.0, 1.02], 1.6, 2.1)).to.equal('fail');
+    expect(judgeAtLeast([0.9, 0.92], 0.75)).to.equal('pass');
+    expect(judgeAtLeast([0.5, 0.52], 0.75)).to.equal('fail');
+    expect(judgeAtLeast([0.6, 0.9], 0.75)).to.equal('inconclusive');
+  });
+
+  it('repeatUntilSettled takes windows until the decision settles, bounded by maxRepeats', async () => {
+    const seen: number[] = [];
+    const noisy = [0.3, 0.7, 0.5, 0.5, 0.5, 0.5];
+    const r = await repeatUntilSettled(
+      async (i) => {
+        seen.push(i);
+        return noisy[i]!;
+      },
+      (v) => judgeBand(v, 0.5, 0.1),
+      { minRepeats: 2, maxRepeats: 4 },
+    );
+    expect(seen).to.deep.equal([0, 1, 2, 3]);
+    expect(r.decision).to.equal('inconclusive');
+    const quick = await repeatUntilSettled(async () => 0.5, (v) => judgeBand(v, 0.5, 0.1), { minRepeats: 2, maxRepeats: 4 });
+    expect(quick.samples).to.have.length(2);
+    expect(quick.decision).to.equal('pass');
+  });
+
+  it('usageDecision calls a short, unthrottled window a busy host, not a failure', () => {
+    expect(usageDecision([0.3, 0.31], 0.5, 0.1, [0.1, 0.05])).to.deep.equal({ decision: 'inconclusive', hostBusy: true });
+    // Throttled all the time yet short of the limit: the quota itself is wrong → fail.
+    expect(usageDecision([0.3, 0.31], 0.5, 0.1, [0.95, 0.97])).to.deep.equal({ decision: 'fail', hostBusy: false });
+    // Over the limit is never the host's fault.
+    expect(usageDecision([0.8, 0.81], 0.5, 0.1, [0, 0]).decision).to.equal('fail');
+    expect(usageDecision([0.5, 0.5], 0.5, 0.1, [undefined]).decision).to.equal('pass');
+  });
+
+  it('combine: any fail wins, then inconclusive', () => {
+    expect(combine(['pass', 'inconclusive', 'fail'])).to.equal('fail');
+    expect(combine(['pass', 'inconclusive'])).to.equal('inconclusive');
+    expect(combine([])).to.equal('pass');
+  });
+
+  it('round keeps four significant digits', () => {
+    expect(round(0.378123)).to.equal(0.3781);
+    expect(round(1234.567)).to.equal(1235);
+    expect(round(12.34567)).to.equal(12.35);
+  });
+});
