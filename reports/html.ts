@@ -82,7 +82,12 @@ table { border-collapse: collapse; width: 100%; }
 .scroll { overflow-x: auto; }
 th, td { text-align: left; vertical-align: top; padding: 7px 10px; border-bottom: 1px solid var(--line); }
 /* Student text can be one endless word (a path, a hash, an attack string): let it wrap anywhere. */
-h1, h2, td, dd, dt, li, code, .message { overflow-wrap: anywhere; }
+h1, h2, dd, dt, li, code, .message { overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
+.summary td:nth-child(4), .summary td:nth-child(2) code { overflow-wrap: anywhere; }
+/* On a narrow screen the tables scroll sideways inside their card instead of squeezing words. */
+.summary { min-width: 680px; }
+.measurements { min-width: 560px; }
 th { font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .measurements td.num { white-space: normal; }

@@ -40,10 +40,7 @@ export default defineCheck({
       fraction: results.length ? ok / results.length : 0,
       message: failed.length === 0 ? `${results.map((r) => r.message).join('; ')}` : failed.map((r) => r.message).join('; '),
       advice: [...notes.map((n) => ({ id: 'LG0001', message: n })), ...advice],
-      evidence: {
-        measurements: results.map((r) => ({ name: r.id, value: null, expected: null, unit: '', status: r.ok ? ('pass' as const) : ('fail' as const) })),
-        details: { requirements: results },
-      },
+      evidence: { details: { requirements: results, stages: facts.stages?.length } },
     };
   },
 });

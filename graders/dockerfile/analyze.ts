@@ -426,7 +426,10 @@ function unknownHint(word: string, lineText: string, previous: InstructionFact |
   if (near !== undefined && word === keyword) return ` (did you mean ${near}?)`;
   // An indented or lower-case word right after an instruction reads like a continuation line
   // whose backslash went missing; an upper-case word at the margin was meant as an instruction.
-  if (previous && previous.endLine === line - 1 && previous.text !== '' && (/^\s/.test(lineText) || word !== keyword)) {
+  const adjacent = previous !== null && KEYWORDS.has(previous.keyword) && previous.endLine === line - 1 && previous.text !== '';
+  const looksContinued = /^\s/.test(lineText) || word !== keyword;
+  // A shell command after FROM or COPY lacks RUN; after RUN it more likely lost its backslash.
+  if (adjacent && looksContinued && (previous.keyword === 'RUN' || !SHELL_COMMAND_WORDS.has(keyword))) {
     return ` (is a "\\" missing at the end of line ${previous.endLine}?)`;
   }
   if (near !== undefined) return ` (did you mean ${near}?)`;

@@ -110,7 +110,9 @@ function sameImage(img: ImageRefFact | ImageName, wanted: ImageName): boolean {
 
 function sameRelease(repository: string, tag: string, wantedTag: string): boolean {
   if (tag === wantedTag) return true;
-  const group = (RELEASE_NAMES[repository] ?? []).find((names) => names.includes(wantedTag));
+  // Mirrors keep the distribution's tags: `registry.example.edu/mirror/ubuntu:noble`.
+  const distro = repository.slice(repository.lastIndexOf('/') + 1);
+  const group = (RELEASE_NAMES[distro] ?? []).find((names) => names.includes(wantedTag));
   if (!group) return false;
   return group.some((name) => tag === name || new RegExp(`^${name.replace(/\./g, '\\.')}-\\d{8}(\\.\\d+)?$`).test(tag));
 }

@@ -1,0 +1,222 @@
+/**
+ * The batch's durable memory, in its output folder:
+ *   batch.json     what this batch is (lab, shard, class fingerprint, run-id prefix), written once
+ *   journal.jsonl  one JSON line per finished student, appended and fsync'd before the next starts
+ *
+ * A line is the commit point of a student: the student's report folder is written (atomically)
+ * first, the line second, so a crash between the two regrades that student and loses nobody. A
+ * crash inside a write leaves at most a torn last line without its newline; opening the journal
+ * cuts it off, so the next append starts on a fresh line and no later entry is glued to the torn one.
+ * The last line for a key wins (a harness error is retried on --resume, then superseded).
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, rm, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { LabgradeError, errorMessage } from '../harness/errors.ts';
+
+const CheckStatus = z.enum(['pass', 'fail', 'inconclusive', 'skipped', 'error']);
+
+export const JournalCheckSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: CheckStatus,
+  score: z.number(),
+  maxScore: z.number(),
+});
+
+export const JournalEntrySchema = z.object({
+  v: z.literal(1),
+  /** The student's stable key (intake). */
+  key: z.string().min(1),
+  /** Their report folder under students/. */
+  slug: z.string().min(1),
+  name: z.string(),
+  /** Gradebook id (Canvas user id, manifest id, or folder name). */
+  id: z.string(),
+  late: z.boolean().optional(),
+  origin: z.string(),
+  /** graded: a GradeReport exists · refused: intake refused the submission (0 points) ·
+   * harness-error: grading failed on our side (no grade; retried on --resume). */
+  kind: z.enum(['graded', 'refused', 'harness-error']),
+  status: CheckStatus,
+  /** Points; null when there is no grade (harness error). */
+  score: z.number().nullable(),
+  maxScore: z.number(),
+  durationMs: z.number(),
+  finishedAt: z.string(),
+  /** The first problem, one line, for the class overview. */
+  message: z.string().optional(),
+  checks: z.array(JournalCheckSchema),
+  notes: z.array(z.string()).optional(),
+});
+
+export type JournalEntry = z.infer<typeof JournalEntrySchema>;
+export type JournalCheck = z.infer<typeof JournalCheckSchema>;
+
+export const BatchRecordSchema = z.object({
+  v: z.literal(1),
+  /** Prefix of every run id (container/image label) this batch uses. */
+  batchId: z.string().regex(/^[a-z0-9-]+$/),
+  lab: z.object({ id: z.string(), title: z.string(), version: z.string().optional() }),
+  /** 1-based shard, or null for the whole class. */
+  shard: z.object({ index: z.number().int().positive(), count: z.number().int().positive() }).nullable(),
+  /** sha256 of the sorted keys of the whole class (before sharding): shards of one class agree. */
+  classFingerprint: z.string(),
+  classSize: z.number().int().nonnegative(),
+  /** Keys of this shard's students, sorted. */
+  keys: z.array(z.string()),
+  assignment: z.object({ name: z.string(), id: z.string() }),
+  quick: z.boolean(),
+  online: z.boolean(),
+  createdAt: z.string(),
+  tool: z.string(),
+  /** Class-level intake notes (ignored files, duplicates). */
+  notes: z.array(z.string()).default([]),
+  /** For a merged output: the folders it was merged from. */
+  mergedFrom: z.array(z.string()).optional(),
+});
+
+export type BatchRecord = z.infer<typeof BatchRecordSchema>;
+
+export const JOURNAL_FILE = 'journal.jsonl';
+export const BATCH_FILE = 'batch.json';
+
+/**
+ * Write a file so that after a crash, power loss or instance stop it holds either the old or the
+ * new content: temp file, fsync, rename, fsync of the folder (the rename itself must be durable).
+ */
+export async function writeFileDurable(file: string, content: string | Buffer): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
+  try {
+    const fh = await open(tmp, 'w', 0o644);
+    try {
+      await fh.writeFile(content);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+    await syncDir(path.dirname(file));
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new LabgradeError(`could not write ${file}: ${errorMessage(err)}`, {
+      cause: err,
+      hint: (err as { code?: string }).code === 'ENOSPC' ? 'the disk is full: free space and run again with --resume' : undefined,
+    });
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename is still atomic there.
+  }
+}
+
+/** Parse journal text; lines that do not parse (a torn tail, a stray edit) are counted, not fatal. */
+export function parseJournal(text: string): { entries: JournalEntry[]; bad: number } {
+  const entries: JournalEntry[] = [];
+  let bad = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const parsed = JournalEntrySchema.safeParse(JSON.parse(line));
+      if (parsed.success) entries.push(parsed.data);
+      else bad += 1;
+    } catch {
+      bad += 1;
+    }
+  }
+  return { entries, bad };
+}
+
+/** The last entry per key, in the order keys were first finished. */
+export function latestByKey(entries: readonly JournalEntry[]): Map<string, JournalEntry> {
+  const m = new Map<string, JournalEntry>();
+  for (const e of entries) m.set(e.key, e);
+  return m;
+}
+
+/** A student is done when graded or refused; a harness error is tried again. */
+export function isFinished(e: JournalEntry | undefined): boolean {
+  return e !== undefined && e.kind !== 'harness-error';
+}
+
+export async function readJournalFile(file: string): Promise<JournalEntry[]> {
+  try {
+    return parseJournal(await readFile(file, 'utf8')).entries;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+export class Journal {
+  private constructor(
+    readonly file: string,
+    private readonly list: JournalEntry[],
+  ) {}
+
+  /** Open (creating nothing yet), cutting off a torn last line left by a crash mid-append. */
+  static async open(file: string): Promise<Journal> {
+    let text = '';
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+    }
+    if (text && !text.endsWith('\n')) {
+      const keep = text.lastIndexOf('\n') + 1;
+      await truncate(file, Buffer.byteLength(text.slice(0, keep)));
+      text = text.slice(0, keep);
+    }
+    return new Journal(file, parseJournal(text).entries);
+  }
+
+  get entries(): readonly JournalEntry[] {
+    return this.list;
+  }
+
+  latest(): Map<string, JournalEntry> {
+    return latestByKey(this.list);
+  }
+
+  /** One line, one write, then fsync: when this resolves the student survives any crash. */
+  async append(entry: JournalEntry): Promise<void> {
+    const line = `${JSON.stringify(JournalEntrySchema.parse(entry))}\n`;
+    const fh = await open(this.file, 'a', 0o644);
+    try {
+      await fh.write(line);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    this.list.push(entry);
+  }
+}
+
+export async function readBatchRecord(dir: string): Promise<BatchRecord | null> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, BATCH_FILE), 'utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    return BatchRecordSchema.parse(JSON.parse(text));
+  } catch (err) {
+    throw new LabgradeError(`${path.join(dir, BATCH_FILE)} is not a labgrade batch record: ${errorMessage(err).split('\n')[0]}`);
+  }
+}
+
+export async function writeBatchRecord(dir: string, record: BatchRecord): Promise<void> {
+  await writeFileDurable(path.join(dir, BATCH_FILE), `${JSON.stringify(record, null, 2)}\n`);
+}
