@@ -19,6 +19,7 @@ import { writeReports } from './write-reports.ts';
 import { doctor } from './doctor.ts';
 import { monitor } from './monitor.ts';
 import { DockerEngine } from '../harness/engine/docker-engine.ts';
+import { registerBatchCommands } from './batch.ts';
 
 /** labs/ beside the package, whether run from source (cli/) or built (dist/cli/). */
 export function labsRoot(): string {
@@ -30,7 +31,11 @@ export function labsRoot(): string {
   return path.resolve(here, '../labs');
 }
 
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Ctrl-C: abort the work, remove what this run created, and leave. */
 function onInterrupt(controller: AbortController, getSession: () => Session | undefined): () => void {
@@ -84,7 +89,9 @@ export function buildProgram(): Command {
       const lab = await loadLab(opts.lab, labsRoot(), kinds);
       for (const id of [...(opts.only ?? []), ...(opts.skip ?? [])]) {
         if (!lab.spec.checks.some((c) => c.id === id)) {
-          throw new UsageError(`no check "${id}" in ${lab.file} (checks: ${lab.spec.checks.map((c) => c.id).join(', ')})`);
+          throw new UsageError(
+            `no check "${id}" in ${lab.file} (checks: ${lab.spec.checks.map((c) => c.id).join(', ')})`,
+          );
         }
       }
       const progress = new Progress();
@@ -93,7 +100,10 @@ export function buildProgram(): Command {
       const off = onInterrupt(controller, () => session);
       try {
         progress.phase(`labgrade ${TOOL_VERSION}: grading ${path.resolve(dir)} against ${lab.spec.title}`);
-        session = await openSession({ cgroupAccess: opts.cgroupAccess, readerImage: lab.spec.build.baseImage });
+        session = await openSession({
+          cgroupAccess: opts.cgroupAccess,
+          readerImage: lab.spec.build.baseImage,
+        });
         const h = session.host;
         progress.phase(
           `host: engine ${h.engineVersion} at ${h.engineHost}, cgroup v${h.cgroupVersion} (${h.cgroupDriver ?? '?'} driver, read ${h.cgroupAccess}), ${h.cpus} CPUs${h.instanceType ? `, ${h.instanceType}` : ''}`,
@@ -113,7 +123,9 @@ export function buildProgram(): Command {
         });
         progress.done();
         const written = await writeReports(report, opts.out);
-        process.stderr.write(`\n${summaryTable(report, process.stderr.columns || 110)}\n\nreports: ${written.map((f) => path.relative('.', f) || f).join(', ')}\n`);
+        process.stderr.write(
+          `\n${summaryTable(report, process.stderr.columns || 110)}\n\nreports: ${written.map((f) => path.relative('.', f) || f).join(', ')}\n`,
+        );
         if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         process.exitCode = report.status === 'pass' ? 0 : 1;
       } finally {
@@ -145,7 +157,7 @@ export function buildProgram(): Command {
 
   program
     .command('clean')
-    .description("remove every container (and with --images, every image) labgrade created, from any run")
+    .description('remove every container (and with --images, every image) labgrade created, from any run')
     .option('--images', 'also remove built images (the build cache goes with them)', false)
     .action(async (opts) => {
       const engine = new DockerEngine();
@@ -154,6 +166,7 @@ export function buildProgram(): Command {
       process.stderr.write(`removed ${r.containers} container(s) and ${r.images} image(s)\n`);
     });
 
+  registerBatchCommands(program);
   return program;
 }
 
@@ -170,7 +183,8 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')
+      return 0;
     if (code?.startsWith('commander.')) return 2;
     if (err instanceof LabgradeError) {
       process.stderr.write(`labgrade: ${err.message}\n${err.hint ? `${err.hint}\n` : ''}`);
@@ -182,7 +196,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const invoked = process.argv[1] && path.resolve(process.argv[1]);
-if (invoked && (invoked === fileURLToPath(import.meta.url) || invoked.endsWith('/labgrade') || invoked.endsWith('cli/main.js'))) {
+if (
+  invoked &&
+  (invoked === fileURLToPath(import.meta.url) ||
+    invoked.endsWith('/labgrade') ||
+    invoked.endsWith('cli/main.js'))
+) {
   main(process.argv).then((code) => {
     process.exitCode = code;
   });

@@ -6,7 +6,10 @@ import { UsageError } from '../harness/errors.ts';
 import { Sampler } from '../harness/sampler.ts';
 import { openSession } from './session.ts';
 
-export async function monitor(container: string, o: { interval: number; samples?: number; json: boolean }): Promise<number> {
+export async function monitor(
+  container: string,
+  o: { interval: number; samples?: number; json: boolean },
+): Promise<number> {
   const session = await openSession();
   try {
     let id: string;
@@ -33,13 +36,19 @@ export async function monitor(container: string, o: { interval: number; samples?
             cpuPercent: Math.round(p.cores * 1000) / 10,
             memoryBytes: snap.memory.currentBytes ?? null,
             memoryLimitBytes: typeof snap.memory.maxBytes === 'number' ? snap.memory.maxBytes : null,
-            throttledFraction: p.throttledFraction === undefined ? null : Math.round(p.throttledFraction * 1000) / 1000,
+            throttledFraction:
+              p.throttledFraction === undefined ? null : Math.round(p.throttledFraction * 1000) / 1000,
           };
           if (o.json) process.stdout.write(`${JSON.stringify(row)}\n`);
           else {
             const mem = row.memoryBytes === null ? '?' : `${(row.memoryBytes / 1024 ** 2).toFixed(1)} MiB`;
-            const lim = row.memoryLimitBytes === null ? 'no limit' : `${(row.memoryLimitBytes / 1024 ** 2).toFixed(0)} MiB`;
-            process.stdout.write(`${row.t.toFixed(2).padStart(8)} s  CPU ${row.cpuPercent.toFixed(1).padStart(6)} %  mem ${mem} / ${lim}  throttled ${row.throttledFraction ?? '-'}\n`);
+            const lim =
+              row.memoryLimitBytes === null
+                ? 'no limit'
+                : `${(row.memoryLimitBytes / 1024 ** 2).toFixed(0)} MiB`;
+            process.stdout.write(
+              `${row.t.toFixed(2).padStart(8)} s  CPU ${row.cpuPercent.toFixed(1).padStart(6)} %  mem ${mem} / ${lim}  throttled ${row.throttledFraction ?? '-'}\n`,
+            );
           }
           if (o.samples && n >= o.samples) resolve();
         },

@@ -58,7 +58,9 @@ export class Progress {
     } else {
       this.clearLive();
       const c = ev.check;
-      this.out.write(`${this.current}: ${statusWord(c.status)}  ${c.score}/${c.maxScore}  (${this.elapsed(this.checkT0)}, total ${this.elapsed()})\n`);
+      this.out.write(
+        `${this.current}: ${statusWord(c.status)}  ${c.score}/${c.maxScore}  (${this.elapsed(this.checkT0)}, total ${this.elapsed()})\n`,
+      );
     }
   };
 
@@ -78,7 +80,10 @@ export function summaryTable(report: GradeReport, width = 100): string {
     const pts = `${c.score}/${c.maxScore}`;
     const head = `${pad(statusWord(c.status), 15)} ${pad(c.id, idW)} ${pad(pts, 7)} `;
     const msg = c.message.split('\n')[0] ?? '';
-    return head + (msg.length > width - head.length ? `${msg.slice(0, Math.max(10, width - head.length - 1))}…` : msg);
+    return (
+      head +
+      (msg.length > width - head.length ? `${msg.slice(0, Math.max(10, width - head.length - 1))}…` : msg)
+    );
   });
   const title = `${report.lab.title} — ${report.score}/${report.maxScore} points (${report.status}) in ${(report.durationMs / 1000).toFixed(0)} s`;
   return [title, `${pad('status', 15)} ${pad('check', idW)} ${pad('points', 7)} message`, ...rows].join('\n');

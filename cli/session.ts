@@ -25,7 +25,11 @@ export interface SessionOptions {
   skipImds?: boolean;
 }
 
-export function hostFacts(info: EngineInfo, probe: Awaited<ReturnType<typeof probeHost>>, access: CgroupAccess): HostFacts {
+export function hostFacts(
+  info: EngineInfo,
+  probe: Awaited<ReturnType<typeof probeHost>>,
+  access: CgroupAccess,
+): HostFacts {
   // A remote engine's host is the one that matters for cgroups and CPU counts.
   const remote = !info.local;
   return {

@@ -18,7 +18,10 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
     await rm(tmp, { force: true }).catch(() => undefined);
     throw new LabgradeError(`could not write ${file}: ${errorMessage(err)}`, {
       cause: err,
-      hint: (err as { code?: string }).code === 'ENOSPC' ? 'the disk is full: free space and run again (the previous report is intact)' : undefined,
+      hint:
+        (err as { code?: string }).code === 'ENOSPC'
+          ? 'the disk is full: free space and run again (the previous report is intact)'
+          : undefined,
     });
   }
 }
@@ -33,6 +36,7 @@ export async function writeReports(report: GradeReport, outDir: string): Promise
     written.push(file);
   }
   const summary = process.env.GITHUB_STEP_SUMMARY;
-  if (summary && files['report.md']) await appendFile(summary, `${files['report.md']}\n`).catch(() => undefined);
+  if (summary && files['report.md'])
+    await appendFile(summary, `${files['report.md']}\n`).catch(() => undefined);
   return written;
 }

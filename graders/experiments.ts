@@ -45,7 +45,10 @@ export async function withContainers<T>(
 
 /** stress-ng as the container's process, however the student set ENTRYPOINT/CMD. */
 export function stressCpu(workers: number, seconds = 3600): Partial<ContainerSpec> {
-  return { entrypoint: ['stress-ng'], cmd: ['--cpu', String(workers), '--timeout', `${Math.ceil(seconds)}s`, '--quiet'] };
+  return {
+    entrypoint: ['stress-ng'],
+    cmd: ['--cpu', String(workers), '--timeout', `${Math.ceil(seconds)}s`, '--quiet'],
+  };
 }
 
 /** A container that just stays up (for exec-driven experiments). */
@@ -60,7 +63,12 @@ export interface CpuWindow {
 }
 
 /** Measure one container's CPU over a window, after a short settle so start-up is excluded. */
-export async function cpuWindow(ctx: CheckContext, id: string, seconds: number, intervalMs = 100): Promise<CpuWindow> {
+export async function cpuWindow(
+  ctx: CheckContext,
+  id: string,
+  seconds: number,
+  intervalMs = 100,
+): Promise<CpuWindow> {
   const { snapshots, summary } = await sampleWindow(() => ctx.cgroups.snapshot(id), seconds, intervalMs);
   if (!Number.isFinite(summary.overallCores)) {
     throw new LabgradeError(`could not read CPU usage of container ${id.slice(0, 12)} (cgroup file absent)`);
@@ -69,7 +77,12 @@ export async function cpuWindow(ctx: CheckContext, id: string, seconds: number, 
 }
 
 /** Measure several containers over the same window (one sampler each, started together). */
-export async function cpuWindows(ctx: CheckContext, ids: string[], seconds: number, intervalMs = 200): Promise<CpuWindow[]> {
+export async function cpuWindows(
+  ctx: CheckContext,
+  ids: string[],
+  seconds: number,
+  intervalMs = 200,
+): Promise<CpuWindow[]> {
   return Promise.all(ids.map((id) => cpuWindow(ctx, id, seconds, intervalMs)));
 }
 
@@ -84,7 +97,9 @@ export function usageSeries(name: string, snapshots: CgroupSnapshot[], limit?: n
   const s: Series = {
     name,
     unit: 'cores',
-    points: pts.filter((p) => Number.isFinite(p.cores)).map((p) => [round3(p.t + (first - base) / 1000), round3(p.cores)]),
+    points: pts
+      .filter((p) => Number.isFinite(p.cores))
+      .map((p) => [round3(p.t + (first - base) / 1000), round3(p.cores)]),
   };
   if (limit !== undefined) s.limit = limit;
   return s;

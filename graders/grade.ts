@@ -10,7 +10,13 @@ import createDebug from 'debug';
 import type { CgroupAccess } from '../harness/cgroup/access.ts';
 import type { ContainerEngine } from '../harness/engine/engine.ts';
 import { LabgradeError, errorMessage } from '../harness/errors.ts';
-import { REPORT_SCHEMA_VERSION, type CheckReport, type CheckStatus, type GradeReport, type HostFacts } from '../reports/model.ts';
+import {
+  REPORT_SCHEMA_VERSION,
+  type CheckReport,
+  type CheckStatus,
+  type GradeReport,
+  type HostFacts,
+} from '../reports/model.ts';
 import type { CheckContext, CheckOutcome, RunState } from './checks/check.ts';
 import { CHECKS } from './checks/index.ts';
 import type { LoadedLab } from './lab-spec.ts';
@@ -40,7 +46,11 @@ export interface GradeOptions {
   checkTimeoutMs?: number;
 }
 
-export function scoreOf(status: CheckStatus, points: number, o: Pick<CheckOutcome, 'fraction' | 'notApplicable'>): { score: number; maxScore: number } {
+export function scoreOf(
+  status: CheckStatus,
+  points: number,
+  o: Pick<CheckOutcome, 'fraction' | 'notApplicable'>,
+): { score: number; maxScore: number } {
   if (o.notApplicable) return { score: 0, maxScore: 0 };
   const fraction = status === 'pass' ? (o.fraction ?? 1) : status === 'fail' ? (o.fraction ?? 0) : 0;
   return { score: Math.round(points * Math.min(1, Math.max(0, fraction)) * 100) / 100, maxScore: points };
@@ -57,7 +67,13 @@ export function overallStatus(checks: CheckReport[]): CheckStatus {
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LabgradeError(`${what} did not finish within ${Math.round(ms / 1000)} s`, { timedOut: true })), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new LabgradeError(`${what} did not finish within ${Math.round(ms / 1000)} s`, { timedOut: true }),
+        ),
+      ms,
+    );
   });
   try {
     return await Promise.race([p, t]);
@@ -74,9 +90,14 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
   const workDir = path.join(os.tmpdir(), `labgrade-${o.engine.runId}-${process.pid}-${Date.now()}`);
   await mkdir(workDir, { recursive: true });
   const quick = o.quick ?? false;
-  const window = { ...lab.spec.window, effectiveSeconds: quick ? lab.spec.window.quickSeconds : lab.spec.window.seconds };
+  const window = {
+    ...lab.spec.window,
+    effectiveSeconds: quick ? lab.spec.window.quickSeconds : lab.spec.window.seconds,
+  };
   if (quick) window.maxRepeats = Math.min(window.maxRepeats, Math.max(window.minRepeats, 3));
-  const selected = lab.spec.checks.filter((c) => (!o.only?.length || o.only.includes(c.id)) && !o.skip?.includes(c.id));
+  const selected = lab.spec.checks.filter(
+    (c) => (!o.only?.length || o.only.includes(c.id)) && !o.skip?.includes(c.id),
+  );
   const checks: CheckReport[] = [];
   const signal = o.signal ?? new AbortController().signal;
 
@@ -90,9 +111,15 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
       if (signal.aborted) {
         outcome = { status: 'skipped', message: 'not run: grading was interrupted' };
       } else if (unmet.length) {
-        outcome = { status: 'skipped', message: `skipped: needs ${unmet.map((n) => `"${n}"`).join(', ')}, which did not pass` };
+        outcome = {
+          status: 'skipped',
+          message: `skipped: needs ${unmet.map((n) => `"${n}"`).join(', ')}, which did not pass`,
+        };
       } else if (kind.needsImage && !state.image) {
-        outcome = { status: 'skipped', message: 'skipped: needs the student image, which was not built (see the build check)' };
+        outcome = {
+          status: 'skipped',
+          message: 'skipped: needs the student image, which was not built (see the build check)',
+        };
       } else {
         const ctx: CheckContext = {
           engine: o.engine,
@@ -111,12 +138,19 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
         };
         await mkdir(ctx.workDir, { recursive: true });
         try {
-          outcome = await withTimeout(kind.run(ctx, spec, lab.params.get(spec.id)), o.checkTimeoutMs ?? 15 * 60_000, `check ${spec.id}`);
+          outcome = await withTimeout(
+            kind.run(ctx, spec, lab.params.get(spec.id)),
+            o.checkTimeoutMs ?? 15 * 60_000,
+            `check ${spec.id}`,
+          );
         } catch (err) {
           log('check %s: harness error %O', spec.id, err);
           if (err instanceof LabgradeError && err.engineUnavailable) throw err;
           const hint = err instanceof LabgradeError && err.hint ? ` — ${err.hint}` : '';
-          outcome = { status: 'error', message: `harness error (not the student's fault): ${errorMessage(err)}${hint}` };
+          outcome = {
+            status: 'error',
+            message: `harness error (not the student's fault): ${errorMessage(err)}${hint}`,
+          };
         } finally {
           // Whatever the check did, none of its containers may outlive it.
           await o.engine.sweep({ except: o.cgroups.ownedIds() }).catch(() => undefined);
@@ -163,6 +197,11 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
     maxScore: total('maxScore'),
     status: overallStatus(checks),
     checks,
-    options: { quick, online: o.online ?? false, ...(o.only?.length ? { only: o.only } : {}), ...(o.skip?.length ? { skip: o.skip } : {}) },
+    options: {
+      quick,
+      online: o.online ?? false,
+      ...(o.only?.length ? { only: o.only } : {}),
+      ...(o.skip?.length ? { skip: o.skip } : {}),
+    },
   };
 }

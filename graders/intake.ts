@@ -34,7 +34,11 @@ export interface IntakeLimits {
   maxDepth: number;
 }
 
-export const DEFAULT_INTAKE_LIMITS: IntakeLimits = { maxBytes: 64 * 1024 * 1024, maxFiles: 5000, maxDepth: 24 };
+export const DEFAULT_INTAKE_LIMITS: IntakeLimits = {
+  maxBytes: 64 * 1024 * 1024,
+  maxFiles: 5000,
+  maxDepth: 24,
+};
 
 /** Where one piece of a student's submission comes from. */
 export type SourcePart =
@@ -87,7 +91,8 @@ export interface ScanOptions {
   dockerfile: string;
 }
 
-export type Materialized = { ok: true; dir: string; notes: string[] } | { ok: false; error: string; notes: string[] };
+export type Materialized =
+  { ok: true; dir: string; notes: string[] } | { ok: false; error: string; notes: string[] };
 
 // ---------------------------------------------------------------------------------------------
 // Pure helpers (unit-tested)
@@ -100,7 +105,8 @@ export function safeRelativePath(name: string): { ok: true; path: string } | { o
   const segments = unified.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) return { ok: false, reason: 'a ".." segment that climbs out of the folder' };
   if (segments.length === 0) return { ok: false, reason: 'an empty name' };
-  if (segments.some((s) => Buffer.byteLength(s) > 255)) return { ok: false, reason: 'a name longer than 255 bytes' };
+  if (segments.some((s) => Buffer.byteLength(s) > 255))
+    return { ok: false, reason: 'a name longer than 255 bytes' };
   return { ok: true, path: segments.join('/') };
 }
 
@@ -126,7 +132,10 @@ export function parseCanvasName(fileName: string): CanvasName | null {
  * Undo Canvas's resubmission suffix (`Dockerfile-1`, `cpu-monitor-2.sh`) when what remains is one
  * of the lab's file names; other names are kept as they are (`test-1.txt` may be a real name).
  */
-export function undoResubmissionSuffix(file: string, known: readonly string[]): { file: string; revision: number } {
+export function undoResubmissionSuffix(
+  file: string,
+  known: readonly string[],
+): { file: string; revision: number } {
   const m = /^(.*?)-(\d+)(\.[^.]*)?$/su.exec(file);
   if (m) {
     const base = `${m[1]}${m[3] ?? ''}`;
@@ -183,7 +192,8 @@ interface ZipItem {
 function decodeZipName(entry: yauzl.Entry): string {
   const raw = entry.fileNameRaw;
   let name: string;
-  const flagged = (entry.generalPurposeBitFlag & 0x800) !== 0 || entry.extraFields.some((f) => f.id === 0x7075);
+  const flagged =
+    (entry.generalPurposeBitFlag & 0x800) !== 0 || entry.extraFields.some((f) => f.id === 0x7075);
   if (flagged) {
     name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, false);
   } else {
@@ -199,7 +209,12 @@ function decodeZipName(entry: yauzl.Entry): string {
 async function openZip(file: string): Promise<yauzl.ZipFile> {
   // decodeStrings: false — yauzl would otherwise fail the whole zip on the first unsafe name; we
   // validate names ourselves, so one hostile entry in a Canvas zip costs only its student.
-  return yauzl.openPromise(file, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false });
+  return yauzl.openPromise(file, {
+    lazyEntries: true,
+    decodeStrings: false,
+    validateEntrySizes: true,
+    autoClose: false,
+  });
 }
 
 async function listZip(zip: yauzl.ZipFile): Promise<ZipItem[]> {
@@ -215,10 +230,17 @@ async function listZip(zip: yauzl.ZipFile): Promise<ZipItem[]> {
 /** More entries than any class download holds: refused before the central directory is read. */
 const MAX_ZIP_ENTRIES = 100_000;
 
-async function withZip<T>(file: string, fn: (zip: yauzl.ZipFile, items: ZipItem[]) => Promise<T>, maxEntries = MAX_ZIP_ENTRIES): Promise<T> {
+async function withZip<T>(
+  file: string,
+  fn: (zip: yauzl.ZipFile, items: ZipItem[]) => Promise<T>,
+  maxEntries = MAX_ZIP_ENTRIES,
+): Promise<T> {
   const zip = await openZip(file);
   try {
-    if (zip.entryCount > maxEntries) throw new RefusedError(`${path.basename(file)} holds ${zip.entryCount} entries; at most ${maxEntries} accepted`);
+    if (zip.entryCount > maxEntries)
+      throw new RefusedError(
+        `${path.basename(file)} holds ${zip.entryCount} entries; at most ${maxEntries} accepted`,
+      );
     return await fn(zip, await listZip(zip));
   } finally {
     zip.close();
@@ -246,7 +268,10 @@ function groupCanvas(files: CanvasFile[], opts: ScanOptions, origin: string): St
     // Canvas's bulk download holds the latest submission; if several appear, keep the newest.
     const latestSub = list.map((f) => Number(f.parsed.submissionId)).reduce((a, b) => Math.max(a, b), 0);
     const current = list.filter((f) => Number(f.parsed.submissionId) === latestSub);
-    if (current.length < list.length) notes.push(`kept submission ${latestSub}; ${list.length - current.length} file(s) of older submissions ignored`);
+    if (current.length < list.length)
+      notes.push(
+        `kept submission ${latestSub}; ${list.length - current.length} file(s) of older submissions ignored`,
+      );
     const first = current[0]!;
     const sub: StudentSubmission = {
       key: `canvas:${userId}`,
@@ -269,9 +294,15 @@ function groupCanvas(files: CanvasFile[], opts: ScanOptions, origin: string): St
       const { file, revision } = undoResubmissionSuffix(safe.path, opts.artifactNames);
       if (revision > 0) notes.push(`${safe.path} is resubmission ${revision}: graded as ${file}`);
       const prev = chosen.get(file);
-      const part: SourcePart = f.part.kind === 'zip-entry' ? { ...f.part, as: file } : { ...(f.part as Extract<SourcePart, { kind: 'file' }>), as: file };
+      const part: SourcePart =
+        f.part.kind === 'zip-entry'
+          ? { ...f.part, as: file }
+          : { ...(f.part as Extract<SourcePart, { kind: 'file' }>), as: file };
       if (!prev || revision > prev.revision) {
-        if (prev) notes.push(`${file}: the later resubmission (${revision}) replaces ${prev.revision || 'the first upload'}`);
+        if (prev)
+          notes.push(
+            `${file}: the later resubmission (${revision}) replaces ${prev.revision || 'the first upload'}`,
+          );
         chosen.set(file, { revision, part });
       }
     }
@@ -288,7 +319,12 @@ function looksLikeCanvas(names: string[]): boolean {
   return canvas.length > 0 && canvas.length * 2 >= files.length;
 }
 
-async function scanCanvasZip(file: string, items: ZipItem[], opts: ScanOptions, notes: string[]): Promise<StudentSubmission[]> {
+async function scanCanvasZip(
+  file: string,
+  items: ZipItem[],
+  opts: ScanOptions,
+  notes: string[],
+): Promise<StudentSubmission[]> {
   const files: CanvasFile[] = [];
   const shown = path.basename(file);
   for (const it of items) {
@@ -307,7 +343,11 @@ async function scanCanvasZip(file: string, items: ZipItem[], opts: ScanOptions, 
       notes.push(`${shown}: skipped ${JSON.stringify(it.name)} (a symbolic link)`);
       continue;
     }
-    files.push({ parsed, where: it.name, part: { kind: 'zip-entry', zip: path.resolve(file), entry: it.name, as: parsed.file } });
+    files.push({
+      parsed,
+      where: it.name,
+      part: { kind: 'zip-entry', zip: path.resolve(file), entry: it.name, as: parsed.file },
+    });
   }
   return groupCanvas(files, opts, shown);
 }
@@ -329,15 +369,26 @@ async function scanOne(input: string, opts: ScanOptions, notes: string[]): Promi
     throw new IntakeInputError(`input ${input} does not exist`);
   }
   const base = path.basename(abs).normalize('NFC');
-  const student = (key: string, part: SourcePart, origin: string): StudentSubmission => ({ key, slug: '', name: key, id: key, origin, parts: [part], notes: [] });
+  const student = (key: string, part: SourcePart, origin: string): StudentSubmission => ({
+    key,
+    slug: '',
+    name: key,
+    id: key,
+    origin,
+    parts: [part],
+    notes: [],
+  });
 
   if (st.isFile()) {
     const kind = archiveKind(base);
-    if (!kind) throw new IntakeInputError(`input ${input} is neither a folder nor a .zip/.tar/.tar.gz/.tgz archive`);
+    if (!kind)
+      throw new IntakeInputError(`input ${input} is neither a folder nor a .zip/.tar/.tar.gz/.tgz archive`);
     if (kind === 'zip') {
       let canvas: StudentSubmission[] | null = null;
       try {
-        canvas = await withZip(abs, async (_zip, items) => (looksLikeCanvas(items.map((i) => i.name)) ? scanCanvasZip(abs, items, opts, notes) : null));
+        canvas = await withZip(abs, async (_zip, items) =>
+          looksLikeCanvas(items.map((i) => i.name)) ? scanCanvasZip(abs, items, opts, notes) : null,
+        );
       } catch {
         // unreadable: graded as one student's broken archive below, with the reader's message
       }
@@ -367,7 +418,9 @@ async function scanOne(input: string, opts: ScanOptions, notes: string[]): Promi
         if (archiveKind(n) === 'zip') {
           let canvas: StudentSubmission[] | null = null;
           try {
-            canvas = await withZip(p, async (_zip, items) => (looksLikeCanvas(items.map((i) => i.name)) ? scanCanvasZip(p, items, opts, notes) : null));
+            canvas = await withZip(p, async (_zip, items) =>
+              looksLikeCanvas(items.map((i) => i.name)) ? scanCanvasZip(p, items, opts, notes) : null,
+            );
           } catch {
             // a broken zip: that student's error, reported when it is unpacked
           }
@@ -427,7 +480,8 @@ function assignSlugs(students: StudentSubmission[]): void {
   const used = new Set<string>();
   for (const s of students) {
     let slug = s.canvas ? `${slugify(s.name) || 'student'}-${s.canvas.userId}` : slugify(s.key);
-    if (!slug || (!s.canvas && slug !== s.key) || used.has(slug.toLowerCase())) slug = `${slug || 'student'}-${shortHash(s.key, 6)}`;
+    if (!slug || (!s.canvas && slug !== s.key) || used.has(slug.toLowerCase()))
+      slug = `${slug || 'student'}-${shortHash(s.key, 6)}`;
     used.add(slug.toLowerCase());
     s.slug = slug;
   }
@@ -449,7 +503,9 @@ class Budget {
   addFile(where: string): void {
     this.files += 1;
     if (this.files > this.limits.maxFiles) {
-      throw new RefusedError(`more than ${this.limits.maxFiles} files (at ${where}); the submission is refused`);
+      throw new RefusedError(
+        `more than ${this.limits.maxFiles} files (at ${where}); the submission is refused`,
+      );
     }
   }
 
@@ -463,7 +519,8 @@ class Budget {
   }
 
   depth(rel: string): void {
-    if (rel.split('/').length > this.limits.maxDepth) throw new RefusedError(`${rel} is nested more than ${this.limits.maxDepth} folders deep`);
+    if (rel.split('/').length > this.limits.maxDepth)
+      throw new RefusedError(`${rel} is nested more than ${this.limits.maxDepth} folders deep`);
   }
 }
 
@@ -485,7 +542,13 @@ function counter(budget: Budget, where: string): Transform {
   });
 }
 
-async function writeStream(source: NodeJS.ReadableStream, target: string, mode: number, budget: Budget, where: string): Promise<void> {
+async function writeStream(
+  source: NodeJS.ReadableStream,
+  target: string,
+  mode: number,
+  budget: Budget,
+  where: string,
+): Promise<void> {
   await mkdir(path.dirname(target), { recursive: true });
   // 'w' would follow a link planted at `target`; we never create links, and refuse to overwrite one.
   try {
@@ -500,36 +563,64 @@ function fileMode(unixMode: number): number {
   return unixMode & 0o111 ? 0o755 : 0o644;
 }
 
-async function extractZip(file: string, dest: string, budget: Budget, notes: string[], shown: string): Promise<void> {
+async function extractZip(
+  file: string,
+  dest: string,
+  budget: Budget,
+  notes: string[],
+  shown: string,
+): Promise<void> {
   const room = Math.max(0, budget.limits.maxFiles - budget.files) * 2 + 16;
-  await withZip(file, async (zip, items) => {
-    for (const it of items) {
-      const top = it.name.split('/')[0]!;
-      if (JUNK.has(top)) continue;
-      const safe = safeRelativePath(it.name);
-      if (!safe.ok) throw new RefusedError(`${shown} holds an entry named ${JSON.stringify(it.name)}: ${safe.reason}. Nothing was unpacked from it`);
-      budget.depth(safe.path);
-      if (it.isLink) {
-        notes.push(`${shown}: skipped ${safe.path} (a symbolic link; submit the file itself)`);
-        continue;
+  await withZip(
+    file,
+    async (zip, items) => {
+      for (const it of items) {
+        const top = it.name.split('/')[0]!;
+        if (JUNK.has(top)) continue;
+        const safe = safeRelativePath(it.name);
+        if (!safe.ok)
+          throw new RefusedError(
+            `${shown} holds an entry named ${JSON.stringify(it.name)}: ${safe.reason}. Nothing was unpacked from it`,
+          );
+        budget.depth(safe.path);
+        if (it.isLink) {
+          notes.push(`${shown}: skipped ${safe.path} (a symbolic link; submit the file itself)`);
+          continue;
+        }
+        budget.addFile(safe.path);
+        const target = path.join(dest, safe.path);
+        if (it.isDir) {
+          await mkdir(target, { recursive: true });
+          continue;
+        }
+        if (it.entry.isEncrypted())
+          throw new RefusedError(`${shown}: ${safe.path} is encrypted; submit an archive without a password`);
+        // Declared sizes are checked before reading (cheap refusal of an obvious bomb) and the real
+        // bytes are counted while writing (a lying header is caught by yauzl and by the counter).
+        if (budget.bytes + it.entry.uncompressedSize > budget.limits.maxBytes)
+          budget.addBytes(it.entry.uncompressedSize, safe.path);
+        const unixMode = it.entry.versionMadeBy >> 8 === 3 ? it.entry.externalFileAttributes >>> 16 : 0o644;
+        await writeStream(
+          await zip.openReadStreamPromise(it.entry),
+          target,
+          fileMode(unixMode),
+          budget,
+          safe.path,
+        );
       }
-      budget.addFile(safe.path);
-      const target = path.join(dest, safe.path);
-      if (it.isDir) {
-        await mkdir(target, { recursive: true });
-        continue;
-      }
-      if (it.entry.isEncrypted()) throw new RefusedError(`${shown}: ${safe.path} is encrypted; submit an archive without a password`);
-      // Declared sizes are checked before reading (cheap refusal of an obvious bomb) and the real
-      // bytes are counted while writing (a lying header is caught by yauzl and by the counter).
-      if (budget.bytes + it.entry.uncompressedSize > budget.limits.maxBytes) budget.addBytes(it.entry.uncompressedSize, safe.path);
-      const unixMode = it.entry.versionMadeBy >> 8 === 3 ? it.entry.externalFileAttributes >>> 16 : 0o644;
-      await writeStream(await zip.openReadStreamPromise(it.entry), target, fileMode(unixMode), budget, safe.path);
-    }
-  }, room);
+    },
+    room,
+  );
 }
 
-async function extractTar(file: string, kind: 'tar' | 'tar.gz', dest: string, budget: Budget, notes: string[], shown: string): Promise<void> {
+async function extractTar(
+  file: string,
+  kind: 'tar' | 'tar.gz',
+  dest: string,
+  budget: Budget,
+  notes: string[],
+  shown: string,
+): Promise<void> {
   await mkdir(dest, { recursive: true });
   let refused: Error | undefined;
   const extractor = tarExtract(dest, {
@@ -541,7 +632,9 @@ async function extractTar(file: string, kind: 'tar' | 'tar.gz', dest: string, bu
       if (refused) return header;
       const safe = safeRelativePath(header.name);
       if (!safe.ok) {
-        refused = new RefusedError(`${shown} holds an entry named ${JSON.stringify(header.name)}: ${safe.reason}. Nothing was unpacked from it`);
+        refused = new RefusedError(
+          `${shown} holds an entry named ${JSON.stringify(header.name)}: ${safe.reason}. Nothing was unpacked from it`,
+        );
         return header;
       }
       header.name = safe.path;
@@ -556,7 +649,9 @@ async function extractTar(file: string, kind: 'tar' | 'tar.gz', dest: string, bu
       if (!header) return true;
       if (JUNK.has(header.name.split('/')[0]!)) return true;
       if (header.type !== 'file' && header.type !== 'directory') {
-        notes.push(`${shown}: skipped ${header.name} (a ${header.type === 'symlink' || header.type === 'link' ? `${header.type === 'link' ? 'hard' : 'symbolic'} link` : `${header.type} entry`}; submit the file itself)`);
+        notes.push(
+          `${shown}: skipped ${header.name} (a ${header.type === 'symlink' || header.type === 'link' ? `${header.type === 'link' ? 'hard' : 'symbolic'} link` : `${header.type} entry`}; submit the file itself)`,
+        );
         return true;
       }
       try {
@@ -572,6 +667,11 @@ async function extractTar(file: string, kind: 'tar' | 'tar.gz', dest: string, bu
       return false;
     },
   });
+  // Destroying the extractor (a refusal) also destroys the entry stream tar-fs is skipping, which
+  // has no error listener of its own: give every entry one, so the refusal is not an uncaught error.
+  extractor.prependListener('entry', (_h: unknown, stream: NodeJS.EventEmitter) =>
+    stream.on('error', () => undefined),
+  );
   const source = createReadStream(file);
   try {
     if (kind === 'tar.gz') await pipeline(source, createGunzip(), extractor);
@@ -592,11 +692,19 @@ async function extractArchive(file: string, dest: string, budget: Budget, notes:
   } catch (err) {
     if (err instanceof RefusedError) throw err;
     // yauzl / tar-stream / zlib: a truncated, corrupt or mislabelled archive.
-    throw new RefusedError(`${shown} could not be unpacked (${errorMessage(err)}); upload it again, or as a plain folder`);
+    throw new RefusedError(
+      `${shown} could not be unpacked (${errorMessage(err)}); upload it again, or as a plain folder`,
+    );
   }
 }
 
-async function copyFolder(src: string, dest: string, budget: Budget, notes: string[], rel = ''): Promise<void> {
+async function copyFolder(
+  src: string,
+  dest: string,
+  budget: Budget,
+  notes: string[],
+  rel = '',
+): Promise<void> {
   await mkdir(path.join(dest, rel), { recursive: true });
   for (const name of (await readdir(path.join(src, rel))).sort()) {
     if (JUNK.has(name)) continue;
@@ -621,15 +729,26 @@ async function copyFolder(src: string, dest: string, budget: Budget, notes: stri
   }
 }
 
-async function extractZipEntry(part: Extract<SourcePart, { kind: 'zip-entry' }>, dest: string, budget: Budget): Promise<void> {
+async function extractZipEntry(
+  part: Extract<SourcePart, { kind: 'zip-entry' }>,
+  dest: string,
+  budget: Budget,
+): Promise<void> {
   await withZip(part.zip, async (zip, items) => {
     const it = items.find((i) => i.name === part.entry);
     if (!it) throw new RefusedError(`${part.entry} is no longer in ${path.basename(part.zip)}`);
     budget.addFile(part.as);
-    if (budget.bytes + it.entry.uncompressedSize > budget.limits.maxBytes) budget.addBytes(it.entry.uncompressedSize, part.as);
+    if (budget.bytes + it.entry.uncompressedSize > budget.limits.maxBytes)
+      budget.addBytes(it.entry.uncompressedSize, part.as);
     if (it.entry.isEncrypted()) throw new RefusedError(`${part.as} is encrypted`);
     const unixMode = it.entry.versionMadeBy >> 8 === 3 ? it.entry.externalFileAttributes >>> 16 : 0o644;
-    await writeStream(await zip.openReadStreamPromise(it.entry), path.join(dest, part.as), fileMode(unixMode), budget, part.as);
+    await writeStream(
+      await zip.openReadStreamPromise(it.entry),
+      path.join(dest, part.as),
+      fileMode(unixMode),
+      budget,
+      part.as,
+    );
   });
 }
 
@@ -666,7 +785,11 @@ async function findRoot(dir: string, opts: ScanOptions, budget: Budget, notes: s
  * or hostile archive, a bomb — come back as `{ ok: false, error }`; only the TA's machine failing
  * (disk full, permissions) throws.
  */
-export async function materialize(sub: StudentSubmission, dest: string, opts: ScanOptions & { limits?: Partial<IntakeLimits> }): Promise<Materialized> {
+export async function materialize(
+  sub: StudentSubmission,
+  dest: string,
+  opts: ScanOptions & { limits?: Partial<IntakeLimits> },
+): Promise<Materialized> {
   const notes = [...sub.notes];
   if (sub.error) return { ok: false, error: sub.error, notes };
   const budget = new Budget({ ...DEFAULT_INTAKE_LIMITS, ...opts.limits });

@@ -49,6 +49,8 @@ export const JournalEntrySchema = z.object({
   message: z.string().optional(),
   checks: z.array(JournalCheckSchema),
   notes: z.array(z.string()).optional(),
+  /** The grade before a --regrade, for comparison. */
+  previous: z.object({ score: z.number().nullable(), maxScore: z.number() }).optional(),
 });
 
 export type JournalEntry = z.infer<typeof JournalEntrySchema>;
@@ -64,8 +66,8 @@ export const BatchRecordSchema = z.object({
   /** sha256 of the sorted keys of the whole class (before sharding): shards of one class agree. */
   classFingerprint: z.string(),
   classSize: z.number().int().nonnegative(),
-  /** Keys of this shard's students, sorted. */
-  keys: z.array(z.string()),
+  /** This output's students (the shard's, or the class's), as intake found them. */
+  students: z.array(z.object({ key: z.string(), slug: z.string(), name: z.string(), id: z.string() })),
   assignment: z.object({ name: z.string(), id: z.string() }),
   quick: z.boolean(),
   online: z.boolean(),
@@ -87,7 +89,10 @@ export const BATCH_FILE = 'batch.json';
  * new content: temp file, fsync, rename, fsync of the folder (the rename itself must be durable).
  */
 export async function writeFileDurable(file: string, content: string | Buffer): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const tmp = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`,
+  );
   try {
     const fh = await open(tmp, 'w', 0o644);
     try {
@@ -102,7 +107,10 @@ export async function writeFileDurable(file: string, content: string | Buffer): 
     await rm(tmp, { force: true }).catch(() => undefined);
     throw new LabgradeError(`could not write ${file}: ${errorMessage(err)}`, {
       cause: err,
-      hint: (err as { code?: string }).code === 'ENOSPC' ? 'the disk is full: free space and run again with --resume' : undefined,
+      hint:
+        (err as { code?: string }).code === 'ENOSPC'
+          ? 'the disk is full: free space and run again with --resume'
+          : undefined,
     });
   }
 }
@@ -213,7 +221,9 @@ export async function readBatchRecord(dir: string): Promise<BatchRecord | null> 
   try {
     return BatchRecordSchema.parse(JSON.parse(text));
   } catch (err) {
-    throw new LabgradeError(`${path.join(dir, BATCH_FILE)} is not a labgrade batch record: ${errorMessage(err).split('\n')[0]}`);
+    throw new LabgradeError(
+      `${path.join(dir, BATCH_FILE)} is not a labgrade batch record: ${errorMessage(err).split('\n')[0]}`,
+    );
   }
 }
 

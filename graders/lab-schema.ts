@@ -14,9 +14,15 @@ export function labJsonSchema(): Record<string, unknown> {
       params: (k.params as z.ZodType).optional(),
     }),
   );
-  const lab = LabSpecSchema.extend({ checks: z.array(z.union(variants as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]])).min(1) });
+  const lab = LabSpecSchema.extend({
+    checks: z.array(z.union(variants as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]])).min(1),
+  });
   const schema = z.toJSONSchema(lab, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return { ...schema, $id: 'https://labgrade.dev/lab.schema.json', title: 'labgrade lab file (labs/<id>/lab.yaml)' };
+  return {
+    ...schema,
+    $id: 'https://labgrade.dev/lab.schema.json',
+    title: 'labgrade lab file (labs/<id>/lab.yaml)',
+  };
 }
 
 export function labJsonSchemaText(): string {

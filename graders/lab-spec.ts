@@ -104,9 +104,20 @@ export const LabSpecSchema = z
         memory: ByteSize.default(2 * 1024 ** 3),
       })
       .strict()
-      .default({ baseImage: 'ubuntu:24.04', timeoutSeconds: 600, maxContextSize: 64 * 1024 * 1024, memory: 2 * 1024 ** 3 }),
+      .default({
+        baseImage: 'ubuntu:24.04',
+        timeoutSeconds: 600,
+        maxContextSize: 64 * 1024 * 1024,
+        memory: 2 * 1024 ** 3,
+      }),
     /** Default measurement windows; a check's params may override. */
-    window: WindowSpec.default({ seconds: 4, quickSeconds: 2, minRepeats: 2, maxRepeats: 4, maxSpread: 0.05 }),
+    window: WindowSpec.default({
+      seconds: 4,
+      quickSeconds: 2,
+      minRepeats: 2,
+      maxRepeats: 4,
+      maxSpread: 0.05,
+    }),
     /** Default relative tolerance of measured checks (0.1 = ±10 %). */
     tolerance: z.number().positive().max(1).default(0.1),
     checks: z.array(CheckSpec).min(1),
@@ -187,7 +198,8 @@ export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): O
       const full = [...prefix, ...iss.path];
       let got = raw;
       for (const k of iss.path) got = (got as Record<PropertyKey, unknown> | undefined)?.[k as never];
-      const gotText = iss.code === 'invalid_type' || iss.code === 'invalid_value' ? `, got ${describeValue(got)}` : '';
+      const gotText =
+        iss.code === 'invalid_type' || iss.code === 'invalid_value' ? `, got ${describeValue(got)}` : '';
       return `${file}${where(full)} ${formatPath(full)}: ${iss.message}${gotText}`;
     });
     const more = issues.length > 5 ? `\n(+${issues.length - 5} more)` : '';
@@ -199,12 +211,23 @@ export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): O
   const ids = new Set<string>();
   const params = new Map<string, unknown>();
   spec.checks.forEach((c, i) => {
-    if (ids.has(c.id)) fail([{ code: 'custom', path: ['id'], message: `duplicate check id "${c.id}"`, input: c.id }], ['checks', i]);
+    if (ids.has(c.id))
+      fail(
+        [{ code: 'custom', path: ['id'], message: `duplicate check id "${c.id}"`, input: c.id }],
+        ['checks', i],
+      );
     ids.add(c.id);
     const schema = kinds[c.kind];
     if (!schema) {
       fail(
-        [{ code: 'custom', path: ['kind'], message: `unknown check kind "${c.kind}" (known: ${Object.keys(kinds).sort().join(', ')})`, input: c.kind }],
+        [
+          {
+            code: 'custom',
+            path: ['kind'],
+            message: `unknown check kind "${c.kind}" (known: ${Object.keys(kinds).sort().join(', ')})`,
+            input: c.kind,
+          },
+        ],
         ['checks', i],
       );
     }
@@ -214,7 +237,11 @@ export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): O
   });
   spec.checks.forEach((c, i) => {
     c.needs.forEach((n, j) => {
-      if (!ids.has(n)) fail([{ code: 'custom', path: ['needs', j], message: `needs unknown check "${n}"`, input: n }], ['checks', i]);
+      if (!ids.has(n))
+        fail(
+          [{ code: 'custom', path: ['needs', j], message: `needs unknown check "${n}"`, input: n }],
+          ['checks', i],
+        );
     });
   });
   return { spec, file, params };

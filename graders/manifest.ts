@@ -13,7 +13,10 @@ export const ManifestSchema = z
     student: z
       .object({
         name: z.string().max(200).optional(),
-        id: z.union([z.string().max(100), z.number().int()]).transform(String).optional(),
+        id: z
+          .union([z.string().max(100), z.number().int()])
+          .transform(String)
+          .optional(),
         email: z.string().max(200).optional(),
       })
       .strict()
@@ -73,11 +76,15 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 export type ManifestResult = { ok: true; manifest: Manifest } | { ok: false; error: string };
 
 export function parseManifest(text: string, maxBytes = 64 * 1024): ManifestResult {
-  if (Buffer.byteLength(text) > maxBytes) return { ok: false, error: `submission.yaml is larger than ${maxBytes} bytes` };
+  if (Buffer.byteLength(text) > maxBytes)
+    return { ok: false, error: `submission.yaml is larger than ${maxBytes} bytes` };
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
-    return { ok: false, error: `submission.yaml line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}` };
+    return {
+      ok: false,
+      error: `submission.yaml line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`,
+    };
   }
   let data: unknown;
   try {
@@ -89,7 +96,10 @@ export function parseManifest(text: string, maxBytes = 64 * 1024): ManifestResul
   const parsed = ManifestSchema.safeParse(data ?? {});
   if (!parsed.success) {
     const iss = parsed.error.issues[0]!;
-    const where = iss.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '');
+    const where = iss.path
+      .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+      .join('')
+      .replace(/^\./, '');
     return { ok: false, error: `submission.yaml ${where || '(top level)'}: ${iss.message}` };
   }
   return { ok: true, manifest: parsed.data };

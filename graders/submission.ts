@@ -45,7 +45,8 @@ export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submi
       entry.sizeBytes = st.size;
       if (st.isSymbolicLink()) entry.problem = `${a.path} is a symbolic link; submit the file itself`;
       else if (!st.isFile()) entry.problem = `${a.path} is not a regular file`;
-      else if (st.size > a.maxSize) entry.problem = `${a.path} is ${st.size} bytes; at most ${a.maxSize} accepted`;
+      else if (st.size > a.maxSize)
+        entry.problem = `${a.path} is ${st.size} bytes; at most ${a.maxSize} accepted`;
       else {
         entry.present = true;
         entry.absPath = p;

@@ -171,6 +171,7 @@ export function usageDecision(
   const m = stats(values).mean;
   const known = throttledShares.filter((x): x is number => x !== undefined && Number.isFinite(x));
   const throttled = known.length ? known.reduce((a, b) => a + b, 0) / known.length : undefined;
-  if (m < expected && throttled !== undefined && throttled < 0.5) return { decision: 'inconclusive', hostBusy: true };
+  if (m < expected && throttled !== undefined && throttled < 0.5)
+    return { decision: 'inconclusive', hostBusy: true };
   return { decision: d, hostBusy: false };
 }

@@ -75,7 +75,9 @@ export function summarize(snaps: CgroupSnapshot[]): SeriesSummary {
     const dp = (last.cpu.nrPeriods ?? NaN) - (first.cpu.nrPeriods ?? NaN);
     if (dp > 0) s.throttledShare = ((last.cpu.nrThrottled ?? 0) - (first.cpu.nrThrottled ?? 0)) / dp;
   }
-  const mem = snaps.map((x) => x.memory.peakBytes ?? x.memory.currentBytes).filter((x): x is number => x !== undefined);
+  const mem = snaps
+    .map((x) => x.memory.peakBytes ?? x.memory.currentBytes)
+    .filter((x): x is number => x !== undefined);
   if (mem.length) s.peakMemoryBytes = Math.max(...mem);
   return s;
 }

@@ -16,7 +16,15 @@ import { z } from 'zod';
 import type { ContainerEngine } from '../../harness/engine/engine.ts';
 import { LabgradeError } from '../../harness/errors.ts';
 import { defineCheck, type CheckContext } from './check.ts';
-import { cpuPlot, settle, stressCpu, studentSpec, usageSeries, withContainers, round3 } from '../experiments.ts';
+import {
+  cpuPlot,
+  settle,
+  stressCpu,
+  studentSpec,
+  usageSeries,
+  withContainers,
+  round3,
+} from '../experiments.ts';
 import { Sampler, summarize } from '../../harness/sampler.ts';
 import { stats } from '../verdict.ts';
 
@@ -49,16 +57,32 @@ COPY docker /usr/local/bin/docker
 `;
 
 /** Build (once; cached by content) the image the student's script runs in. */
-export async function monitorRunnerImage(engine: ContainerEngine, baseImage: string, workDir: string): Promise<string> {
+export async function monitorRunnerImage(
+  engine: ContainerEngine,
+  baseImage: string,
+  workDir: string,
+): Promise<string> {
   const dockerfile = RUNNER_DOCKERFILE(baseImage);
-  const tag = `labgrade/monitor-runner:${createHash('sha256').update(dockerfile + DOCKER_SHIM).digest('hex').slice(0, 12)}`;
+  const tag = `labgrade/monitor-runner:${createHash('sha256')
+    .update(dockerfile + DOCKER_SHIM)
+    .digest('hex')
+    .slice(0, 12)}`;
   if (await engine.imageExists(tag)) return tag;
   const dir = path.join(workDir, 'monitor-runner');
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'Dockerfile'), dockerfile);
   await writeFile(path.join(dir, 'docker'), DOCKER_SHIM, { mode: 0o755 });
-  const r = await engine.build({ contextDir: dir, tag, timeoutMs: 600_000, labels: { 'labgrade.purpose': 'monitor-runner' }, networkMode: 'default' });
-  if (!r.ok) throw new LabgradeError(`could not build the monitor runner image from ${baseImage}: ${r.error}\n${r.tail}`);
+  const r = await engine.build({
+    contextDir: dir,
+    tag,
+    timeoutMs: 600_000,
+    labels: { 'labgrade.purpose': 'monitor-runner' },
+    networkMode: 'default',
+  });
+  if (!r.ok)
+    throw new LabgradeError(
+      `could not build the monitor runner image from ${baseImage}: ${r.error}\n${r.tail}`,
+    );
   return tag;
 }
 
@@ -74,7 +98,13 @@ export function parseMonitorOutput(stdout: string): number[] {
   return out;
 }
 
-async function runScript(ctx: CheckContext, runner: string, targetId: string, p: z.infer<typeof Params>, onStarted: () => void) {
+async function runScript(
+  ctx: CheckContext,
+  runner: string,
+  targetId: string,
+  p: z.infer<typeof Params>,
+  onStarted: () => void,
+) {
   const script = ctx.submission.artifacts.monitor!;
   const dir = path.join(ctx.workDir, 'monitor-script');
   await mkdir(dir, { recursive: true });
@@ -106,13 +136,17 @@ async function runScript(ctx: CheckContext, runner: string, targetId: string, p:
 
 export default defineCheck({
   kind: 'cpu-monitor',
-  description: "runs the student's cgroup CPU monitor (confined) against a loaded container and compares it with the harness's reading",
+  description:
+    "runs the student's cgroup CPU monitor (confined) against a loaded container and compares it with the harness's reading",
   params: Params,
   needsImage: true,
   async run(ctx, _spec, p) {
     const art = ctx.submission.artifacts.monitor;
     if (!art?.present) {
-      return { status: 'fail', message: `expected ${art?.path ?? 'cpu-monitor.sh'} in the submission, got ${art?.problem ?? 'none'}` };
+      return {
+        status: 'fail',
+        message: `expected ${art?.path ?? 'cpu-monitor.sh'} in the submission, got ${art?.problem ?? 'none'}`,
+      };
     }
     const cpus = Math.min(p.cpus, ctx.host.cpus);
     const expectedPct = cpus * 100;
@@ -120,17 +154,21 @@ export default defineCheck({
     ctx.progress('preparing the confined runner for cpu-monitor.sh');
     const runner = await monitorRunnerImage(ctx.engine, ctx.lab.spec.build.baseImage, ctx.workDir);
     ctx.progress(`running cpu-monitor.sh ${p.samples}×${p.interval}s against a container at --cpus ${cpus}`);
-    const res = await withContainers(ctx, [studentSpec(ctx, { ...stressCpu(Math.ceil(cpus)), cpus })], async ([h]) => {
-      await settle(500);
-      const sampler = new Sampler({ read: () => ctx.cgroups.snapshot(h!.id), intervalMs: 200 }).start();
-      let from = 0;
-      const run = await runScript(ctx, runner, h!.id, p, () => {
-        from = sampler.snapshots.length;
-      });
-      const all = await sampler.stop(true);
-      // The harness's figure covers the script's lifetime only: from its start to its end.
-      return { run, snaps: all.slice(Math.max(0, from - 1)) };
-    });
+    const res = await withContainers(
+      ctx,
+      [studentSpec(ctx, { ...stressCpu(Math.ceil(cpus)), cpus })],
+      async ([h]) => {
+        await settle(500);
+        const sampler = new Sampler({ read: () => ctx.cgroups.snapshot(h!.id), intervalMs: 200 }).start();
+        let from = 0;
+        const run = await runScript(ctx, runner, h!.id, p, () => {
+          from = sampler.snapshots.length;
+        });
+        const all = await sampler.stop(true);
+        // The harness's figure covers the script's lifetime only: from its start to its end.
+        return { run, snaps: all.slice(Math.max(0, from - 1)) };
+      },
+    );
     const harness = summarize(res.snaps);
     const harnessPct = harness.overallCores * 100;
     const values = parseMonitorOutput(res.run.stdout);
@@ -140,25 +178,67 @@ export default defineCheck({
     const log = `$ cpu-monitor.sh <container> ${p.interval} ${p.samples}\n${res.run.stdout}${res.run.stderr ? `\n[stderr]\n${res.run.stderr}` : ''}`;
     const plots = [
       cpuPlot('cpu-monitor', "Student's monitor vs harness (CPU %, one CPU = 100)", [
-        { ...usageSeries('harness (cgroup, 200 ms)', res.snaps, cpus), points: usageSeries('h', res.snaps).points.map(([t, c]) => [t, round3(c * 100)]), unit: '%', limit: expectedPct },
-        { name: 'cpu-monitor.sh', unit: '%', points: values.map((v, i) => [round3((i + 1) * p.interval), v]) },
+        {
+          ...usageSeries('harness (cgroup, 200 ms)', res.snaps, cpus),
+          points: usageSeries('h', res.snaps).points.map(([t, c]) => [t, round3(c * 100)]),
+          unit: '%',
+          limit: expectedPct,
+        },
+        {
+          name: 'cpu-monitor.sh',
+          unit: '%',
+          points: values.map((v, i) => [round3((i + 1) * p.interval), v]),
+        },
       ]),
     ];
     plots[0]!.yLabel = 'CPU (% of one CPU)';
-    const base = { evidence: { log, plots, measurements: [
-      { name: 'harness CPU over the same time', value: round3(harnessPct), expected: expectedPct, unit: '%', status: 'pass' as const },
-      { name: 'cpu-monitor.sh mean (first sample dropped)', value: Number.isFinite(m) ? round3(m) : null, expected: round3(harnessPct), tolerance: p.tolerancePoints / Math.max(1, harnessPct), unit: '%', status: 'pass' as const, samples: values },
-    ] } };
-    if (res.run.timedOut) return { ...base, status: 'fail', message: `expected cpu-monitor.sh to finish ${p.samples} samples at ${p.interval} s, got no end within ${p.interval * p.samples + 20} s` };
+    const base = {
+      evidence: {
+        log,
+        plots,
+        measurements: [
+          {
+            name: 'harness CPU over the same time',
+            value: round3(harnessPct),
+            expected: expectedPct,
+            unit: '%',
+            status: 'pass' as const,
+          },
+          {
+            name: 'cpu-monitor.sh mean (first sample dropped)',
+            value: Number.isFinite(m) ? round3(m) : null,
+            expected: round3(harnessPct),
+            tolerance: p.tolerancePoints / Math.max(1, harnessPct),
+            unit: '%',
+            status: 'pass' as const,
+            samples: values,
+          },
+        ],
+      },
+    };
+    if (res.run.timedOut)
+      return {
+        ...base,
+        status: 'fail',
+        message: `expected cpu-monitor.sh to finish ${p.samples} samples at ${p.interval} s, got no end within ${p.interval * p.samples + 20} s`,
+      };
     if (values.length === 0) {
-      return { ...base, status: 'fail', message: `expected one number per line (CPU %), got no numbers (exit code ${res.run.exitCode}${res.run.stderr ? `; stderr: ${res.run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})` };
+      return {
+        ...base,
+        status: 'fail',
+        message: `expected one number per line (CPU %), got no numbers (exit code ${res.run.exitCode}${res.run.stderr ? `; stderr: ${res.run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})`,
+      };
     }
     if (values.length < Math.min(2, p.samples)) {
       return { ...base, status: 'fail', message: `expected ${p.samples} samples, got ${values.length}` };
     }
     const diff = Math.abs(m - harnessPct);
     if (diff <= p.tolerancePoints) {
-      return { ...base, status: 'pass', message: `cpu-monitor.sh read ${m.toFixed(1)} % on average; the harness measured ${harnessPct.toFixed(1)} % (limit ${expectedPct} %)` };
+      return {
+        ...base,
+        status: 'pass',
+        message: `cpu-monitor.sh read ${m.toFixed(1)} % on average; the harness measured ${harnessPct.toFixed(1)} % (limit ${expectedPct} %)`,
+      };
     }
     const looksLikeCores = Math.abs(m * 100 - harnessPct) <= p.tolerancePoints;
     const looksLikeUsec = m > 1000;
@@ -168,7 +248,11 @@ export default defineCheck({
       status: 'fail',
       message:
         `expected ≈ ${harnessPct.toFixed(1)} % (± ${p.tolerancePoints} points) as the harness measured, got ${m.toFixed(2)}` +
-        (looksLikeCores ? ' — that looks like cores: print percent of one CPU (× 100)' : looksLikeUsec ? ' — that looks like raw usage_usec: print Δusage_usec ÷ Δt as percent' : ''),
+        (looksLikeCores
+          ? ' — that looks like cores: print percent of one CPU (× 100)'
+          : looksLikeUsec
+            ? ' — that looks like raw usage_usec: print Δusage_usec ÷ Δt as percent'
+            : ''),
     };
   },
 });

@@ -21,24 +21,35 @@ const Params = z
 
 export default defineCheck({
   kind: 'dockerfile',
-  description: 'static Dockerfile rules (base image, required apt packages in the final stage) with hadolint-style advice',
+  description:
+    'static Dockerfile rules (base image, required apt packages in the final stage) with hadolint-style advice',
   params: Params,
   needsImage: false,
   async run(ctx, _spec, p) {
     const art = ctx.submission.artifacts.dockerfile;
     if (!art?.present || !art.absPath) {
-      return { status: 'fail', message: `expected ${art?.path ?? 'Dockerfile'} in the submission, got ${art?.problem ?? 'none'}` };
+      return {
+        status: 'fail',
+        message: `expected ${art?.path ?? 'Dockerfile'} in the submission, got ${art?.problem ?? 'none'}`,
+      };
     }
     const { text, notes } = decodeDockerfile(await readFile(art.absPath));
     const facts = analyzeDockerfile(text);
-    const results = checkRequirements(facts, { baseImage: p.baseImage, acceptBaseImages: p.acceptBaseImages, packages: p.packages });
+    const results = checkRequirements(facts, {
+      baseImage: p.baseImage,
+      acceptBaseImages: p.acceptBaseImages,
+      packages: p.packages,
+    });
     const advice = lint(facts).map((f) => ({ id: f.id, line: f.line, message: f.message }));
     const failed = results.filter((r) => !r.ok);
     const ok = results.length - failed.length;
     return {
       status: failed.length === 0 ? 'pass' : 'fail',
       fraction: results.length ? ok / results.length : 0,
-      message: failed.length === 0 ? `${results.map((r) => r.message).join('; ')}` : failed.map((r) => r.message).join('; '),
+      message:
+        failed.length === 0
+          ? `${results.map((r) => r.message).join('; ')}`
+          : failed.map((r) => r.message).join('; '),
       advice: [...notes.map((n) => ({ id: 'LG0001', message: n })), ...advice],
       evidence: { details: { requirements: results, stages: facts.stages?.length } },
     };

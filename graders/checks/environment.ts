@@ -23,10 +23,16 @@ export default defineCheck({
     const t = ctx.lab.spec.target;
     const diffs: string[] = [];
     if (t.cgroupVersion && h.cgroupVersion !== t.cgroupVersion) {
-      diffs.push(`cgroup v${h.cgroupVersion ?? '?'} host: ${ctx.lab.spec.title} expects cgroup v${t.cgroupVersion}; results are still measured, on v${h.cgroupVersion ?? '?'}`);
+      diffs.push(
+        `cgroup v${h.cgroupVersion ?? '?'} host: ${ctx.lab.spec.title} expects cgroup v${t.cgroupVersion}; results are still measured, on v${h.cgroupVersion ?? '?'}`,
+      );
     }
     if (t.instanceType && h.instanceType !== t.instanceType) {
-      diffs.push(h.instanceType ? `instance type ${h.instanceType}, expected ${t.instanceType}` : `not on EC2 (expected a ${t.instanceType}); ratios are checked, absolute numbers differ`);
+      diffs.push(
+        h.instanceType
+          ? `instance type ${h.instanceType}, expected ${t.instanceType}`
+          : `not on EC2 (expected a ${t.instanceType}); ratios are checked, absolute numbers differ`,
+      );
     }
     if (t.cpus && h.cpus !== t.cpus) diffs.push(`${h.cpus} CPUs, the target has ${t.cpus}`);
     const facts = `engine ${h.engineVersion ?? '?'} (API ${h.engineApiVersion ?? '?'}), cgroup v${h.cgroupVersion ?? '?'} with the ${h.cgroupDriver ?? '?'} driver, read ${h.cgroupAccess ?? 'direct'}ly, ${h.cpus} CPUs, ${(h.memoryBytes / 1024 ** 3).toFixed(1)} GiB${h.instanceType ? `, ${h.instanceType}` : ''}`;

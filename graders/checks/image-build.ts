@@ -23,13 +23,17 @@ export function imageTag(labId: string, submissionDir: string): string {
 
 export default defineCheck({
   kind: 'image-build',
-  description: "builds the student's Dockerfile with a time limit; failures show the builder's error and the log's last lines",
+  description:
+    "builds the student's Dockerfile with a time limit; failures show the builder's error and the log's last lines",
   params: Params,
   needsImage: false,
   async run(ctx, _spec, p) {
     const df = ctx.submission.artifacts.dockerfile;
     if (!df?.present) {
-      return { status: 'fail', message: `expected a ${df?.path ?? 'Dockerfile'} in the submission, got ${df?.problem ?? 'none'}` };
+      return {
+        status: 'fail',
+        message: `expected a ${df?.path ?? 'Dockerfile'} in the submission, got ${df?.problem ?? 'none'}`,
+      };
     }
     const tag = imageTag(ctx.lab.spec.id, ctx.submission.dir);
     const timeoutMs = (p.timeoutSeconds ?? ctx.lab.spec.build.timeoutSeconds) * 1000;
@@ -59,7 +63,10 @@ export default defineCheck({
         message: r.timedOut
           ? `expected the image to build within ${timeoutMs / 1000} s, got no image: ${r.error}. Last lines:\n${r.tail}`
           : `expected the image to build, got an error: ${r.error}${r.tail ? `\nLast lines of the build log:\n${r.tail}` : ''}`,
-        evidence: { log: r.log, details: { timedOut: r.timedOut, durationMs: r.durationMs, contextBytes: r.contextBytes } },
+        evidence: {
+          log: r.log,
+          details: { timedOut: r.timedOut, durationMs: r.durationMs, contextBytes: r.contextBytes },
+        },
       };
     }
     ctx.state.image = tag;

@@ -13,7 +13,19 @@ import scalingCpu from './scaling-cpu.ts';
 import scalingMemory from './scaling-memory.ts';
 import tools from './tools.ts';
 
-const all = [environment, dockerfile, imageBuild, tools, cpuMonitor, scalingCpu, scalingMemory, isolationCpu, isolationMemory, dockerHub, measurementTable] as CheckKind<unknown>[];
+const all = [
+  environment,
+  dockerfile,
+  imageBuild,
+  tools,
+  cpuMonitor,
+  scalingCpu,
+  scalingMemory,
+  isolationCpu,
+  isolationMemory,
+  dockerHub,
+  measurementTable,
+] as CheckKind<unknown>[];
 
 export const CHECKS: ReadonlyMap<string, CheckKind<unknown>> = new Map(all.map((k) => [k.kind, k]));
 

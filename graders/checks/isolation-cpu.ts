@@ -10,13 +10,32 @@
 import { z } from 'zod';
 import type { Measurement } from '../../reports/model.ts';
 import { defineCheck } from './check.ts';
-import { cpuPlot, cpuWindows, settle, stressCpu, studentSpec, usageSeries, withContainers } from '../experiments.ts';
-import { combine, expectedGot, judgeBand, measurement, repeatUntilSettled, stats, usageDecision, type Decision } from '../verdict.ts';
+import {
+  cpuPlot,
+  cpuWindows,
+  settle,
+  stressCpu,
+  studentSpec,
+  usageSeries,
+  withContainers,
+} from '../experiments.ts';
+import {
+  combine,
+  expectedGot,
+  judgeBand,
+  measurement,
+  repeatUntilSettled,
+  stats,
+  usageDecision,
+  type Decision,
+} from '../verdict.ts';
 import { prefixKeys } from './scaling-cpu.ts';
 
 const Params = z
   .object({
-    shares: z.tuple([z.number().int().min(2).max(262144), z.number().int().min(2).max(262144)]).default([1024, 512]),
+    shares: z
+      .tuple([z.number().int().min(2).max(262144), z.number().int().min(2).max(262144)])
+      .default([1024, 512]),
     /** CPU both share-test containers are pinned to. */
     cpu: z.string().regex(/^\d+$/).default('0'),
     /** Tolerance of the usage ratio vs the weight ratio. */
@@ -33,7 +52,8 @@ function weightOf(files: Record<string, string>): number {
 
 export default defineCheck({
   kind: 'isolation-cpu',
-  description: 'two containers pinned to one CPU split it by their cgroup weights (either runc formula); --cpus pairs hold side by side',
+  description:
+    'two containers pinned to one CPU split it by their cgroup weights (either runc formula); --cpus pairs hold side by side',
   params: Params,
   needsImage: true,
   async run(ctx, _spec, p) {
@@ -55,26 +75,63 @@ export default defineCheck({
       await settle(500);
       const { samples, decision } = await repeatUntilSettled(
         () => cpuWindows(ctx, [a!.id, b!.id], seconds),
-        (ws) => judgeBand(ws.map(([x, y]) => x!.cores / y!.cores), expectedRatio, tol),
+        (ws) =>
+          judgeBand(
+            ws.map(([x, y]) => x!.cores / y!.cores),
+            expectedRatio,
+            tol,
+          ),
         { minRepeats: ctx.window.minRepeats, maxRepeats: ctx.window.maxRepeats, signal: ctx.signal },
       );
       return { fa, fb, expectedRatio, samples, decision };
     });
-    Object.assign(files, prefixKeys(shareRes.fa, `--cpu-shares ${p.shares[0]}: `), prefixKeys(shareRes.fb, `--cpu-shares ${p.shares[1]}: `));
+    Object.assign(
+      files,
+      prefixKeys(shareRes.fa, `--cpu-shares ${p.shares[0]}: `),
+      prefixKeys(shareRes.fb, `--cpu-shares ${p.shares[1]}: `),
+    );
     const ratios = shareRes.samples.map(([x, y]) => x!.cores / y!.cores);
     if (!Number.isFinite(shareRes.expectedRatio)) {
       decisions.push('fail');
       problems.push(`could not read ${weightFile} of the two containers`);
     } else {
       decisions.push(shareRes.decision);
-      measurements.push(measurement(`usage ratio, shares ${p.shares[0]}:${p.shares[1]} on one CPU (weights ${weightOf(shareRes.fa)}:${weightOf(shareRes.fb)})`, ratios, shareRes.expectedRatio, ':1', shareRes.decision, tol));
-      if (shareRes.decision !== 'pass') problems.push(`shares ${p.shares.join(':')}: ${expectedGot(shareRes.expectedRatio, tol, stats(ratios).mean, ': 1 usage ratio')}`);
+      measurements.push(
+        measurement(
+          `usage ratio, shares ${p.shares[0]}:${p.shares[1]} on one CPU (weights ${weightOf(shareRes.fa)}:${weightOf(shareRes.fb)})`,
+          ratios,
+          shareRes.expectedRatio,
+          ':1',
+          shareRes.decision,
+          tol,
+        ),
+      );
+      if (shareRes.decision !== 'pass')
+        problems.push(
+          `shares ${p.shares.join(':')}: ${expectedGot(shareRes.expectedRatio, tol, stats(ratios).mean, ': 1 usage ratio')}`,
+        );
     }
     const sums = shareRes.samples.map(([x, y]) => x!.cores + y!.cores);
-    ctx.state.shared.set('sharesRatio', { expected: shareRes.expectedRatio, measured: stats(ratios).mean, weights: [weightOf(shareRes.fa), weightOf(shareRes.fb)] });
+    ctx.state.shared.set('sharesRatio', {
+      expected: shareRes.expectedRatio,
+      measured: stats(ratios).mean,
+      weights: [weightOf(shareRes.fa), weightOf(shareRes.fb)],
+    });
     const last = shareRes.samples[shareRes.samples.length - 1]!;
-    plots.push(usageSeries(`shares ${p.shares[0]}`, last[0]!.snapshots), usageSeries(`shares ${p.shares[1]}`, last[1]!.snapshots, undefined, last[0]!.snapshots[0]?.tMs));
-    measurements.push(measurement('CPU used by both together (one pinned CPU)', sums, 1, 'cores', judgeBand(sums, 1, tol), tol));
+    plots.push(
+      usageSeries(`shares ${p.shares[0]}`, last[0]!.snapshots),
+      usageSeries(`shares ${p.shares[1]}`, last[1]!.snapshots, undefined, last[0]!.snapshots[0]?.tMs),
+    );
+    measurements.push(
+      measurement(
+        'CPU used by both together (one pinned CPU)',
+        sums,
+        1,
+        'cores',
+        judgeBand(sums, 1, tol),
+        tol,
+      ),
+    );
 
     const [ca, cb] = p.cpusPair;
     if (Math.ceil(ca + cb) <= ctx.host.cpus) {
@@ -88,7 +145,15 @@ export default defineCheck({
             () => cpuWindows(ctx, [a!.id, b!.id], seconds),
             (ws) =>
               combine(
-                [0, 1].map((i) => usageDecision(ws.map((w) => w[i]!.cores), [ca, cb][i]!, tol, ws.map((w) => w[i]!.summary.throttledShare)).decision),
+                [0, 1].map(
+                  (i) =>
+                    usageDecision(
+                      ws.map((w) => w[i]!.cores),
+                      [ca, cb][i]!,
+                      tol,
+                      ws.map((w) => w[i]!.summary.throttledShare),
+                    ).decision,
+                ),
               ),
             { minRepeats: ctx.window.minRepeats, maxRepeats: ctx.window.maxRepeats, signal: ctx.signal },
           );
@@ -96,15 +161,34 @@ export default defineCheck({
       );
       for (const [i, c] of [ca, cb].entries()) {
         const v = pair.samples.map((w) => w[i]!.cores);
-        const { decision: d, hostBusy } = usageDecision(v, c, tol, pair.samples.map((w) => w[i]!.summary.throttledShare));
+        const { decision: d, hostBusy } = usageDecision(
+          v,
+          c,
+          tol,
+          pair.samples.map((w) => w[i]!.summary.throttledShare),
+        );
         decisions.push(d);
-        measurements.push(measurement(`CPU usage at --cpus ${c} beside --cpus ${i ? ca : cb}`, v, c, 'cores', d, tol));
-        if (d !== 'pass') problems.push(`--cpus ${c} beside --cpus ${i ? ca : cb}: ${expectedGot(c, tol, stats(v).mean, 'cores')}${hostBusy ? ' while hardly throttled — the host was busy; run again on a quiet host' : ''}`);
+        measurements.push(
+          measurement(`CPU usage at --cpus ${c} beside --cpus ${i ? ca : cb}`, v, c, 'cores', d, tol),
+        );
+        if (d !== 'pass')
+          problems.push(
+            `--cpus ${c} beside --cpus ${i ? ca : cb}: ${expectedGot(c, tol, stats(v).mean, 'cores')}${hostBusy ? ' while hardly throttled — the host was busy; run again on a quiet host' : ''}`,
+          );
       }
       const lp = pair.samples[pair.samples.length - 1]!;
-      plots.push(usageSeries(`--cpus ${ca}`, lp[0]!.snapshots, ca, lp[0]!.snapshots[0]?.tMs), usageSeries(`--cpus ${cb}`, lp[1]!.snapshots, cb, lp[0]!.snapshots[0]?.tMs));
+      plots.push(
+        usageSeries(`--cpus ${ca}`, lp[0]!.snapshots, ca, lp[0]!.snapshots[0]?.tMs),
+        usageSeries(`--cpus ${cb}`, lp[1]!.snapshots, cb, lp[0]!.snapshots[0]?.tMs),
+      );
     } else {
-      measurements.push({ name: `--cpus ${ca} beside --cpus ${cb}`, value: null, expected: null, unit: 'cores', status: 'skipped' });
+      measurements.push({
+        name: `--cpus ${ca} beside --cpus ${cb}`,
+        value: null,
+        expected: null,
+        unit: 'cores',
+        status: 'skipped',
+      });
     }
 
     const status = combine(decisions);
@@ -113,9 +197,15 @@ export default defineCheck({
       message:
         status === 'pass'
           ? `shares ${p.shares.join(':')} on one CPU gave a ${stats(ratios).mean.toFixed(2)}:1 split (weights set: ${weightOf(shareRes.fa)}:${weightOf(shareRes.fb)} → ${shareRes.expectedRatio.toFixed(2)}:1)` +
-            (Math.ceil(ca + cb) <= ctx.host.cpus ? `; --cpus ${ca}/${cb} held side by side` : `; --cpus ${ca}/${cb} not tested: host has ${ctx.host.cpus} CPU(s)`)
+            (Math.ceil(ca + cb) <= ctx.host.cpus
+              ? `; --cpus ${ca}/${cb} held side by side`
+              : `; --cpus ${ca}/${cb} not tested: host has ${ctx.host.cpus} CPU(s)`)
           : problems.join('; ') || 'measurements did not settle',
-      evidence: { files, measurements, plots: [cpuPlot('cpu-isolation', 'CPU isolation: usage of competing containers', plots)] },
+      evidence: {
+        files,
+        measurements,
+        plots: [cpuPlot('cpu-isolation', 'CPU isolation: usage of competing containers', plots)],
+      },
     };
   },
 });

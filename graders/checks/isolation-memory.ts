@@ -28,8 +28,18 @@ const Params = z
   })
   .strict();
 
-async function sysbenchMiBps(ctx: CheckContext, id: string, seconds: number, blockSize: string): Promise<number> {
-  const args = sysbenchMemoryArgs({ blockSize, totalSize: '100000G', threads: 1, timeSeconds: Math.max(1, Math.round(seconds)) });
+async function sysbenchMiBps(
+  ctx: CheckContext,
+  id: string,
+  seconds: number,
+  blockSize: string,
+): Promise<number> {
+  const args = sysbenchMemoryArgs({
+    blockSize,
+    totalSize: '100000G',
+    threads: 1,
+    timeSeconds: Math.max(1, Math.round(seconds)),
+  });
   const r = await ctx.engine.exec(id, ['sysbench', ...args], { timeoutMs: (seconds + 30) * 1000 });
   const parsed = parseSysbench(r.stdout);
   return parsed.mibPerSec ?? NaN;
@@ -37,15 +47,27 @@ async function sysbenchMiBps(ctx: CheckContext, id: string, seconds: number, blo
 
 export default defineCheck({
   kind: 'isolation-memory',
-  description: "a neighbour's sysbench memory throughput holds and it sees no OOM while another container is OOM-killed",
+  description:
+    "a neighbour's sysbench memory throughput holds and it sees no OOM while another container is OOM-killed",
   params: Params,
   needsImage: true,
   async run(ctx, _spec, p) {
     const seconds = ctx.window.effectiveSeconds;
     const twoCpus = ctx.host.cpus >= 2;
     const specs = [
-      studentSpec(ctx, { ...idle(), memoryBytes: p.neighbourMemory, memorySwapBytes: p.neighbourMemory, ...(twoCpus ? { cpusetCpus: '1' } : {}) }),
-      studentSpec(ctx, { ...idle(), memoryBytes: p.hogLimit, memorySwapBytes: p.hogLimit, cpus: p.hogCpus, ...(twoCpus ? { cpusetCpus: '0' } : {}) }),
+      studentSpec(ctx, {
+        ...idle(),
+        memoryBytes: p.neighbourMemory,
+        memorySwapBytes: p.neighbourMemory,
+        ...(twoCpus ? { cpusetCpus: '1' } : {}),
+      }),
+      studentSpec(ctx, {
+        ...idle(),
+        memoryBytes: p.hogLimit,
+        memorySwapBytes: p.hogLimit,
+        cpus: p.hogCpus,
+        ...(twoCpus ? { cpusetCpus: '0' } : {}),
+      }),
     ];
     ctx.progress(`neighbour sysbench memory vs a hog OOM-killed at ${formatBytes(p.hogLimit)}`);
     const res = await withContainers(ctx, specs, async ([nb, hog]) => {
@@ -58,7 +80,16 @@ export default defineCheck({
           // The hog: stress-ng allocating past its limit for the whole window, OOM-killed over and over.
           const hogRun = ctx.engine.exec(
             hog!.id,
-            ['stress-ng', '--vm', '1', '--vm-bytes', `${hogBytes}k`, '--timeout', `${Math.ceil(seconds + 1)}s`, '--quiet'],
+            [
+              'stress-ng',
+              '--vm',
+              '1',
+              '--vm-bytes',
+              `${hogBytes}k`,
+              '--timeout',
+              `${Math.ceil(seconds + 1)}s`,
+              '--quiet',
+            ],
             { timeoutMs: (seconds + 30) * 1000 },
           );
           await settle(300);
@@ -66,7 +97,11 @@ export default defineCheck({
           await hogRun;
           return { solo, contended };
         },
-        (ws) => judgeAtLeast(ws.map((w) => w.contended / w.solo), 1 - p.tolerance),
+        (ws) =>
+          judgeAtLeast(
+            ws.map((w) => w.contended / w.solo),
+            1 - p.tolerance,
+          ),
         { minRepeats: ctx.window.minRepeats, maxRepeats: ctx.window.maxRepeats, signal: ctx.signal },
       );
       const nbSnap = await ctx.cgroups.snapshot(nb!.id);
@@ -92,19 +127,50 @@ export default defineCheck({
     const problems: string[] = [];
     const measurements: Measurement[] = [
       measurement('neighbour throughput, contended ÷ solo', ratios, 1, '×', res.decision, p.tolerance),
-      measurement('neighbour sysbench memory, solo', res.samples.map((w) => w.solo), null, 'MiB/s', 'pass'),
-      measurement('neighbour sysbench memory, beside the hog', res.samples.map((w) => w.contended), null, 'MiB/s', res.decision),
-      { name: 'neighbour OOM kills', value: res.neighbourKills, expected: 0, unit: 'kills', status: res.neighbourKills === 0 ? 'pass' : 'fail' },
-      { name: 'hog OOM kills', value: res.hogKills, expected: 1, unit: 'kills (at least)', status: res.hogKills >= 1 ? 'pass' : 'fail' },
+      measurement(
+        'neighbour sysbench memory, solo',
+        res.samples.map((w) => w.solo),
+        null,
+        'MiB/s',
+        'pass',
+      ),
+      measurement(
+        'neighbour sysbench memory, beside the hog',
+        res.samples.map((w) => w.contended),
+        null,
+        'MiB/s',
+        res.decision,
+      ),
+      {
+        name: 'neighbour OOM kills',
+        value: res.neighbourKills,
+        expected: 0,
+        unit: 'kills',
+        status: res.neighbourKills === 0 ? 'pass' : 'fail',
+      },
+      {
+        name: 'hog OOM kills',
+        value: res.hogKills,
+        expected: 1,
+        unit: 'kills (at least)',
+        status: res.hogKills >= 1 ? 'pass' : 'fail',
+      },
     ];
-    if (res.decision !== 'pass') problems.push(`neighbour throughput beside the hog: expected ≥ ${Math.round((1 - p.tolerance) * 100)} % of solo, got ${Math.round(stats(ratios).mean * 100)} %`);
+    if (res.decision !== 'pass')
+      problems.push(
+        `neighbour throughput beside the hog: expected ≥ ${Math.round((1 - p.tolerance) * 100)} % of solo, got ${Math.round(stats(ratios).mean * 100)} %`,
+      );
     if (res.neighbourKills !== 0 || res.neighbourOom !== 0) {
       decisions.push('fail');
-      problems.push(`neighbour: expected no OOM events, got ${res.neighbourOom} OOM, ${res.neighbourKills} kill(s)`);
+      problems.push(
+        `neighbour: expected no OOM events, got ${res.neighbourOom} OOM, ${res.neighbourKills} kill(s)`,
+      );
     }
     if (!res.counted) {
       decisions.push('inconclusive');
-      problems.push('this kernel does not count OOM kills per cgroup: the hog could not be proven OOM-killed');
+      problems.push(
+        'this kernel does not count OOM kills per cgroup: the hog could not be proven OOM-killed',
+      );
     } else if (res.hogKills < 1) {
       decisions.push('fail');
       problems.push(`hog over its ${formatBytes(p.hogLimit)} limit: expected ≥ 1 OOM kill, got 0`);
@@ -128,7 +194,11 @@ export default defineCheck({
             yLabel: 'MiB/s',
             series: [
               { name: 'solo', unit: 'MiB/s', points: res.samples.map((w, i) => [i + 1, Math.round(w.solo)]) },
-              { name: 'beside the hog', unit: 'MiB/s', points: res.samples.map((w, i) => [i + 1, Math.round(w.contended)]) },
+              {
+                name: 'beside the hog',
+                unit: 'MiB/s',
+                points: res.samples.map((w, i) => [i + 1, Math.round(w.contended)]),
+              },
             ],
           },
         ],

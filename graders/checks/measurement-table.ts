@@ -14,7 +14,9 @@ const Params = z
   .object({
     tolerance: z.number().positive().max(1).default(0.2),
     /** Which tables are required (missing ones fail). */
-    require: z.array(z.enum(['cpuScaling', 'memoryScaling', 'cpuIsolation'])).default(['cpuScaling', 'memoryScaling', 'cpuIsolation']),
+    require: z
+      .array(z.enum(['cpuScaling', 'memoryScaling', 'cpuIsolation']))
+      .default(['cpuScaling', 'memoryScaling', 'cpuIsolation']),
   })
   .strict();
 
@@ -34,12 +36,17 @@ export function acceptedShareRatios(a: number, b: number): number[] {
 
 export default defineCheck({
   kind: 'measurement-table',
-  description: "the student's measured ratios (cpu scaling, memory scaling, shares split) agree with physics and with this run",
+  description:
+    "the student's measured ratios (cpu scaling, memory scaling, shares split) agree with physics and with this run",
   params: Params,
   needsImage: false,
   async run(ctx, _spec, p) {
     const man = ctx.submission.manifest;
-    if (!man) return { status: 'fail', message: 'expected submission.yaml with a measurements: table, got no submission.yaml' };
+    if (!man)
+      return {
+        status: 'fail',
+        message: 'expected submission.yaml with a measurements: table, got no submission.yaml',
+      };
     if (!man.ok) return { status: 'fail', message: `expected a readable submission.yaml, got: ${man.error}` };
     const t = man.manifest.measurements ?? {};
     const tol = p.tolerance;
@@ -47,12 +54,27 @@ export default defineCheck({
     const ms: Measurement[] = [];
     let ok = 0;
     let total = 0;
-    const judge = (name: string, got: number, lo: number, hi: number, expected: number | null, unit: string, explain: string) => {
+    const judge = (
+      name: string,
+      got: number,
+      lo: number,
+      hi: number,
+      expected: number | null,
+      unit: string,
+      explain: string,
+    ) => {
       total += 1;
       const pass = got >= lo && got <= hi;
       if (pass) ok += 1;
       else problems.push(`${name}: ${explain}`);
-      ms.push({ name, value: round(got), expected: expected === null ? null : round(expected), unit, status: pass ? 'pass' : 'fail', ...(expected !== null ? { tolerance: tol } : {}) });
+      ms.push({
+        name,
+        value: round(got),
+        expected: expected === null ? null : round(expected),
+        unit,
+        status: pass ? 'pass' : 'fail',
+        ...(expected !== null ? { tolerance: tol } : {}),
+      });
     };
     for (const need of p.require) {
       if (!t[need]) {
@@ -73,20 +95,47 @@ export default defineCheck({
         const hText = h && hBase ? ` (this run measured ${(h / hBase).toFixed(2)}×)` : '';
         if (r.cpus <= 1 || base.cpus > 1) {
           const e = r.cpus / base.cpus;
-          judge(`your throughput ratio --cpus ${r.cpus} ÷ ${base.cpus}`, ratio, e * (1 - tol), e * (1 + tol), e, '×', `expected ${e.toFixed(2)} ± ${Math.round(tol * 100)} %, got ${ratio.toFixed(2)}${hText}`);
+          judge(
+            `your throughput ratio --cpus ${r.cpus} ÷ ${base.cpus}`,
+            ratio,
+            e * (1 - tol),
+            e * (1 + tol),
+            e,
+            '×',
+            `expected ${e.toFixed(2)} ± ${Math.round(tol * 100)} %, got ${ratio.toFixed(2)}${hText}`,
+          );
         } else {
           // Above one CPU the gain depends on the host's cores (hyperthreads): more must not be slower, nor faster than linear.
           const e = r.cpus / base.cpus;
-          judge(`your throughput ratio --cpus ${r.cpus} ÷ ${base.cpus}`, ratio, 1 - tol, e * (1 + tol), null, '×', `expected between 1 and ${e.toFixed(2)}, got ${ratio.toFixed(2)}${hText}`);
+          judge(
+            `your throughput ratio --cpus ${r.cpus} ÷ ${base.cpus}`,
+            ratio,
+            1 - tol,
+            e * (1 + tol),
+            null,
+            '×',
+            `expected between 1 and ${e.toFixed(2)}, got ${ratio.toFixed(2)}${hText}`,
+          );
         }
       }
     }
     if (t.memoryScaling) {
-      const runs = t.memoryScaling.runs.map((r) => ({ bytes: typeof r.memory === 'number' ? r.memory : parseByteSize(r.memory), tput: r.throughput }));
+      const runs = t.memoryScaling.runs.map((r) => ({
+        bytes: typeof r.memory === 'number' ? r.memory : parseByteSize(r.memory),
+        tput: r.throughput,
+      }));
       const base = runs[0]!;
       for (const r of runs.slice(1)) {
         const ratio = r.tput / base.tput;
-        judge(`your memory throughput ratio at ${Math.round(r.bytes / 1024 ** 2)} MiB ÷ ${Math.round(base.bytes / 1024 ** 2)} MiB`, ratio, 1 - tol, 1 + tol, 1, '×', `expected ≈ 1 (bandwidth does not depend on the limit) ± ${Math.round(tol * 100)} %, got ${ratio.toFixed(2)}`);
+        judge(
+          `your memory throughput ratio at ${Math.round(r.bytes / 1024 ** 2)} MiB ÷ ${Math.round(base.bytes / 1024 ** 2)} MiB`,
+          ratio,
+          1 - tol,
+          1 + tol,
+          1,
+          '×',
+          `expected ≈ 1 (bandwidth does not depend on the limit) ± ${Math.round(tol * 100)} %, got ${ratio.toFixed(2)}`,
+        );
       }
     }
     if (t.cpuIsolation) {
@@ -97,13 +146,28 @@ export default defineCheck({
       const lo = Math.min(...acc) * (1 - tol);
       const hi = Math.max(...acc) * (1 + tol);
       const h = ctx.state.shared.get('sharesRatio') as { measured: number } | undefined;
-      judge(`your CPU split for shares ${a}:${b}`, ratio, lo, hi, null, ':1', `expected between ${lo.toFixed(2)} and ${hi.toFixed(2)} (shares ${(a / b).toFixed(2)}, old runc weights ${acc[1]!.toFixed(2)}, new runc weights ${acc[2]!.toFixed(2)}), got ${ratio.toFixed(2)}${h ? ` (this run measured ${h.measured.toFixed(2)})` : ''}`);
+      judge(
+        `your CPU split for shares ${a}:${b}`,
+        ratio,
+        lo,
+        hi,
+        null,
+        ':1',
+        `expected between ${lo.toFixed(2)} and ${hi.toFixed(2)} (shares ${(a / b).toFixed(2)}, old runc weights ${acc[1]!.toFixed(2)}, new runc weights ${acc[2]!.toFixed(2)}), got ${ratio.toFixed(2)}${h ? ` (this run measured ${h.measured.toFixed(2)})` : ''}`,
+      );
     }
-    if (total === 0) return { status: 'fail', message: 'expected a measurements: table in submission.yaml, got an empty one' };
+    if (total === 0)
+      return {
+        status: 'fail',
+        message: 'expected a measurements: table in submission.yaml, got an empty one',
+      };
     return {
       status: ok === total ? 'pass' : 'fail',
       fraction: ok / total,
-      message: ok === total ? `all ${ok} of your ratios agree with physics within ${Math.round(tol * 100)} %` : problems.join('; '),
+      message:
+        ok === total
+          ? `all ${ok} of your ratios agree with physics within ${Math.round(tol * 100)} %`
+          : problems.join('; '),
       evidence: { measurements: ms },
     };
   },

@@ -11,8 +11,26 @@ import { z } from 'zod';
 import { parseStressNgOutput } from '../../harness/workloads/stress-ng.ts';
 import type { Measurement } from '../../reports/model.ts';
 import { defineCheck, type CheckContext } from './check.ts';
-import { cpuPlot, cpuWindow, stressCpu, studentSpec, usageSeries, withContainers, settle } from '../experiments.ts';
-import { combine, expectedGot, judgeAtLeast, judgeBand, measurement, repeatUntilSettled, stats, usageDecision, type Decision } from '../verdict.ts';
+import {
+  cpuPlot,
+  cpuWindow,
+  stressCpu,
+  studentSpec,
+  usageSeries,
+  withContainers,
+  settle,
+} from '../experiments.ts';
+import {
+  combine,
+  expectedGot,
+  judgeAtLeast,
+  judgeBand,
+  measurement,
+  repeatUntilSettled,
+  stats,
+  usageDecision,
+  type Decision,
+} from '../verdict.ts';
 
 const Params = z
   .object({
@@ -81,7 +99,8 @@ export function quotaFromFiles(files: Record<string, string>): number {
 
 export default defineCheck({
   kind: 'scaling-cpu',
-  description: 'runs stress-ng at several --cpus limits: quota in the cgroup files, usage ≈ limit, throughput ratio ≈ limit ratio; live docker update',
+  description:
+    'runs stress-ng at several --cpus limits: quota in the cgroup files, usage ≈ limit, throughput ratio ≈ limit ratio; live docker update',
   params: Params,
   needsImage: true,
   async run(ctx, _spec, p) {
@@ -102,7 +121,13 @@ export default defineCheck({
       ctx.progress(`--cpus ${c}: ${seconds}s windows`);
       const { samples, decision } = await repeatUntilSettled(
         () => measureAt(ctx, c, seconds),
-        (runs) => usageDecision(runs.map((r) => r.cores), c, tol, runs.map((r) => r.throttled)).decision,
+        (runs) =>
+          usageDecision(
+            runs.map((r) => r.cores),
+            c,
+            tol,
+            runs.map((r) => r.throttled),
+          ).decision,
         { minRepeats: ctx.window.minRepeats, maxRepeats: ctx.window.maxRepeats, signal: ctx.signal },
       );
       runsBy.set(c, samples);
@@ -111,21 +136,32 @@ export default defineCheck({
       const quota = quotaFromFiles(first.files);
       const quotaOk = Math.abs(quota - c) < 0.005;
       decisions.push(quotaOk ? 'pass' : 'fail');
-      if (!quotaOk) problems.push(`--cpus ${c}: expected quota ${c} CPUs in the cgroup files, got ${Number.isNaN(quota) ? 'none' : quota}`);
+      if (!quotaOk)
+        problems.push(
+          `--cpus ${c}: expected quota ${c} CPUs in the cgroup files, got ${Number.isNaN(quota) ? 'none' : quota}`,
+        );
       const cores = samples.map((r) => r.cores);
-      const busy = usageDecision(cores, c, tol, samples.map((r) => r.throttled)).hostBusy;
+      const busy = usageDecision(
+        cores,
+        c,
+        tol,
+        samples.map((r) => r.throttled),
+      ).hostBusy;
       if (busy) hostBusy.push(c);
       decisions.push(decision);
       measurements.push(measurement(`CPU usage at --cpus ${c}`, cores, c, 'cores', decision, tol));
       if (decision !== 'pass') {
-        problems.push(`--cpus ${c}: ${expectedGot(c, tol, stats(cores).mean, 'cores')}${busy ? ' while hardly throttled — the host was busy, so this proves nothing; run again on a quiet host' : ''}`);
+        problems.push(
+          `--cpus ${c}: ${expectedGot(c, tol, stats(cores).mean, 'cores')}${busy ? ' while hardly throttled — the host was busy, so this proves nothing; run again on a quiet host' : ''}`,
+        );
       }
       plots.push(first.series);
     }
 
     // Throughput ratios against the 1-CPU run (or the largest limit ≤ 1 when 1 is not tested).
     const baseLimit = limits.includes(1) ? 1 : limits.filter((c) => c <= 1).pop();
-    const tput = (c: number) => (runsBy.get(c) ?? []).map((r) => r.throughput).filter((x): x is number => x !== undefined);
+    const tput = (c: number) =>
+      (runsBy.get(c) ?? []).map((r) => r.throughput).filter((x): x is number => x !== undefined);
     const throughputRows: Array<[number, number]> = [];
     if (baseLimit !== undefined && tput(baseLimit).length) {
       const base = stats(tput(baseLimit)).mean;
@@ -139,12 +175,22 @@ export default defineCheck({
         const ratios = t.map((x) => x / base);
         throughputRows.push([c, stats(t).mean]);
         if (c === baseLimit) continue;
-        let d = c < baseLimit || c <= 1 ? judgeBand(ratios, c / baseLimit, p.throughputTolerance) : judgeAtLeast(ratios, 1 - p.throughputTolerance);
+        let d =
+          c < baseLimit || c <= 1
+            ? judgeBand(ratios, c / baseLimit, p.throughputTolerance)
+            : judgeAtLeast(ratios, 1 - p.throughputTolerance);
         // Ratios of runs that did not get their CPU say nothing about scaling.
         if (d !== 'pass' && (hostBusy.includes(c) || hostBusy.includes(baseLimit))) d = 'inconclusive';
         decisions.push(d);
         measurements.push(
-          measurement(`throughput ratio --cpus ${c} ÷ --cpus ${baseLimit}`, ratios, c <= 1 ? c / baseLimit : null, '×', d, c <= 1 ? p.throughputTolerance : undefined),
+          measurement(
+            `throughput ratio --cpus ${c} ÷ --cpus ${baseLimit}`,
+            ratios,
+            c <= 1 ? c / baseLimit : null,
+            '×',
+            d,
+            c <= 1 ? p.throughputTolerance : undefined,
+          ),
         );
         if (d !== 'pass') {
           problems.push(
@@ -163,32 +209,55 @@ export default defineCheck({
       const to = Math.min(p.update.to, hostCpus);
       ctx.progress(`live update --cpus ${from} → ${to}`);
       const workers = Math.max(1, Math.ceil(Math.max(from, to)));
-      const upd = await withContainers(ctx, [studentSpec(ctx, { ...stressCpu(workers), cpus: from })], async ([h]) => {
-        await settle(300);
-        const before = await cpuWindow(ctx, h!.id, seconds);
-        await ctx.engine.update(h!.id, { cpus: to });
-        const filesAfter = await ctx.cgroups.readFiles(h!.id, quotaFiles(ctx));
-        await settle(300);
-        const after = await cpuWindow(ctx, h!.id, seconds);
-        return { before, after, filesAfter };
-      });
+      const upd = await withContainers(
+        ctx,
+        [studentSpec(ctx, { ...stressCpu(workers), cpus: from })],
+        async ([h]) => {
+          await settle(300);
+          const before = await cpuWindow(ctx, h!.id, seconds);
+          await ctx.engine.update(h!.id, { cpus: to });
+          const filesAfter = await ctx.cgroups.readFiles(h!.id, quotaFiles(ctx));
+          await settle(300);
+          const after = await cpuWindow(ctx, h!.id, seconds);
+          return { before, after, filesAfter };
+        },
+      );
       Object.assign(files, prefixKeys(upd.filesAfter, `after docker update --cpus ${to}: `));
       const q = quotaFromFiles(upd.filesAfter);
       const qOk = Math.abs(q - to) < 0.005;
       decisions.push(qOk ? 'pass' : 'fail');
-      if (!qOk) problems.push(`after docker update --cpus ${to}: expected quota ${to} in the files, got ${q}`);
+      if (!qOk)
+        problems.push(`after docker update --cpus ${to}: expected quota ${to} in the files, got ${q}`);
       const { decision: d } = usageDecision([upd.after.cores], to, tol, [upd.after.summary.throttledShare]);
       decisions.push(d);
-      measurements.push(measurement(`CPU usage after docker update --cpus ${from} → ${to}`, [upd.after.cores], to, 'cores', d, tol));
-      if (d !== 'pass') problems.push(`after docker update: ${expectedGot(to, tol, upd.after.cores, 'cores')}`);
+      measurements.push(
+        measurement(
+          `CPU usage after docker update --cpus ${from} → ${to}`,
+          [upd.after.cores],
+          to,
+          'cores',
+          d,
+          tol,
+        ),
+      );
+      if (d !== 'pass')
+        problems.push(`after docker update: ${expectedGot(to, tol, upd.after.cores, 'cores')}`);
       const t0 = upd.before.snapshots[0]?.tMs;
       plots.push({
-        ...usageSeries(`update ${from} → ${to}`, [...upd.before.snapshots, ...upd.after.snapshots], undefined, t0),
+        ...usageSeries(
+          `update ${from} → ${to}`,
+          [...upd.before.snapshots, ...upd.after.snapshots],
+          undefined,
+          t0,
+        ),
       });
     }
 
     const status = combine(decisions);
-    const summary = measurements.filter((m) => m.name.startsWith('CPU usage at')).map((m) => `${m.value}/${m.expected}`).join(', ');
+    const summary = measurements
+      .filter((m) => m.name.startsWith('CPU usage at'))
+      .map((m) => `${m.value}/${m.expected}`)
+      .join(', ');
     return {
       status,
       message:

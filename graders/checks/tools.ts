@@ -24,12 +24,35 @@ const Command = z
 
 const Params = z
   .object({
-    commands: z.array(Command).min(1).default([
-      { name: 'stress-ng --version', argv: ['stress-ng', '--version'], expect: 'stress-ng.*version', timeoutSeconds: 30 },
-      { name: 'sysbench --version', argv: ['sysbench', '--version'], expect: '^sysbench \\d', timeoutSeconds: 30 },
-      { name: 'stress-ng cpu run', argv: ['stress-ng', '--cpu', '1', '--timeout', '2s', '--metrics-brief'], parse: 'stress-ng', timeoutSeconds: 60 },
-      { name: 'sysbench cpu run', argv: ['sysbench', 'cpu', '--time=2', 'run'], parse: 'sysbench', timeoutSeconds: 60 },
-    ]),
+    commands: z
+      .array(Command)
+      .min(1)
+      .default([
+        {
+          name: 'stress-ng --version',
+          argv: ['stress-ng', '--version'],
+          expect: 'stress-ng.*version',
+          timeoutSeconds: 30,
+        },
+        {
+          name: 'sysbench --version',
+          argv: ['sysbench', '--version'],
+          expect: '^sysbench \\d',
+          timeoutSeconds: 30,
+        },
+        {
+          name: 'stress-ng cpu run',
+          argv: ['stress-ng', '--cpu', '1', '--timeout', '2s', '--metrics-brief'],
+          parse: 'stress-ng',
+          timeoutSeconds: 60,
+        },
+        {
+          name: 'sysbench cpu run',
+          argv: ['sysbench', 'cpu', '--time=2', 'run'],
+          parse: 'sysbench',
+          timeoutSeconds: 60,
+        },
+      ]),
   })
   .strict();
 
@@ -44,10 +67,11 @@ export default defineCheck({
     let ok = 0;
     for (const c of p.commands) {
       ctx.progress(c.name);
-      const r = await ctx.engine.run(
-        studentSpec(ctx, { entrypoint: [c.argv[0]!], cmd: c.argv.slice(1) }),
-        { timeoutMs: c.timeoutSeconds * 1000, maxLogChars: 32 * 1024, signal: ctx.signal },
-      );
+      const r = await ctx.engine.run(studentSpec(ctx, { entrypoint: [c.argv[0]!], cmd: c.argv.slice(1) }), {
+        timeoutMs: c.timeoutSeconds * 1000,
+        maxLogChars: 32 * 1024,
+        signal: ctx.signal,
+      });
       const out = `${r.stdout}${r.stderr}`;
       let good = r.exitCode === 0;
       let why = r.timedOut ? `did not finish within ${c.timeoutSeconds} s` : `exit code ${r.exitCode}`;
@@ -68,8 +92,13 @@ export default defineCheck({
         }
       }
       if (good) ok += 1;
-      else problems.push(`${c.name}: expected it to run, got ${notFound ? `"${c.argv[0]}" not found in the image` : why}`);
-      lines.push(`$ ${c.argv.join(' ')}  → ${good ? 'ok' : why}\n${out.trim().split('\n').slice(-6).join('\n')}`);
+      else
+        problems.push(
+          `${c.name}: expected it to run, got ${notFound ? `"${c.argv[0]}" not found in the image` : why}`,
+        );
+      lines.push(
+        `$ ${c.argv.join(' ')}  → ${good ? 'ok' : why}\n${out.trim().split('\n').slice(-6).join('\n')}`,
+      );
     }
     return {
       status: ok === p.commands.length ? 'pass' : 'fail',

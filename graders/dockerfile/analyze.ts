@@ -5,7 +5,19 @@
 // Pure and total: any text gives facts, never an exception. Anything Docker would reject is
 // listed in `problems` with its line.
 
-import { Arg, Cmd, Copy, DockerfileParser, Entrypoint, Env, From, Keyword, Onbuild, Run, type Instruction } from 'dockerfile-ast';
+import {
+  Arg,
+  Cmd,
+  Copy,
+  DockerfileParser,
+  Entrypoint,
+  Env,
+  From,
+  Keyword,
+  Onbuild,
+  Run,
+  type Instruction,
+} from 'dockerfile-ast';
 import { commandBase, interpretCommand, isShell, type AptInvocation } from './commands.ts';
 import type {
   AptCommandFact,
@@ -28,7 +40,30 @@ export type * from './facts.ts';
 
 const KEYWORDS = new Set<string>(Object.values(Keyword));
 // Words that start a shell command, for the "put RUN in front" hint on unknown instructions.
-const SHELL_COMMAND_WORDS = new Set(['APT-GET', 'APT', 'SUDO', 'PIP', 'PIP3', 'CD', 'ECHO', 'MKDIR', 'WGET', 'CURL', 'YUM', 'DNF', 'APK', 'EXPORT', 'CHMOD', 'CP', 'MV', 'RM', 'DOCKER', 'STRESS-NG', 'SYSBENCH', 'DEBIAN_FRONTEND=NONINTERACTIVE']);
+const SHELL_COMMAND_WORDS = new Set([
+  'APT-GET',
+  'APT',
+  'SUDO',
+  'PIP',
+  'PIP3',
+  'CD',
+  'ECHO',
+  'MKDIR',
+  'WGET',
+  'CURL',
+  'YUM',
+  'DNF',
+  'APK',
+  'EXPORT',
+  'CHMOD',
+  'CP',
+  'MV',
+  'RM',
+  'DOCKER',
+  'STRESS-NG',
+  'SYSBENCH',
+  'DEBIAN_FRONTEND=NONINTERACTIVE',
+]);
 // Nested `sh -c` scripts deeper than this are not followed.
 const MAX_SCRIPT_DEPTH = 4;
 
@@ -66,7 +101,9 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
     finalStage: null,
     finalLineage: [],
     problems: [],
-    directives: df.getDirectives().map((d) => ({ name: d.getName(), value: d.getValue(), line: d.getRange().start.line + 1 })),
+    directives: df
+      .getDirectives()
+      .map((d) => ({ name: d.getName(), value: d.getValue(), line: d.getRange().start.line + 1 })),
     escapeChar,
   };
   const problem = (line: number, severity: ProblemFact['severity'], code: string, message: string): void => {
@@ -125,12 +162,22 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
     facts.instructions.push(fact);
 
     if (!KEYWORDS.has(keyword)) {
-      problem(line, 'error', 'unknown-instruction', `unknown instruction: ${instr.getInstruction()}${unknownHint(instr.getInstruction(), lines[range.start.line] ?? '', previous, line)}`);
+      problem(
+        line,
+        'error',
+        'unknown-instruction',
+        `unknown instruction: ${instr.getInstruction()}${unknownHint(instr.getInstruction(), lines[range.start.line] ?? '', previous, line)}`,
+      );
       previous = fact;
       continue;
     }
     if (keyword !== 'FROM' && keyword !== 'ARG' && stage === null) {
-      problem(line, 'error', 'before-from', `${keyword} before the first FROM: no build stage in current context`);
+      problem(
+        line,
+        'error',
+        'before-from',
+        `${keyword} before the first FROM: no build stage in current context`,
+      );
     }
 
     if (keyword === 'ARG' && instr instanceof Arg) {
@@ -139,13 +186,17 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
         const name = prop.getName();
         const rawValue = prop.getValue() === null ? null : (prop.getUnescapedValue() ?? '');
         if (stage === null || state === null) {
-          const value = rawValue === null ? null : substituteVariables(rawValue, globalLookup, escapeChar).value;
+          const value =
+            rawValue === null ? null : substituteVariables(rawValue, globalLookup, escapeChar).value;
           globalArgValues.set(name, value);
           facts.globalArgs.push({ name, value, line });
         } else {
           const lookup = varLookup(state.vars);
           // `ARG NAME` inside a stage takes the default of the global ARG of that name.
-          const value = rawValue !== null ? substituteVariables(rawValue, lookup, escapeChar).value : (globalArgValues.get(name) ?? null);
+          const value =
+            rawValue !== null
+              ? substituteVariables(rawValue, lookup, escapeChar).value
+              : (globalArgValues.get(name) ?? null);
           if (state.vars.get(name)?.kind !== 'ENV') state.vars.set(name, { value, kind: 'ARG', line });
         }
       }
@@ -165,7 +216,12 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
   if (facts.instructions.length === 0) {
     problem(1, 'error', 'empty', 'the Dockerfile has no instructions (it is empty or only comments)');
   } else if (facts.stages.length === 0) {
-    problem(facts.instructions[0]?.line ?? 1, 'error', 'no-from', 'no FROM instruction: a Dockerfile must start from a base image');
+    problem(
+      facts.instructions[0]?.line ?? 1,
+      'error',
+      'no-from',
+      'no FROM instruction: a Dockerfile must start from a base image',
+    );
   }
   if (facts.stages.length > 0) {
     let s: number | null = facts.stages.length - 1;
@@ -180,13 +236,22 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
 
   // -------------------------------------------------------------------------------------------
 
-  function fromStage(instr: From, line: number, fact: InstructionFact): { stage: StageFact; state: StageState } {
+  function fromStage(
+    instr: From,
+    line: number,
+    fact: InstructionFact,
+  ): { stage: StageFact; state: StageState } {
     const args = instr.getArguments().map((a) => a.getValue());
     const raw = args[0] ?? '';
     if (args.length === 0) {
       problem(line, 'error', 'missing-argument', 'FROM requires an image');
     } else if (!(args.length === 1 || (args.length === 3 && args[1]?.toUpperCase() === 'AS'))) {
-      problem(line, 'error', 'from-syntax', `FROM requires either one or three arguments (FROM image [AS name]), got "${fact.text}"`);
+      problem(
+        line,
+        'error',
+        'from-syntax',
+        `FROM requires either one or three arguments (FROM image [AS name]), got "${fact.text}"`,
+      );
     }
     const sub = substituteVariables(raw, globalLookup, escapeChar);
     const name = parseImageName(sub.value);
@@ -194,11 +259,14 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
     let alias: string | null = null;
     if (args.length === 3 && args[1]?.toUpperCase() === 'AS' && args[2]) {
       alias = args[2].toLowerCase();
-      if (!/^[a-z][a-z0-9_.-]*$/.test(alias)) problem(line, 'error', 'stage-name', `invalid stage name "${args[2]}"`);
-      if (facts.stages.some((s) => s.alias === alias)) problem(line, 'error', 'stage-name', `duplicate stage name "${args[2]}"`);
+      if (!/^[a-z][a-z0-9_.-]*$/.test(alias))
+        problem(line, 'error', 'stage-name', `invalid stage name "${args[2]}"`);
+      if (facts.stages.some((s) => s.alias === alias))
+        problem(line, 'error', 'stage-name', `duplicate stage name "${args[2]}"`);
     }
     // A FROM naming an earlier stage builds on it; stage names are case-insensitive.
-    const parentStage = facts.stages.find((s) => s.alias !== null && s.alias === sub.value.toLowerCase()) ?? null;
+    const parentStage =
+      facts.stages.find((s) => s.alias !== null && s.alias === sub.value.toLowerCase()) ?? null;
     const parentState = parentStage ? states[parentStage.index] : undefined;
     const platformFlag = instr.getPlatformFlag()?.getValue() ?? null;
     const index = facts.stages.length;
@@ -206,7 +274,8 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
       index,
       line,
       alias,
-      platform: platformFlag === null ? null : substituteVariables(platformFlag, globalLookup, escapeChar).value,
+      platform:
+        platformFlag === null ? null : substituteVariables(platformFlag, globalLookup, escapeChar).value,
       image,
       parent: parentStage?.index ?? null,
       root: parentStage?.root ?? index,
@@ -236,7 +305,15 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
     return { stage, state };
   }
 
-  function stageInstruction(instr: Instruction, keyword: string, line: number, fact: InstructionFact, logical: Logical, stage: StageFact, state: StageState): void {
+  function stageInstruction(
+    instr: Instruction,
+    keyword: string,
+    line: number,
+    fact: InstructionFact,
+    logical: Logical,
+    stage: StageFact,
+    state: StageState,
+  ): void {
     const lookup = varLookup(state.vars);
     switch (keyword) {
       case 'ENV':
@@ -278,7 +355,11 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
           if (from !== undefined && from !== null) {
             const f = substituteVariables(from, lookup, escapeChar).value;
             const src = facts.stages.find((s) => s.alias === f.toLowerCase() || String(s.index) === f);
-            stage.copiesFrom.push({ from: f, stage: src && src.index < stage.index ? src.index : null, line });
+            stage.copiesFrom.push({
+              from: f,
+              stage: src && src.index < stage.index ? src.index : null,
+              line,
+            });
           }
         }
         break;
@@ -290,9 +371,24 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
     }
   }
 
-  function runInstruction(instr: Run, line: number, fact: InstructionFact, logical: Logical, stage: StageFact, state: StageState): void {
+  function runInstruction(
+    instr: Run,
+    line: number,
+    fact: InstructionFact,
+    logical: Logical,
+    stage: StageFact,
+    state: StageState,
+  ): void {
     const heredocCount = instr.getHeredocs().length;
-    const run: RunFact = { line, endLine: fact.endLine, stage: stage.index, form: 'shell', flags: fact.flags, commands: [], commandCount: 0 };
+    const run: RunFact = {
+      line,
+      endLine: fact.endLine,
+      stage: stage.index,
+      form: 'shell',
+      flags: fact.flags,
+      commands: [],
+      commandCount: 0,
+    };
     stage.runs.push(run);
     if (logical.text.trim() === '') {
       problem(line, 'error', 'missing-argument', 'RUN requires at least one argument');
@@ -316,11 +412,17 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
       ];
     } else {
       if (logical.text.trimStart().startsWith('[')) {
-        problem(line, 'warning', 'invalid-json', 'RUN looks like exec form but is not a valid JSON array of strings (use double quotes), so Docker runs it as a shell command');
+        problem(
+          line,
+          'warning',
+          'invalid-json',
+          'RUN looks like exec form but is not a valid JSON array of strings (use double quotes), so Docker runs it as a shell command',
+        );
       }
       run.form = heredocCount > 0 ? 'heredoc' : 'shell';
       const script = parseShell(logical.text, { lineOf: logical.lineOf, lookup });
-      for (const p of script.problems) problem(p.line, 'warning', 'shell-syntax', `RUN at line ${line}: ${p.message}`);
+      for (const p of script.problems)
+        problem(p.line, 'warning', 'shell-syntax', `RUN at line ${line}: ${p.message}`);
       top = script.commands;
     }
     fact.form = run.form;
@@ -338,12 +440,23 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
         if (meaning.kind === 'none') continue;
         // A shell that only runs a nested script (`sh -c '…'`) is not a command of its own here.
         if (meaning.kind !== 'script' && meaning.kind !== 'stdin-script') {
-          run.commands.push({ name: meaning.name, args: meaning.args, wrappers: meaning.wrappers, line: cmd.line } satisfies RunCommandFact);
+          run.commands.push({
+            name: meaning.name,
+            args: meaning.args,
+            wrappers: meaning.wrappers,
+            line: cmd.line,
+          } satisfies RunCommandFact);
         }
         if (meaning.kind === 'apt') {
           aptCommand(meaning.apt, cmd, meaning.name, meaning.args);
         } else if (meaning.kind === 'other-install') {
-          stage.otherInstalls.push({ ...meaning.install, line: cmd.line, runLine: line, stage: stage.index, text: [meaning.name, ...meaning.args].join(' ') });
+          stage.otherInstalls.push({
+            ...meaning.install,
+            line: cmd.line,
+            runLine: line,
+            stage: stage.index,
+            text: [meaning.name, ...meaning.args].join(' '),
+          });
         } else if (meaning.kind === 'script') {
           if (depth < MAX_SCRIPT_DEPTH) nested(meaning.script.text, meaning.script.line, depth + 1);
         } else if (meaning.kind === 'stdin-script') {
@@ -362,7 +475,8 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
         if (!isShell(interp)) return;
       }
       const parsed = parseShell(script, { lineOf: countLines(script, firstLine), lookup });
-      for (const p of parsed.problems) problem(p.line, 'warning', 'shell-syntax', `RUN at line ${line}: ${p.message}`);
+      for (const p of parsed.problems)
+        problem(p.line, 'warning', 'shell-syntax', `RUN at line ${line}: ${p.message}`);
       walk(parsed.commands, depth);
     }
 
@@ -384,10 +498,18 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
         state.packages.set(spec.name, { ...spec, tool: inv.tool, stage: stage.index, runLine: line });
       }
       for (const spec of inv.removes) {
-        const matches = spec.kind === 'pattern' ? [...state.packages.keys()].filter((k) => globMatch(spec.name, k)) : [spec.name];
+        const matches =
+          spec.kind === 'pattern'
+            ? [...state.packages.keys()].filter((k) => globMatch(spec.name, k))
+            : [spec.name];
         for (const pkg of matches) {
           if (!state.packages.delete(pkg)) continue;
-          stage.removed.push({ name: pkg, line: spec.line, stage: stage.index, by: `${inv.tool} ${inv.subcommand ?? ''}`.trim() });
+          stage.removed.push({
+            name: pkg,
+            line: spec.line,
+            stage: stage.index,
+            by: `${inv.tool} ${inv.subcommand ?? ''}`.trim(),
+          });
         }
       }
       stage.packages = [...state.packages.values()];
@@ -396,23 +518,36 @@ export function analyzeDockerfile(input: string): DockerfileFacts {
 
   function unresolvedFact(u: Unresolved, line: number, state: StageState): UnresolvedFact {
     if (u.name === null) {
-      const what = u.text.startsWith('$(') || u.text.startsWith('`') ? 'command output' : u.text;
-      return { ...u, reason: what === u.text ? `${u.text} is not known before the build runs` : `${u.text} is ${what}, not known before the build runs` };
+      const substitution = u.text.startsWith('$(') || u.text.startsWith('`');
+      return {
+        ...u,
+        reason: substitution
+          ? `${u.text} is command output, not known before the build runs`
+          : `${u.text}: not known before the build runs`,
+      };
     }
     const def = state.vars.get(u.name);
     if (def && def.value === null) {
-      return { ...u, reason: `ARG ${u.name} (line ${def.line}) has no default value, so it is empty unless the build passes --build-arg ${u.name}=…` };
+      return {
+        ...u,
+        reason: `ARG ${u.name} (line ${def.line}) has no default value, so it is empty unless the build passes --build-arg ${u.name}=…`,
+      };
     }
     const global = facts.globalArgs.find((a) => a.name === u.name);
     if (global) {
-      return { ...u, reason: `ARG ${u.name} is declared before FROM (line ${global.line}); a stage only sees it after its own "ARG ${u.name}"` };
+      return {
+        ...u,
+        reason: `ARG ${u.name} is declared before FROM (line ${global.line}); a stage only sees it after its own "ARG ${u.name}"`,
+      };
     }
     return { ...u, reason: `no ARG or ENV sets ${u.name} before line ${line}` };
   }
 
   function commandFact(argText: string, line: number): CommandFact {
     const argv = parseJsonArray(argText);
-    return argv !== null ? { form: 'exec', argv, text: argText.trim(), line } : { form: 'shell', argv: null, text: argText.trim(), line };
+    return argv !== null
+      ? { form: 'exec', argv, text: argText.trim(), line }
+      : { form: 'shell', argv: null, text: argText.trim(), line };
   }
 }
 
@@ -426,7 +561,11 @@ function unknownHint(word: string, lineText: string, previous: InstructionFact |
   if (near !== undefined && word === keyword) return ` (did you mean ${near}?)`;
   // An indented or lower-case word right after an instruction reads like a continuation line
   // whose backslash went missing; an upper-case word at the margin was meant as an instruction.
-  const adjacent = previous !== null && KEYWORDS.has(previous.keyword) && previous.endLine === line - 1 && previous.text !== '';
+  const adjacent =
+    previous !== null &&
+    KEYWORDS.has(previous.keyword) &&
+    previous.endLine === line - 1 &&
+    previous.text !== '';
   const looksContinued = /^\s/.test(lineText) || word !== keyword;
   // A shell command after FROM or COPY lacks RUN; after RUN it more likely lost its backslash.
   if (adjacent && looksContinued && (previous.keyword === 'RUN' || !SHELL_COMMAND_WORDS.has(keyword))) {
@@ -463,6 +602,11 @@ function escapeRegExp(s: string): string {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => escapeRegExp(p).replace(/\\\?/g, '.')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => escapeRegExp(p).replace(/\\\?/g, '.'))
+      .join('.*')}$`,
+  );
   return re.test(name);
 }

@@ -96,12 +96,45 @@ interface Unwrapped {
 
 // Options that take a separate argument, per wrapper.
 const WRAPPER_ARG_OPTIONS: Record<string, Set<string>> = {
-  sudo: new Set(['-u', '-g', '-p', '-C', '-h', '-U', '-r', '-t', '-D', '-R', '-T', '--user', '--group', '--prompt', '--chdir', '--host', '--role', '--type']),
+  sudo: new Set([
+    '-u',
+    '-g',
+    '-p',
+    '-C',
+    '-h',
+    '-U',
+    '-r',
+    '-t',
+    '-D',
+    '-R',
+    '-T',
+    '--user',
+    '--group',
+    '--prompt',
+    '--chdir',
+    '--host',
+    '--role',
+    '--type',
+  ]),
   env: new Set(['-u', '-C', '-S', '--unset', '--chdir', '--split-string']),
   nice: new Set(['-n', '--adjustment']),
   ionice: new Set(['-c', '-n', '-p', '--class', '--classdata']),
   stdbuf: new Set(['-i', '-o', '-e']),
-  xargs: new Set(['-a', '-d', '-E', '-I', '-L', '-n', '-P', '-s', '--arg-file', '--delimiter', '--max-args', '--max-procs', '--max-lines']),
+  xargs: new Set([
+    '-a',
+    '-d',
+    '-E',
+    '-I',
+    '-L',
+    '-n',
+    '-P',
+    '-s',
+    '--arg-file',
+    '--delimiter',
+    '--max-args',
+    '--max-procs',
+    '--max-lines',
+  ]),
   timeout: new Set(['-s', '-k', '--signal', '--kill-after']),
   time: new Set(['-f', '-o', '--format', '--output']),
   nohup: new Set(),
@@ -152,7 +185,27 @@ function unwrap(words: ShellWord[]): Unwrapped {
 // apt-get / apt / aptitude
 
 // Options that take a separate argument (`-o Foo=bar`, `-t noble-backports`).
-const APT_ARG_OPTIONS = new Set(['-o', '-c', '-t', '-a', '-P', '--option', '--config-file', '--target-release', '--default-release', '--host-architecture', '--build-profiles', '--solver', '--with-source', '-F', '--display-format', '-w', '--width', '--sort', '-O']);
+const APT_ARG_OPTIONS = new Set([
+  '-o',
+  '-c',
+  '-t',
+  '-a',
+  '-P',
+  '--option',
+  '--config-file',
+  '--target-release',
+  '--default-release',
+  '--host-architecture',
+  '--build-profiles',
+  '--solver',
+  '--with-source',
+  '-F',
+  '--display-format',
+  '-w',
+  '--width',
+  '--sort',
+  '-O',
+]);
 const APT_SHORT_WITH_ARG = new Set(['o', 'c', 't', 'a', 'P']);
 const DRY_RUN_OPTIONS: Record<string, string> = {
   '-s': 'simulates the install (-s)',
@@ -168,7 +221,13 @@ const DRY_RUN_OPTIONS: Record<string, string> = {
 const INSTALL_SUBCOMMANDS = new Set(['install', 'reinstall']);
 const REMOVE_SUBCOMMANDS = new Set(['remove', 'purge', 'autoremove', 'autopurge']);
 
-function aptInvocation(tool: AptTool, words: ShellWord[], wrappers: string[], pipedFrom: string | null, argsFromStdin: boolean): AptInvocation {
+function aptInvocation(
+  tool: AptTool,
+  words: ShellWord[],
+  wrappers: string[],
+  pipedFrom: string | null,
+  argsFromStdin: boolean,
+): AptInvocation {
   const options: string[] = [];
   const operands: ShellWord[] = [];
   let quiet = 0;
@@ -202,7 +261,8 @@ function aptInvocation(tool: AptTool, words: ShellWord[], wrappers: string[], pi
       } else if (flag === '--option' && inline !== undefined) {
         configValue(inline);
       }
-      if (flag === '--yes' || flag === '--assume-yes') assumeYes = inline === undefined || /^(1|true|yes)$/i.test(inline);
+      if (flag === '--yes' || flag === '--assume-yes')
+        assumeYes = inline === undefined || /^(1|true|yes)$/i.test(inline);
       if (flag === '--quiet') quiet = Math.max(quiet, inline !== undefined ? Number(inline) || 1 : quiet + 1);
       if (flag === '--no-install-recommends' || flag === '--without-recommends') noRecommends = true;
       if (flag === '--install-recommends' || flag === '--with-recommends') noRecommends = false;
@@ -332,7 +392,27 @@ interface InstallerSpec {
 }
 
 const OTHER_INSTALLERS: Record<string, InstallerSpec> = {
-  pip: { subcommands: ['install'], argOptions: ['-r', '--requirement', '-c', '--constraint', '-i', '--index-url', '--extra-index-url', '-f', '--find-links', '-t', '--target', '--prefix', '--root', '--trusted-host', '--platform', '--python-version'] },
+  pip: {
+    subcommands: ['install'],
+    argOptions: [
+      '-r',
+      '--requirement',
+      '-c',
+      '--constraint',
+      '-i',
+      '--index-url',
+      '--extra-index-url',
+      '-f',
+      '--find-links',
+      '-t',
+      '--target',
+      '--prefix',
+      '--root',
+      '--trusted-host',
+      '--platform',
+      '--python-version',
+    ],
+  },
   pipx: { subcommands: ['install'] },
   uv: { subcommands: ['install', 'add'] },
   conda: { subcommands: ['install'], argOptions: ['-c', '--channel', '-n', '--name', '-p', '--prefix'] },
@@ -363,7 +443,8 @@ function installerName(words: ShellWord[]): { tool: string; args: ShellWord[] } 
   if (/^python[0-9.]*$/.test(name)) {
     const m = words.findIndex((w) => w.text === '-m');
     const mod = words[m + 1]?.text;
-    if (m > 0 && mod !== undefined && /^pip[0-9.]*$/.test(mod)) return { tool: 'pip', args: words.slice(m + 2) };
+    if (m > 0 && mod !== undefined && /^pip[0-9.]*$/.test(mod))
+      return { tool: 'pip', args: words.slice(m + 2) };
     return null;
   }
   if (OTHER_INSTALLERS[name]) return { tool: name, args: words.slice(1) };
@@ -407,10 +488,18 @@ export function interpretCommand(words: ShellWord[], pipedFrom: string | null = 
   const ws = unwrapped.words;
   const first = ws[0];
   if (!first || unwrapped.lookupOnly) return { kind: 'none' };
-  const named: Named = { name: commandBase(first.text), args: ws.slice(1).map((w) => w.text), wrappers: unwrapped.wrappers };
+  const named: Named = {
+    name: commandBase(first.text),
+    args: ws.slice(1).map((w) => w.text),
+    wrappers: unwrapped.wrappers,
+  };
   const name = named.name;
   if (name === 'apt-get' || name === 'apt' || name === 'aptitude') {
-    return { kind: 'apt', apt: aptInvocation(name, ws, unwrapped.wrappers, pipedFrom, unwrapped.argsFromStdin), ...named };
+    return {
+      kind: 'apt',
+      apt: aptInvocation(name, ws, unwrapped.wrappers, pipedFrom, unwrapped.argsFromStdin),
+      ...named,
+    };
   }
   if (SHELLS.has(name)) {
     // sh -c 'script' / bash -ec "…": the first operand after an option cluster holding `c`.

@@ -33,7 +33,9 @@ export function decodeDockerfile(bytes: Buffer, options: DecodeOptions = {}): De
       // Do not cut a UTF-8 sequence in half: back up to the start of the character.
       while (cut > 0 && ((data[cut] ?? 0) & 0xc0) === 0x80) cut--;
     }
-    notes.push(`the file is ${bytes.length} bytes; only the first ${cut} bytes were read (limit ${formatSize(maxBytes)})`);
+    notes.push(
+      `the file is ${bytes.length} bytes; only the first ${cut} bytes were read (limit ${formatSize(maxBytes)})`,
+    );
     data = data.subarray(0, cut);
   }
 
@@ -46,7 +48,8 @@ export function decodeDockerfile(bytes: Buffer, options: DecodeOptions = {}): De
       `the file is UTF-16 ${utf16.endian.toUpperCase()} (${utf16.bom ? 'byte order mark' : 'no byte order mark, detected from its zero bytes'}); ` +
         'it was decoded for the analysis, but Docker reads Dockerfiles as UTF-8 and cannot build this one — save it as UTF-8',
     );
-    if (body.length % 2 === 1) notes.push('the UTF-16 text has an odd number of bytes; the last byte was ignored');
+    if (body.length % 2 === 1)
+      notes.push('the UTF-16 text has an odd number of bytes; the last byte was ignored');
   } else {
     let offset = 0;
     if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) {
@@ -64,7 +67,8 @@ export function decodeDockerfile(bytes: Buffer, options: DecodeOptions = {}): De
     }
     text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(body);
     const nul = body.indexOf(0);
-    if (nul >= 0) notes.push(`the file contains NUL bytes (first at byte offset ${offset + nul}); is it a text file?`);
+    if (nul >= 0)
+      notes.push(`the file contains NUL bytes (first at byte offset ${offset + nul}); is it a text file?`);
   }
 
   const crlf = text.match(/\r\n/g)?.length ?? 0;
@@ -72,7 +76,10 @@ export function decodeDockerfile(bytes: Buffer, options: DecodeOptions = {}): De
     text = text.replace(/\r\n/g, '\n');
     notes.push(`converted ${crlf} CRLF (Windows) line ending${crlf === 1 ? '' : 's'} to LF`);
   }
-  if (text.includes('\r')) notes.push('the file contains carriage returns (\\r) not followed by a line feed; Docker does not treat them as line breaks');
+  if (text.includes('\r'))
+    notes.push(
+      'the file contains carriage returns (\\r) not followed by a line feed; Docker does not treat them as line breaks',
+    );
   if (text.length > 0 && !text.endsWith('\n')) notes.push('no newline at the end of the file');
   if (text.trim() === '') notes.push('the file holds only whitespace');
   return { text, notes };

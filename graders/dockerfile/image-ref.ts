@@ -10,7 +10,12 @@ export interface ImageName {
   digest: string | null;
 }
 
-const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+const DOCKER_HUB_HOSTS = new Set([
+  'docker.io',
+  'index.docker.io',
+  'registry-1.docker.io',
+  'registry.hub.docker.com',
+]);
 
 /** Splits an image reference. Docker Hub's `docker.io/` and `library/` prefixes are dropped. */
 export function parseImageName(ref: string): ImageName {
@@ -62,7 +67,11 @@ export interface Substituted {
  * `${NAME:+word}` (and the forms without colon), with quote removal and `\` escapes. A variable with
  * no value is listed in `unresolved` and left as written.
  */
-export function substituteVariables(text: string, lookup: (name: string) => string | undefined, escape = '\\'): Substituted {
+export function substituteVariables(
+  text: string,
+  lookup: (name: string) => string | undefined,
+  escape = '\\',
+): Substituted {
   const unresolved: string[] = [];
   let out = '';
   let quote: '"' | "'" | null = null;

@@ -23,11 +23,27 @@ export function lint(facts: DockerfileFacts): LintFinding[] {
   for (const stage of facts.stages) {
     const img = stage.image;
     // Stage references and images named by a variable are not checked (as hadolint).
-    if (stage.parent !== null || img.raw.startsWith('$') || img.unresolved.length > 0 || img.resolved === 'scratch') continue;
+    if (
+      stage.parent !== null ||
+      img.raw.startsWith('$') ||
+      img.unresolved.length > 0 ||
+      img.resolved === 'scratch'
+    )
+      continue;
     if (img.tag === null && img.digest === null) {
-      add('DL3006', stage.line, 'warning', `Always tag the version of an image explicitly: "FROM ${img.resolved}" means ${img.resolved}:latest`);
+      add(
+        'DL3006',
+        stage.line,
+        'warning',
+        `Always tag the version of an image explicitly: "FROM ${img.resolved}" means ${img.resolved}:latest`,
+      );
     } else if (img.tag === 'latest' && img.digest === null) {
-      add('DL3007', stage.line, 'warning', `Using "latest" is prone to errors when the image updates; pin a release tag instead of ${img.resolved}`);
+      add(
+        'DL3007',
+        stage.line,
+        'warning',
+        `Using "latest" is prone to errors when the image updates; pin a release tag instead of ${img.resolved}`,
+      );
     }
   }
 
@@ -35,8 +51,17 @@ export function lint(facts: DockerfileFacts): LintFinding[] {
     if (instr.keyword === 'MAINTAINER') {
       add('DL4000', instr.line, 'warning', 'MAINTAINER is deprecated; use LABEL maintainer="…" instead');
     }
-    if ((instr.keyword === 'CMD' || instr.keyword === 'ENTRYPOINT') && instr.form === 'shell' && instr.stage !== null) {
-      add('DL3025', instr.line, 'warning', `Use JSON notation for ${instr.keyword} arguments, e.g. ${instr.keyword} ["stress-ng", "--version"], so signals reach the process`);
+    if (
+      (instr.keyword === 'CMD' || instr.keyword === 'ENTRYPOINT') &&
+      instr.form === 'shell' &&
+      instr.stage !== null
+    ) {
+      add(
+        'DL3025',
+        instr.line,
+        'warning',
+        `Use JSON notation for ${instr.keyword} arguments, e.g. ${instr.keyword} ["stress-ng", "--version"], so signals reach the process`,
+      );
     }
   }
 
@@ -51,8 +76,18 @@ export function lint(facts: DockerfileFacts): LintFinding[] {
       prev = null;
       continue;
     }
-    if (prev && prev.flags.join(' ') === run.flags.join(' ') && prev.commandCount <= 2 && run.commandCount <= 2) {
-      add('DL3059', run.line, 'info', `Multiple consecutive RUN instructions (lines ${prev.line} and ${run.line}); consider joining them with &&`);
+    if (
+      prev &&
+      prev.flags.join(' ') === run.flags.join(' ') &&
+      prev.commandCount <= 2 &&
+      run.commandCount <= 2
+    ) {
+      add(
+        'DL3059',
+        run.line,
+        'info',
+        `Multiple consecutive RUN instructions (lines ${prev.line} and ${run.line}); consider joining them with &&`,
+      );
     }
     prev = run;
   }
@@ -63,7 +98,13 @@ export function lint(facts: DockerfileFacts): LintFinding[] {
       const cd = run.commands.find((c) => c.name === 'cd');
       if (cd) add('DL3003', cd.line, 'warning', 'Use WORKDIR to switch to a directory instead of cd in RUN');
       const sudo = run.commands.find((c) => c.wrappers.includes('sudo') || c.name === 'sudo');
-      if (sudo) add('DL3004', sudo.line, 'warning', 'Do not use sudo: RUN already runs as root, and the ubuntu image has no sudo ("sudo: not found")');
+      if (sudo)
+        add(
+          'DL3004',
+          sudo.line,
+          'warning',
+          'Do not use sudo: RUN already runs as root, and the ubuntu image has no sudo ("sudo: not found")',
+        );
     }
   }
 
@@ -72,7 +113,12 @@ export function lint(facts: DockerfileFacts): LintFinding[] {
     for (const run of facts.stages[idx]?.runs ?? []) {
       const update = run.commands.find((c) => APT_TOOLS.has(c.name) && firstOperand(c) === 'update');
       if (update && !run.commands.some(removesAptLists)) {
-        add('DL3009', run.line, 'info', 'Delete the apt lists after installing: end this RUN with && rm -rf /var/lib/apt/lists/*');
+        add(
+          'DL3009',
+          run.line,
+          'info',
+          'Delete the apt lists after installing: end this RUN with && rm -rf /var/lib/apt/lists/*',
+        );
       }
     }
   }
@@ -85,23 +131,48 @@ export function lint(facts: DockerfileFacts): LintFinding[] {
     .sort((a, b) => a.line - b.line || a.id.localeCompare(b.id));
 }
 
-function aptFindings(apt: AptCommandFact, add: (id: string, line: number, severity: LintFinding['severity'], message: string) => void): void {
+function aptFindings(
+  apt: AptCommandFact,
+  add: (id: string, line: number, severity: LintFinding['severity'], message: string) => void,
+): void {
   if (apt.tool === 'apt') {
-    add('DL3027', apt.line, 'warning', 'Do not use apt in scripts: it is meant for people at a terminal; use apt-get or apt-cache');
+    add(
+      'DL3027',
+      apt.line,
+      'warning',
+      'Do not use apt in scripts: it is meant for people at a terminal; use apt-get or apt-cache',
+    );
   }
   if (apt.subcommand !== 'install' || apt.dryRun !== null) return;
   if (!apt.assumeYes) {
-    add('DL3014', apt.line, 'warning', `Use the -y switch: without it ${apt.tool} stops at "Do you want to continue?" and the build fails`);
+    add(
+      'DL3014',
+      apt.line,
+      'warning',
+      `Use the -y switch: without it ${apt.tool} stops at "Do you want to continue?" and the build fails`,
+    );
   }
   if (!apt.noInstallRecommends) {
     add('DL3015', apt.line, 'info', 'Avoid additional packages by specifying --no-install-recommends');
   }
-  const unpinned = apt.installs.filter((p) => p.kind === 'package' && p.version === null && p.release === null).map((p) => p.name);
+  const unpinned = apt.installs
+    .filter((p) => p.kind === 'package' && p.version === null && p.release === null)
+    .map((p) => p.name);
   if (unpinned.length > 0) {
-    add('DL3008', apt.line, 'info', `Pin versions in apt-get install (e.g. ${unpinned[0] ?? ''}=<version>): ${unpinned.join(', ')}`);
+    add(
+      'DL3008',
+      apt.line,
+      'info',
+      `Pin versions in apt-get install (e.g. ${unpinned[0] ?? ''}=<version>): ${unpinned.join(', ')}`,
+    );
   }
   if (!apt.listsReady && apt.installs.some((p) => p.kind !== 'deb-file')) {
-    add('LG1001', apt.line, 'warning', `${apt.tool} install runs before any apt-get update in this image: the base image ships without package lists, so the install fails with "Unable to locate package"`);
+    add(
+      'LG1001',
+      apt.line,
+      'warning',
+      `${apt.tool} install runs before any apt-get update in this image: the base image ships without package lists, so the install fails with "Unable to locate package"`,
+    );
   }
 }
 

@@ -54,11 +54,20 @@ export function checkRequirements(facts: DockerfileFacts, req: DockerfileRequire
 }
 
 function result(id: string, ok: boolean, expected: string, got: string, line?: number): RequirementResult {
-  return { id, ok, expected, got, ...(line !== undefined ? { line } : {}), message: `expected ${expected}, got: ${got}` };
+  return {
+    id,
+    ok,
+    expected,
+    got,
+    ...(line !== undefined ? { line } : {}),
+    message: `expected ${expected}, got: ${got}`,
+  };
 }
 
 function stageLabel(stage: StageFact): string {
-  return stage.alias !== null ? `stage "${stage.alias}" (line ${stage.line})` : `the stage at line ${stage.line}`;
+  return stage.alias !== null
+    ? `stage "${stage.alias}" (line ${stage.line})`
+    : `the stage at line ${stage.line}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -68,7 +77,12 @@ function checkBaseImage(facts: DockerfileFacts, req: DockerfileRequirements): Re
   const expected = `base image ${req.baseImage}`;
   if (facts.finalStage === null) {
     const empty = facts.problems.some((p) => p.code === 'empty');
-    return result('base-image', false, expected, empty ? 'no instructions (the file is empty or holds only comments)' : 'no FROM instruction');
+    return result(
+      'base-image',
+      false,
+      expected,
+      empty ? 'no instructions (the file is empty or holds only comments)' : 'no FROM instruction',
+    );
   }
   const final = facts.stages[facts.finalStage] as StageFact;
   const root = facts.stages[final.root] as StageFact;
@@ -78,7 +92,13 @@ function checkBaseImage(facts: DockerfileFacts, req: DockerfileRequirements): Re
 
   if (img.unresolved.length > 0) {
     const why = img.unresolved.map((name) => unresolvedFromReason(facts, name, root.line)).join('; ');
-    return result('base-image', false, expected, `${img.raw} ${where}, which cannot be resolved: ${why}`, root.line);
+    return result(
+      'base-image',
+      false,
+      expected,
+      `${img.raw} ${where}, which cannot be resolved: ${why}`,
+      root.line,
+    );
   }
   const wanted = [req.baseImage, ...(req.acceptBaseImages ?? [])].map(parseImageName);
   if (wanted.some((w) => sameImage(img, w))) {
@@ -95,9 +115,21 @@ function checkBaseImage(facts: DockerfileFacts, req: DockerfileRequirements): Re
   } else if (img.tag === null && img.digest !== null) {
     notes.push(`a digest alone does not say which release it is; write ${req.baseImage}@${img.digest}`);
   }
-  const elsewhere = facts.stages.filter((s) => s.parent === null && !facts.finalLineage.includes(s.index) && wanted.some((w) => sameImage(s.image, w)));
-  for (const s of elsewhere) notes.push(`${s.image.resolved} (line ${s.line}) is the base of ${s.alias !== null ? `stage "${s.alias}"` : 'an earlier stage'} only, which the final image does not build on`);
-  return result('base-image', false, expected, `${img.resolved} ${where}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`, root.line);
+  const elsewhere = facts.stages.filter(
+    (s) =>
+      s.parent === null && !facts.finalLineage.includes(s.index) && wanted.some((w) => sameImage(s.image, w)),
+  );
+  for (const s of elsewhere)
+    notes.push(
+      `${s.image.resolved} (line ${s.line}) is the base of ${s.alias !== null ? `stage "${s.alias}"` : 'an earlier stage'} only, which the final image does not build on`,
+    );
+  return result(
+    'base-image',
+    false,
+    expected,
+    `${img.resolved} ${where}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`,
+    root.line,
+  );
 }
 
 function sameImage(img: ImageRefFact | ImageName, wanted: ImageName): boolean {
@@ -114,14 +146,19 @@ function sameRelease(repository: string, tag: string, wantedTag: string): boolea
   const distro = repository.slice(repository.lastIndexOf('/') + 1);
   const group = (RELEASE_NAMES[distro] ?? []).find((names) => names.includes(wantedTag));
   if (!group) return false;
-  return group.some((name) => tag === name || new RegExp(`^${name.replace(/\./g, '\\.')}-\\d{8}(\\.\\d+)?$`).test(tag));
+  return group.some(
+    (name) => tag === name || new RegExp(`^${name.replace(/\./g, '\\.')}-\\d{8}(\\.\\d+)?$`).test(tag),
+  );
 }
 
 function unresolvedFromReason(facts: DockerfileFacts, name: string, fromLine: number): string {
   const global = facts.globalArgs.find((a) => a.name === name);
   if (global && global.value === null) return `ARG ${name} (line ${global.line}) has no default value`;
-  const later = facts.instructions.find((i) => i.keyword === 'ARG' && i.line > fromLine && new RegExp(`^${name}(=|$)`).test(i.text.trim()));
-  if (later) return `FROM can only use ARGs declared before the first FROM; ARG ${name} is at line ${later.line}`;
+  const later = facts.instructions.find(
+    (i) => i.keyword === 'ARG' && i.line > fromLine && new RegExp(`^${name}(=|$)`).test(i.text.trim()),
+  );
+  if (later)
+    return `FROM can only use ARGs declared before the first FROM; ARG ${name} is at line ${later.line}`;
   return `no ARG declares ${name} before the first FROM`;
 }
 
@@ -131,7 +168,8 @@ function unresolvedFromReason(facts: DockerfileFacts, name: string, fromLine: nu
 function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
   const id = `package:${pkg}`;
   const expected = `${pkg} installed by apt in the final image`;
-  if (facts.finalStage === null) return result(id, false, expected, 'not installed (no FROM instruction, so no image)');
+  if (facts.finalStage === null)
+    return result(id, false, expected, 'not installed (no FROM instruction, so no image)');
   const final = facts.stages[facts.finalStage] as StageFact;
   const lineage = facts.finalLineage.map((i) => facts.stages[i] as StageFact);
 
@@ -142,21 +180,37 @@ function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
     if (installed.version !== null) how.push(`version ${installed.version}`);
     if (installed.release !== null) how.push(`release ${installed.release}`);
     if (installed.arch !== null) how.push(`architecture ${installed.arch}`);
-    if (installed.stage !== final.index) how.push(`in ${stageLabel(facts.stages[installed.stage] as StageFact)}, which the final stage builds on`);
-    const cmd = lineage.flatMap((s) => s.apt).find((a) => a.installs.some((p) => p === installed || (p.name === pkg && p.line === installed.line)));
-    if (cmd && !cmd.listsReady) how.push('but no apt-get update runs before it, so the build may fail with "Unable to locate package"');
-    if (cmd && !cmd.assumeYes) how.push(`but without -y ${cmd.tool} may stop at "Do you want to continue?" and abort the build`);
-    return result(id, true, expected, `installed at line ${installed.line} (${how.join(', ')})`, installed.line);
+    if (installed.stage !== final.index)
+      how.push(
+        `in ${stageLabel(facts.stages[installed.stage] as StageFact)}, which the final stage builds on`,
+      );
+    const cmd = lineage
+      .flatMap((s) => s.apt)
+      .find((a) => a.installs.some((p) => p === installed || (p.name === pkg && p.line === installed.line)));
+    if (cmd && !cmd.listsReady)
+      how.push('but no apt-get update runs before it, so the build may fail with "Unable to locate package"');
+    if (cmd && !cmd.assumeYes)
+      how.push(`but without -y ${cmd.tool} may stop at "Do you want to continue?" and abort the build`);
+    return result(
+      id,
+      true,
+      expected,
+      `installed at line ${installed.line} (${how.join(', ')})`,
+      installed.line,
+    );
   }
 
   const evidence: Array<{ line: number; text: string }> = [];
   const lineageApt = lineage.flatMap((s) => s.apt);
 
   for (const s of lineage) {
-    for (const r of s.removed) if (r.name === pkg) evidence.push({ line: r.line, text: `installed, then removed at line ${r.line} (${r.by})` });
+    for (const r of s.removed)
+      if (r.name === pkg)
+        evidence.push({ line: r.line, text: `installed, then removed at line ${r.line} (${r.by})` });
   }
   for (const a of lineageApt) {
-    if (a.dryRun !== null && a.installs.some((p) => p.name === pkg)) evidence.push({ line: a.line, text: `line ${a.line} ${a.dryRun}` });
+    if (a.dryRun !== null && a.installs.some((p) => p.name === pkg))
+      evidence.push({ line: a.line, text: `line ${a.line} ${a.dryRun}` });
   }
   for (const s of facts.stages) {
     if (facts.finalLineage.includes(s.index)) continue;
@@ -164,19 +218,27 @@ function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
     if (!p) continue;
     let text = `line ${p.line} installs it only in ${stageLabel(s)}, which the final image does not build on`;
     const copy = lineage.flatMap((l) => l.copiesFrom).find((c) => c.stage === s.index);
-    if (copy) text += ` (COPY --from=${copy.from} at line ${copy.line} copies files, not the installed package)`;
+    if (copy)
+      text += ` (COPY --from=${copy.from} at line ${copy.line} copies files, not the installed package)`;
     evidence.push({ line: p.line, text });
   }
   for (const s of lineage) {
     for (const o of s.otherInstalls) {
       if (o.packages.some((x) => x === pkg || relateName(x, pkg) !== null)) {
-        evidence.push({ line: o.line, text: `line ${o.line} installs ${o.packages.join(' ')} with ${o.tool}, which is not apt` });
+        evidence.push({
+          line: o.line,
+          text: `line ${o.line} installs ${o.packages.join(' ')} with ${o.tool}, which is not apt`,
+        });
       }
     }
   }
   for (const a of lineageApt) {
     if (a.subcommand === 'install' || a.subcommand === 'reinstall') {
-      for (const u of a.unresolved) evidence.push({ line: a.line, text: `line ${a.line} installs ${u.text}, which could not be resolved: ${u.reason}` });
+      for (const u of a.unresolved)
+        evidence.push({
+          line: a.line,
+          text: `line ${a.line} installs ${u.text}, which could not be resolved: ${u.reason}`,
+        });
     }
   }
   const seenNames = new Set<string>();
@@ -200,17 +262,28 @@ function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
     const word = instr?.keyword.toLowerCase() ?? '';
     const args = instr?.text.split(/\s+/) ?? [];
     if (word === pkg || args.includes(pkg)) {
-      evidence.push({ line: prob.line, text: `line ${prob.line} is not part of any RUN: Docker reads it as an unknown instruction${word === pkg ? ` "${instr?.keyword ?? ''}"` : ''} (a missing "\\" at the end of the line before?)` });
+      evidence.push({
+        line: prob.line,
+        text: `line ${prob.line} is not part of any RUN: Docker reads it as an unknown instruction${word === pkg ? ` "${instr?.keyword ?? ''}"` : ''} (a missing "\\" at the end of the line before?)`,
+      });
     }
   }
   for (const s of lineage) {
-    for (const o of s.onbuild) if (mentions(o.text, pkg)) evidence.push({ line: o.line, text: `line ${o.line} installs it in ONBUILD, which runs only in images built FROM this one` });
+    for (const o of s.onbuild)
+      if (mentions(o.text, pkg))
+        evidence.push({
+          line: o.line,
+          text: `line ${o.line} installs it in ONBUILD, which runs only in images built FROM this one`,
+        });
   }
   if (evidence.length === 0) {
     // Mentioned somewhere in the final image's RUNs without an apt install of it.
     const runs = lineage.flatMap((s) => s.runs);
-    const mention = facts.instructions.find((i) => i.keyword === 'RUN' && runs.some((r) => r.line === i.line) && mentions(i.text, pkg));
-    const invalidJson = mention && facts.problems.some((p) => p.code === 'invalid-json' && p.line === mention.line);
+    const mention = facts.instructions.find(
+      (i) => i.keyword === 'RUN' && runs.some((r) => r.line === i.line) && mentions(i.text, pkg),
+    );
+    const invalidJson =
+      mention && facts.problems.some((p) => p.code === 'invalid-json' && p.line === mention.line);
     if (mention) {
       evidence.push({
         line: mention.line,
@@ -222,13 +295,24 @@ function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
   }
   if (evidence.length === 0) {
     const anyInstall = lineageApt.some((a) => a.subcommand === 'install' && a.installs.length > 0);
-    evidence.push({ line: 0, text: anyInstall ? `no apt install of ${pkg}` : 'the final image runs no apt install' });
+    evidence.push({
+      line: 0,
+      text: anyInstall ? `no apt install of ${pkg}` : 'the final image runs no apt install',
+    });
   }
   evidence.sort((a, b) => a.line - b.line);
   const first = evidence.find((e) => e.line > 0);
-  return result(id, false, expected, `not installed (${evidence.map((e) => e.text).join('; ')})`, first?.line);
+  return result(
+    id,
+    false,
+    expected,
+    `not installed (${evidence.map((e) => e.text).join('; ')})`,
+    first?.line,
+  );
 }
 
 function mentions(text: string, word: string): boolean {
-  return new RegExp(`(^|[^A-Za-z0-9.+-])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9.+-])`).test(text);
+  return new RegExp(
+    `(^|[^A-Za-z0-9.+-])${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^A-Za-z0-9.+-])`,
+  ).test(text);
 }

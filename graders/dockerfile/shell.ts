@@ -88,13 +88,53 @@ type Token =
   | { kind: 'redir'; op: string; start: number; heredoc: ShellHeredoc | null };
 
 // Longest first, so `&&` wins over `&` and `<<-` over `<<`.
-const OPERATORS = ['&>>', '<<<', '<<-', '&&', '||', ';;', '|&', '&>', '>>', '>&', '>|', '<<', '<&', '<>', ';', '|', '&', '(', ')', '<', '>'];
+const OPERATORS = [
+  '&>>',
+  '<<<',
+  '<<-',
+  '&&',
+  '||',
+  ';;',
+  '|&',
+  '&>',
+  '>>',
+  '>&',
+  '>|',
+  '<<',
+  '<&',
+  '<>',
+  ';',
+  '|',
+  '&',
+  '(',
+  ')',
+  '<',
+  '>',
+];
 const OPERATOR_START = new Set(['&', '|', ';', '<', '>', '(', ')']);
 const REDIRECTIONS = new Set(['&>>', '<<<', '<<-', '&>', '>>', '>&', '>|', '<<', '<&', '<>', '<', '>']);
 const WORD_END = new Set([' ', '\t', '\n', ';', '&', '|', '<', '>', '(', ')']);
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
-const SPECIAL_PARAMS = new Set(['@', '*', '#', '?', '$', '!', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+const SPECIAL_PARAMS = new Set([
+  '@',
+  '*',
+  '#',
+  '?',
+  '$',
+  '!',
+  '-',
+  '0',
+  '1',
+  '2',
+  '3',
+  '4',
+  '5',
+  '6',
+  '7',
+  '8',
+  '9',
+]);
 
 class Lexer {
   readonly tokens: Token[] = [];
@@ -130,7 +170,14 @@ class Lexer {
           if (REDIRECTIONS.has(op)) {
             const heredoc =
               op === '<<' || op === '<<-'
-                ? { delimiter: '', body: '', line: 0, quoted: false, stripTabs: op === '<<-', terminated: false }
+                ? {
+                    delimiter: '',
+                    body: '',
+                    line: 0,
+                    quoted: false,
+                    stripTabs: op === '<<-',
+                    terminated: false,
+                  }
                 : null;
             this.tokens.push({ kind: 'redir', op, start, heredoc });
             if (heredoc) this.expectDelimiter = { heredoc };
@@ -261,7 +308,14 @@ class Lexer {
     } else if (next !== undefined && NAME_START.test(next)) {
       let end = this.pos + 2;
       while (end < src.length && NAME_CHAR.test(src[end] as string)) end++;
-      parts.push({ t: 'param', name: src.slice(this.pos + 1, end), op: null, arg: null, raw: src.slice(start, end), q });
+      parts.push({
+        t: 'param',
+        name: src.slice(this.pos + 1, end),
+        op: null,
+        arg: null,
+        raw: src.slice(start, end),
+        q,
+      });
       this.pos = end;
     } else if (next !== undefined && SPECIAL_PARAMS.has(next)) {
       this.pos += 2;
@@ -335,7 +389,21 @@ function matchClosing(src: string, from: number, open: string, close: string): n
 // Parser: tokens → simple commands, expanding words in order so assignments earlier in the
 // script are seen by later commands.
 
-const RESERVED_SKIP = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', '{', '}', 'esac']);
+const RESERVED_SKIP = new Set([
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'do',
+  'done',
+  'while',
+  'until',
+  '!',
+  '{',
+  '}',
+  'esac',
+]);
 const DECLARATION_BUILTINS = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)\+?=/;
 
@@ -389,7 +457,8 @@ class Parser {
           continue;
         }
         if (w === 'case') {
-          while (i < toks.length && !(toks[i]?.kind === 'word' && (toks[i] as { raw: string }).raw === 'in')) i++;
+          while (i < toks.length && !(toks[i]?.kind === 'word' && (toks[i] as { raw: string }).raw === 'in'))
+            i++;
           i++;
           casePattern = true;
           continue;
@@ -416,7 +485,8 @@ class Parser {
       }
       const cmd = this.build(words, heredocs, startTok.start, after, pipedFrom);
       const op = toks[i];
-      pipedFrom = op && op.kind === 'op' && (op.op === '|' || op.op === '|&') ? (cmd?.words[0]?.text ?? null) : null;
+      pipedFrom =
+        op && op.kind === 'op' && (op.op === '|' || op.op === '|&') ? (cmd?.words[0]?.text ?? null) : null;
       after = null;
     }
   }
@@ -473,7 +543,8 @@ class Parser {
         words.push({ text: `${asg.name}=${asg.value}`, raw: t.raw, line, unresolved: [] });
         continue;
       }
-      for (const f of this.expand(t.parts, true)) words.push({ text: f.text, raw: t.raw, line, unresolved: f.unresolved });
+      for (const f of this.expand(t.parts, true))
+        words.push({ text: f.text, raw: t.raw, line, unresolved: f.unresolved });
     }
     if (first && isPlain(first) && first.raw === 'unset') {
       for (const w of words.slice(1)) if (!w.text.startsWith('-')) this.vars.set(w.text, null);

@@ -58,7 +58,9 @@ abstract class BaseAccess implements CgroupAccess {
     if (hit) return hit;
     const st = await this.engine.inspect(containerId);
     if (!st.running || st.pid <= 0) {
-      throw new LabgradeError(`container ${containerId.slice(0, 12)} is not running: its cgroup cannot be located`);
+      throw new LabgradeError(
+        `container ${containerId.slice(0, 12)} is not running: its cgroup cannot be located`,
+      );
     }
     const text = await this.procCgroup(st.pid);
     const loc = locateCgroup(text, this.layout);
@@ -116,13 +118,19 @@ export class EngineFileSource implements CgroupFileSource {
     // framed by markers; a missing file prints a marker of its own so absent ≠ empty.
     const script =
       'cat /proc/uptime; for f in "$@"; do printf "\\n@@LG@@ %s\\n" "$f"; cat "$f" 2>/dev/null || printf "@@ABSENT@@"; done';
-    const r = await this.engine.exec(this.readerId, ['sh', '-c', script, 'sh', ...paths], { timeoutMs: 15_000 });
-    if (r.exitCode === null) throw new LabgradeError(`reading cgroup files through the engine timed out`, { timedOut: true });
+    const r = await this.engine.exec(this.readerId, ['sh', '-c', script, 'sh', ...paths], {
+      timeoutMs: 15_000,
+    });
+    if (r.exitCode === null)
+      throw new LabgradeError(`reading cgroup files through the engine timed out`, { timedOut: true });
     return parseFramed(r.stdout, paths);
   }
 }
 
-export function parseFramed(stdout: string, paths: string[]): { files: Map<string, string | undefined>; tMs: number } {
+export function parseFramed(
+  stdout: string,
+  paths: string[],
+): { files: Map<string, string | undefined>; tMs: number } {
   const files = new Map<string, string | undefined>();
   const parts = stdout.split('\n@@LG@@ ');
   const uptime = Number((parts[0] ?? '').trim().split(/\s+/)[0]);
@@ -148,7 +156,8 @@ class EngineAccess extends BaseAccess {
   }
   protected async procCgroup(pid: number): Promise<string> {
     const r = await this.engine.exec(this.readerId, ['cat', `/proc/${pid}/cgroup`], { timeoutMs: 15_000 });
-    if (r.exitCode !== 0) throw new LabgradeError(`cannot read /proc/${pid}/cgroup on the engine host: ${r.stderr.trim()}`);
+    if (r.exitCode !== 0)
+      throw new LabgradeError(`cannot read /proc/${pid}/cgroup on the engine host: ${r.stderr.trim()}`);
     return r.stdout;
   }
   override ownedIds(): string[] {

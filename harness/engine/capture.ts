@@ -67,3 +67,11 @@ export class Demuxer {
     }
   }
 }
+
+/** Terminal colour and cursor codes (apt and stress-ng colour their errors). */
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-Z\\-_]/g;
+
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
+}

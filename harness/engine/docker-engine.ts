@@ -11,7 +11,7 @@ import createDebug from 'debug';
 import Docker from 'dockerode';
 import { LabgradeError, errorMessage } from '../errors.ts';
 import { formatBytes, packContext, planContext } from './build-context.ts';
-import { CappedText, Demuxer, lastLines } from './capture.ts';
+import { CappedText, Demuxer, lastLines, stripAnsi } from './capture.ts';
 import type {
   BuildOptions,
   BuildResult,
@@ -122,10 +122,12 @@ export class DockerEngine implements ContainerEngine {
     return this.call('info', async () => {
       const [info, version] = await Promise.all([this.docker.info(), this.docker.version()]);
       const i = info as Record<string, unknown>;
-      const components = (version as { Components?: Array<{ Name: string; Version: string }> }).Components ?? [];
+      const components =
+        (version as { Components?: Array<{ Name: string; Version: string }> }).Components ?? [];
       const runc = components.find((c) => c.Name.toLowerCase() === 'runc')?.Version ?? null;
       const host = engineHost();
-      const cgroupVersion = String(i.CgroupVersion ?? '') === '2' ? 2 : String(i.CgroupVersion ?? '') === '1' ? 1 : null;
+      const cgroupVersion =
+        String(i.CgroupVersion ?? '') === '2' ? 2 : String(i.CgroupVersion ?? '') === '1' ? 1 : null;
       const driver = i.CgroupDriver === 'systemd' || i.CgroupDriver === 'cgroupfs' ? i.CgroupDriver : null;
       return {
         serverVersion: String(i.ServerVersion ?? version.Version ?? ''),
@@ -213,8 +215,9 @@ export class DockerEngine implements ContainerEngine {
             return;
           }
           if (typeof ev.stream === 'string') {
-            capped.push(ev.stream);
-            const text = ev.stream.trim();
+            const streamText = stripAnsi(ev.stream);
+            capped.push(streamText);
+            const text = streamText.trim();
             if (text) o.onProgress?.({ line: text, step: /^Step \d+\/\d+ :/.test(text) ? text : undefined });
             const m = /^Successfully built ([0-9a-f]+)/.exec(text);
             if (m) imageId = m[1];
@@ -224,7 +227,7 @@ export class DockerEngine implements ContainerEngine {
           // The builder reports failures as stream events, not as an HTTP error: keep its words.
           if (ev.error || ev.errorDetail) {
             const detail = ev.errorDetail as { message?: string } | undefined;
-            builderError = String(detail?.message ?? ev.error);
+            builderError = stripAnsi(String(detail?.message ?? ev.error));
             capped.push(`${builderError}\n`);
           }
         };
@@ -261,7 +264,8 @@ export class DockerEngine implements ContainerEngine {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onOuterAbort);
     }
-    if (timedOut) return fail(`build did not finish within ${Math.round(o.timeoutMs / 1000)} s`, true, plan.bytes);
+    if (timedOut)
+      return fail(`build did not finish within ${Math.round(o.timeoutMs / 1000)} s`, true, plan.bytes);
     if (builderError || !imageId) {
       log('%s: builder error: %s', what, builderError);
       return fail(builderError ?? 'the builder ended without producing an image', false, plan.bytes);
@@ -392,12 +396,17 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
-  async wait(id: string, options: { timeoutMs: number }): Promise<{ exitCode: number | null; timedOut: boolean }> {
+  async wait(
+    id: string,
+    options: { timeoutMs: number },
+  ): Promise<{ exitCode: number | null; timedOut: boolean }> {
     log('wait %s: start (%d ms)', id.slice(0, 12), options.timeoutMs);
     try {
       const res = (await this.docker
         .getContainer(id)
-        .wait({ abortSignal: AbortSignal.timeout(Math.max(1, options.timeoutMs)) })) as { StatusCode?: number };
+        .wait({ abortSignal: AbortSignal.timeout(Math.max(1, options.timeoutMs)) })) as {
+        StatusCode?: number;
+      };
       return { exitCode: res.StatusCode ?? null, timedOut: false };
     } catch (err) {
       const name = (err as { name?: string })?.name;
@@ -419,7 +428,9 @@ export class DockerEngine implements ContainerEngine {
     const out = new CappedText(options.maxLogChars ?? DEFAULT_LOG_CHARS);
     const err = new CappedText(options.maxLogChars ?? DEFAULT_LOG_CHARS);
     const ex = await this.call(`${what} (create)`, () =>
-      this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: options.user }),
+      this.docker
+        .getContainer(id)
+        .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: options.user }),
     );
     const stream = await this.call(`${what} (start)`, () => ex.start({ hijack: true, stdin: false }));
     const demux = new Demuxer(
@@ -566,7 +577,9 @@ export class DockerEngine implements ContainerEngine {
     const label = options.allRuns ? RUN_LABEL : `${RUN_LABEL}=${this.runId}`;
     return this.call(`sweep ${label}`, async () => {
       const keep = new Set(options.except ?? []);
-      const containers = (await this.docker.listContainers({ all: true, filters: { label: [label] } })).filter((c) => !keep.has(c.Id));
+      const containers = (
+        await this.docker.listContainers({ all: true, filters: { label: [label] } })
+      ).filter((c) => !keep.has(c.Id));
       await Promise.all(containers.map((c) => this.remove(c.Id)));
       let images = 0;
       if (options.images) {
@@ -587,7 +600,11 @@ export class DockerEngine implements ContainerEngine {
 
 interface DockerStats {
   read: string;
-  cpu_stats: { cpu_usage: { total_usage: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  cpu_stats: {
+    cpu_usage: { total_usage: number; percpu_usage?: number[] };
+    system_cpu_usage?: number;
+    online_cpus?: number;
+  };
   precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
   memory_stats: { usage?: number; limit?: number; stats?: Record<string, number> };
 }

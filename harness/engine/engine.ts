@@ -185,7 +185,10 @@ export interface ContainerEngine {
   update(id: string, limits: Limits): Promise<void>;
   inspect(id: string): Promise<ContainerState>;
   wait(id: string, options: { timeoutMs: number }): Promise<{ exitCode: number | null; timedOut: boolean }>;
-  logs(id: string, options?: { maxLogChars?: number }): Promise<{ stdout: string; stderr: string; truncated: boolean }>;
+  logs(
+    id: string,
+    options?: { maxLogChars?: number },
+  ): Promise<{ stdout: string; stderr: string; truncated: boolean }>;
   stop(id: string, options?: { timeoutSeconds?: number }): Promise<void>;
   kill(id: string): Promise<void>;
   /** Remove (force); a container already gone is not an error. */
@@ -194,5 +197,9 @@ export interface ContainerEngine {
   /** The label every object this engine creates carries: labgrade.run=<runId>. */
   readonly runId: string;
   /** Remove every container (and image, when asked) labelled with this run id, or any run's when all. */
-  sweep(options?: { images?: boolean; allRuns?: boolean; except?: string[] }): Promise<{ containers: number; images: number }>;
+  sweep(options?: {
+    images?: boolean;
+    allRuns?: boolean;
+    except?: string[];
+  }): Promise<{ containers: number; images: number }>;
 }

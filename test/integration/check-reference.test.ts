@@ -20,12 +20,16 @@ describe('labgrade check on the reference submission (CLI, real containers)', fu
 
   before(function () {
     this.timeout(900_000);
-    const r = spawnSync('npx', ['tsx', 'cli/main.ts', 'check', 'labs/tutorial7/reference', '--quick', '--out', out], {
-      cwd: REPO,
-      encoding: 'utf8',
-      env: { ...process.env, CI: 'true' },
-      timeout: 880_000,
-    });
+    const r = spawnSync(
+      'npx',
+      ['tsx', 'cli/main.ts', 'check', 'labs/tutorial7/reference', '--quick', '--out', out],
+      {
+        cwd: REPO,
+        encoding: 'utf8',
+        env: { ...process.env, CI: 'true' },
+        timeout: 880_000,
+      },
+    );
     exitCode = r.status;
     stderr = r.stderr;
     report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as GradeReport;
@@ -33,7 +37,20 @@ describe('labgrade check on the reference submission (CLI, real containers)', fu
 
   it('grades every check of the lab and scores full marks (busy-host inconclusive aside)', function () {
     const ids = report.checks.map((c) => c.id);
-    expect(ids).to.deep.equal(['environment', 'dockerfile', 'build', 'tools', 'cpu-monitoring', 'scaling-cpu', 'scaling-memory', 'isolation-cpu', 'isolation-memory', 'docker-hub', 'docker-hub-pull', 'measurements']);
+    expect(ids).to.deep.equal([
+      'environment',
+      'dockerfile',
+      'build',
+      'tools',
+      'cpu-monitoring',
+      'scaling-cpu',
+      'scaling-memory',
+      'isolation-cpu',
+      'isolation-memory',
+      'docker-hub',
+      'docker-hub-pull',
+      'measurements',
+    ]);
     for (const c of report.checks) {
       if (c.id === 'environment' || c.id === 'docker-hub-pull') {
         expect(c.status, `${c.id}: ${c.message}`).to.be.oneOf(['pass', 'skipped']);
@@ -41,7 +58,9 @@ describe('labgrade check on the reference submission (CLI, real containers)', fu
         continue;
       }
       if (c.status === 'inconclusive') {
-        expect(c.message, `${c.id} inconclusive without a busy host`).to.match(/host was busy|did not settle/);
+        expect(c.message, `${c.id} inconclusive without a busy host`).to.match(
+          /host was busy|did not settle/,
+        );
         continue;
       }
       expect(c.status, `${c.id}: ${c.message}`).to.equal('pass');
@@ -61,16 +80,22 @@ describe('labgrade check on the reference submission (CLI, real containers)', fu
   });
 
   it('writes report.json, report.md, report.html with plots, junit.xml and Gradescope results', function () {
-    for (const f of ['report.json', 'report.md', 'report.html', 'junit.xml', 'results.json']) expect(existsSync(path.join(out, f)), f).to.equal(true);
+    for (const f of ['report.json', 'report.md', 'report.html', 'junit.xml', 'results.json'])
+      expect(existsSync(path.join(out, f)), f).to.equal(true);
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
     expect((html.match(/<svg/g) ?? []).length).to.be.at.least(3);
     expect(html).to.not.match(/<script/i);
-    const gs = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { score: number; tests: unknown[] };
+    const gs = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as {
+      score: number;
+      tests: unknown[];
+    };
     expect(gs.score).to.equal(report.score);
     expect(readFileSync(path.join(out, 'junit.xml'), 'utf8')).to.match(/^<\?xml[^>]*>\s*<testsuites/);
   });
 
   it('leaves no labelled container behind', function () {
-    expect(execFileSync('docker', ['ps', '-aq', '--filter', 'label=labgrade.run']).toString().trim()).to.equal('');
+    expect(
+      execFileSync('docker', ['ps', '-aq', '--filter', 'label=labgrade.run']).toString().trim(),
+    ).to.equal('');
   });
 });

@@ -16,30 +16,54 @@ describe('engine + cgroups on this host (real containers)', function () {
   });
   after(async function () {
     await h?.close();
-    const left = execFileSync('docker', ['ps', '-aq', '--filter', `label=labgrade.run=${h?.engine.runId}`]).toString().trim();
+    const left = execFileSync('docker', ['ps', '-aq', '--filter', `label=labgrade.run=${h?.engine.runId}`])
+      .toString()
+      .trim();
     expect(left, 'containers left behind').to.equal('');
   });
 
   it('--cpus 0.5 --memory 128m land in the cgroup files', async function () {
-    const c = await h.engine.start({ image: h.image, entrypoint: ['sleep'], cmd: ['30'], cpus: 0.5, memoryBytes: 128 * 1024 ** 2 });
+    const c = await h.engine.start({
+      image: h.image,
+      entrypoint: ['sleep'],
+      cmd: ['30'],
+      cpus: 0.5,
+      memoryBytes: 128 * 1024 ** 2,
+    });
     try {
       const s = await h.cgroups.snapshot(c.id);
       expect(s.version).to.equal(h.info.cgroupVersion);
       expect(s.cpu.quotaUs).to.equal(50_000);
       expect(s.cpu.periodUs).to.equal(100_000);
       expect(s.memory.maxBytes).to.equal(134_217_728);
-      const files = await h.cgroups.readFiles(c.id, h.cgroups.layout.version === 2 ? ['cpu.max', 'memory.max'] : ['cpu.cfs_quota_us', 'memory.limit_in_bytes']);
-      expect(Object.values(files)).to.deep.equal(h.cgroups.layout.version === 2 ? ['50000 100000', '134217728'] : ['50000', '134217728']);
+      const files = await h.cgroups.readFiles(
+        c.id,
+        h.cgroups.layout.version === 2
+          ? ['cpu.max', 'memory.max']
+          : ['cpu.cfs_quota_us', 'memory.limit_in_bytes'],
+      );
+      expect(Object.values(files)).to.deep.equal(
+        h.cgroups.layout.version === 2 ? ['50000 100000', '134217728'] : ['50000', '134217728'],
+      );
     } finally {
       await h.engine.remove(c.id);
     }
   });
 
   it('--cpus 0.5 under stress-ng uses 0.5 cores (±5 %), and docker update --cpus 1 shows within 2 s', async function () {
-    const c = await h.engine.start({ image: h.image, entrypoint: ['stress-ng'], cmd: ['--cpu', '2', '--timeout', '120s', '--quiet'], cpus: 0.5 });
+    const c = await h.engine.start({
+      image: h.image,
+      entrypoint: ['stress-ng'],
+      cmd: ['--cpu', '2', '--timeout', '120s', '--quiet'],
+      cpus: 0.5,
+    });
     try {
       await sleep(500);
-      const w = await eventually(6, () => cpuWindowOf(h, c.id, 3), (x) => Math.abs(x.cores - 0.5) <= 0.025);
+      const w = await eventually(
+        6,
+        () => cpuWindowOf(h, c.id, 3),
+        (x) => Math.abs(x.cores - 0.5) <= 0.025,
+      );
       expect(w.cores).to.be.closeTo(0.5, 0.025);
       expect(w.throttled, 'a capped container is throttled in most periods').to.be.greaterThan(0.5);
 
@@ -47,8 +71,14 @@ describe('engine + cgroups on this host (real containers)', function () {
       await h.engine.update(c.id, { cpus: 1 });
       const s = await h.cgroups.snapshot(c.id);
       expect(s.cpu.quotaUs).to.equal(100_000);
-      const w2 = await eventually(4, () => cpuWindowOf(h, c.id, 1.5), (x) => Math.abs(x.cores - 1) <= 0.05);
-      expect(Date.now() - t0, 'first window after the update ends within 2 s').to.be.lessThan(2000 + 4 * 1600);
+      const w2 = await eventually(
+        4,
+        () => cpuWindowOf(h, c.id, 1.5),
+        (x) => Math.abs(x.cores - 1) <= 0.05,
+      );
+      expect(Date.now() - t0, 'first window after the update ends within 2 s').to.be.lessThan(
+        2000 + 4 * 1600,
+      );
       expect(w2.cores).to.be.closeTo(1, 0.05);
     } finally {
       await h.engine.remove(c.id);
@@ -56,14 +86,26 @@ describe('engine + cgroups on this host (real containers)', function () {
   });
 
   it('stress-ng --vm over a 128m limit is OOM-killed and counted; under the limit it is not', async function () {
-    const c = await h.engine.start({ image: h.image, entrypoint: ['sleep'], cmd: ['60'], memoryBytes: 128 * 1024 ** 2, memorySwapBytes: 128 * 1024 ** 2 });
+    const c = await h.engine.start({
+      image: h.image,
+      entrypoint: ['sleep'],
+      cmd: ['60'],
+      memoryBytes: 128 * 1024 ** 2,
+      memorySwapBytes: 128 * 1024 ** 2,
+    });
     try {
       const k0 = (await h.cgroups.snapshot(c.id)).memory.oomKill;
       expect(k0, 'this kernel counts OOM kills per cgroup').to.be.a('number');
-      const under = await h.engine.exec(c.id, ['stress-ng', '--vm', '1', '--vm-bytes', '48m', '--timeout', '2s'], { timeoutMs: 30_000 });
+      const under = await h.engine.exec(
+        c.id,
+        ['stress-ng', '--vm', '1', '--vm-bytes', '48m', '--timeout', '2s'],
+        { timeoutMs: 30_000 },
+      );
       expect(under.exitCode).to.equal(0);
       expect((await h.cgroups.snapshot(c.id)).memory.oomKill).to.equal(k0);
-      await h.engine.exec(c.id, ['stress-ng', '--vm', '1', '--vm-bytes', '256m', '--timeout', '3s'], { timeoutMs: 30_000 });
+      await h.engine.exec(c.id, ['stress-ng', '--vm', '1', '--vm-bytes', '256m', '--timeout', '3s'], {
+        timeoutMs: 30_000,
+      });
       const after = await h.cgroups.snapshot(c.id);
       expect(after.memory.oomKill! - k0!).to.be.at.least(1);
     } finally {
@@ -73,12 +115,21 @@ describe('engine + cgroups on this host (real containers)', function () {
 
   it('shares 1024/512 on one pinned CPU split it by the weights the runtime set (±10 %)', async function () {
     const run = (shares: number) =>
-      h.engine.start({ image: h.image, entrypoint: ['stress-ng'], cmd: ['--cpu', '1', '--timeout', '120s', '--quiet'], cpuShares: shares, cpusetCpus: '0' });
+      h.engine.start({
+        image: h.image,
+        entrypoint: ['stress-ng'],
+        cmd: ['--cpu', '1', '--timeout', '120s', '--quiet'],
+        cpuShares: shares,
+        cpusetCpus: '0',
+      });
     const a = await run(1024);
     const b = await run(512);
     try {
       const expected = await weightRatio(h, a.id, b.id);
-      expect(expected, 'either 2 (v1 shares), 1.95 (old runc weights) or 1.69 (new runc weights)').to.be.within(1.6, 2.05);
+      expect(
+        expected,
+        'either 2 (v1 shares), 1.95 (old runc weights) or 1.69 (new runc weights)',
+      ).to.be.within(1.6, 2.05);
       await sleep(500);
       const ratio = await eventually(
         4,
@@ -95,7 +146,12 @@ describe('engine + cgroups on this host (real containers)', function () {
   });
 
   it("the sampler agrees with the engine's one-shot stats on the same container (±5 %)", async function () {
-    const c = await h.engine.start({ image: h.image, entrypoint: ['stress-ng'], cmd: ['--cpu', '1', '--timeout', '120s', '--quiet'], cpus: 0.5 });
+    const c = await h.engine.start({
+      image: h.image,
+      entrypoint: ['stress-ng'],
+      cmd: ['--cpu', '1', '--timeout', '120s', '--quiet'],
+      cpus: 0.5,
+    });
     try {
       await sleep(500);
       const pair = await eventually(

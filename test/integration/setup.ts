@@ -12,7 +12,9 @@ export const mochaHooks = {
     try {
       execFileSync('docker', ['version', '--format', '{{.Server.Version}}'], { stdio: 'pipe' });
     } catch {
-      throw new Error('no Docker engine answers: run `bash scripts/provision-engine.sh` (as root) or start Docker, then run the tests again');
+      throw new Error(
+        'no Docker engine answers: run `bash scripts/provision-engine.sh` (as root) or start Docker, then run the tests again',
+      );
     }
     try {
       execFileSync('docker', ['image', 'inspect', 'ubuntu:24.04'], { stdio: 'pipe' });

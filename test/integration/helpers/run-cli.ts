@@ -37,10 +37,26 @@ export interface RunOptions {
 export async function runCheck(caseName: string, o: RunOptions): Promise<CliRun> {
   const out = mkdtempSync(path.join(os.tmpdir(), `labgrade-it-${caseName}-`));
   const dir = path.join(SUBMISSIONS, caseName);
-  const args = ['--import', 'tsx', path.join(REPO_ROOT, 'cli/main.ts'), 'check', dir, '--quick', '--out', out, '--json', '--only', o.only.join(',')];
+  const args = [
+    '--import',
+    'tsx',
+    path.join(REPO_ROOT, 'cli/main.ts'),
+    'check',
+    dir,
+    '--quick',
+    '--out',
+    out,
+    '--json',
+    '--only',
+    o.only.join(','),
+  ];
   const t0 = Date.now();
   try {
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: '1' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
@@ -63,7 +79,13 @@ export async function runCheck(caseName: string, o: RunOptions): Promise<CliRun>
     } catch {
       stdoutReport = undefined;
     }
-    const runIds = [...new Set([...`${stderr}\n${JSON.stringify(report ?? {})}`.matchAll(/labgrade\.run=(lg-[0-9]{14}-[0-9a-f]+)/g)].map((m) => m[1]!))];
+    const runIds = [
+      ...new Set(
+        [
+          ...`${stderr}\n${JSON.stringify(report ?? {})}`.matchAll(/labgrade\.run=(lg-[0-9]{14}-[0-9a-f]+)/g),
+        ].map((m) => m[1]!),
+      ),
+    ];
     return { exitCode, signal, stdout, stderr, report, stdoutReport, wallMs, runIds };
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -73,30 +95,36 @@ export async function runCheck(caseName: string, o: RunOptions): Promise<CliRun>
 export interface Leftover {
   id: string;
   run: string;
-  submission: string;
   image: string;
   status: string;
 }
 
 /**
- * Containers labelled labgrade.run that belong to this invocation: its run id, or the submission
- * label the harness puts on experiment containers. (Other labgrade runs may share this engine at
- * the same time; their containers are not ours to judge.)
+ * Containers of this invocation that still exist: those labelled with its run id (other labgrade
+ * runs may share the engine at the same time; theirs are not ours to judge), and the builder's
+ * intermediate containers named in its build log ("Running in <id>"), which carry no label.
  */
-export function leftoverContainers(runIds: string[], submissionIds: string[]): Leftover[] {
+export function leftoverContainers(run: Pick<CliRun, 'runIds' | 'stderr' | 'report'>): Leftover[] {
   const text = execFileSync(
     'docker',
-    ['ps', '-a', '--filter', 'label=labgrade.run', '--format', '{{.ID}}\t{{.Label "labgrade.run"}}\t{{.Label "labgrade.submission"}}\t{{.Image}}\t{{.Status}}'],
+    ['ps', '-a', '--no-trunc', '--format', '{{.ID}}\t{{.Label "labgrade.run"}}\t{{.Image}}\t{{.Status}}'],
     { encoding: 'utf8', timeout: 30_000 },
   );
+  const intermediate = buildContainerIds(run);
   return text
     .split('\n')
     .filter(Boolean)
     .map((l) => {
-      const [id = '', run = '', submission = '', image = '', status = ''] = l.split('\t');
-      return { id, run, submission, image, status };
+      const [id = '', runId = '', image = '', status = ''] = l.split('\t');
+      return { id, run: runId, image, status };
     })
-    .filter((c) => runIds.includes(c.run) || submissionIds.includes(c.submission));
+    .filter((c) => run.runIds.includes(c.run) || intermediate.some((short) => c.id.startsWith(short)));
+}
+
+/** Short ids of the builder's intermediate containers, from the build logs of this invocation. */
+export function buildContainerIds(run: Pick<CliRun, 'stderr' | 'report'>): string[] {
+  const text = `${run.stderr}\n${JSON.stringify(run.report ?? {})}`;
+  return [...new Set([...text.matchAll(/Running in ([0-9a-f]{12})/g)].map((m) => m[1]!))];
 }
 
 /** One check of a report, or a readable failure naming what was there instead. */
@@ -115,6 +143,15 @@ export function tail(s: string, n = 25): string {
 }
 
 /** A compact excerpt of a check for assertion messages. */
-export function excerpt(c: Pick<CheckReport, 'id' | 'status' | 'score' | 'maxScore' | 'message' | 'durationMs'>): string {
-  return JSON.stringify({ id: c.id, status: c.status, score: c.score, maxScore: c.maxScore, durationMs: c.durationMs, message: c.message });
+export function excerpt(
+  c: Pick<CheckReport, 'id' | 'status' | 'score' | 'maxScore' | 'message' | 'durationMs'>,
+): string {
+  return JSON.stringify({
+    id: c.id,
+    status: c.status,
+    score: c.score,
+    maxScore: c.maxScore,
+    durationMs: c.durationMs,
+    message: c.message,
+  });
 }

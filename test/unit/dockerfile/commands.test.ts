@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { interpretCommand, packageSpec, type AptInvocation, type CommandMeaning } from '../../../graders/dockerfile/commands.ts';
+import {
+  interpretCommand,
+  packageSpec,
+  type AptInvocation,
+  type CommandMeaning,
+} from '../../../graders/dockerfile/commands.ts';
 import { parseShell } from '../../../graders/dockerfile/shell.ts';
 
 function meaning(src: string): CommandMeaning {
@@ -18,24 +23,43 @@ const names = (a: AptInvocation): string[] => a.installs.map((p) => p.raw);
 
 describe('interpretCommand', () => {
   it('finds packages with options anywhere, clustered or with arguments', () => {
-    const a = apt('apt-get -o Dpkg::Options::=--force-confnew install stress-ng -qq --no-install-recommends sysbench -t noble');
+    const a = apt(
+      'apt-get -o Dpkg::Options::=--force-confnew install stress-ng -qq --no-install-recommends sysbench -t noble',
+    );
     expect(a.subcommand).to.equal('install');
     expect(names(a)).to.deep.equal(['stress-ng', 'sysbench']);
     expect(a.assumeYes).to.equal(true); // -qq implies -y (apt-get(8))
     expect(a.noInstallRecommends).to.equal(true);
-    expect(a.options).to.deep.equal(['-o', 'Dpkg::Options::=--force-confnew', '-qq', '--no-install-recommends', '-t', 'noble']);
+    expect(a.options).to.deep.equal([
+      '-o',
+      'Dpkg::Options::=--force-confnew',
+      '-qq',
+      '--no-install-recommends',
+      '-t',
+      'noble',
+    ]);
   });
 
   it('knows the ways of saying yes', () => {
     expect(apt('apt-get install a').assumeYes).to.equal(false);
     expect(apt('apt-get install -q a').assumeYes).to.equal(false);
-    for (const src of ['apt-get install -y a', 'apt-get -yq install a', 'apt-get install --yes a', 'apt-get install --assume-yes a', 'apt-get -q=2 install a', 'apt-get -o APT::Get::Assume-Yes=true install a', 'yes | apt-get install a']) {
+    for (const src of [
+      'apt-get install -y a',
+      'apt-get -yq install a',
+      'apt-get install --yes a',
+      'apt-get install --assume-yes a',
+      'apt-get -q=2 install a',
+      'apt-get -o APT::Get::Assume-Yes=true install a',
+      'yes | apt-get install a',
+    ]) {
       expect(apt(src).assumeYes, src).to.equal(true);
     }
   });
 
   it('takes wrappers, prefix assignments and paths off the command', () => {
-    const m = meaning('DEBIAN_FRONTEND=noninteractive sudo -E -u root env TZ=UTC /usr/bin/apt-get install -y a');
+    const m = meaning(
+      'DEBIAN_FRONTEND=noninteractive sudo -E -u root env TZ=UTC /usr/bin/apt-get install -y a',
+    );
     expect(m.kind).to.equal('apt');
     if (m.kind === 'apt') {
       expect(m.wrappers).to.deep.equal(['sudo', 'env']);
@@ -58,13 +82,17 @@ describe('interpretCommand', () => {
 
   it('marks simulated and download-only installs', () => {
     expect(apt('apt-get install -s a').dryRun).to.equal('simulates the install (-s)');
-    expect(apt('apt-get install --download-only a').dryRun).to.equal('only downloads the package (--download-only)');
+    expect(apt('apt-get install --download-only a').dryRun).to.equal(
+      'only downloads the package (--download-only)',
+    );
     expect(apt('apt-get install -y a').dryRun).to.equal(null);
   });
 
   it('lists unresolved package arguments, including xargs input', () => {
     expect(apt('apt-get install -y $PKGS').unresolved).to.deep.equal([{ text: '$PKGS', name: 'PKGS' }]);
-    expect(apt('cat list | xargs apt-get install -y').unresolved).to.deep.equal([{ text: 'arguments read by xargs from standard input', name: null }]);
+    expect(apt('cat list | xargs apt-get install -y').unresolved).to.deep.equal([
+      { text: 'arguments read by xargs from standard input', name: null },
+    ]);
   });
 
   it('recognises other installers without counting them as apt', () => {
@@ -107,7 +135,11 @@ describe('packageSpec', () => {
       line: 7,
       from: 'w',
     });
-    expect(packageSpec('sysbench/noble-updates', { line: 1, raw: 'sysbench/noble-updates' })).to.include({ name: 'sysbench', release: 'noble-updates', from: null });
+    expect(packageSpec('sysbench/noble-updates', { line: 1, raw: 'sysbench/noble-updates' })).to.include({
+      name: 'sysbench',
+      release: 'noble-updates',
+      from: null,
+    });
     expect(packageSpec('stress*', at).kind).to.equal('pattern');
   });
 });

@@ -5,16 +5,27 @@ const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 describe('decodeDockerfile', () => {
   it('passes clean UTF-8 through without notes', () => {
-    expect(decodeDockerfile(utf8('FROM ubuntu:24.04\n# café ✓\n'))).to.deep.equal({ text: 'FROM ubuntu:24.04\n# café ✓\n', notes: [] });
+    expect(decodeDockerfile(utf8('FROM ubuntu:24.04\n# café ✓\n'))).to.deep.equal({
+      text: 'FROM ubuntu:24.04\n# café ✓\n',
+      notes: [],
+    });
   });
 
   it('notes an empty file', () => {
-    expect(decodeDockerfile(Buffer.alloc(0))).to.deep.equal({ text: '', notes: ['the file is empty (0 bytes)'] });
-    expect(decodeDockerfile(utf8(' \n\n'))).to.deep.equal({ text: ' \n\n', notes: ['the file holds only whitespace'] });
+    expect(decodeDockerfile(Buffer.alloc(0))).to.deep.equal({
+      text: '',
+      notes: ['the file is empty (0 bytes)'],
+    });
+    expect(decodeDockerfile(utf8(' \n\n'))).to.deep.equal({
+      text: ' \n\n',
+      notes: ['the file holds only whitespace'],
+    });
   });
 
   it('strips a UTF-8 BOM', () => {
-    expect(decodeDockerfile(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf8('FROM x\n')]))).to.deep.equal({
+    expect(
+      decodeDockerfile(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf8('FROM x\n')])),
+    ).to.deep.equal({
       text: 'FROM x\n',
       notes: ['removed a UTF-8 byte order mark (BOM) from the start of the file'],
     });
@@ -25,15 +36,25 @@ describe('decodeDockerfile', () => {
       text: 'FROM x\nRUN y\nCMD z',
       notes: ['converted 2 CRLF (Windows) line endings to LF', 'no newline at the end of the file'],
     });
-    expect(decodeDockerfile(utf8('FROM x\r\n')).notes).to.deep.equal(['converted 1 CRLF (Windows) line ending to LF']);
+    expect(decodeDockerfile(utf8('FROM x\r\n')).notes).to.deep.equal([
+      'converted 1 CRLF (Windows) line ending to LF',
+    ]);
   });
 
   it('notes carriage returns that are not line endings', () => {
-    expect(decodeDockerfile(utf8('FROM x\rRUN y\n')).notes).to.deep.equal(['the file contains carriage returns (\\r) not followed by a line feed; Docker does not treat them as line breaks']);
+    expect(decodeDockerfile(utf8('FROM x\rRUN y\n')).notes).to.deep.equal([
+      'the file contains carriage returns (\\r) not followed by a line feed; Docker does not treat them as line breaks',
+    ]);
   });
 
   it('replaces invalid UTF-8 and says where the first bad byte is', () => {
-    const bytes = Buffer.concat([utf8('FROM x\n# Jos'), Buffer.from([0xe9]), utf8(' P'), Buffer.from([0xe9]), utf8('rez\n')]);
+    const bytes = Buffer.concat([
+      utf8('FROM x\n# Jos'),
+      Buffer.from([0xe9]),
+      utf8(' P'),
+      Buffer.from([0xe9]),
+      utf8('rez\n'),
+    ]);
     expect(decodeDockerfile(bytes)).to.deep.equal({
       text: 'FROM x\n# Jos\uFFFD P\uFFFDrez\n',
       notes: [
@@ -65,7 +86,9 @@ describe('decodeDockerfile', () => {
   it('detects UTF-16 without a BOM from its zero bytes', () => {
     const r = decodeDockerfile(Buffer.from('FROM ubuntu:24.04\n', 'utf16le'));
     expect(r.text).to.equal('FROM ubuntu:24.04\n');
-    expect(r.notes[0]).to.match(/^the file is UTF-16 LE \(no byte order mark, detected from its zero bytes\)/);
+    expect(r.notes[0]).to.match(
+      /^the file is UTF-16 LE \(no byte order mark, detected from its zero bytes\)/,
+    );
   });
 
   it('truncates at the size cap on a character boundary', () => {
@@ -73,13 +96,20 @@ describe('decodeDockerfile', () => {
     // Byte 12 is the second byte of the second "é": the cut backs up to 11.
     expect(r).to.deep.equal({
       text: 'FROM x\n# é',
-      notes: ['the file is 16 bytes; only the first 11 bytes were read (limit 12 bytes)', 'no newline at the end of the file'],
+      notes: [
+        'the file is 16 bytes; only the first 11 bytes were read (limit 12 bytes)',
+        'no newline at the end of the file',
+      ],
     });
-    expect(decodeDockerfile(Buffer.alloc(300 * 1024, 0x41)).notes[0]).to.equal('the file is 307200 bytes; only the first 262144 bytes were read (limit 256 KiB)');
+    expect(decodeDockerfile(Buffer.alloc(300 * 1024, 0x41)).notes[0]).to.equal(
+      'the file is 307200 bytes; only the first 262144 bytes were read (limit 256 KiB)',
+    );
   });
 
   it('notes NUL bytes in what claims to be text', () => {
-    expect(decodeDockerfile(Buffer.from([0x46, 0x52, 0x4f, 0x4d, 0x20, 0x78, 0x00, 0x0a])).notes).to.deep.equal(['the file contains NUL bytes (first at byte offset 6); is it a text file?']);
+    expect(
+      decodeDockerfile(Buffer.from([0x46, 0x52, 0x4f, 0x4d, 0x20, 0x78, 0x00, 0x0a])).notes,
+    ).to.deep.equal(['the file contains NUL bytes (first at byte offset 6); is it a text file?']);
   });
 });
 

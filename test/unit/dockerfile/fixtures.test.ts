@@ -38,15 +38,27 @@ const EXPECTED: Record<string, Expected> = {
     lint: ['DL3008@2', 'DL3009@2', 'DL3015@2'],
   },
   'arg-no-default.Dockerfile': {
-    base: [false, 2, 'ubuntu:${UBUNTU} (line 2), which cannot be resolved: ARG UBUNTU (line 1) has no default value'],
+    base: [
+      false,
+      2,
+      'ubuntu:${UBUNTU} (line 2), which cannot be resolved: ARG UBUNTU (line 1) has no default value',
+    ],
     stressNg: [true, 3, 'installed at line 3 (apt-get install)'],
     sysbench: [true, 3, 'installed at line 3 (apt-get install)'],
     lint: ['DL3008@3', 'DL3009@3', 'DL3015@3'],
   },
   'arg-packages-unresolved.Dockerfile': {
     base: [true, 1, 'ubuntu:24.04 (line 1)'],
-    stressNg: [false, 3, 'not installed (line 3 installs ${PACKAGES}, which could not be resolved: ARG PACKAGES (line 2) has no default value, so it is empty unless the build passes --build-arg PACKAGES=…)'],
-    sysbench: [false, 3, 'not installed (line 3 installs ${PACKAGES}, which could not be resolved: ARG PACKAGES (line 2) has no default value, so it is empty unless the build passes --build-arg PACKAGES=…)'],
+    stressNg: [
+      false,
+      3,
+      'not installed (line 3 installs ${PACKAGES}, which could not be resolved: ARG PACKAGES (line 2) has no default value, so it is empty unless the build passes --build-arg PACKAGES=…)',
+    ],
+    sysbench: [
+      false,
+      3,
+      'not installed (line 3 installs ${PACKAGES}, which could not be resolved: ARG PACKAGES (line 2) has no default value, so it is empty unless the build passes --build-arg PACKAGES=…)',
+    ],
     lint: ['DL3009@3', 'DL3015@3'],
   },
   'arg-ubuntu-version.Dockerfile': {
@@ -115,25 +127,53 @@ const EXPECTED: Record<string, Expected> = {
   },
   'exec-form-single-quotes.Dockerfile': {
     base: [true, 1, 'ubuntu:24.04 (line 1)'],
-    stressNg: [false, 3, 'not installed (line 3 is not valid JSON exec form (strings need double quotes), so Docker runs it as a broken shell command)'],
-    sysbench: [false, 3, 'not installed (line 3 is not valid JSON exec form (strings need double quotes), so Docker runs it as a broken shell command)'],
+    stressNg: [
+      false,
+      3,
+      'not installed (line 3 is not valid JSON exec form (strings need double quotes), so Docker runs it as a broken shell command)',
+    ],
+    sysbench: [
+      false,
+      3,
+      'not installed (line 3 is not valid JSON exec form (strings need double quotes), so Docker runs it as a broken shell command)',
+    ],
     lint: ['DL3009@2', 'DL3059@3'],
     problems: ['invalid-json@3'],
   },
   'final-stage-other-base.Dockerfile': {
-    base: [false, 4, 'alpine:3.20 (line 4); ubuntu:24.04 (line 1) is the base of stage "tools" only, which the final image does not build on'],
-    stressNg: [false, 2, 'not installed (line 2 installs it only in stage "tools" (line 1), which the final image does not build on (COPY --from=tools at line 5 copies files, not the installed package))'],
-    sysbench: [false, 2, 'not installed (line 2 installs it only in stage "tools" (line 1), which the final image does not build on (COPY --from=tools at line 5 copies files, not the installed package))'],
+    base: [
+      false,
+      4,
+      'alpine:3.20 (line 4); ubuntu:24.04 (line 1) is the base of stage "tools" only, which the final image does not build on',
+    ],
+    stressNg: [
+      false,
+      2,
+      'not installed (line 2 installs it only in stage "tools" (line 1), which the final image does not build on (COPY --from=tools at line 5 copies files, not the installed package))',
+    ],
+    sysbench: [
+      false,
+      2,
+      'not installed (line 2 installs it only in stage "tools" (line 1), which the final image does not build on (COPY --from=tools at line 5 copies files, not the installed package))',
+    ],
     lint: ['DL3008@2', 'DL3015@2'],
   },
   'from-digest.Dockerfile': {
-    base: [true, 1, 'docker.io/library/ubuntu:24.04@sha256:2e863c44b718727c860746568e1d54afd13b2fa71b160f5cd9058fc436217b30 (line 1)'],
+    base: [
+      true,
+      1,
+      'docker.io/library/ubuntu:24.04@sha256:2e863c44b718727c860746568e1d54afd13b2fa71b160f5cd9058fc436217b30 (line 1)',
+    ],
     stressNg: [true, 2, 'installed at line 2 (apt-get install)'],
     sysbench: [true, 2, 'installed at line 2 (apt-get install)'],
     lint: ['DL3008@2', 'DL3009@2', 'DL3015@2'],
   },
   'from-latest.Dockerfile': {
-    base: [false, 1, 'ubuntu:latest (line 1); "latest" follows each new release; name the release: ubuntu:24.04'],
+    base: [
+      false,
+      1,
+      'ubuntu:latest (line 1); "latest" follows each new release; name the release: ubuntu:24.04',
+    ],
     stressNg: [true, 2, 'installed at line 2 (apt-get install)'],
     sysbench: [true, 2, 'installed at line 2 (apt-get install)'],
     lint: ['DL3007@1', 'DL3008@2', 'DL3009@2', 'DL3015@2'],
@@ -181,7 +221,9 @@ const EXPECTED: Record<string, Expected> = {
     lint: ['DL3008@2', 'DL3009@2', 'DL3015@2', 'DL3059@3'],
   },
   'latin1-comment.Dockerfile': {
-    notes: ['the file is not valid UTF-8: 2 invalid byte sequences, the first at byte offset 12 (line 1); they were replaced with U+FFFD (is the file saved in a legacy encoding such as Windows-1252?)'],
+    notes: [
+      'the file is not valid UTF-8: 2 invalid byte sequences, the first at byte offset 12 (line 1); they were replaced with U+FFFD (is the file saved in a legacy encoding such as Windows-1252?)',
+    ],
     base: [true, 2, 'ubuntu:24.04 (line 2)'],
     stressNg: [true, 3, 'installed at line 3 (apt-get install)'],
     sysbench: [true, 3, 'installed at line 3 (apt-get install)'],
@@ -202,32 +244,68 @@ const EXPECTED: Record<string, Expected> = {
   'missing-backslash.Dockerfile': {
     base: [true, 1, 'ubuntu:24.04 (line 1)'],
     stressNg: [true, 3, 'installed at line 3 (apt-get install)'],
-    sysbench: [false, 4, 'not installed (line 4 is not part of any RUN: Docker reads it as an unknown instruction "SYSBENCH" (a missing "\\" at the end of the line before?))'],
+    sysbench: [
+      false,
+      4,
+      'not installed (line 4 is not part of any RUN: Docker reads it as an unknown instruction "SYSBENCH" (a missing "\\" at the end of the line before?))',
+    ],
     lint: ['DL3008@2', 'DL3009@2', 'DL3015@2'],
     problems: ['unknown-instruction@4'],
   },
   'multistage-builder-only.Dockerfile': {
     base: [true, 4, 'ubuntu:24.04 (line 4)'],
-    stressNg: [false, 2, 'not installed (line 2 installs it only in stage "builder" (line 1), which the final image does not build on (COPY --from=builder at line 5 copies files, not the installed package))'],
-    sysbench: [false, 2, 'not installed (line 2 installs it only in stage "builder" (line 1), which the final image does not build on (COPY --from=builder at line 5 copies files, not the installed package))'],
+    stressNg: [
+      false,
+      2,
+      'not installed (line 2 installs it only in stage "builder" (line 1), which the final image does not build on (COPY --from=builder at line 5 copies files, not the installed package))',
+    ],
+    sysbench: [
+      false,
+      2,
+      'not installed (line 2 installs it only in stage "builder" (line 1), which the final image does not build on (COPY --from=builder at line 5 copies files, not the installed package))',
+    ],
     lint: ['DL3008@2', 'DL3015@2'],
   },
   'multistage-inherits.Dockerfile': {
     base: [true, 2, 'ubuntu:24.04 (line 2, which the final stage (line 5) builds on)'],
-    stressNg: [true, 3, 'installed at line 3 (apt-get install, in stage "base" (line 2), which the final stage builds on)'],
-    sysbench: [true, 3, 'installed at line 3 (apt-get install, in stage "base" (line 2), which the final stage builds on)'],
+    stressNg: [
+      true,
+      3,
+      'installed at line 3 (apt-get install, in stage "base" (line 2), which the final stage builds on)',
+    ],
+    sysbench: [
+      true,
+      3,
+      'installed at line 3 (apt-get install, in stage "base" (line 2), which the final stage builds on)',
+    ],
     lint: ['DL3008@3'],
   },
   'no-update.Dockerfile': {
     base: [true, 1, 'ubuntu:24.04 (line 1)'],
-    stressNg: [true, 2, 'installed at line 2 (apt-get install, but no apt-get update runs before it, so the build may fail with "Unable to locate package")'],
-    sysbench: [true, 2, 'installed at line 2 (apt-get install, but no apt-get update runs before it, so the build may fail with "Unable to locate package")'],
+    stressNg: [
+      true,
+      2,
+      'installed at line 2 (apt-get install, but no apt-get update runs before it, so the build may fail with "Unable to locate package")',
+    ],
+    sysbench: [
+      true,
+      2,
+      'installed at line 2 (apt-get install, but no apt-get update runs before it, so the build may fail with "Unable to locate package")',
+    ],
     lint: ['DL3008@2', 'DL3015@2', 'LG1001@2'],
   },
   'no-yes-flag.Dockerfile': {
     base: [true, 1, 'ubuntu:24.04 (line 1)'],
-    stressNg: [true, 2, 'installed at line 2 (apt-get install, but without -y apt-get may stop at "Do you want to continue?" and abort the build)'],
-    sysbench: [true, 2, 'installed at line 2 (apt-get install, but without -y apt-get may stop at "Do you want to continue?" and abort the build)'],
+    stressNg: [
+      true,
+      2,
+      'installed at line 2 (apt-get install, but without -y apt-get may stop at "Do you want to continue?" and abort the build)',
+    ],
+    sysbench: [
+      true,
+      2,
+      'installed at line 2 (apt-get install, but without -y apt-get may stop at "Do you want to continue?" and abort the build)',
+    ],
     lint: ['DL3008@2', 'DL3009@2', 'DL3014@2', 'DL3015@2'],
   },
   'only-comments.Dockerfile': {
@@ -244,7 +322,10 @@ const EXPECTED: Record<string, Expected> = {
     lint: ['DL3008@2', 'DL3009@2', 'DL3015@2', 'DL3059@3'],
   },
   'powershell-utf16le.Dockerfile': {
-    notes: ['the file is UTF-16 LE (byte order mark); it was decoded for the analysis, but Docker reads Dockerfiles as UTF-8 and cannot build this one — save it as UTF-8', 'converted 2 CRLF (Windows) line endings to LF'],
+    notes: [
+      'the file is UTF-16 LE (byte order mark); it was decoded for the analysis, but Docker reads Dockerfiles as UTF-8 and cannot build this one — save it as UTF-8',
+      'converted 2 CRLF (Windows) line endings to LF',
+    ],
     base: [true, 1, 'ubuntu:24.04 (line 1)'],
     stressNg: [true, 2, 'installed at line 2 (apt-get install)'],
     sysbench: [true, 2, 'installed at line 2 (apt-get install)'],
@@ -284,7 +365,9 @@ const EXPECTED: Record<string, Expected> = {
 
 describe('dockerfile fixtures', () => {
   it('has an expectation for every fixture file', () => {
-    const files = readdirSync(DIR).filter((f) => f.endsWith('.Dockerfile')).sort();
+    const files = readdirSync(DIR)
+      .filter((f) => f.endsWith('.Dockerfile'))
+      .sort();
     expect(files).to.deep.equal(Object.keys(EXPECTED).sort());
     expect(files.length).to.be.at.least(20);
   });

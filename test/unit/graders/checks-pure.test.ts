@@ -20,25 +20,38 @@ describe('check kinds: pure parts', () => {
   });
 
   it('parseHubRef accepts Docker Hub references and says why others are not', () => {
-    expect(parseHubRef('jdoe/tutorial7:latest')).to.deep.equal({ ok: true, ref: { user: 'jdoe', repo: 'tutorial7', tag: 'latest', digest: undefined } });
+    expect(parseHubRef('jdoe/tutorial7:latest')).to.deep.equal({
+      ok: true,
+      ref: { user: 'jdoe', repo: 'tutorial7', tag: 'latest', digest: undefined },
+    });
     expect(parseHubRef('docker.io/jdoe/t7').ok).to.equal(true);
     expect(parseHubRef(`jdoe/t7@sha256:${'a'.repeat(64)}`).ok).to.equal(true);
-    expect(parseHubRef('tutorial7')).to.deep.equal({ ok: false, why: 'no user name: Docker Hub references are user/repo[:tag]' });
+    expect(parseHubRef('tutorial7')).to.deep.equal({
+      ok: false,
+      why: 'no user name: Docker Hub references are user/repo[:tag]',
+    });
     expect(parseHubRef('JDoe/T7')).to.include({ ok: false, why: 'repository names must be lower-case' });
-    expect(parseHubRef('ghcr.io/jdoe/t7')).to.include({ ok: false, why: 'not a Docker Hub reference (another registry)' });
+    expect(parseHubRef('ghcr.io/jdoe/t7')).to.include({
+      ok: false,
+      why: 'not a Docker Hub reference (another registry)',
+    });
     expect(parseHubRef('https://hub.docker.com/r/jdoe/t7').ok).to.equal(false);
     expect(parseHubRef('jdoe/t7:bad tag').ok).to.equal(false);
   });
 
   it('parseMonitorOutput takes the last number of each line, percent signs and labels allowed', () => {
-    expect(parseMonitorOutput('49.8\n50.1%\nCPU: 48 %\n\nno number\n1.2e1\n')).to.deep.equal([49.8, 50.1, 48, 12]);
+    expect(parseMonitorOutput('49.8\n50.1%\nCPU: 48 %\n\nno number\n1.2e1\n')).to.deep.equal([
+      49.8, 50.1, 48, 12,
+    ]);
     expect(parseMonitorOutput('')).to.deep.equal([]);
   });
 
   it('quota and memory limits from the files of either cgroup version', () => {
     expect(quotaFromFiles({ '/x/cpu.max': '50000 100000' })).to.equal(0.5);
     expect(quotaFromFiles({ '/x/cpu.max': 'max 100000' })).to.be.NaN;
-    expect(quotaFromFiles({ '/c/cpu.cfs_quota_us': '150000', '/c/cpu.cfs_period_us': '100000' })).to.equal(1.5);
+    expect(quotaFromFiles({ '/c/cpu.cfs_quota_us': '150000', '/c/cpu.cfs_period_us': '100000' })).to.equal(
+      1.5,
+    );
     expect(quotaFromFiles({ '/c/cpu.cfs_quota_us': '-1', '/c/cpu.cfs_period_us': '100000' })).to.be.NaN;
     expect(limitFromFiles({ '/m/memory.max': '134217728' })).to.equal(134217728);
     expect(limitFromFiles({ '/m/memory.max': 'max' })).to.equal('max');
@@ -54,7 +67,17 @@ describe('check kinds: pure parts', () => {
 });
 
 describe('scoring', () => {
-  const c = (status: CheckReport['status'], score: number, maxScore: number): CheckReport => ({ id: status, title: '', kind: '', status, score, maxScore, message: '', evidence: {}, durationMs: 0 });
+  const c = (status: CheckReport['status'], score: number, maxScore: number): CheckReport => ({
+    id: status,
+    title: '',
+    kind: '',
+    status,
+    score,
+    maxScore,
+    message: '',
+    evidence: {},
+    durationMs: 0,
+  });
 
   it('scoreOf: full points for a pass, the fraction for a partial fail, nothing for the rest; not-applicable leaves the maximum', () => {
     expect(scoreOf('pass', 10, {})).to.deep.equal({ score: 10, maxScore: 10 });
@@ -76,7 +99,9 @@ describe('scoring', () => {
 
 describe('submission.yaml', () => {
   it('parses the documented table', () => {
-    const r = parseManifest('student: { name: Ada, id: 42 }\ndockerHub: ada/t7:v1\nmeasurements:\n  cpuIsolation: { shares: [1024, 512], cpuPercent: [66, 34] }\n');
+    const r = parseManifest(
+      'student: { name: Ada, id: 42 }\ndockerHub: ada/t7:v1\nmeasurements:\n  cpuIsolation: { shares: [1024, 512], cpuPercent: [66, 34] }\n',
+    );
     expect(r.ok).to.equal(true);
     if (r.ok) {
       expect(r.manifest.student?.id).to.equal('42');
@@ -85,18 +110,31 @@ describe('submission.yaml', () => {
   });
 
   it('names the field of a wrong type, refuses unknown fields and huge or negative numbers', () => {
-    expect(parseManifest('measurements:\n  cpuScaling:\n    runs:\n      - { cpus: half, throughput: 1 }\n      - { cpus: 1, throughput: 2 }\n')).to.deep.include({ ok: false });
-    const wrong = parseManifest('measurements:\n  cpuScaling:\n    runs:\n      - { cpus: half, throughput: 1 }\n      - { cpus: 1, throughput: 2 }\n');
+    expect(
+      parseManifest(
+        'measurements:\n  cpuScaling:\n    runs:\n      - { cpus: half, throughput: 1 }\n      - { cpus: 1, throughput: 2 }\n',
+      ),
+    ).to.deep.include({ ok: false });
+    const wrong = parseManifest(
+      'measurements:\n  cpuScaling:\n    runs:\n      - { cpus: half, throughput: 1 }\n      - { cpus: 1, throughput: 2 }\n',
+    );
     expect(wrong.ok ? '' : wrong.error).to.match(/measurements\.cpuScaling\.runs\[0\]\.cpus/);
     const unknown = parseManifest('studnet: x\n');
     expect(unknown.ok ? '' : unknown.error).to.match(/studnet/);
-    const huge = parseManifest('measurements:\n  cpuScaling:\n    runs:\n      - { cpus: 1, throughput: 1e308 }\n      - { cpus: 2, throughput: -5 }\n');
+    const huge = parseManifest(
+      'measurements:\n  cpuScaling:\n    runs:\n      - { cpus: 1, throughput: 1e308 }\n      - { cpus: 2, throughput: -5 }\n',
+    );
     expect(huge.ok).to.equal(false);
   });
 
   it('refuses a billion-laughs document and oversized input without expanding it', () => {
     const lines = ['a: &a [x,x,x,x,x,x,x,x,x,x]'];
-    for (let i = 1; i < 10; i++) lines.push(`${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(10).fill(`*${'abcdefghij'[i - 1]}`).join(',')}]`);
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(10)
+          .fill(`*${'abcdefghij'[i - 1]}`)
+          .join(',')}]`,
+      );
     const r = parseManifest(lines.join('\n'));
     expect(r.ok).to.equal(false);
     expect(r.ok ? '' : r.error).to.match(/alias/i);

@@ -4,7 +4,8 @@ import { parseByteSize, parseLabSpec } from '../../../graders/lab-spec.ts';
 import { paramSchemas } from '../../../graders/checks/index.ts';
 
 const kinds = paramSchemas();
-const minimal = (checks: string) => `id: demo\ntitle: Demo lab\nartifacts:\n  dockerfile: { path: Dockerfile, required: true }\nchecks:\n${checks}`;
+const minimal = (checks: string) =>
+  `id: demo\ntitle: Demo lab\nartifacts:\n  dockerfile: { path: Dockerfile, required: true }\nchecks:\n${checks}`;
 
 function errorOf(fn: () => unknown): string {
   try {
@@ -17,15 +18,28 @@ function errorOf(fn: () => unknown): string {
 
 describe('lab spec', () => {
   it('loads labs/tutorial7/lab.yaml with every check kind validated', () => {
-    const lab = parseLabSpec(readFileSync('labs/tutorial7/lab.yaml', 'utf8'), 'labs/tutorial7/lab.yaml', kinds);
-    expect(lab.spec.checks.map((c) => c.id)).to.include.members(['dockerfile', 'build', 'scaling-cpu', 'measurements']);
+    const lab = parseLabSpec(
+      readFileSync('labs/tutorial7/lab.yaml', 'utf8'),
+      'labs/tutorial7/lab.yaml',
+      kinds,
+    );
+    expect(lab.spec.checks.map((c) => c.id)).to.include.members([
+      'dockerfile',
+      'build',
+      'scaling-cpu',
+      'measurements',
+    ]);
     expect(lab.spec.checks.reduce((a, c) => a + c.points, 0)).to.equal(100);
     expect(lab.params.get('scaling-memory')).to.deep.include({ workloadLimit: 134217728 });
     expect(lab.spec.build.maxContextSize).to.equal(64 * 1024 ** 2);
   });
 
   it('a second lab is YAML alone (defaults fill the rest)', () => {
-    const lab = parseLabSpec(minimal('  - { id: build, kind: image-build, title: Builds, points: 5 }\n'), 'x.yaml', kinds);
+    const lab = parseLabSpec(
+      minimal('  - { id: build, kind: image-build, title: Builds, points: 5 }\n'),
+      'x.yaml',
+      kinds,
+    );
     expect(lab.spec.window.seconds).to.equal(4);
     expect(lab.spec.tolerance).to.equal(0.1);
     expect(lab.params.get('build')).to.deep.equal({ network: 'default' });
@@ -38,22 +52,59 @@ describe('lab spec', () => {
   });
 
   it('names the field inside a kind’s params', () => {
-    const text = minimal('  - id: cpu\n    kind: scaling-cpu\n    title: CPU\n    points: 5\n    params:\n      cpus: [0.5, -1]\n');
+    const text = minimal(
+      '  - id: cpu\n    kind: scaling-cpu\n    title: CPU\n    points: 5\n    params:\n      cpus: [0.5, -1]\n',
+    );
     const msg = errorOf(() => parseLabSpec(text, 'lab.yaml', kinds));
     expect(msg).to.match(/lab\.yaml:11 checks\[0\]\.params\.cpus\[1\]/);
   });
 
   it('refuses unknown kinds, unknown fields, duplicate ids and needs of unknown checks', () => {
-    expect(errorOf(() => parseLabSpec(minimal('  - { id: a, kind: nope, title: A, points: 1 }\n'), 'l.yaml', kinds))).to.match(/unknown check kind "nope" \(known: .*image-build/);
-    expect(errorOf(() => parseLabSpec(minimal('  - { id: a, kind: image-build, title: A, points: 1, pionts: 2 }\n'), 'l.yaml', kinds))).to.match(/pionts/);
-    expect(errorOf(() => parseLabSpec(minimal('  - { id: a, kind: image-build, title: A, points: 1 }\n  - { id: a, kind: tools, title: B, points: 1 }\n'), 'l.yaml', kinds))).to.match(/duplicate check id "a"/);
-    expect(errorOf(() => parseLabSpec(minimal('  - { id: a, kind: tools, title: A, points: 1, needs: [build] }\n'), 'l.yaml', kinds))).to.match(/needs unknown check "build"/);
+    expect(
+      errorOf(() =>
+        parseLabSpec(minimal('  - { id: a, kind: nope, title: A, points: 1 }\n'), 'l.yaml', kinds),
+      ),
+    ).to.match(/unknown check kind "nope" \(known: .*image-build/);
+    expect(
+      errorOf(() =>
+        parseLabSpec(
+          minimal('  - { id: a, kind: image-build, title: A, points: 1, pionts: 2 }\n'),
+          'l.yaml',
+          kinds,
+        ),
+      ),
+    ).to.match(/pionts/);
+    expect(
+      errorOf(() =>
+        parseLabSpec(
+          minimal(
+            '  - { id: a, kind: image-build, title: A, points: 1 }\n  - { id: a, kind: tools, title: B, points: 1 }\n',
+          ),
+          'l.yaml',
+          kinds,
+        ),
+      ),
+    ).to.match(/duplicate check id "a"/);
+    expect(
+      errorOf(() =>
+        parseLabSpec(
+          minimal('  - { id: a, kind: tools, title: A, points: 1, needs: [build] }\n'),
+          'l.yaml',
+          kinds,
+        ),
+      ),
+    ).to.match(/needs unknown check "build"/);
   });
 
   it('reports YAML syntax errors with their line, and refuses alias bombs', () => {
-    expect(errorOf(() => parseLabSpec('id: x\ntitle: [unclosed\n', 'bad.yaml', kinds))).to.match(/^bad\.yaml:\d+ /);
+    expect(errorOf(() => parseLabSpec('id: x\ntitle: [unclosed\n', 'bad.yaml', kinds))).to.match(
+      /^bad\.yaml:\d+ /,
+    );
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 12; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)}]`);
+    for (let i = 1; i < 12; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)}]`,
+      );
     expect(errorOf(() => parseLabSpec(bomb.join('\n'), 'bomb.yaml', kinds))).to.match(/bomb\.yaml: .*alias/i);
   });
 

@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { combine, judgeAtLeast, judgeBand, judgeRange, repeatUntilSettled, round, stats, usageDecision } from '../../../graders/verdict.ts';
+import {
+  combine,
+  judgeAtLeast,
+  judgeBand,
+  judgeRange,
+  repeatUntilSettled,
+  round,
+  stats,
+  usageDecision,
+} from '../../../graders/verdict.ts';
 
 describe('verdict statistics', () => {
   it('stats: mean, sample sd, cv and the ≈95 % half-width', () => {
@@ -39,15 +48,25 @@ describe('verdict statistics', () => {
     );
     expect(seen).to.deep.equal([0, 1, 2, 3]);
     expect(r.decision).to.equal('inconclusive');
-    const quick = await repeatUntilSettled(async () => 0.5, (v) => judgeBand(v, 0.5, 0.1), { minRepeats: 2, maxRepeats: 4 });
+    const quick = await repeatUntilSettled(
+      async () => 0.5,
+      (v) => judgeBand(v, 0.5, 0.1),
+      { minRepeats: 2, maxRepeats: 4 },
+    );
     expect(quick.samples).to.have.length(2);
     expect(quick.decision).to.equal('pass');
   });
 
   it('usageDecision calls a short, unthrottled window a busy host, not a failure', () => {
-    expect(usageDecision([0.3, 0.31], 0.5, 0.1, [0.1, 0.05])).to.deep.equal({ decision: 'inconclusive', hostBusy: true });
+    expect(usageDecision([0.3, 0.31], 0.5, 0.1, [0.1, 0.05])).to.deep.equal({
+      decision: 'inconclusive',
+      hostBusy: true,
+    });
     // Throttled all the time yet short of the limit: the quota itself is wrong → fail.
-    expect(usageDecision([0.3, 0.31], 0.5, 0.1, [0.95, 0.97])).to.deep.equal({ decision: 'fail', hostBusy: false });
+    expect(usageDecision([0.3, 0.31], 0.5, 0.1, [0.95, 0.97])).to.deep.equal({
+      decision: 'fail',
+      hostBusy: false,
+    });
     // Over the limit is never the host's fault.
     expect(usageDecision([0.8, 0.81], 0.5, 0.1, [0, 0]).decision).to.equal('fail');
     expect(usageDecision([0.5, 0.5], 0.5, 0.1, [undefined]).decision).to.equal('pass');

@@ -10,7 +10,15 @@ import { statsFromDocker } from '../../../harness/engine/docker-engine.ts';
 import { Sampler, pointsFromSnapshots, summarize, usageBetween } from '../../../harness/sampler.ts';
 
 function snap(tMs: number, usageNs: number, periods = 0, throttled = 0, mem?: number): CgroupSnapshot {
-  return { version: 2, path: '/x', paths: {}, tMs, cpu: { usageNs, nrPeriods: periods, nrThrottled: throttled }, memory: { currentBytes: mem, maxBytes: 1000 }, pids: {} };
+  return {
+    version: 2,
+    path: '/x',
+    paths: {},
+    tMs,
+    cpu: { usageNs, nrPeriods: periods, nrThrottled: throttled },
+    memory: { currentBytes: mem, maxBytes: 1000 },
+    pids: {},
+  };
 }
 
 describe('sampler maths', () => {
@@ -20,7 +28,12 @@ describe('sampler maths', () => {
   });
 
   it('points carry throttled fraction and memory; summary gives mean, p50, p95, overall, throttled share', () => {
-    const s = [snap(0, 0, 0, 0, 10), snap(100, 5e7, 1, 1, 20), snap(200, 1e8, 2, 2, 30), snap(300, 2e8, 3, 2, 25)];
+    const s = [
+      snap(0, 0, 0, 0, 10),
+      snap(100, 5e7, 1, 1, 20),
+      snap(200, 1e8, 2, 2, 30),
+      snap(300, 2e8, 3, 2, 25),
+    ];
     const pts = pointsFromSnapshots(s);
     expect(pts.map((p) => p.cores)).to.deep.equal([0.5, 0.5, 1]);
     expect(pts.map((p) => p.throttledFraction)).to.deep.equal([1, 1, 0]);
@@ -98,7 +111,11 @@ describe('engine helpers', () => {
   it('statsFromDocker follows the docker CLI formula and subtracts inactive_file', () => {
     const s = statsFromDocker({
       read: 't',
-      cpu_stats: { cpu_usage: { total_usage: 2_000_000_000 }, system_cpu_usage: 20_000_000_000, online_cpus: 2 },
+      cpu_stats: {
+        cpu_usage: { total_usage: 2_000_000_000 },
+        system_cpu_usage: 20_000_000_000,
+        online_cpus: 2,
+      },
       precpu_stats: { cpu_usage: { total_usage: 1_000_000_000 }, system_cpu_usage: 16_000_000_000 },
       memory_stats: { usage: 1000, limit: 5000, stats: { inactive_file: 200 } },
     });
@@ -108,7 +125,8 @@ describe('engine helpers', () => {
   });
 
   it('parseFramed keeps absent files apart from empty ones and reads the engine host’s uptime', () => {
-    const out = '1234.56 99.0\n@@LG@@ /a/cpu.max\nmax 100000\n\n@@LG@@ /a/memory.peak\n@@ABSENT@@\n@@LG@@ /a/empty\n';
+    const out =
+      '1234.56 99.0\n@@LG@@ /a/cpu.max\nmax 100000\n\n@@LG@@ /a/memory.peak\n@@ABSENT@@\n@@LG@@ /a/empty\n';
     const r = parseFramed(out, ['/a/cpu.max', '/a/memory.peak', '/a/empty', '/a/never']);
     expect(r.tMs).to.equal(1234560);
     expect(r.files.get('/a/cpu.max')).to.equal('max 100000\n');

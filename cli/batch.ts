@@ -1,0 +1,240 @@
+/**
+ * `labgrade batch` and `labgrade merge`: the TA's commands. Wiring only — the work is in
+ * graders/batch.ts. Exit codes: 0 the batch finished · 1 some student hit a harness error (no
+ * grade; --resume retries them) · 2 usage · 3 no engine · 130 interrupted (run again with --resume).
+ */
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import {
+  mergeBatches,
+  removeBatchTempFolders,
+  runBatch,
+  GRADEBOOK_FILE,
+  SUMMARY_FILE,
+  type BatchEvent,
+} from '../graders/batch.ts';
+import { paramSchemas } from '../graders/checks/index.ts';
+import { parseByteSize, loadLab } from '../graders/lab-spec.ts';
+import { parseShard } from '../graders/shard.ts';
+import { TOOL_VERSION } from '../graders/version.ts';
+import { DockerEngine } from '../harness/engine/docker-engine.ts';
+import type { ContainerEngine } from '../harness/engine/engine.ts';
+import { labsRoot } from './main.ts';
+import { statusWord } from './progress.ts';
+import { openSession, type Session } from './session.ts';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a positive whole number');
+  return n;
+}
+
+function shardArg(v: string) {
+  try {
+    return parseShard(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function sizeArg(v: string): number {
+  try {
+    return parseByteSize(v);
+  } catch {
+    throw new InvalidArgumentError('a size such as 64m or 1g');
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** One line per event, to stderr: readable in a terminal and in a CI log alike. */
+function printer(out: NodeJS.WriteStream = process.stderr): (ev: BatchEvent) => void {
+  const t0 = Date.now();
+  return (ev) => {
+    switch (ev.type) {
+      case 'intake':
+        out.write(
+          `class: ${ev.classSize} student(s)${ev.shardSize !== ev.classSize ? `, ${ev.shardSize} in this shard` : ''}${ev.alreadyDone ? `, ${ev.alreadyDone} already graded (resuming)` : ''} · batch ${ev.batchId}\n`,
+        );
+        for (const n of ev.notes.slice(0, 20)) out.write(`  note: ${n}\n`);
+        if (ev.notes.length > 20) out.write(`  (+${ev.notes.length - 20} more notes in summary.html)\n`);
+        break;
+      case 'swept':
+        out.write(
+          `removed ${ev.containers} container(s) and ${ev.images} image(s) left by an earlier, interrupted run\n`,
+        );
+        break;
+      case 'prebuild':
+        out.write(`building ${ev.names.length} images in parallel: ${ev.names.join(', ')}\n`);
+        break;
+      case 'prebuilt':
+        out.write(
+          `  built ${ev.name}: ${ev.ok ? 'ok' : 'failed (the build check will show why)'} in ${seconds(ev.durationMs)}\n`,
+        );
+        break;
+      case 'student-start':
+        out.write(`[${ev.index}/${ev.total}] ${ev.name} …\n`);
+        break;
+      case 'grade':
+        if (ev.event.type === 'check-done' && process.env.LABGRADE_BATCH_VERBOSE) {
+          out.write(
+            `    ${ev.event.check.id}: ${statusWord(ev.event.check.status)} ${ev.event.check.score}/${ev.event.check.maxScore}\n`,
+          );
+        }
+        break;
+      case 'student-done': {
+        const e = ev.entry;
+        const score = e.score === null ? 'no grade' : `${e.score}/${e.maxScore}`;
+        const what =
+          e.kind === 'refused'
+            ? 'refused'
+            : e.kind === 'harness-error'
+              ? 'harness error'
+              : statusWord(e.status);
+        out.write(
+          `[${ev.index}/${ev.total}] ${e.name} (${e.id}): ${what}  ${score}  (${seconds(e.durationMs)}, elapsed ${seconds(Date.now() - t0)})${e.message && e.status !== 'pass' ? `\n    ${e.message.slice(0, 200)}` : ''}\n`,
+        );
+        break;
+      }
+      case 'interrupted':
+        if (ev.key)
+          out.write(`interrupted while grading ${ev.key}: not recorded; --resume grades it again\n`);
+        break;
+    }
+  };
+}
+
+export function registerBatchCommands(program: Command): void {
+  program
+    .command('batch')
+    .description(
+      "grade a whole class: folders, zips/tarballs or Canvas's Download Submissions zip → per-student reports, gradebook.csv, summary.html",
+    )
+    .argument('<inputs...>', 'folders of submission folders or archives, archives, Canvas zips')
+    .requiredOption('--out <dir>', 'output folder (journal, students/, gradebook.csv, summary.html)')
+    .option('--lab <id|path>', 'lab id under labs/ or a lab.yaml path', 'tutorial7')
+    .option(
+      '--jobs <n>',
+      'images built in parallel ahead of grading (grading stays one at a time)',
+      positiveInt,
+      1,
+    )
+    .option('--resume', 'continue an interrupted batch in --out: nobody graded twice, nobody lost', false)
+    .option('--regrade', 'grade everyone again; previous grades move to history/ and show as "before"', false)
+    .option('--shard <i/n>', 'grade only shard i of n (1-based; deterministic, order-independent)', shardArg)
+    .option('--quick', 'shorter measurement windows', false)
+    .option('--online', 'allow network use (pull the Docker Hub image)', false)
+    .option(
+      '--assignment-name <name>',
+      'Canvas assignment name for the gradebook column (default: the lab title)',
+    )
+    .option('--assignment-id <id>', 'Canvas assignment id for the gradebook column (default: the lab id)')
+    .option(
+      '--max-submission-size <size>',
+      'largest unpacked submission, e.g. 64m (default: the lab build context cap)',
+      sizeArg,
+    )
+    .option('--cgroup-access <mode>', 'direct | engine (default: decided from the engine)', (v) => {
+      if (v !== 'direct' && v !== 'engine') throw new InvalidArgumentError('direct or engine');
+      return v;
+    })
+    .action(async (inputs: string[], opts) => {
+      const lab = await loadLab(opts.lab, labsRoot(), paramSchemas());
+      const controller = new AbortController();
+      const engines: ContainerEngine[] = [];
+      let session: Session | undefined;
+      let batchId = '';
+      const print = printer();
+      // Ctrl-C / SIGTERM (an instance stop sends SIGTERM first): abort; runBatch's own cleanup
+      // removes every container, image and temp folder of the run. If that takes too long, or on a
+      // second signal, sweep directly and leave.
+      let signals = 0;
+      const emergency = async () => {
+        await Promise.all(engines.map((e) => e.sweep({ images: true }).catch(() => undefined)));
+        await session?.close({ images: true }).catch(() => undefined);
+        if (batchId) await removeBatchTempFolders(batchId).catch(() => undefined);
+      };
+      const onSignal = (sig: NodeJS.Signals) => {
+        signals += 1;
+        if (signals === 1) {
+          process.stderr.write(
+            `\n${sig}: stopping; removing this run's containers and images… (finished students are kept; --resume continues)\n`,
+          );
+          controller.abort();
+          setTimeout(() => void emergency().finally(() => process.exit(130)), 10_000).unref();
+        } else {
+          void emergency().finally(() => process.exit(130));
+        }
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const result = await runBatch({
+          lab,
+          inputs,
+          outDir: opts.out,
+          jobs: opts.jobs,
+          resume: opts.resume,
+          regrade: opts.regrade,
+          shard: opts.shard ?? null,
+          quick: opts.quick,
+          online: opts.online,
+          assignment: { name: opts.assignmentName, id: opts.assignmentId },
+          limits: { maxBytes: opts.maxSubmissionSize ?? lab.spec.build.maxContextSize },
+          toolVersion: TOOL_VERSION,
+          signal: controller.signal,
+          engineFor: (runId) => {
+            const e = new DockerEngine({ runId });
+            engines.push(e);
+            return e;
+          },
+          openSession: async (runId) => {
+            session = await openSession({
+              runId,
+              cgroupAccess: opts.cgroupAccess,
+              readerImage: lab.spec.build.baseImage,
+            });
+            return session;
+          },
+          onEvent: (ev) => {
+            if (ev.type === 'intake') batchId = ev.batchId;
+            print(ev);
+          },
+        });
+        const rel = (f: string) => path.relative('.', path.join(result.outDir, f)) || f;
+        process.stderr.write(
+          `\n${result.interrupted ? 'interrupted' : 'done'}: ${result.alreadyDone + result.finished}/${result.total} student(s) finished (${result.finished} by this run)` +
+            `${result.harnessErrors ? `, ${result.harnessErrors} harness error(s)` : ''}\n` +
+            `gradebook: ${rel(GRADEBOOK_FILE)}\nsummary:   ${rel(SUMMARY_FILE)}\n` +
+            (result.interrupted ? `continue with the same command and --resume\n` : ''),
+        );
+        process.exitCode = result.interrupted ? 130 : result.harnessErrors ? 1 : 0;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+
+  program
+    .command('merge')
+    .description('join the outputs of `batch --shard i/n` runs into one gradebook.csv and summary.html')
+    .argument('<dirs...>', 'the shard output folders')
+    .requiredOption('--out <dir>', 'merged output folder')
+    .option('--assignment-name <name>', 'override the Canvas assignment name')
+    .option('--assignment-id <id>', 'override the Canvas assignment id')
+    .action(async (dirs: string[], opts) => {
+      const r = await mergeBatches({
+        dirs,
+        outDir: opts.out,
+        assignment: { name: opts.assignmentName, id: opts.assignmentId },
+      });
+      const rel = (f: string) => path.relative('.', path.join(r.outDir, f)) || f;
+      process.stderr.write(
+        `merged ${dirs.length} output(s): ${r.graded}/${r.students} student(s) graded${r.pending ? `, ${r.pending} not yet (resume those shards, then merge again)` : ''}\n` +
+          `gradebook: ${rel(GRADEBOOK_FILE)}\nsummary:   ${rel(SUMMARY_FILE)}\n`,
+      );
+      process.exitCode = r.pending ? 1 : 0;
+    });
+}
