@@ -43,7 +43,14 @@ DEF_MEM=${LABGRADE_CGROUP2_MEM:-4096}
 DEF_DRIVER=${LABGRADE_CGROUP2_DRIVER:-systemd}
 DEF_NET=${LABGRADE_CGROUP2_NET:-restrict}
 DEF_TIMEOUT=${LABGRADE_CGROUP2_TIMEOUT:-240}
-KERNEL_ARGS="root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 apparmor=0 tsc=reliable"
+# apparmor=0: Debian's docker.io would load a profile with an apparmor_parser the guest lacks,
+# and every `docker run` would fail. tsc=reliable: without it the guest picks HPET, very slow to
+# emulate. modprobe.blacklist: drivers udev would load for emulated hardware nobody uses (each
+# module load costs about a second under TCG; kvm* appear because -cpu max offers SVM/VMX).
+KERNEL_ARGS="root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 apparmor=0 tsc=reliable
+systemd.unit=multi-user.target
+modprobe.blacklist=floppy,kvm,kvm_amd,kvm_intel,cfg80211,powernow_k8,pcspkr,joydev,serio_raw,evdev"
+KERNEL_ARGS=$(printf '%s' "$KERNEL_ARGS" | tr '\n' ' ')
 
 say() { printf 'cgroup2-host: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -79,8 +86,11 @@ ensure_host_packages() {
 }
 
 # --- the guest root file system -----------------------------------------------------------------
-# Both functions below are hashed into the cache key (declare -f), so any change to them, to the
-# configuration above or to scripts/cgroup2-guest/ makes the next `build` start afresh.
+# Two cached stages, each keyed by a hash of what makes it (the functions' text via declare -f):
+#   rootfs-KEY1.tar   debootstrap's output       KEY1: suite, mirror, packages, debootstrap_root
+#   KEY2/base.img …   configured, packed image   KEY2: KEY1 + configure_root, scripts/cgroup2-guest/,
+#                                                      disk size, masked units
+# so editing a guest helper file repacks in seconds instead of running debootstrap again.
 debootstrap_root() { # $1 = target dir
   mkdir -p "$CACHE_ROOT/debs"
   debootstrap --variant=minbase --include="$GUEST_PACKAGES" --cache-dir="$CACHE_ROOT/debs" \
@@ -103,12 +113,40 @@ configure_root() { # $1 = target dir
   rm -f "$root"/etc/ssh/ssh_host_* 2>/dev/null || true
 }
 
+rootfs_key() {
+  { printf '%s\n' "$SUITE" "$MIRROR" "$GUEST_PACKAGES"; declare -f debootstrap_root; } |
+    sha256sum | cut -c1-16
+}
+
 config_key() {
   {
-    printf '%s\n' "$SUITE" "$MIRROR" "$GUEST_PACKAGES" "$DISK_SIZE" "$MASK_UNITS"
-    declare -f debootstrap_root configure_root
+    rootfs_key
+    printf '%s\n' "$DISK_SIZE" "$MASK_UNITS"
+    declare -f configure_root
     (cd "$GUEST_FILES" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -c1-16
+}
+
+# Leaves debootstrap's output, unconfigured, in $CACHE_ROOT/rootfs-KEY1.tar; prints its path.
+rootfs_tar() {
+  local tar t0 tmp
+  tar="$CACHE_ROOT/rootfs-$(rootfs_key).tar"
+  if [ -s "$tar" ]; then printf '%s\n' "$tar"; return 0; fi
+  t0=$(now)
+  tmp="$CACHE_ROOT/rootfs.tmp"
+  rm -rf "$tmp"
+  mkdir -p "$tmp/root"
+  say "debootstrap $SUITE (+ kernel, systemd, docker.io): 2 to 5 min, longer on a busy machine…"
+  if ! debootstrap_root "$tmp/root" >"$tmp/debootstrap.log" 2>&1; then
+    tail -n 30 "$tmp/debootstrap.log" >&2
+    die "debootstrap failed (log: $tmp/debootstrap.log)"
+  fi
+  rm -f "$CACHE_ROOT"/rootfs-*.tar
+  tar --numeric-owner --xattrs --xattrs-include='*' -C "$tmp/root" -cf "$tar.tmp" . &&
+    mv "$tar.tmp" "$tar"
+  rm -rf "$tmp"
+  say "debootstrap done in $(since "$t0") s: $tar"
+  printf '%s\n' "$tar"
 }
 
 cmd_build() {
@@ -122,15 +160,12 @@ cmd_build() {
   else
     t0=$(now)
     mkdir -p "$CACHE_ROOT"
+    local tar
+    tar=$(rootfs_tar)
     rm -rf "$dir.tmp"
     mkdir -p "$dir.tmp/root"
-    say "debootstrap $SUITE (+ kernel, systemd, docker.io) into $dir.tmp/root (about 2 min)…"
-    if ! debootstrap_root "$dir.tmp/root" >"$dir.tmp/build.log" 2>&1; then
-      tail -n 30 "$dir.tmp/build.log" >&2
-      die "debootstrap failed (log: $dir.tmp/build.log)"
-    fi
-    say "debootstrap done in $(since "$t0") s; configuring…"
-    configure_root "$dir.tmp/root" >>"$dir.tmp/build.log" 2>&1 || {
+    tar --numeric-owner --xattrs --xattrs-include='*' -C "$dir.tmp/root" -xf "$tar"
+    configure_root "$dir.tmp/root" >"$dir.tmp/build.log" 2>&1 || {
       tail -n 30 "$dir.tmp/build.log" >&2; die "configuring the guest root failed"; }
     local kernel initrd
     kernel=$(ls "$dir.tmp/root"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1)

@@ -30,7 +30,7 @@ export default defineCheck({
     if (!art?.present || !art.absPath) {
       return {
         status: 'fail',
-        message: `expected ${art?.path ?? 'Dockerfile'} in the submission, got ${art?.problem ?? 'none'}`,
+        message: `expected ${art?.path ?? 'Dockerfile'} in the submission folder, got ${art?.problem ?? 'no such file'}`,
       };
     }
     const { text, notes } = decodeDockerfile(await readFile(art.absPath));

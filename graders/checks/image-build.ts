@@ -32,7 +32,7 @@ export default defineCheck({
     if (!df?.present) {
       return {
         status: 'fail',
-        message: `expected a ${df?.path ?? 'Dockerfile'} in the submission, got ${df?.problem ?? 'none'}`,
+        message: `expected a ${df?.path ?? 'Dockerfile'} in the submission folder, got ${df?.problem ?? 'no such file'}`,
       };
     }
     const tag = imageTag(ctx.lab.spec.id, ctx.submission.dir);

@@ -375,7 +375,28 @@ export class DockerEngine implements ContainerEngine {
 
   async run(spec: ContainerSpec, o: RunOptions): Promise<ProcessResult> {
     const started = Date.now();
-    const handle = await this.start(spec);
+    let handle: ContainerHandle;
+    try {
+      handle = await this.start(spec);
+    } catch (err) {
+      // The runtime refuses to start a program the image does not have: that is the image's
+      // fault, so it is a result (exit 127, like a shell's "command not found"), not a throw.
+      const msg = errorMessage(err);
+      if (
+        !(err instanceof LabgradeError && err.engineUnavailable) &&
+        /executable file not found|no such file or directory|permission denied/i.test(msg)
+      ) {
+        const cause = /exec: (.*?)(?::\s*unknown)?\s*$/.exec(msg)?.[1] ?? msg;
+        return {
+          exitCode: 127,
+          stdout: '',
+          stderr: `${cause}\n`,
+          timedOut: false,
+          durationMs: Date.now() - started,
+        };
+      }
+      throw err;
+    }
     try {
       if (o.onStarted) await o.onStarted(handle);
       const w = await this.wait(handle.id, { timeoutMs: Math.max(0, o.timeoutMs - (Date.now() - started)) });
