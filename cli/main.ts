@@ -47,7 +47,14 @@ function onInterrupt(controller: AbortController, getSession: () => Session | un
     controller.abort();
     const s = getSession();
     const t = setTimeout(() => process.exit(130), 5000);
-    void (s ? s.close() : Promise.resolve()).finally(() => {
+    // Sweep twice: a create request already on its way to the engine can land after the first.
+    const sweep = async () => {
+      if (!s) return;
+      await s.close();
+      await new Promise((r) => setTimeout(r, 400));
+      await s.close();
+    };
+    void sweep().finally(() => {
       clearTimeout(t);
       process.exit(130);
     });

@@ -62,3 +62,20 @@ export interface CheckKind<P = unknown> {
 export function defineCheck<P>(k: CheckKind<P>): CheckKind<P> {
   return k;
 }
+
+/**
+ * The parsed submission.yaml, or the failing outcome that says why there is none — shared by the
+ * checks that read the manifest so each student sees the same wording.
+ */
+export function manifestOrFailure(
+  ctx: CheckContext,
+  wanted: string,
+): { manifest: import('../manifest.ts').Manifest } | { failure: CheckOutcome } {
+  const man = ctx.submission.manifest;
+  const file = ctx.submission.artifacts.manifest?.path ?? 'submission.yaml';
+  if (!man)
+    return { failure: { status: 'fail', message: `expected ${file} with ${wanted}, got no ${file}` } };
+  if (!man.ok)
+    return { failure: { status: 'fail', message: `expected a readable ${file}, got: ${man.error}` } };
+  return { manifest: man.manifest };
+}

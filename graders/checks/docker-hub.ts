@@ -4,7 +4,7 @@
  * left out of maxScore (this grader's machines reach no registry at all).
  */
 import { z } from 'zod';
-import { defineCheck } from './check.ts';
+import { defineCheck, manifestOrFailure } from './check.ts';
 
 const Params = z
   .object({
@@ -56,14 +56,9 @@ export default defineCheck({
   params: Params,
   needsImage: false,
   async run(ctx, _spec, p) {
-    const man = ctx.submission.manifest;
-    if (!man)
-      return {
-        status: 'fail',
-        message: 'expected submission.yaml with dockerHub: user/repo:tag, got no submission.yaml',
-      };
-    if (!man.ok) return { status: 'fail', message: `expected a readable submission.yaml, got: ${man.error}` };
-    const raw = man.manifest.dockerHub;
+    const got = manifestOrFailure(ctx, 'dockerHub: user/repo:tag');
+    if ('failure' in got) return got.failure;
+    const raw = got.manifest.dockerHub;
     if (!raw)
       return { status: 'fail', message: 'expected dockerHub: user/repo:tag in submission.yaml, got nothing' };
     const parsed = parseHubRef(raw);

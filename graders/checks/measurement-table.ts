@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { parseByteSize } from '../lab-spec.ts';
 import type { Measurement } from '../../reports/model.ts';
-import { defineCheck } from './check.ts';
+import { defineCheck, manifestOrFailure } from './check.ts';
 import { round } from '../verdict.ts';
 
 const Params = z
@@ -41,14 +41,9 @@ export default defineCheck({
   params: Params,
   needsImage: false,
   async run(ctx, _spec, p) {
-    const man = ctx.submission.manifest;
-    if (!man)
-      return {
-        status: 'fail',
-        message: 'expected submission.yaml with a measurements: table, got no submission.yaml',
-      };
-    if (!man.ok) return { status: 'fail', message: `expected a readable submission.yaml, got: ${man.error}` };
-    const t = man.manifest.measurements ?? {};
+    const got = manifestOrFailure(ctx, 'a measurements: table');
+    if ('failure' in got) return got.failure;
+    const t = got.manifest.measurements ?? {};
     const tol = p.tolerance;
     const problems: string[] = [];
     const ms: Measurement[] = [];
