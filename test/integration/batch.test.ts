@@ -29,7 +29,11 @@ interface Run {
 }
 
 function docker(args: string[], timeout = 120_000): string {
-  return execFileSync('docker', args, { encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return execFileSync('docker', args, {
+    encoding: 'utf8',
+    timeout,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
 }
 
 /** The CLI as a user runs it, in its own process group (so a kill reaches every process of it). */
@@ -43,7 +47,9 @@ function start(args: string[]): { child: ChildProcess; done: Promise<Run>; stder
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr, ms: Date.now() - t0 })));
+  const done = new Promise<Run>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stderr, ms: Date.now() - t0 })),
+  );
   return { child, done, stderr: () => stderr };
 }
 
@@ -70,10 +76,25 @@ function batchId(out: string): string {
 /** Run labels of every container and image labelled by labgrade that belong to these batches. */
 function leftovers(ids: string[]): { containers: string[]; images: string[]; temp: string[] } {
   const mine = (label: string) => ids.some((id) => label.startsWith(id));
-  const containers = docker(['ps', '-a', '--filter', 'label=labgrade.run', '--format', '{{.Label "labgrade.run"}}']).split('\n').filter(Boolean).filter(mine);
-  const imageIds = [...new Set(docker(['images', '-a', '-q', '--filter', 'label=labgrade.run']).split('\n').filter(Boolean))];
+  const containers = docker([
+    'ps',
+    '-a',
+    '--filter',
+    'label=labgrade.run',
+    '--format',
+    '{{.Label "labgrade.run"}}',
+  ])
+    .split('\n')
+    .filter(Boolean)
+    .filter(mine);
+  const imageIds = [
+    ...new Set(docker(['images', '-a', '-q', '--filter', 'label=labgrade.run']).split('\n').filter(Boolean)),
+  ];
   const images = imageIds.length
-    ? docker(['image', 'inspect', '--format', '{{index .Config.Labels "labgrade.run"}}', ...imageIds]).split('\n').filter(Boolean).filter(mine)
+    ? docker(['image', 'inspect', '--format', '{{index .Config.Labels "labgrade.run"}}', ...imageIds])
+        .split('\n')
+        .filter(Boolean)
+        .filter(mine)
     : [];
   const temp = readdirSync(os.tmpdir()).filter((n) => ids.some((id) => n.startsWith(`labgrade-${id}`)));
   return { containers, images, temp };
@@ -88,7 +109,15 @@ describe('labgrade batch on the real engine', function () {
   let cls: ClassFolders;
   let tmp: string;
   const batches: string[] = [];
-  const common = () => [...cls.inputs, '--lab', CLASS_LAB, '--assignment-name', 'Tutorial 7', '--assignment-id', '4242'];
+  const common = () => [
+    ...cls.inputs,
+    '--lab',
+    CLASS_LAB,
+    '--assignment-name',
+    'Tutorial 7',
+    '--assignment-id',
+    '4242',
+  ];
 
   before(function () {
     this.timeout(900_000);
@@ -116,7 +145,9 @@ describe('labgrade batch on the real engine', function () {
     const r = await start(['batch', ...common(), '--out', full, '--jobs', '2']).done;
     expect(r.code, r.stderr).to.equal(0);
     batches.push(batchId(full));
-    console.log(`      uninterrupted, --jobs 2: 12 students in ${(r.ms / 1000).toFixed(1)} s (${Math.round((12 * 3600_000) / r.ms)} students/hour)`);
+    console.log(
+      `      uninterrupted, --jobs 2: 12 students in ${(r.ms / 1000).toFixed(1)} s (${Math.round((12 * 3600_000) / r.ms)} students/hour)`,
+    );
     const csv = gradebook(full).split('\r\n');
     expect(csv[0]).to.equal('Student,ID,SIS User ID,SIS Login ID,Section,Tutorial 7 (4242)');
     expect(csv).to.include('Alice Ng,2001,,,,30');
@@ -126,11 +157,18 @@ describe('labgrade batch on the real engine', function () {
     expect(csv).to.include('partial-bob,partial-bob,,,,25');
     expect(csv).to.include('broken-carol,broken-carol,,,,3.33');
     expect(csv).to.include('mallory,1003,,,,0');
-    expect(csv).to.include('<img src=x onerror=alert(1)> Dave,"\'=HYPERLINK(""http://evil.example"",""x"")",,,,0');
-    for (const refused of ['frank,frank', 'grace,grace', 'heidi,heidi', '李雷,1004']) expect(csv).to.include(`${refused},,,,0`);
+    expect(csv).to.include(
+      '<img src=x onerror=alert(1)> Dave,"\'=HYPERLINK(""http://evil.example"",""x"")",,,,0',
+    );
+    for (const refused of ['frank,frank', 'grace,grace', 'heidi,heidi', '李雷,1004'])
+      expect(csv).to.include(`${refused},,,,0`);
     expect(readdirSync(path.join(full, 'students'))).to.have.length(12);
-    const carol = JSON.parse(readFileSync(path.join(full, 'students', 'broken-carol', 'report.json'), 'utf8'));
-    expect(carol.checks.find((c: { id: string }) => c.id === 'build').message).to.match(/this-package-does-not-exist-labgrade/);
+    const carol = JSON.parse(
+      readFileSync(path.join(full, 'students', 'broken-carol', 'report.json'), 'utf8'),
+    );
+    expect(carol.checks.find((c: { id: string }) => c.id === 'build').message).to.match(
+      /this-package-does-not-exist-labgrade/,
+    );
     const summary = readFileSync(path.join(full, 'summary.html'), 'utf8');
     expect(summary).to.include('<dd>12 of 12</dd>');
     expect(summary).to.not.include('<img src=x');
@@ -154,7 +192,10 @@ describe('labgrade batch on the real engine', function () {
     expect(resumed.code, resumed.stderr).to.equal(0);
     expect(resumed.stderr).to.match(new RegExp(`${before} already graded \\(resuming\\)`));
     expect(gradebook(out)).to.equal(gradebook(full));
-    const keys = readFileSync(path.join(out, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { key: string }).key);
+    const keys = readFileSync(path.join(out, 'journal.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { key: string }).key);
     expect(keys).to.have.length(12);
     expect(new Set(keys).size, 'nobody graded twice').to.equal(12);
     expect(leftovers(batches)).to.deep.equal({ containers: [], images: [], temp: [] });
@@ -174,7 +215,9 @@ describe('labgrade batch on the real engine', function () {
     const m = await start(['merge', s2, s1, '--out', merged]).done;
     expect(m.code, m.stderr).to.equal(0);
     expect(gradebook(merged)).to.equal(gradebook(full));
-    expect(readdirSync(path.join(merged, 'students')).sort()).to.deep.equal(readdirSync(path.join(full, 'students')).sort());
+    expect(readdirSync(path.join(merged, 'students')).sort()).to.deep.equal(
+      readdirSync(path.join(full, 'students')).sort(),
+    );
     expect(leftovers(batches)).to.deep.equal({ containers: [], images: [], temp: [] });
   });
 
@@ -182,13 +225,18 @@ describe('labgrade batch on the real engine', function () {
     const out = path.join(tmp, 'interrupted');
     const run = start(['batch', ...common(), '--out', out]);
     // Interrupt in the middle of a student: one is journaled and the next has started.
-    await until('a student being graded', () => journalLines(out) >= 1 && / …\n$/.test(run.stderr()), 240_000);
+    await until(
+      'a student being graded',
+      () => journalLines(out) >= 1 && / …\n$/.test(run.stderr()),
+      240_000,
+    );
     const t0 = Date.now();
     process.kill(-run.child.pid!, 'SIGINT');
     const r = await run.done;
     const stopMs = Date.now() - t0;
     batches.push(batchId(out));
     expect(r.code, r.stderr).to.equal(130);
+    console.log(`      SIGINT → exit 130 and everything removed in ${(stopMs / 1000).toFixed(1)} s`);
     expect(stopMs, 'time from SIGINT to exit').to.be.below(15_000);
     expect(r.stderr).to.match(/continue with the same command and --resume|SIGINT: stopping/);
     expect(leftovers(batches)).to.deep.equal({ containers: [], images: [], temp: [] });

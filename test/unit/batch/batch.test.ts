@@ -2,7 +2,16 @@
  * The batch's logic on a fake engine: journal and resume, sharding and merge, --regrade, the
  * scheduling invariant (no build while a student is being graded), and cleanup however it ends.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -62,18 +71,36 @@ describe('batch on a fake engine', function () {
     ...over,
   });
   const gradebook = (out: string) => readFileSync(path.join(tmp, out, 'gradebook.csv'), 'utf8');
-  const leftovers = () => ({ images: world.images.size, containers: world.containers.size, temp: readdirSync(tmp).filter((n) => n.startsWith('labgrade-')) });
+  const leftovers = () => ({
+    images: world.images.size,
+    containers: world.containers.size,
+    temp: readdirSync(tmp).filter((n) => n.startsWith('labgrade-')),
+  });
 
   it('grades the class: gradebook in Canvas shape, a report folder each, summary; nothing left behind', async () => {
     const r = await runBatch(options('all'));
-    expect(r).to.deep.include({ finished: 12, alreadyDone: 0, total: 12, harnessErrors: 0, interrupted: false });
+    expect(r).to.deep.include({
+      finished: 12,
+      alreadyDone: 0,
+      total: 12,
+      harnessErrors: 0,
+      interrupted: false,
+    });
     expect(gradebook('all')).to.equal(EXPECTED_GRADEBOOK);
     const students = readdirSync(path.join(tmp, 'all', 'students')).sort();
     expect(students).to.have.length(12);
     for (const s of students) {
-      expect(readdirSync(path.join(tmp, 'all', 'students', s)).sort()).to.deep.equal(['junit.xml', 'report.html', 'report.json', 'report.md', 'results.json']);
+      expect(readdirSync(path.join(tmp, 'all', 'students', s)).sort()).to.deep.equal([
+        'junit.xml',
+        'report.html',
+        'report.json',
+        'report.md',
+        'results.json',
+      ]);
     }
-    const mallory = JSON.parse(readFileSync(path.join(tmp, 'all', 'students', 'mallory-1003', 'report.json'), 'utf8'));
+    const mallory = JSON.parse(
+      readFileSync(path.join(tmp, 'all', 'students', 'mallory-1003', 'report.json'), 'utf8'),
+    );
     expect(mallory.checks[0]).to.include({ id: 'intake', status: 'fail' });
     expect(mallory.maxScore).to.equal(30);
     const summary = readFileSync(path.join(tmp, 'all', 'summary.html'), 'utf8');
@@ -93,6 +120,31 @@ describe('batch on a fake engine', function () {
     }
     expect(err).to.be.instanceOf(UsageError);
     expect((err as UsageError).hint).to.match(/--resume/);
+  });
+
+  it('refuses a second live batch on the same folder, and takes over a dead one’s lock', async () => {
+    const out = path.join(tmp, 'locked');
+    mkdirSync(out, { recursive: true });
+    const holder = spawn(
+      process.execPath,
+      ['-e', 'setTimeout(() => {}, 60000)', 'labgrade-batch-lock-holder'],
+      { stdio: 'ignore' },
+    );
+    try {
+      writeFileSync(path.join(out, '.lock'), JSON.stringify({ pid: holder.pid, host: os.hostname() }));
+      let err: unknown;
+      try {
+        await runBatch(options('locked'));
+      } catch (e) {
+        err = e;
+      }
+      expect(String(err)).to.match(new RegExp(`another labgrade batch \\(pid ${holder.pid}\\)`));
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    }
+    const r = await runBatch(options('locked'));
+    expect(r.finished).to.equal(12);
   });
 
   it('interrupted after two students, resumed: same gradebook, nobody graded twice', async () => {
@@ -131,10 +183,15 @@ describe('batch on a fake engine', function () {
       err = e;
     }
     expect(String(err)).to.match(/missing shard\(s\) 2\/2/);
-    const m = await mergeBatches({ dirs: [path.join(tmp, 's2'), path.join(tmp, 's1')], outDir: path.join(tmp, 'merged') });
+    const m = await mergeBatches({
+      dirs: [path.join(tmp, 's2'), path.join(tmp, 's1')],
+      outDir: path.join(tmp, 'merged'),
+    });
     expect(m).to.deep.include({ students: 12, graded: 12, pending: 0 });
     expect(gradebook('merged')).to.equal(gradebook('one'));
-    expect(readdirSync(path.join(tmp, 'merged', 'students')).sort()).to.deep.equal(readdirSync(path.join(tmp, 'one', 'students')).sort());
+    expect(readdirSync(path.join(tmp, 'merged', 'students')).sort()).to.deep.equal(
+      readdirSync(path.join(tmp, 'one', 'students')).sort(),
+    );
   });
 
   it('with --jobs 2 pre-builds in parallel but never builds while a student is graded', async () => {
@@ -154,7 +211,8 @@ describe('batch on a fake engine', function () {
       const real = e.build.bind(e);
       e.build = async (o) => {
         builds += 1;
-        if (builds === 3) throw new LabgradeError('Docker engine not reachable (fake)', { engineUnavailable: true });
+        if (builds === 3)
+          throw new LabgradeError('Docker engine not reachable (fake)', { engineUnavailable: true });
         return real(o);
       };
       return e;
@@ -181,9 +239,13 @@ describe('batch on a fake engine', function () {
     expect(r.finished).to.equal(12);
     const hist = readdirSync(path.join(tmp, 're', 'history'));
     expect(hist).to.have.length(1);
-    expect(readFileSync(path.join(tmp, 're', 'history', hist[0]!, 'gradebook.csv'), 'utf8')).to.equal(EXPECTED_GRADEBOOK);
+    expect(readFileSync(path.join(tmp, 're', 'history', hist[0]!, 'gradebook.csv'), 'utf8')).to.equal(
+      EXPECTED_GRADEBOOK,
+    );
     const journal = await readJournalFile(path.join(tmp, 're', 'journal.jsonl'));
     expect(journal.find((e) => e.key === 'good-alice')!.previous).to.deep.equal({ score: 30, maxScore: 30 });
-    expect(readFileSync(path.join(tmp, 're', 'summary.html'), 'utf8')).to.include('<th class="num">before</th>');
+    expect(readFileSync(path.join(tmp, 're', 'summary.html'), 'utf8')).to.include(
+      '<th class="num">before</th>',
+    );
   });
 });

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { checkRates, histogram, renderClassSummary, type ClassStudentRow, type ClassSummaryModel } from '../../../reports/class-summary.ts';
+import {
+  checkRates,
+  histogram,
+  renderClassSummary,
+  type ClassStudentRow,
+  type ClassSummaryModel,
+} from '../../../reports/class-summary.ts';
 
 const row = (over: Partial<ClassStudentRow>): ClassStudentRow => ({
   key: 'k',
@@ -38,8 +44,15 @@ describe('class summary (summary.html)', () => {
   it('computes per-check pass rates over graded students only', () => {
     const rates = checkRates([
       row({}),
-      row({ key: 'b', checks: [{ id: 'build', title: 'The image builds', status: 'fail', score: 0, maxScore: 10 }] }),
-      row({ key: 'c', kind: 'refused', checks: [{ id: 'build', title: 'The image builds', status: 'skipped', score: 0, maxScore: 10 }] }),
+      row({
+        key: 'b',
+        checks: [{ id: 'build', title: 'The image builds', status: 'fail', score: 0, maxScore: 10 }],
+      }),
+      row({
+        key: 'c',
+        kind: 'refused',
+        checks: [{ id: 'build', title: 'The image builds', status: 'skipped', score: 0, maxScore: 10 }],
+      }),
     ]);
     expect(rates.find((r) => r.id === 'build')).to.deep.include({ passed: 1, total: 2 });
     expect(rates.find((r) => r.id === 'tools')).to.deep.include({ passed: 1, total: 1 });
@@ -50,7 +63,15 @@ describe('class summary (summary.html)', () => {
     const html = renderClassSummary(
       model(
         [
-          row({ name: evil, id: '"><script>alert(2)</script>', status: 'fail', score: 0, message: `build: ${evil}`, notes: [evil], href: '../../etc/<x>/report.html' }),
+          row({
+            name: evil,
+            id: '"><script>alert(2)</script>',
+            status: 'fail',
+            score: 0,
+            message: `build: ${evil}`,
+            notes: [evil],
+            href: '../../etc/<x>/report.html',
+          }),
           row({ key: 'b', name: 'Bob' }),
         ],
         { notes: [`zip entry ${evil}`], pending: [{ name: evil, id: '7' }] },
@@ -70,8 +91,22 @@ describe('class summary (summary.html)', () => {
       model(
         [
           row({ name: 'Alice', previous: { score: 20, maxScore: 30 } }),
-          row({ key: 'b', name: 'Bob', status: 'fail', score: 15, message: 'tools: sysbench failed', previous: { score: 15, maxScore: 30 } }),
-          row({ key: 'c', name: 'Mallory', kind: 'refused', status: 'fail', score: 0, message: 'intake: refused' }),
+          row({
+            key: 'b',
+            name: 'Bob',
+            status: 'fail',
+            score: 15,
+            message: 'tools: sysbench failed',
+            previous: { score: 15, maxScore: 30 },
+          }),
+          row({
+            key: 'c',
+            name: 'Mallory',
+            kind: 'refused',
+            status: 'fail',
+            score: 0,
+            message: 'intake: refused',
+          }),
         ],
         { expected: 4, pending: [{ name: 'Dan', id: '4' }] },
       ),

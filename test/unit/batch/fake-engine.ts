@@ -6,7 +6,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CgroupAccess } from '../../../harness/cgroup/access.ts';
-import type { BuildOptions, BuildResult, ContainerEngine, ContainerSpec, ProcessResult, RunOptions } from '../../../harness/engine/engine.ts';
+import type {
+  BuildOptions,
+  BuildResult,
+  ContainerEngine,
+  ContainerSpec,
+  ProcessResult,
+  RunOptions,
+} from '../../../harness/engine/engine.ts';
 import type { HostFacts } from '../../../reports/model.ts';
 
 export interface FakeWorld {
@@ -26,7 +33,17 @@ export interface FakeWorld {
 }
 
 export function fakeWorld(): FakeWorld {
-  return { images: new Map(), containers: new Map(), activeBuilds: 0, maxConcurrentBuilds: 0, activeRuns: 0, runDuringBuild: 0, builds: [], failRuns: new Set(), buildDelayMs: 30 };
+  return {
+    images: new Map(),
+    containers: new Map(),
+    activeBuilds: 0,
+    maxConcurrentBuilds: 0,
+    activeRuns: 0,
+    runDuringBuild: 0,
+    builds: [],
+    failRuns: new Set(),
+    buildDelayMs: 30,
+  };
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,8 +70,15 @@ export class FakeEngine implements ContainerEngine {
     } finally {
       this.w.activeBuilds -= 1;
     }
-    const base = { tag: o.tag, tail: '', log: 'Step 1/2 : FROM ubuntu:24.04\n', timedOut: false, durationMs: this.w.buildDelayMs };
-    if (/does-not-exist/.test(dockerfile)) return { ...base, ok: false, error: 'The command returned a non-zero code: 100' };
+    const base = {
+      tag: o.tag,
+      tail: '',
+      log: 'Step 1/2 : FROM ubuntu:24.04\n',
+      timedOut: false,
+      durationMs: this.w.buildDelayMs,
+    };
+    if (/does-not-exist/.test(dockerfile))
+      return { ...base, ok: false, error: 'The command returned a non-zero code: 100' };
     this.w.images.set(o.tag, { runId: this.runId, dockerfile });
     return { ...base, ok: true, imageId: `sha256:${o.tag}` };
   }
@@ -82,8 +106,21 @@ export class FakeEngine implements ContainerEngine {
       await delay(2);
       const df = this.w.images.get(spec.image)?.dockerfile ?? '';
       const tool = spec.entrypoint?.[0];
-      const ok = (stdout: string): ProcessResult => ({ exitCode: 0, stdout, stderr: '', timedOut: false, durationMs: 2 });
-      if (tool === 'sysbench' && /broken on purpose/.test(df)) return { exitCode: 1, stdout: '', stderr: 'sysbench: broken on purpose', timedOut: false, durationMs: 2 };
+      const ok = (stdout: string): ProcessResult => ({
+        exitCode: 0,
+        stdout,
+        stderr: '',
+        timedOut: false,
+        durationMs: 2,
+      });
+      if (tool === 'sysbench' && /broken on purpose/.test(df))
+        return {
+          exitCode: 1,
+          stdout: '',
+          stderr: 'sysbench: broken on purpose',
+          timedOut: false,
+          durationMs: 2,
+        };
       if (tool === 'stress-ng') return ok('stress-ng, version 0.15.06 (gcc 12.2, x86_64 Linux 6.1.0) 💻🔥\n');
       if (tool === 'sysbench') return ok('sysbench 1.0.20\n');
       return { exitCode: 127, stdout: '', stderr: 'not found', timedOut: false, durationMs: 2 };
@@ -136,7 +173,13 @@ export class FakeEngine implements ContainerEngine {
   }
 }
 
-export const FAKE_HOST: HostFacts = { cpus: 2, memoryBytes: 4 * 1024 ** 3, cgroupVersion: 2, cgroupDriver: 'systemd', instanceType: null };
+export const FAKE_HOST: HostFacts = {
+  cpus: 2,
+  memoryBytes: 4 * 1024 ** 3,
+  cgroupVersion: 2,
+  cgroupDriver: 'systemd',
+  instanceType: null,
+};
 
 export function fakeSession(): { cgroups: CgroupAccess; host: HostFacts; close(): Promise<void> } {
   const cgroups = {

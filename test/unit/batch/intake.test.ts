@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -26,9 +34,18 @@ describe('intake: pure helpers', () => {
       submissionId: '5001',
       file: 'Dockerfile-1',
     });
-    expect(parseCanvasName('müllerjürgen_1002_5002_lab_7.zip')).to.include({ name: 'müllerjürgen', late: false, userId: '1002', file: 'lab_7.zip' });
+    expect(parseCanvasName('müllerjürgen_1002_5002_lab_7.zip')).to.include({
+      name: 'müllerjürgen',
+      late: false,
+      userId: '1002',
+      file: 'lab_7.zip',
+    });
     expect(parseCanvasName('李雷_1004_5004_submission.yaml')).to.include({ name: '李雷', userId: '1004' });
-    expect(parseCanvasName('doe_jane_12_34_Dockerfile')).to.include({ name: 'doe_jane', userId: '12', submissionId: '34' });
+    expect(parseCanvasName('doe_jane_12_34_Dockerfile')).to.include({
+      name: 'doe_jane',
+      userId: '12',
+      submissionId: '34',
+    });
     expect(parseCanvasName('Dockerfile')).to.equal(null);
     expect(parseCanvasName('lab7.zip')).to.equal(null);
   });
@@ -36,13 +53,29 @@ describe('intake: pure helpers', () => {
   it('undoes resubmission suffixes only for the lab’s own file names', () => {
     const known = OPTS.artifactNames;
     expect(undoResubmissionSuffix('Dockerfile-1', known)).to.deep.equal({ file: 'Dockerfile', revision: 1 });
-    expect(undoResubmissionSuffix('cpu-monitor-2.sh', known)).to.deep.equal({ file: 'cpu-monitor.sh', revision: 2 });
-    expect(undoResubmissionSuffix('cpu-monitor.sh', known)).to.deep.equal({ file: 'cpu-monitor.sh', revision: 0 });
+    expect(undoResubmissionSuffix('cpu-monitor-2.sh', known)).to.deep.equal({
+      file: 'cpu-monitor.sh',
+      revision: 2,
+    });
+    expect(undoResubmissionSuffix('cpu-monitor.sh', known)).to.deep.equal({
+      file: 'cpu-monitor.sh',
+      revision: 0,
+    });
     expect(undoResubmissionSuffix('test-1.txt', known)).to.deep.equal({ file: 'test-1.txt', revision: 0 });
   });
 
   it('refuses paths that escape, are absolute or hold NUL; normalises the rest', () => {
-    for (const bad of ['../x', 'a/../../x', '/etc/passwd', 'C:\\Windows\\x', '..\\..\\x', 'a\0b', '', './', 'a/b/..']) {
+    for (const bad of [
+      '../x',
+      'a/../../x',
+      '/etc/passwd',
+      'C:\\Windows\\x',
+      '..\\..\\x',
+      'a\0b',
+      '',
+      './',
+      'a/b/..',
+    ]) {
       expect(safeRelativePath(bad).ok, bad).to.equal(false);
     }
     expect(safeRelativePath('./a//b/./c')).to.deep.equal({ ok: true, path: 'a/b/c' });
@@ -92,13 +125,19 @@ describe('intake: the test class (generated archives)', function () {
   it('reads Canvas identities: user id, sortable name, late, Unicode', () => {
     expect(byKey('canvas:1001')).to.deep.include({ name: 'ivanova', id: '1001', slug: 'ivanova-1001' });
     expect(byKey('canvas:1001').canvas).to.deep.equal({ userId: '1001', submissionId: '5001', late: true });
-    expect(byKey('canvas:1002')).to.deep.include({ name: 'müllerjürgen', id: '1002', slug: 'mullerjurgen-1002' });
+    expect(byKey('canvas:1002')).to.deep.include({
+      name: 'müllerjürgen',
+      id: '1002',
+      slug: 'mullerjurgen-1002',
+    });
     expect(byKey('canvas:1004').slug).to.match(/^student-1004$/);
   });
 
   it('gives the zip-slip Canvas upload its student’s error, and a stray ../ entry to nobody', () => {
     expect(byKey('canvas:1003').error).to.match(/labgrade-zipslip-pwned.*"\.\." segment/);
-    expect(notes.join('\n')).to.match(/refused entry "\.\.\/\.\.\/labgrade-zipslip\.txt".*belongs to no student/);
+    expect(notes.join('\n')).to.match(
+      /refused entry "\.\.\/\.\.\/labgrade-zipslip\.txt".*belongs to no student/,
+    );
   });
 
   it('unpacks a Canvas resubmission under the original name', async () => {
@@ -125,7 +164,10 @@ describe('intake: the test class (generated archives)', function () {
   });
 
   it('refuses a zip bomb, a truncated zip and a tar path escape, with a message each', async () => {
-    const bomb = await materialize(byKey('frank'), path.join(work, 'frank'), { ...OPTS, limits: { maxBytes: 4 * 1024 * 1024 } });
+    const bomb = await materialize(byKey('frank'), path.join(work, 'frank'), {
+      ...OPTS,
+      limits: { maxBytes: 4 * 1024 * 1024 },
+    });
     expect(bomb.ok).to.equal(false);
     if (!bomb.ok) expect(bomb.error).to.match(/more than 4 MiB once unpacked \(at bomb\.bin\)/);
     expect(existsSync(path.join(work, 'frank')), 'a refused submission leaves no folder').to.equal(false);
@@ -136,7 +178,8 @@ describe('intake: the test class (generated archives)', function () {
 
     const escape = await materialize(byKey('heidi'), path.join(work, 'heidi', 'deep'), OPTS);
     expect(escape.ok).to.equal(false);
-    if (!escape.ok) expect(escape.error).to.match(/heidi\.tar holds an entry named "\.\.\/\.\.\/labgrade-escape\.txt"/);
+    if (!escape.ok)
+      expect(escape.error).to.match(/heidi\.tar holds an entry named "\.\.\/\.\.\/labgrade-escape\.txt"/);
     expect(existsSync(path.join(work, 'labgrade-escape.txt'))).to.equal(false);
     expect(existsSync(path.join(work, 'heidi', 'labgrade-escape.txt'))).to.equal(false);
   });
@@ -146,7 +189,9 @@ describe('intake: the test class (generated archives)', function () {
     expect(m.ok).to.equal(true);
     if (!m.ok) return;
     expect(readdirSync(m.dir)).to.deep.equal(['submission.yaml']);
-    expect(m.notes.join('\n')).to.match(/skipped Dockerfile \(a symbolic link/).and.match(/skipped root \(a symbolic link/);
+    expect(m.notes.join('\n'))
+      .to.match(/skipped Dockerfile \(a symbolic link/)
+      .and.match(/skipped root \(a symbolic link/);
   });
 
   it('caps the number of files', async () => {
@@ -154,7 +199,15 @@ describe('intake: the test class (generated archives)', function () {
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'Dockerfile'), 'FROM ubuntu:24.04\n');
     for (let i = 0; i < 30; i++) writeFileSync(path.join(dir, `f${i}`), 'x');
-    const sub: StudentSubmission = { key: 'many', slug: 'many', name: 'many', id: 'many', origin: dir, parts: [{ kind: 'folder', path: dir }], notes: [] };
+    const sub: StudentSubmission = {
+      key: 'many',
+      slug: 'many',
+      name: 'many',
+      id: 'many',
+      origin: dir,
+      parts: [{ kind: 'folder', path: dir }],
+      notes: [],
+    };
     const m = await materialize(sub, path.join(work, 'many-out'), { ...OPTS, limits: { maxFiles: 10 } });
     expect(m.ok).to.equal(false);
     if (!m.ok) expect(m.error).to.match(/more than 10 files/);
@@ -164,6 +217,8 @@ describe('intake: the test class (generated archives)', function () {
     expect(existsSync(path.join(os.tmpdir(), 'labgrade-zipslip-pwned'))).to.equal(false);
     expect(existsSync(path.join(os.tmpdir(), 'labgrade-zipslip.txt'))).to.equal(false);
     expect(existsSync(path.join(os.tmpdir(), 'labgrade-escape.txt'))).to.equal(false);
-    expect(readFileSync(path.join(cls.folders, 'good-alice', 'Dockerfile'), 'utf8')).to.match(/^# Tutorial 7/);
+    expect(readFileSync(path.join(cls.folders, 'good-alice', 'Dockerfile'), 'utf8')).to.match(
+      /^# Tutorial 7/,
+    );
   });
 });

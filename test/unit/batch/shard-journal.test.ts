@@ -2,7 +2,14 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { Journal, isFinished, latestByKey, parseJournal, writeFileDurable, type JournalEntry } from '../../../graders/journal.ts';
+import {
+  Journal,
+  isFinished,
+  latestByKey,
+  parseJournal,
+  writeFileDurable,
+  type JournalEntry,
+} from '../../../graders/journal.ts';
 import { classFingerprint, parseShard, selectShard } from '../../../graders/shard.ts';
 
 describe('shard', () => {
@@ -11,12 +18,15 @@ describe('shard', () => {
   it('parses i/n and refuses anything else', () => {
     expect(parseShard('2/4')).to.deep.equal({ index: 2, count: 4 });
     expect(parseShard(' 1 / 1 ')).to.deep.equal({ index: 1, count: 1 });
-    for (const bad of ['0/2', '3/2', '1/0', '2', 'a/b', '1/2/3', '-1/2', '1.5/2']) expect(() => parseShard(bad), bad).to.throw(/--shard expects i\/n/);
+    for (const bad of ['0/2', '3/2', '1/0', '2', 'a/b', '1/2/3', '-1/2', '1.5/2'])
+      expect(() => parseShard(bad), bad).to.throw(/--shard expects i\/n/);
   });
 
   it('splits the class into disjoint, balanced shards that cover everyone', () => {
     for (const n of [1, 2, 3, 5, 37, 40]) {
-      const shards = Array.from({ length: n }, (_x, i) => selectShard(students, { index: i + 1, count: n }).map((s) => s.key));
+      const shards = Array.from({ length: n }, (_x, i) =>
+        selectShard(students, { index: i + 1, count: n }).map((s) => s.key),
+      );
       const all = shards.flat();
       expect(all.length, `n=${n}`).to.equal(students.length);
       expect(new Set(all).size).to.equal(students.length);
@@ -28,9 +38,13 @@ describe('shard', () => {
   it('does not depend on the order of the input', () => {
     const shuffled = [...students].reverse().sort((a, b) => (a.key.length % 3) - (b.key.length % 3));
     for (const i of [1, 2, 3]) {
-      expect(selectShard(shuffled, { index: i, count: 3 })).to.deep.equal(selectShard(students, { index: i, count: 3 }));
+      expect(selectShard(shuffled, { index: i, count: 3 })).to.deep.equal(
+        selectShard(students, { index: i, count: 3 }),
+      );
     }
-    expect(classFingerprint(shuffled.map((s) => s.key))).to.equal(classFingerprint(students.map((s) => s.key)));
+    expect(classFingerprint(shuffled.map((s) => s.key))).to.equal(
+      classFingerprint(students.map((s) => s.key)),
+    );
   });
 
   it('returns everyone in key order without a shard', () => {
@@ -45,7 +59,11 @@ describe('journal', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const entry = (key: string, kind: JournalEntry['kind'] = 'graded', score: number | null = 10): JournalEntry => ({
+  const entry = (
+    key: string,
+    kind: JournalEntry['kind'] = 'graded',
+    score: number | null = 10,
+  ): JournalEntry => ({
     v: 1,
     key,
     slug: key,

@@ -1,0 +1,33 @@
+/** The shape of bench/results.json: everything RESULTS.md is rendered from. */
+import type { AccuracyResult } from '../sections/accuracy.ts';
+import type { BatchResult } from '../sections/batch.ts';
+import type { GradingResult } from '../sections/grading.ts';
+import type { SamplingResult } from '../sections/sampling.ts';
+import type { ScaleResult } from '../sections/scale.ts';
+import type { LoadWindow, MachineFacts } from './machine.ts';
+
+export const SECTIONS = ['sampling', 'accuracy', 'grading', 'batch', 'scale'] as const;
+export type SectionName = (typeof SECTIONS)[number];
+
+export interface BenchResults {
+  schema: 1;
+  /** The command that produced these figures, as typed. */
+  command: string;
+  quick: boolean;
+  sections: SectionName[];
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  machine: MachineFacts;
+  cgroupAccess: 'direct' | 'engine';
+  load: { run: LoadWindow; sections: Partial<Record<SectionName, LoadWindow>> };
+  sectionSeconds: Partial<Record<SectionName, number>>;
+  sampling?: SamplingResult;
+  accuracy?: AccuracyResult;
+  grading?: GradingResult;
+  batch?: BatchResult;
+  scale?: ScaleResult;
+  /** Sections that failed, with the error. */
+  errors: Partial<Record<SectionName, string>>;
+}

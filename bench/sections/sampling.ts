@@ -1,0 +1,165 @@
+/**
+ * 1. Sampling cost. One cgroup snapshot of a running container (what every sampler tick does)
+ * against the engine's one-shot stats call (what `docker stats --no-stream` does), timed one after
+ * another on the same container; the CPU each costs, to us and to the engine's daemons; the same
+ * snapshot read through the engine (the mode a remote engine needs); and the sampler's own CPU at
+ * 10 Hz over 30 s, as a share of one core.
+ */
+import { performance } from 'node:perf_hooks';
+import { openCgroupAccess } from '../../harness/cgroup/access.ts';
+import { Sampler } from '../../harness/sampler.ts';
+import { type BenchContext, sleep, throwIfAborted, withStress } from '../lib/context.ts';
+import { cpuMsOf, enginePids, selfCpuMs } from '../lib/machine.ts';
+import { round, roundSpread, spread, type Spread } from '../lib/stats.ts';
+
+export interface CallCost {
+  latencyMs: Spread;
+  /** CPU of this process per call, ms. */
+  selfCpuMsPerCall: number;
+  /** CPU of dockerd + containerd per call, ms (null when their /proc is not readable). */
+  engineCpuMsPerCall: number | null;
+}
+
+export interface SamplingResult {
+  container: string;
+  snapshot: CallCost;
+  stats: CallCost;
+  /** Snapshot read through a reader container (engine mode), for comparison. */
+  snapshotViaEngine: CallCost | null;
+  ratio: { median: number; p95: number; viaEngineMedian: number | null };
+  sampler: {
+    hz: number;
+    seconds: number;
+    snapshots: number;
+    achievedHz: number;
+    /** % of one core, per slice of `sliceSeconds`. */
+    cpuPercent: Spread;
+    cpuPercentOverall: number;
+    sliceSeconds: number;
+    cpuUsPerSnapshot: number;
+    /** The idle process over the same kind of slice, before the sampler starts (% of one core). */
+    baselineCpuPercent: number;
+    engineCpuPercent: number | null;
+  };
+  notes: string[];
+}
+
+async function timeCalls(
+  n: number,
+  call: () => Promise<unknown>,
+  pids: number[],
+  signal: AbortSignal,
+): Promise<CallCost> {
+  const lat: number[] = [];
+  const e0 = await cpuMsOf(pids);
+  const s0 = selfCpuMs();
+  for (let i = 0; i < n; i++) {
+    throwIfAborted(signal);
+    const t = performance.now();
+    await call();
+    lat.push(performance.now() - t);
+  }
+  const s1 = selfCpuMs();
+  const e1 = await cpuMsOf(pids);
+  return {
+    latencyMs: roundSpread(spread(lat)),
+    selfCpuMsPerCall: round((s1 - s0) / n),
+    engineCpuMsPerCall: e0 !== null && e1 !== null ? round((e1 - e0) / n) : null,
+  };
+}
+
+export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
+  const nSnap = ctx.quick ? 50 : 200;
+  const nStats = ctx.quick ? 10 : 50;
+  const nViaEngine = ctx.quick ? 20 : 50;
+  const samplerSeconds = ctx.quick ? 10 : 30;
+  const slice = 5;
+  const notes: string[] = [];
+  if (ctx.quick) notes.push(`--quick: ${nStats} stats calls (the full run takes 50), sampler ${samplerSeconds} s`);
+  const pids = await enginePids();
+  if (!pids.length) notes.push('dockerd/containerd not visible in /proc: engine CPU not measured');
+
+  return withStress(ctx, { cpus: 0.25, workers: 1, seconds: 3600 }, async (h) => {
+    const snap = () => ctx.cgroups.snapshot(h.id);
+    await sleep(500);
+    // Warm-up: the first snapshot locates the cgroup (inspect + /proc/<pid>/cgroup), then cached.
+    for (let i = 0; i < 3; i++) await snap();
+    await ctx.engine.stats(h.id);
+
+    ctx.log(`sampling: ${nSnap} snapshots (${ctx.cgroups.mode})`);
+    const snapshot = await timeCalls(nSnap, snap, pids, ctx.signal);
+    ctx.log(`sampling: ${nStats} one-shot engine stats calls (≈1–2 s each)`);
+    const stats = await timeCalls(nStats, () => ctx.engine.stats(h.id), pids, ctx.signal);
+
+    let snapshotViaEngine: CallCost | null = null;
+    if (ctx.cgroups.mode === 'direct') {
+      ctx.log(`sampling: ${nViaEngine} snapshots through a reader container (engine mode)`);
+      const viaEngine = await openCgroupAccess(ctx.engine, ctx.info, {
+        mode: 'engine',
+        readerImage: 'ubuntu:24.04',
+      });
+      try {
+        for (let i = 0; i < 2; i++) await viaEngine.snapshot(h.id);
+        snapshotViaEngine = await timeCalls(nViaEngine, () => viaEngine.snapshot(h.id), pids, ctx.signal);
+      } finally {
+        await viaEngine.close().catch(() => undefined);
+      }
+    }
+
+    ctx.log(`sampling: idle baseline ${slice} s, then the sampler at 10 Hz for ${samplerSeconds} s`);
+    const b0 = selfCpuMs();
+    const bt = performance.now();
+    await sleep(slice * 1000);
+    const baselineCpuPercent = ((selfCpuMs() - b0) / (performance.now() - bt)) * 100;
+
+    const sampler = new Sampler({ read: snap, intervalMs: 100 });
+    const slices: number[] = [];
+    const e0 = await cpuMsOf(pids);
+    const c0 = selfCpuMs();
+    const t0 = performance.now();
+    sampler.start();
+    let cPrev = c0;
+    let tPrev = t0;
+    for (let i = 0; i < samplerSeconds / slice; i++) {
+      await sleep(slice * 1000);
+      const c = selfCpuMs();
+      const t = performance.now();
+      slices.push(((c - cPrev) / (t - tPrev)) * 100);
+      cPrev = c;
+      tPrev = t;
+    }
+    const c1 = selfCpuMs();
+    const t1 = performance.now();
+    const e1 = await cpuMsOf(pids);
+    await sampler.stop(false);
+    const n = sampler.snapshots.length;
+    if (sampler.endedBy) notes.push(`the sampler ended early: ${String(sampler.endedBy)}`);
+
+    return {
+      container: 'reference image, stress-ng --cpu 1 under --cpus 0.25',
+      snapshot,
+      stats,
+      snapshotViaEngine,
+      ratio: {
+        median: round(stats.latencyMs.median / snapshot.latencyMs.median, 1),
+        p95: round(stats.latencyMs.p95 / snapshot.latencyMs.p95, 1),
+        viaEngineMedian: snapshotViaEngine
+          ? round(stats.latencyMs.median / snapshotViaEngine.latencyMs.median, 1)
+          : null,
+      },
+      sampler: {
+        hz: 10,
+        seconds: round((t1 - t0) / 1000, 2),
+        snapshots: n,
+        achievedHz: round(n / ((t1 - t0) / 1000), 2),
+        cpuPercent: roundSpread(spread(slices)),
+        cpuPercentOverall: round(((c1 - c0) / (t1 - t0)) * 100),
+        sliceSeconds: slice,
+        cpuUsPerSnapshot: round(((c1 - c0) * 1000) / Math.max(1, n), 1),
+        baselineCpuPercent: round(baselineCpuPercent),
+        engineCpuPercent: e0 !== null && e1 !== null ? round(((e1 - e0) / (t1 - t0)) * 100) : null,
+      },
+      notes,
+    };
+  });
+}
