@@ -39,7 +39,9 @@ function table(head: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-function loadText(l: { loadStart: number[]; loadEnd: number[]; hostBusy: number | null } | undefined): string {
+function loadText(
+  l: { loadStart: number[]; loadEnd: number[]; hostBusy: number | null } | undefined,
+): string {
   if (!l) return '–';
   return `load ${n(l.loadStart[0], 1)} → ${n(l.loadEnd[0], 1)}, host CPU busy ${pct(l.hostBusy)}`;
 }
@@ -48,10 +50,16 @@ function machine(r: BenchResults): string {
   const m = r.machine;
   const rows = [
     ['Date', `${r.startedAt} → ${r.finishedAt} (${(r.durationSeconds / 60).toFixed(1)} min)`],
-    ['CPU', `${m.cpuModel ?? '?'} — ${m.cpus} logical CPUs${m.physicalCores ? `, ${m.physicalCores} physical cores` : ''}`],
+    [
+      'CPU',
+      `${m.cpuModel ?? '?'} — ${m.cpus} logical CPUs${m.physicalCores ? `, ${m.physicalCores} physical cores` : ''}`,
+    ],
     ['Memory', gib(m.memoryBytes)],
     ['OS / kernel', `${m.os} / ${m.kernel} (${m.arch})`],
-    ['Virtualisation', `${m.virtualization ?? '?'}${m.container && m.container !== 'none' ? `, in a ${m.container} container` : ''}`],
+    [
+      'Virtualisation',
+      `${m.virtualization ?? '?'}${m.container && m.container !== 'none' ? `, in a ${m.container} container` : ''}`,
+    ],
     ['Engine', `${m.engine} (API ${m.engineApi}) at ${m.engineHost}; runc ${m.runc ?? '?'}`],
     ['cgroups', `v${m.cgroupVersion ?? '?'}, ${m.cgroupDriver ?? '?'} driver, read ${r.cgroupAccess}`],
     ['Node', m.node],
@@ -93,7 +101,7 @@ function sampling(r: BenchResults): string {
       : null;
   const rows = [
     row(`cgroup snapshot (${r.cgroupAccess})`, s.snapshot),
-    row("engine one-shot stats (`docker stats --no-stream`)", s.stats),
+    row('engine one-shot stats (`docker stats --no-stream`)', s.stats),
     row('cgroup snapshot through the engine (reader container, engine mode)', s.snapshotViaEngine),
   ].filter((x): x is string[] => x !== null);
   const sm = s.sampler;
@@ -106,13 +114,23 @@ process) and \`/proc/<pid>/stat\` (dockerd + containerd).
 ${table(['call', 'n', 'median ms', 'p95 ms', 'min – max ms', 'our CPU ms/call', 'engine CPU ms/call'], rows)}
 
 **Ratio, engine stats ÷ snapshot: ${n(s.ratio.median, 0)}× at the median, ${n(s.ratio.p95, 0)}× at p95**${
-    s.ratio.viaEngineMedian !== null ? ` (${n(s.ratio.viaEngineMedian, 0)}× against a snapshot read through the engine)` : ''
+    s.ratio.viaEngineMedian !== null
+      ? ` (${n(s.ratio.viaEngineMedian, 0)}× against a snapshot read through the engine)`
+      : ''
   }.
 
 Sampler at ${sm.hz} Hz for ${n(sm.seconds, 1)} s on the same container:
 
 ${table(
-  ['snapshots', 'achieved rate', `CPU, % of one core (${sm.sliceSeconds}-s slices: min / median / max)`, 'whole run', 'CPU per snapshot', 'idle process', 'engine daemons meanwhile'],
+  [
+    'snapshots',
+    'achieved rate',
+    `CPU, % of one core (${sm.sliceSeconds}-s slices: min / median / max)`,
+    'whole run',
+    'CPU per snapshot',
+    'idle process',
+    'engine daemons meanwhile',
+  ],
   [
     [
       String(sm.snapshots),
@@ -126,7 +144,7 @@ ${table(
   ],
 )}
 
-A snapshot reads the container's cgroup files${r.cgroupAccess === 'direct' ? ' straight from this host\'s /sys/fs/cgroup' : ' through the engine'}: ${n(
+A snapshot reads the container's cgroup files${r.cgroupAccess === 'direct' ? " straight from this host's /sys/fs/cgroup" : ' through the engine'}: ${n(
     s.snapshot.latencyMs.median,
     2,
   )} ms at the median, against ${n(s.stats.latencyMs.median, 0)} ms for one engine stats call. The stats call is
@@ -134,7 +152,9 @@ slow by design more than by work: for a non-streaming request the daemon answers
 collections about a second apart (it needs the previous one to compute a CPU rate), so its latency is
 the collector's period; what it costs in CPU is ${n(s.stats.engineCpuMsPerCall, 1)} ms of the engine's daemons and
 ${n(s.stats.selfCpuMsPerCall, 2)} ms of ours per call, against ${n(s.snapshot.selfCpuMsPerCall, 3)} ms of ours per snapshot${
-    s.snapshot.engineCpuMsPerCall !== null ? ` and ${n(s.snapshot.engineCpuMsPerCall, 3)} ms of the engine's (none is expected: a direct read does not involve it)` : ''
+    s.snapshot.engineCpuMsPerCall !== null
+      ? ` and ${n(s.snapshot.engineCpuMsPerCall, 3)} ms of the engine's (none is expected: a direct read does not involve it)`
+      : ''
   }. A sampler at 10 Hz needs reads far below 100 ms; engine stats cannot give a 10 Hz series at all.${
     via
       ? ` Read through the engine (one \`exec\` of a reader container per snapshot, the mode a remote engine needs) a snapshot took ${n(
@@ -179,7 +199,9 @@ function accuracy(r: BenchResults): string {
     good.length
       ? `At ${good.map((x) => `--cpus ${x.limit}`).join(', ')} the measured usage is within 5 % of the limit (median error ${good
           .map((x) => `${n(x.errorPercent.median, 1)} %`)
-          .join(', ')}), with the container throttled in ${good.map((x) => pct(x.throttledShare.median)).join(', ')} of its CFS periods: the quota held it, and the reading agrees with the quota.`
+          .join(
+            ', ',
+          )}), with the container throttled in ${good.map((x) => pct(x.throttledShare.median)).join(', ')} of its CFS periods: the quota held it, and the reading agrees with the quota.`
       : 'No limit was measured within 5 %.',
   );
   if (short.length) {
@@ -274,7 +296,7 @@ function grading(r: BenchResults): string {
         .join(', ')}.`,
     );
     text.push(
-      'Around every measured window a check creates and starts a fresh container, lets it settle (300–500 ms), and afterwards waits for stress-ng to exit so it can read its bogo-ops (scaling-cpu runs stress-ng for the window + 1.5 s, rounded up), then reads the logs and removes the container; a verdict takes at least the lab\'s `minRepeats` windows and up to `maxRepeats` while the spread stays inconclusive, and a busy host makes that likely. Checks without windows (tools, scaling-memory, isolation-memory\'s OOM runs) are all overhead by this measure: they run containers to completion.',
+      "Around every measured window a check creates and starts a fresh container, lets it settle (300–500 ms), and afterwards waits for stress-ng to exit so it can read its bogo-ops (scaling-cpu runs stress-ng for the window + 1.5 s, rounded up), then reads the logs and removes the container; a verdict takes at least the lab's `minRepeats` windows and up to `maxRepeats` while the spread stays inconclusive, and a busy host makes that likely. Checks without windows (tools, scaling-memory, isolation-memory's OOM runs) are all overhead by this measure: they run containers to completion.",
     );
   }
   return `## 3. Grading time
@@ -300,7 +322,10 @@ ${g.notes.length ? `\nNotes: ${g.notes.join('; ')}.\n` : ''}`;
 function spreadS(s: Spread | undefined): string {
   if (!s) return '–';
   const f = 1 / 1000;
-  return mmm({ ...s, min: s.min * f, median: s.median * f, max: s.max * f, mean: s.mean * f, p95: s.p95 * f }, 2);
+  return mmm(
+    { ...s, min: s.min * f, median: s.median * f, max: s.max * f, mean: s.mean * f, p95: s.p95 * f },
+    2,
+  );
 }
 
 function batch(r: BenchResults): string {
@@ -331,7 +356,9 @@ ${table(['--jobs', 'submissions', 'wall', 'submissions / hour', 'grading per stu
 ${
   j1 && j2
     ? `--jobs 2 ran at ${n(speedup, 2)}× the throughput of --jobs 1 (${n(j2.perHour, 0)} against ${n(j1.perHour, 0)} submissions an hour). Grading is strictly one student at a time by design (a measured check must not share the CPU with another student's work); --jobs only pre-builds the next wave's images in parallel, so it can save at most the build time, ${
-        j2.prebuildSeconds ? `here ${n(j2.prebuildSeconds.median, 1)} s per image when two build side by side` : 'here small'
+        j2.prebuildSeconds
+          ? `here ${n(j2.prebuildSeconds.median, 1)} s per image when two build side by side`
+          : 'here small'
       }. ${
         speedup < 1.1
           ? 'With the apt layer cached that saving is small, and on a 2-CPU host two builds side by side mostly share the same CPUs; --jobs pays when builds are long (cold caches, many distinct Dockerfiles).'
@@ -390,17 +417,19 @@ function scale(r: BenchResults): string {
   const last = batchSeries?.fits['lastStudentS'];
   const text = [
     `Time: ${time.join('; ')}.`,
-    bad.length
-      ? `Faster than linear: ${bad.join(', ')}.`
-      : 'No series grows faster than linear.',
+    bad.length ? `Faster than linear: ${bad.join(', ')}.` : 'No series grows faster than linear.',
     'Memory figures are retained heap after a forced GC (in-process series) and peak RSS / peak heap of a child process per batch; a flat memory series means nothing is kept per unit beyond what the unit itself needs.',
   ];
   if (batchSeries && last) {
     text.push(
       `Per student: the last student of each batch took ${batchSeries.points
         .map((p) => `${n(p.metrics['lastStudentS']?.median, 2)} s (of ${p.x})`)
-        .join(', ')}; batch.ts rebuilds gradebook.csv and summary.html from the whole journal after every student, so that part of a student's time grows with the class (quadratic in total) — ${
-        last.verdict === 'flat' ? 'at these sizes it is lost in the noise of the build call' : `here its trend is ${last.verdict}`
+        .join(
+          ', ',
+        )}; batch.ts rebuilds gradebook.csv and summary.html from the whole journal after every student, so that part of a student's time grows with the class (quadratic in total) — ${
+        last.verdict === 'flat'
+          ? 'at these sizes it is lost in the noise of the build call'
+          : `here its trend is ${last.verdict}`
       }.`,
     );
   }

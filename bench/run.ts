@@ -48,7 +48,8 @@ async function writeOutputs(dir: string, results: BenchResults): Promise<void> {
 }
 
 function commandLine(argv: string[]): string {
-  if (process.env.npm_lifecycle_event === 'bench') return `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  if (process.env.npm_lifecycle_event === 'bench')
+    return `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   return `npx tsx bench/run.ts${argv.length ? ` ${argv.join(' ')}` : ''}`;
 }
 

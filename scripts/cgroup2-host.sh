@@ -185,7 +185,16 @@ cmd_build() {
     say "guest image built in $(since "$t0") s: $dir"
   fi
   ln -sfn "$key" "$CACHE_ROOT/current"
-  # Older builds (other keys) are left for a quick switch back; remove them by hand if needed.
+  # Builds of other configurations are about 1 GiB each: drop them, unless a guest still runs
+  # on one (its overlay is backed by that base.img).
+  if ! our_qemu_pid >/dev/null; then
+    local old
+    for old in "$CACHE_ROOT"/*/complete; do
+      old=$(dirname "$old")
+      [ -L "$old" ] && continue
+      [ "$old" = "$dir" ] || { rm -rf "$old"; say "removed the older build $(basename "$old")"; }
+    done
+  fi
   if [ "$IMAGE_MODE" = preload ]; then preload_images "$dir" || true; else save_images || true; fi
 }
 

@@ -27,7 +27,8 @@ export async function copyReference(dest: string, o: CopyOptions = {}): Promise<
     lines.splice(from + 1, 0, `LABEL labgrade.bench.cache-buster="${o.labelBeforeRun}"`);
     text = lines.join('\n');
   }
-  if (o.appendRun) text = `${text.replace(/\n*$/, '\n')}RUN echo "${o.appendRun}" > /etc/labgrade-bench-copy\n`;
+  if (o.appendRun)
+    text = `${text.replace(/\n*$/, '\n')}RUN echo "${o.appendRun}" > /etc/labgrade-bench-copy\n`;
   await writeFile(file, text);
   if (o.dropManifest) await rm(path.join(dest, 'submission.yaml'), { force: true });
   return dest;

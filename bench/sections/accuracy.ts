@@ -70,11 +70,7 @@ export async function runAccuracy(ctx: BenchContext): Promise<AccuracyResult> {
             }
             return cores;
           })();
-          const { summary } = await sampleWindow(
-            () => ctx.cgroups.snapshot(h.id),
-            windowSeconds,
-            intervalMs,
-          );
+          const { summary } = await sampleWindow(() => ctx.cgroups.snapshot(h.id), windowSeconds, intervalMs);
           const stats = await statsRun;
           const statsCores = stats.length ? stats.reduce((a, b) => a + b, 0) / stats.length : null;
           const measured = summary.overallCores;

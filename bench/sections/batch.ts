@@ -16,7 +16,13 @@ import { paramSchemas } from '../../graders/checks/index.ts';
 import { loadLab } from '../../graders/lab-spec.ts';
 import { TOOL_VERSION } from '../../graders/version.ts';
 import { DockerEngine } from '../../harness/engine/docker-engine.ts';
-import { BUILD_CHECK, DOCKERFILE_CHECK, TOOLS_VERSION_CHECK, copyReference, smallLabYaml } from '../lib/copies.ts';
+import {
+  BUILD_CHECK,
+  DOCKERFILE_CHECK,
+  TOOLS_VERSION_CHECK,
+  copyReference,
+  smallLabYaml,
+} from '../lib/copies.ts';
 import { type BenchContext, sectionDir, throwIfAborted } from '../lib/context.ts';
 import { round, roundSpread, spread, type Spread } from '../lib/stats.ts';
 
@@ -69,7 +75,9 @@ export async function batchOnce(
       if (ev.type === 'student-done') {
         student.push(ev.entry.durationMs / 1000);
         statuses[ev.entry.status] = (statuses[ev.entry.status] ?? 0) + 1;
-        ctx.log(`batch --jobs ${o.jobs}: [${ev.index}/${ev.total}] ${ev.entry.status} in ${(ev.entry.durationMs / 1000).toFixed(1)} s`);
+        ctx.log(
+          `batch --jobs ${o.jobs}: [${ev.index}/${ev.total}] ${ev.entry.status} in ${(ev.entry.durationMs / 1000).toFixed(1)} s`,
+        );
       }
       if (ev.type === 'prebuilt') prebuild.push(ev.durationMs / 1000);
     },

@@ -81,7 +81,12 @@ async function oneCheck(
   const lab = await loadLab('tutorial7', labsRoot(), paramSchemas());
   const session = await openSession({ runId, readerImage: lab.spec.build.baseImage, skipImds: true });
   const tSession = performance.now();
-  phases.push({ name: 'start (lab, engine, host probe, cgroup access)', ms: tSession - t0, windows: 0, measuredMs: 0 });
+  phases.push({
+    name: 'start (lab, engine, host probe, cgroup access)',
+    ms: tSession - t0,
+    windows: 0,
+    measuredMs: 0,
+  });
   const recording = new RecordingAccess(session.cgroups);
   const spans = new Map<string, number>();
   let report: GradeReport | undefined;
@@ -160,7 +165,7 @@ export async function runGrading(ctx: BenchContext): Promise<GradingResult> {
   // Nothing may be cached under this copy's tag: it is new, but make sure.
   const probe = new DockerEngine({ runId: `${ctx.runId}-check-cold` });
   await probe.removeImage(imageTag('tutorial7', dir));
-  if (ctx.quick) notes.push('--quick: the checks ran with the lab\'s quick windows (labgrade check --quick)');
+  if (ctx.quick) notes.push("--quick: the checks ran with the lab's quick windows (labgrade check --quick)");
 
   const runs: CheckRun[] = [];
   for (const cache of ['cold', 'warm'] as const) {

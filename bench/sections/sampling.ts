@@ -75,7 +75,8 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
   const samplerSeconds = ctx.quick ? 10 : 30;
   const slice = 5;
   const notes: string[] = [];
-  if (ctx.quick) notes.push(`--quick: ${nStats} stats calls (the full run takes 50), sampler ${samplerSeconds} s`);
+  if (ctx.quick)
+    notes.push(`--quick: ${nStats} stats calls (the full run takes 50), sampler ${samplerSeconds} s`);
   const pids = await enginePids();
   if (!pids.length) notes.push('dockerd/containerd not visible in /proc: engine CPU not measured');
 

@@ -71,7 +71,13 @@ function series(
       );
       return [
         k,
-        { ...f, slope: round(f.slope, 6), intercept: round(f.intercept, 3), r2: round(f.r2, 4), marginalRatio: round(f.marginalRatio, 2) },
+        {
+          ...f,
+          slope: round(f.slope, 6),
+          intercept: round(f.intercept, 3),
+          r2: round(f.r2, 4),
+          marginalRatio: round(f.marginalRatio, 2),
+        },
       ];
     }),
   );
@@ -123,9 +129,15 @@ async function samplesPerWindow(ctx: BenchContext): Promise<ScaleSeries> {
       samples.push({ x: n, values: v });
       ctx.log(`scale: ${n} samples per window done`);
     }
-    return series('Samples per window (Sampler + summarize, as fast as the reads go)', 'snapshots', repeats, samples, [
-      'summarize() sorts the per-interval rates for its percentiles, so its own time is n·log n; it is small next to the reads.',
-    ]);
+    return series(
+      'Samples per window (Sampler + summarize, as fast as the reads go)',
+      'snapshots',
+      repeats,
+      samples,
+      [
+        'summarize() sorts the per-interval rates for its percentiles, so its own time is n·log n; it is small next to the reads.',
+      ],
+    );
   });
 }
 
@@ -154,7 +166,15 @@ export function syntheticReport(points: number): GradeReport {
         ? {
             files: { '/sys/fs/cgroup/cpu/docker/x/cpu.cfs_quota_us': '50000' },
             measurements: [
-              { name: 'CPU usage at --cpus 0.5', value: 0.49, expected: 0.5, tolerance: 0.1, unit: 'cores', status: 'pass', samples: [0.49, 0.5, 0.48] },
+              {
+                name: 'CPU usage at --cpus 0.5',
+                value: 0.49,
+                expected: 0.5,
+                tolerance: 0.1,
+                unit: 'cores',
+                status: 'pass',
+                samples: [0.49, 0.5, 0.48],
+              },
             ],
             plots: [
               {
@@ -163,7 +183,12 @@ export function syntheticReport(points: number): GradeReport {
                 kind: 'line',
                 xLabel: 'time (s)',
                 yLabel: 'CPU (cores)',
-                series: [mkSeries('--cpus 0.5', 0.5), mkSeries('--cpus 1', 1), mkSeries('--cpus 1.5', 1.5), mkSeries('--cpus 2', 2)],
+                series: [
+                  mkSeries('--cpus 0.5', 0.5),
+                  mkSeries('--cpus 1', 1),
+                  mkSeries('--cpus 1.5', 1.5),
+                  mkSeries('--cpus 2', 2),
+                ],
               },
             ],
           }
@@ -210,7 +235,12 @@ async function reportSize(ctx: BenchContext): Promise<ScaleSeries> {
     samples.push({ x: p, values: v });
     ctx.log(`scale: report with ${p} plot points done`);
   }
-  return series('Report size (renderAll of a report whose plots hold P points)', 'plot points', repeats, samples);
+  return series(
+    'Report size (renderAll of a report whose plots hold P points)',
+    'plot points',
+    repeats,
+    samples,
+  );
 }
 
 async function batchSize(ctx: BenchContext): Promise<ScaleSeries> {
@@ -219,7 +249,11 @@ async function batchSize(ctx: BenchContext): Promise<ScaleSeries> {
   const labFile = path.join(base, 'lab.yaml');
   await writeFile(
     labFile,
-    smallLabYaml({ id: 'bench-scale', title: 'Tutorial 7, bench subset (dockerfile, build)', checks: DOCKERFILE_CHECK + BUILD_CHECK }),
+    smallLabYaml({
+      id: 'bench-scale',
+      title: 'Tutorial 7, bench subset (dockerfile, build)',
+      checks: DOCKERFILE_CHECK + BUILD_CHECK,
+    }),
   );
   await ctx.referenceImage();
   const tsx = path.join(REPO, 'node_modules/.bin/tsx');
@@ -232,7 +266,13 @@ async function batchSize(ctx: BenchContext): Promise<ScaleSeries> {
       await copyReference(path.join(inDir, name), { dropManifest: true });
     }
     ctx.log(`scale: batch of ${b} in a child process`);
-    const arg = JSON.stringify({ labFile, inDir, outDir: path.join(base, `out-${b}`), tmpRoot: base, quick: ctx.quick });
+    const arg = JSON.stringify({
+      labFile,
+      inDir,
+      outDir: path.join(base, `out-${b}`),
+      tmpRoot: base,
+      quick: ctx.quick,
+    });
     const child = exec(tsx, [path.join(REPO, 'bench/scale-child.ts'), arg], {
       cwd: REPO,
       maxBuffer: 16 * 1024 * 1024,
@@ -255,9 +295,13 @@ async function batchSize(ctx: BenchContext): Promise<ScaleSeries> {
       },
     });
   }
-  return series('Batch size (runBatch, dockerfile + build, one child process per batch)', 'submissions', 1, samples, [
-    'one batch per size (a repeat would double the section); the per-student spread is in section 4.',
-  ]);
+  return series(
+    'Batch size (runBatch, dockerfile + build, one child process per batch)',
+    'submissions',
+    1,
+    samples,
+    ['one batch per size (a repeat would double the section); the per-student spread is in section 4.'],
+  );
 }
 
 export async function runScale(ctx: BenchContext): Promise<ScaleResult> {

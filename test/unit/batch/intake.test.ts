@@ -213,6 +213,37 @@ describe('intake: the test class (generated archives)', function () {
     if (!m.ok) expect(m.error).to.match(/more than 10 files/);
   });
 
+  it('reads an unpacked Canvas download (a folder of Canvas-named files) like the zip', async () => {
+    const dir = path.join(work, 'canvas-folder');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'ivanova_LATE_1001_5001_Dockerfile'), 'FROM ubuntu:24.04\n');
+    writeFileSync(path.join(dir, 'ivanova_LATE_1001_5001_Dockerfile-2'), 'FROM ubuntu:24.04 # newest\n');
+    writeFileSync(path.join(dir, 'doe_jane_1005_5005_Dockerfile'), 'FROM ubuntu:24.04\n');
+    writeFileSync(path.join(dir, 'README.txt'), 'not a submission');
+    const scan = await scanInputs([dir], OPTS);
+    expect(scan.students.map((s) => [s.key, s.name, s.canvas?.late])).to.deep.equal([
+      ['canvas:1001', 'ivanova', true],
+      ['canvas:1005', 'doe_jane', false],
+    ]);
+    expect(scan.notes.join('\n')).to.match(/ignored README\.txt/);
+    const m = await materialize(scan.students[0]!, path.join(work, 'canvas-folder-out'), OPTS);
+    expect(m.ok).to.equal(true);
+    if (m.ok) expect(readFileSync(path.join(m.dir, 'Dockerfile'), 'utf8')).to.include('newest');
+  });
+
+  it('keeps one submission per student when the same name appears twice', async () => {
+    const a = path.join(work, 'dup-a', 'alice');
+    const b = path.join(work, 'dup-b', 'alice');
+    for (const d of [a, b]) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(path.join(d, 'Dockerfile'), 'FROM ubuntu:24.04\n');
+    }
+    const scan = await scanInputs([path.join(work, 'dup-b'), path.join(work, 'dup-a')], OPTS);
+    expect(scan.students.map((s) => s.key)).to.deep.equal(['alice']);
+    expect(scan.students[0]!.origin).to.include('dup-a');
+    expect(scan.notes.join('\n')).to.match(/two submissions for "alice"/);
+  });
+
   it('never wrote outside its folders', () => {
     expect(existsSync(path.join(os.tmpdir(), 'labgrade-zipslip-pwned'))).to.equal(false);
     expect(existsSync(path.join(os.tmpdir(), 'labgrade-zipslip.txt'))).to.equal(false);
