@@ -5,8 +5,11 @@
  * snapshot read through the engine (the mode a remote engine needs); and the sampler's own CPU at
  * 10 Hz over 30 s, as a share of one core.
  */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { openCgroupAccess } from '../../harness/cgroup/access.ts';
+import { filesFor } from '../../harness/cgroup/files.ts';
 import { Sampler } from '../../harness/sampler.ts';
 import { type BenchContext, sleep, throwIfAborted, withStress } from '../lib/context.ts';
 import { cpuMsOf, enginePids, selfCpuMs } from '../lib/machine.ts';
@@ -26,6 +29,12 @@ export interface SamplingResult {
   stats: CallCost;
   /** Snapshot read through a reader container (engine mode), for comparison. */
   snapshotViaEngine: CallCost | null;
+  /**
+   * Where a direct snapshot's time goes: the same files read bare, with fs/promises as the reader
+   * does (one open/fstat/read/close round trip through the thread pool per file) and with
+   * readFileSync; what is left of the snapshot's cost is parsing and bookkeeping.
+   */
+  anatomy: { files: number; asyncRead: CallCost; syncRead: CallCost } | null;
   ratio: { median: number; p95: number; viaEngineMedian: number | null };
   sampler: {
     hz: number;
@@ -92,6 +101,33 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
     ctx.log(`sampling: ${nStats} one-shot engine stats calls (≈1–2 s each)`);
     const stats = await timeCalls(nStats, () => ctx.engine.stats(h.id), pids, ctx.signal);
 
+    let anatomy: SamplingResult['anatomy'] = null;
+    if (ctx.cgroups.mode === 'direct') {
+      const paths = filesFor(await ctx.cgroups.locate(h.id));
+      ctx.log(`sampling: the same ${paths.length} files read bare, ${nSnap}× async and ${nSnap}× sync`);
+      const asyncRead = await timeCalls(
+        nSnap,
+        () => Promise.all(paths.map((p) => readFile(p, 'utf8').catch(() => undefined))),
+        pids,
+        ctx.signal,
+      );
+      const syncRead = await timeCalls(
+        nSnap,
+        async () => {
+          for (const p of paths) {
+            try {
+              readFileSync(p, 'utf8');
+            } catch {
+              // absent files cost the same failed open the reader pays
+            }
+          }
+        },
+        pids,
+        ctx.signal,
+      );
+      anatomy = { files: paths.length, asyncRead, syncRead };
+    }
+
     let snapshotViaEngine: CallCost | null = null;
     if (ctx.cgroups.mode === 'direct') {
       ctx.log(`sampling: ${nViaEngine} snapshots through a reader container (engine mode)`);
@@ -141,6 +177,7 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
       snapshot,
       stats,
       snapshotViaEngine,
+      anatomy,
       ratio: {
         median: round(stats.latencyMs.median / snapshot.latencyMs.median, 1),
         p95: round(stats.latencyMs.p95 / snapshot.latencyMs.p95, 1),
