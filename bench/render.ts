@@ -5,6 +5,7 @@
  */
 import type { BenchResults } from './lib/results.ts';
 import type { Spread } from './lib/stats.ts';
+import type { AccuracyRow } from './sections/accuracy.ts';
 import type { ScaleSeries } from './sections/scale.ts';
 
 function n(x: number | null | undefined, d = 2): string {
@@ -103,12 +104,31 @@ function sampling(r: BenchResults): string {
     row(`cgroup snapshot (${r.cgroupAccess})`, s.snapshot),
     row('engine one-shot stats (`docker stats --no-stream`)', s.stats),
     row('cgroup snapshot through the engine (reader container, engine mode)', s.snapshotViaEngine),
+    row(
+      `(anatomy) the snapshot's ${s.anatomy?.files ?? ''} files, fs/promises readFile, no parsing`,
+      s.anatomy?.asyncRead ?? null,
+    ),
+    row(`(anatomy) the same files, readFileSync, no parsing`, s.anatomy?.syncRead ?? null),
   ].filter((x): x is string[] => x !== null);
+  const an = s.anatomy;
+  const anatomyText = an
+    ? ` Where a direct snapshot's CPU goes: reading its ${an.files} files bare with fs/promises, as the reader does, costs ${n(
+        an.asyncRead.selfCpuMsPerCall,
+        2,
+      )} ms of the snapshot's ${n(s.snapshot.selfCpuMsPerCall, 2)} ms (${pct(
+        an.asyncRead.selfCpuMsPerCall / s.snapshot.selfCpuMsPerCall,
+      )}); the rest is parsing and bookkeeping. Each file is an open, fstat, read and close through libuv's thread pool — ${
+        an.files * 4
+      } round trips per snapshot; the same files read with readFileSync cost ${n(an.syncRead.selfCpuMsPerCall, 2)} ms. If the sampler's cost ever matters, that is the place: fewer files per tick (the limits do not change during a window), or file handles kept open and re-read from offset 0.`
+    : '';
   const sm = s.sampler;
   const via = s.snapshotViaEngine;
   return `## 1. Sampling cost
 
-Container: ${s.container}. Calls one after another; CPU per call from \`process.cpuUsage()\` (this
+Container: ${s.container}. Calls one after another (engine stats: ${s.statsLanes} in flight at a time — a
+non-streaming stats request waits for the daemon's once-a-second collector, which serves every waiting
+request from the same collection, so a second request in flight waits for the same ticks rather than
+behind the first); CPU per call from \`process.cpuUsage()\` (this
 process) and \`/proc/<pid>/stat\` (dockerd + containerd).
 
 ${table(['call', 'n', 'median ms', 'p95 ms', 'min – max ms', 'our CPU ms/call', 'engine CPU ms/call'], rows)}
@@ -163,7 +183,16 @@ ${n(s.stats.selfCpuMsPerCall, 2)} ms of ours per call, against ${n(s.snapshot.se
         )} ms at the median (p95 ${n(via.latencyMs.p95, 1)} ms) and ${n(via.engineCpuMsPerCall, 1)} ms of daemon CPU: still ${n(
           s.ratio.viaEngineMedian,
           0,
-        )}× faster than stats, but the exec round trip is what costs there, and at p95 it leaves little of a 100 ms interval.`
+        )}× faster than stats; the exec round trip is what costs there${
+          via.latencyMs.median > 100
+            ? `, and it is longer than a 100 ms interval: in engine mode the sampler's reads are chained, so it samples at about ${n(
+                1000 / via.latencyMs.median,
+                1,
+              )} Hz instead of 10 (the rates stay right — each is computed from the snapshots' own timestamps — but a window has fewer points)`
+            : via.latencyMs.p95 > 50
+              ? ', and at p95 it takes a good part of a 100 ms interval'
+              : ''
+        }.`
       : ''
   }
 
@@ -171,8 +200,8 @@ The sampler's own CPU at 10 Hz is ${n(sm.cpuPercent.median, 2)} % of one core (m
 idle process alone: ${n(sm.baselineCpuPercent, 2)} %), ${n(sm.cpuUsPerSnapshot, 0)} µs per snapshot: ${
     sm.cpuPercent.median < 2
       ? 'cheap enough that it does not disturb the experiment it measures.'
-      : 'not negligible on a 2-CPU host; what costs is reading and parsing the files of every controller on each tick (memory.stat is the largest).'
-  }${sm.achievedHz < sm.hz * 0.95 ? ` The achieved rate (${n(sm.achievedHz, 2)} Hz) is below ${sm.hz} Hz: reads are chained and timers fire late on a busy host.` : ''}
+      : 'not negligible on a 2-CPU host.'
+  }${anatomyText}${sm.achievedHz < sm.hz * 0.95 ? ` The achieved rate (${n(sm.achievedHz, 2)} Hz) is below ${sm.hz} Hz: reads are chained and timers fire late on a busy host.` : ''}
 ${s.notes.length ? `\nNotes: ${s.notes.join('; ')}.\n` : ''}`;
 }
 
@@ -191,46 +220,49 @@ function accuracy(r: BenchResults): string {
   const good = a.rows.filter((x) => Math.abs(x.errorPercent.median) <= 5);
   const short = a.rows.filter((x) => x.errorPercent.median < -5);
   const over = a.rows.filter((x) => x.errorPercent.median > 5);
-  const contended = short.filter((x) => x.throttledShare.median < 0.5);
   const diffs = a.rows.map((x) => Math.abs(x.statsVsSamplerPercent.median)).filter(Number.isFinite);
   const maxDiff = diffs.length ? Math.max(...diffs) : NaN;
   const lines: string[] = [];
-  lines.push(
-    good.length
-      ? `At ${good.map((x) => `--cpus ${x.limit}`).join(', ')} the measured usage is within 5 % of the limit (median error ${good
-          .map((x) => `${n(x.errorPercent.median, 1)} %`)
-          .join(
-            ', ',
-          )}), with the container throttled in ${good.map((x) => pct(x.throttledShare.median)).join(', ')} of its CFS periods: the quota held it, and the reading agrees with the quota.`
-      : 'No limit was measured within 5 %.',
-  );
-  if (short.length) {
+  const each = (xs: AccuracyRow[], f: (x: AccuracyRow) => string) =>
+    xs.map((x) => `--cpus ${x.limit}: ${f(x)}`).join('; ');
+  if (good.length)
     lines.push(
-      `${short.map((x) => `--cpus ${x.limit}`).join(', ')} measured short (median ${short
-        .map((x) => `${n(x.errorPercent.median, 1)} %`)
-        .join(', ')}).${
-        contended.length
-          ? ` There the container was throttled in only ${contended.map((x) => pct(x.throttledShare.median)).join(', ')} of its periods: it was not held back by its quota but could not get the CPU at all — the host's other work (load ${n(
+      `Within 5 % of the limit (median error; throttled share): ${each(
+        good,
+        (x) => `${n(x.errorPercent.median, 1)} %; ${pct(x.throttledShare.median)}`,
+      )}. A container held by its quota is throttled in most periods, so there the reading agrees with the quota.`,
+    );
+  else lines.push('No limit was measured within 5 % (median error).');
+  for (const x of short) {
+    const contended = x.throttledShare.median < 0.5;
+    const statsShort = x.statsCores.median < x.limit * 0.95;
+    lines.push(
+      `--cpus ${x.limit} measured short, ${n(x.errorPercent.median, 1)} % at the median, throttled in ${pct(
+        x.throttledShare.median,
+      )} of its periods: ${
+        contended
+          ? `the quota was not what held it back (its workers wanted more than the limit, so a container held by its quota is throttled in most periods) — it did not get its share of the CPU, because the host's other work (load ${n(
               r.load.sections.accuracy?.loadStart[0],
               1,
-            )} on ${r.machine.cpus} CPUs) took it. That is the machine, not the reading: the engine's stats saw the same shortfall.`
-          : ' The container was throttled most of the time, so the quota, not the host, held it below the limit — worth a look.'
+            )} on ${r.machine.cpus} CPUs) had it${statsShort ? "; the engine's stats saw the same shortfall" : ''}. That is the machine, not the reading.`
+          : 'it was throttled most of the time, so the quota itself held it below the limit — worth a look.'
       }`,
     );
   }
   if (over.length)
     lines.push(
-      `${over.map((x) => `--cpus ${x.limit}`).join(', ')} measured above the limit (median ${over.map((x) => `${n(x.errorPercent.median, 1)} %`).join(', ')}): CFS lets a container overrun a period slightly and repays it later; over a short window that shows.`,
+      `Above the limit: ${each(over, (x) => `${n(x.errorPercent.median, 1)} %`)}. CFS lets a container overrun a period and repays it later; over a short window that shows.`,
     );
   lines.push(
     `The engine's stats, called back to back over the same windows, differ from the sampler by at most ${n(
       maxDiff,
       1,
-    )} % (median per limit). Both read the same counter (cpuacct usage on v1, cpu.stat on v2); the difference is coverage: each stats figure covers the second before its call returned, the calls cover part of the window, and the daemon divides by the host's CPU time × online CPUs rather than by wall time.`,
+    )} % (median per limit). Both read the same counter (cpuacct usage on v1, cpu.stat on v2); the difference is coverage: each stats figure covers the second or so before its call returned, the calls cover only part of the window, and the daemon divides by the host's CPU time × online CPUs rather than by wall time.`,
   );
   return `## 2. Accuracy
 
-stress-ng (reference image) with ⌈limit⌉ workers under each --cpus limit; ${a.repeats} window(s) of ${a.windowSeconds} s per
+stress-ng (reference image) under each --cpus limit, with more workers than the limit (⌈limit⌉, one more for a
+whole-number limit below the host's CPUs) so the quota, not the demand, is what holds usage; ${a.repeats} window(s) of ${a.windowSeconds} s per
 limit, sampler at ${a.intervalMs} ms; engine one-shot stats called back to back during each window.
 Error = (measured − limit) ÷ limit. Each cell: min / **median** / max over the windows.
 
@@ -248,7 +280,7 @@ function grading(r: BenchResults): string {
     secs(x.wallMs),
     secs(x.wallWithStartupMs),
     secs(x.buildMs),
-    String(x.windows),
+    `${x.windows} + ${x.workloads}`,
     secs(x.measuredMs),
     secs(x.nominalMs, 0),
     `**${n(x.overhead, 2)}**`,
@@ -264,7 +296,7 @@ function grading(r: BenchResults): string {
       name,
       ...ps.map((p) => (p ? secs(p.ms, 2) : '–')),
       spreadS(g.phaseSpread.find((p) => p.name === name)?.ms),
-      last ? String(last.windows) : '–',
+      last ? `${last.windows} + ${last.workloads}` : '–',
       last ? secs(last.measuredMs, 1) : '–',
       last?.status ?? '',
     ];
@@ -279,24 +311,38 @@ function grading(r: BenchResults): string {
   const totalIdle = ref ? ref.wallMs - ref.measuredMs : NaN;
   const text: string[] = [];
   if (cold && warm) {
+    const wallDiff = cold.wallMs - warm.wallMs;
+    const buildDiff = cold.buildMs - warm.buildMs;
     text.push(
       `\`labgrade check\` on the reference took ${secs(cold.wallWithStartupMs)} with a cold build cache and ${secs(
         warm.wallWithStartupMs,
-      )} warm (Node + tsx start-up of ${n(g.cliStartupMs.median, 0)} ms included). The difference is the build: ${secs(cold.buildMs)} cold (apt downloads and installs stress-ng and sysbench) against ${secs(
+      )} warm (Node + tsx start-up of ${n(g.cliStartupMs.median, 0)} ms included). The build took ${secs(
+        cold.buildMs,
+      )} cold (apt downloads and installs stress-ng and sysbench) and ${secs(
         warm.buildMs,
-      )} warm (every layer cached).`,
+      )} warm (every layer cached; only the run's label is new): ${secs(buildDiff)} of the ${secs(wallDiff)} between the two${
+        Math.abs(wallDiff - buildDiff) > 5000
+          ? `; the other ${secs(wallDiff - buildDiff)} is the measured checks taking a different number of windows (they repeat while a verdict is inconclusive)`
+          : ''
+      }.`,
     );
   }
   if (ref) {
     text.push(
-      `The overhead ratio — wall time ÷ time spent inside measurement windows — is ${g.runs.map((x) => `${n(x.overhead, 2)} (${x.cache})`).join(' and ')}: of ${secs(
-        ref.wallMs,
-      )} (${ref.cache}), ${secs(ref.measuredMs)} were windows and ${secs(totalIdle)} were not. What costs, by time outside windows: ${costly
-        .map((p) => `${p.name} ${secs(p.idle)} (${p.windows} window${p.windows === 1 ? '' : 's'})`)
+      `The overhead ratio — wall time ÷ experiment time (sampling windows and timed workload runs, overlaps counted once) — is ${g.runs
+        .map((x) => `${n(x.overhead, 2)} (${x.cache})`)
+        .join(
+          ' and ',
+        )}: of ${secs(ref.wallMs)} (${ref.cache}), ${secs(ref.measuredMs)} were experiment and ${secs(
+        totalIdle,
+      )} were not. The most time outside experiments: ${costly
+        .map((p) => `${p.name.replace(/^check /, '')} ${secs(p.idle)}`)
         .join(', ')}.`,
     );
     text.push(
-      "Around every measured window a check creates and starts a fresh container, lets it settle (300–500 ms), and afterwards waits for stress-ng to exit so it can read its bogo-ops (scaling-cpu runs stress-ng for the window + 1.5 s, rounded up), then reads the logs and removes the container; a verdict takes at least the lab's `minRepeats` windows and up to `maxRepeats` while the spread stays inconclusive, and a busy host makes that likely. Checks without windows (tools, scaling-memory, isolation-memory's OOM runs) are all overhead by this measure: they run containers to completion.",
+      `What costs there: around each sampling window a check creates and starts a fresh container, lets it settle (300–500 ms), and afterwards waits for stress-ng to exit so it can read its bogo-ops (scaling-cpu runs stress-ng for the window + 1.5 s, rounded up to whole seconds), then reads the logs and removes the container; a verdict takes at least ${
+        g.labWindow?.minRepeats ?? 'minRepeats'
+      } windows and up to ${g.labWindow?.maxRepeats ?? 'maxRepeats'} while its interval stays inconclusive, which a busy host makes likely. The tools check is container lifecycles around short runs; a cold build is the largest single cost of a first check.`,
     );
   }
   return `## 3. Grading time
@@ -305,14 +351,16 @@ function grading(r: BenchResults): string {
 in-process phase by phase; "+ start-up" adds the median of ${g.cliStartupMs.n} runs of \`tsx cli/main.ts --version\`
 (${mmm(g.cliStartupMs, 0)} ms), which loads the same modules. Cold = a copy of the reference with a LABEL
 before its RUN that is unique to this run, so apt runs again; warm = the same copy again under a new run
-id, as a second \`labgrade check\` would be. Lab windows: ${g.labWindowSeconds} s; "measured" is the union of the
-sampling windows the checks actually took.
+id, as a second \`labgrade check\` would be. Lab window: ${g.labWindowSeconds} s. "Experiment time" is the union of
+the sampling windows the checks took (runs of cgroup snapshots of one container) and the timed workloads
+they ran to completion (sysbench --time, stress-ng --timeout); "nominal" is lab window × windows + the
+workloads' requested durations.
 
-${table(['cache', 'wall', '+ start-up', 'build', 'windows', 'measured', 'nominal (windows × lab window)', 'overhead (wall ÷ measured)', 'result'], runRows)}
+${table(['cache', 'wall', '+ start-up', 'build', 'windows + workload runs', 'experiment time', 'nominal', '**overhead** (wall ÷ experiment)', 'result'], runRows)}
 
 By phase (${g.runs.map((x) => x.cache).join(', ')}; the spread is over these runs; windows and measured time of the last run):
 
-${table(['phase', ...g.runs.map((x) => x.cache), 'min / median / max', 'windows', 'measured', 'status'], phaseRows)}
+${table(['phase', ...g.runs.map((x) => x.cache), 'min / median / max', 'windows + workload runs', 'experiment time', 'status'], phaseRows)}
 
 ${text.join(' ')}
 ${g.notes.length ? `\nNotes: ${g.notes.join('; ')}.\n` : ''}`;
@@ -384,6 +432,10 @@ const METRIC_LABEL: Record<string, string> = {
   maxRssMiB: 'peak RSS MiB',
   heapPeakMiB: 'peak heap MiB',
   heapRetainedKiB: 'heap retained KiB',
+  cpuMsPerSnapshot: 'CPU ms per snapshot',
+  bytesPerSnapshot: 'bytes per snapshot',
+  fdsPeak: 'open fds, peak',
+  fdsEnd: 'open fds, after',
 };
 
 function scaleSeries(s: ScaleSeries): string {
@@ -401,42 +453,112 @@ ${table([`fit against ${s.xLabel}`, 'slope (per unit)', 'r²', 'last step ÷ fir
 ${s.notes.length ? `\n${s.notes.join(' ')}\n` : ''}`;
 }
 
+/** "grows …" from a verdict. */
+function how(verdict: string): string {
+  const m: Record<string, string> = {
+    linear: 'linearly',
+    flat: 'hardly at all (flat)',
+    'faster than linear': 'faster than linearly',
+    'slower than linear': 'slower than linearly',
+  };
+  return m[verdict] ?? verdict;
+}
+
+function med(x: ScaleSeries | undefined, k: string, i: number): number {
+  const pts = x?.points ?? [];
+  return pts[i < 0 ? pts.length + i : i]?.metrics[k]?.median ?? NaN;
+}
+
 function scale(r: BenchResults): string {
   const s = r.scale;
   if (!s) return '';
-  const time = s.series.map((x) => {
-    const k = Object.keys(x.fits)[0]!;
-    return `${x.xLabel}: ${METRIC_LABEL[k] ?? k} ${x.fits[k]!.verdict}`;
-  });
-  const bad = s.series.flatMap((x) =>
-    Object.entries(x.fits)
-      .filter(([, f]) => f.verdict === 'faster than linear')
-      .map(([k]) => `${x.xLabel} → ${METRIC_LABEL[k] ?? k}`),
-  );
-  const batchSeries = s.series.find((x) => x.xLabel === 'submissions');
-  const last = batchSeries?.fits['lastStudentS'];
-  const text = [
-    `Time: ${time.join('; ')}.`,
-    bad.length ? `Faster than linear: ${bad.join(', ')}.` : 'No series grows faster than linear.',
-    'Memory figures are retained heap after a forced GC (in-process series) and peak RSS / peak heap of a child process per batch; a flat memory series means nothing is kept per unit beyond what the unit itself needs.',
-  ];
-  if (batchSeries && last) {
+  const by = (id: ScaleSeries['id']) => s.series.find((x) => x.id === id);
+  const verdict = (x: ScaleSeries | undefined, k: string) => x?.fits[k]?.verdict ?? '–';
+  const sam = by('sampler');
+  const mem = by('snapshot-memory');
+  const rep = by('report');
+  const bat = by('batch');
+  const lastX = (x: ScaleSeries | undefined) => x?.points[x.points.length - 1]?.x ?? NaN;
+  const firstX = (x: ScaleSeries | undefined) => x?.points[0]?.x ?? NaN;
+  const text: string[] = [];
+  if (sam)
     text.push(
-      `Per student: the last student of each batch took ${batchSeries.points
+      `**Samples per window:** wall time is ${verdict(sam, 'wallMs')} and CPU ${verdict(sam, 'cpuMs')} in the number of snapshots; the CPU per snapshot is ${verdict(
+        sam,
+        'cpuMsPerSnapshot',
+      )} (${n(med(sam, 'cpuMsPerSnapshot', 0), 2)} → ${n(med(sam, 'cpuMsPerSnapshot', -1), 2)} ms${
+        verdict(sam, 'cpuMsPerSnapshot') === 'falling per unit'
+          ? '; falling because the fixed start of a short series is spread over more reads'
+          : ''
+      }). A longer window costs proportionally more reads and nothing else.`,
+    );
+  if (mem)
+    text.push(
+      `**Snapshots held:** a window keeps every snapshot until it is summarised, ${n(med(mem, 'bytesPerSnapshot', -1), 0)} bytes each (${verdict(
+        mem,
+        'bytesPerSnapshot',
+      )}); a 30-s window at 10 Hz holds 300 of them, about ${n((med(mem, 'bytesPerSnapshot', -1) * 300) / 1024, 0)} KiB. summarize() took ${n(
+        med(mem, 'summarizeMs', -1),
+        1,
+      )} ms for ${lastX(mem)} snapshots (${verdict(mem, 'summarizeMs')}; it sorts for its percentiles, so n·log n in principle) — negligible at any real window length.`,
+    );
+  if (rep)
+    text.push(
+      `**Report size:** the output grows ${how(verdict(rep, 'outputKiB'))}, ${n(rep.fits['outputKiB']?.slope ? rep.fits['outputKiB'].slope * 1024 : NaN, 0)} bytes per plot point over the five files; render time is ${verdict(
+        rep,
+        'renderMs',
+      )} (${n(med(rep, 'renderMs', 0), 1)} ms at ${firstX(rep)} points, ${n(med(rep, 'renderMs', -1), 1)} ms at ${lastX(rep)}); the heap held while the rendered files exist is ${verdict(
+        rep,
+        'heldKiB',
+      )}. A real report holds a few hundred points per plot, so rendering is milliseconds.`,
+    );
+  if (bat) {
+    const perStudentKiB = bat.fits['heapRetainedKiB']?.slope ?? NaN;
+    text.push(
+      `**Batch size:** wall time is ${verdict(bat, 'wallS')} in the number of submissions (${n(med(bat, 'perStudentS', 0), 2)} → ${n(
+        med(bat, 'perStudentS', -1),
+        2,
+      )} s per student, ${verdict(bat, 'perStudentS')}); the harness's own CPU is ${verdict(bat, 'cpuS')} (${n(
+        med(bat, 'cpuS', 0),
+        2,
+      )} → ${n(med(bat, 'cpuS', -1), 2)} s). The last student of each batch took ${bat.points
         .map((p) => `${n(p.metrics['lastStudentS']?.median, 2)} s (of ${p.x})`)
-        .join(
-          ', ',
-        )}; batch.ts rebuilds gradebook.csv and summary.html from the whole journal after every student, so that part of a student's time grows with the class (quadratic in total) — ${
-        last.verdict === 'flat'
-          ? 'at these sizes it is lost in the noise of the build call'
-          : `here its trend is ${last.verdict}`
-      }.`,
+        .join(', ')} — ${verdict(
+        bat,
+        'lastStudentS',
+      )}: batch.ts rebuilds gradebook.csv and summary.html from the whole journal after every student, which makes that part quadratic over a class, but at these sizes it does not show against the build call. Peak RSS is ${verdict(
+        bat,
+        'maxRssMiB',
+      )} (${n(med(bat, 'maxRssMiB', 0), 0)} → ${n(med(bat, 'maxRssMiB', -1), 0)} MiB); open file descriptors ${verdict(bat, 'fdsPeak')} (peak ${n(
+        med(bat, 'fdsPeak', -1),
+        0,
+      )}). The heap still held after the batch has returned (forced GC) grows ${how(verdict(bat, 'heapRetainedKiB'))}, about ${n(
+        perStudentKiB,
+        0,
+      )} KiB per student${
+        Number.isFinite(perStudentKiB) && perStudentKiB > 20
+          ? ` — retained, not garbage: ≈ ${n((perStudentKiB * 500) / 1024, 0)} MiB for a class of 500. Harmless at class sizes, but it is a per-student leak worth finding.`
+          : '.'
+      }`,
     );
   }
+  const bad = s.series.flatMap((x) =>
+    Object.entries(x.fits)
+      .filter(([, f]) => f.verdict === 'faster than linear' || f.verdict === 'growing per unit')
+      .map(([k]) => `${x.xLabel} → ${METRIC_LABEL[k] ?? k}`),
+  );
+  text.push(
+    bad.length
+      ? `Series the fit calls worse than linear: ${bad.join(', ')} — read them against their spread before believing them; three points on a shared host are easily bent by one slow repeat.`
+      : 'No series grows faster than linear.',
+  );
   return `## 5. Scale
 
+Each series is fitted with a straight line (slope, r²) and judged by the cost per unit of its last step ÷ that
+of its first (1 = a straight line); per-unit figures are judged by whether they stay within ±15 %.
+
 ${s.series.map(scaleSeries).join('\n')}
-${text.join(' ')}
+${text.join('\n\n')}
 ${s.notes.length ? `\nNotes: ${s.notes.join('; ')}.\n` : ''}`;
 }
 

@@ -3,6 +3,7 @@
  * batch's alone. Argument: JSON {labFile, inDir, outDir, tmpRoot, quick}. Prints one JSON line.
  * SIGINT/SIGTERM abort the batch, whose own `finally` removes what it created.
  */
+import { readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { openSession } from '../cli/session.ts';
 import { labsRoot } from '../cli/main.ts';
@@ -31,7 +32,18 @@ export interface ChildResult {
   heapStartBytes: number;
   heapPeakBytes: number;
   heapEndBytes: number;
+  /** Open file descriptors of this process: most during the batch, and after it. */
+  fdsPeak: number;
+  fdsEnd: number;
   harnessErrors: number;
+}
+
+function openFds(): number {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return NaN;
+  }
 }
 
 async function main(): Promise<void> {
@@ -43,8 +55,10 @@ async function main(): Promise<void> {
   const lab = await loadLab(a.labFile, labsRoot(), paramSchemas());
   const heapStart = heapAfterGc();
   let heapPeak = heapStart;
+  let fdsPeak = openFds();
   const watch = setInterval(() => {
     heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+    fdsPeak = Math.max(fdsPeak, openFds());
   }, 50);
   const studentMs: number[] = [];
   const c0 = process.cpuUsage();
@@ -77,6 +91,8 @@ async function main(): Promise<void> {
     heapStartBytes: heapStart,
     heapPeakBytes: heapPeak,
     heapEndBytes: heapAfterGc(),
+    fdsPeak,
+    fdsEnd: openFds(),
     harnessErrors: r.harnessErrors,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);

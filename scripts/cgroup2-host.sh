@@ -41,7 +41,7 @@ DEF_PORT=${LABGRADE_CGROUP2_PORT:-12375}
 DEF_SMP=${LABGRADE_CGROUP2_SMP:-2}
 DEF_MEM=${LABGRADE_CGROUP2_MEM:-4096}
 DEF_DRIVER=${LABGRADE_CGROUP2_DRIVER:-systemd}
-DEF_NET=${LABGRADE_CGROUP2_NET:-restrict}
+DEF_NET=${LABGRADE_CGROUP2_NET:-nat}          # nat: restrict=off (guest reaches the apt mirror); restrict: no egress
 DEF_TIMEOUT=${LABGRADE_CGROUP2_TIMEOUT:-240}
 # apparmor=0: Debian's docker.io would load a profile with an apparmor_parser the guest lacks,
 # and every `docker run` would fail. tsc=reliable: without it the guest picks HPET, very slow to
@@ -142,7 +142,9 @@ rootfs_tar() {
     die "debootstrap failed (log: $tmp/debootstrap.log)"
   fi
   rm -f "$CACHE_ROOT"/rootfs-*.tar
-  tar --numeric-owner --xattrs --xattrs-include='*' -C "$tmp/root" -cf "$tar.tmp" . &&
+  # The downloaded .debs stay in $CACHE_ROOT/debs (debootstrap's --cache-dir), not in the tar.
+  tar --numeric-owner --xattrs --xattrs-include='*' --exclude='./var/cache/apt/archives/*.deb' \
+    -C "$tmp/root" -cf "$tar.tmp" . &&
     mv "$tar.tmp" "$tar"
   rm -rf "$tmp"
   say "debootstrap done in $(since "$t0") s: $tar"
@@ -195,7 +197,11 @@ cmd_build() {
       [ "$old" = "$dir" ] || { rm -rf "$old"; say "removed the older build $(basename "$old")"; }
     done
   fi
-  if [ "$IMAGE_MODE" = preload ]; then preload_images "$dir" || true; else save_images || true; fi
+  case "$IMAGE_MODE" in
+    preload) preload_images "$dir" || true ;;
+    none) ;;
+    *) save_images >/dev/null || true ;;
+  esac
 }
 
 # --- images of the host engine -------------------------------------------------------------------
@@ -484,5 +490,5 @@ case "${1:-}" in
   down) shift; cmd_down ;;
   status) shift; cmd_status ;;
   env) shift; cmd_env ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

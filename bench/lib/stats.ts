@@ -51,7 +51,29 @@ export interface Linearity {
    * line; ≫ 1 = growing faster than linear; ≪ 1 = fixed costs dominate, or saturation.
    */
   marginalRatio: number;
-  verdict: 'linear' | 'faster than linear' | 'slower than linear' | 'flat' | 'too few points';
+  verdict:
+    | 'linear'
+    | 'faster than linear'
+    | 'slower than linear'
+    | 'flat'
+    | 'too few points'
+    | 'constant per unit'
+    | 'falling per unit'
+    | 'growing per unit';
+}
+
+/**
+ * For a per-unit figure (time per student, cost per snapshot) the question is not "is it a line"
+ * but "does it stay put": within ±15 % from the first x to the last is constant; falling means
+ * fixed costs spread over more units; growing means each unit costs more as the whole grows.
+ */
+export function perUnit(xs: readonly number[], ys: readonly number[]): Linearity {
+  const f = linearity(xs, ys);
+  if (f.verdict === 'too few points') return f;
+  const change = ys[ys.length - 1]! / ys[0]!;
+  const verdict =
+    change > 1.15 ? 'growing per unit' : change < 0.85 ? 'falling per unit' : 'constant per unit';
+  return { ...f, marginalRatio: change, verdict };
 }
 
 export function linearity(xs: readonly number[], ys: readonly number[]): Linearity {

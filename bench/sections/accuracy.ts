@@ -1,6 +1,6 @@
 /**
- * 2. Accuracy. For each --cpus limit (capped at the host's CPUs), stress-ng with enough workers to
- * fill the limit; the sampler measures usage over a window from the cgroup files (Δusage ÷ Δt on
+ * 2. Accuracy. For each --cpus limit (capped at the host's CPUs), stress-ng with more demand than
+ * the limit (workersFor); the sampler measures usage over a window from the cgroup files (Δusage ÷ Δt on
  * the kernel's counters), and over the same window the engine's one-shot stats are called back to
  * back (each covers the ≈1 s before it returns). Error = (measured − limit) ÷ limit; the throttled
  * share (periods throttled ÷ periods) tells a limit that held from a host too busy to give the
@@ -41,8 +41,18 @@ export interface AccuracyResult {
   notes: string[];
 }
 
+/**
+ * ⌈limit⌉ workers, and one more when the limit is a whole number below the host's CPUs: demand
+ * then always exceeds the quota, so the quota is what holds usage and a container that is hardly
+ * throttled yet short of its limit was starved by the host, not limited.
+ */
+export function workersFor(limit: number, hostCpus: number): number {
+  const w = Math.max(1, Math.ceil(limit));
+  return Number.isInteger(limit) && limit < hostCpus ? w + 1 : w;
+}
+
 export async function runAccuracy(ctx: BenchContext): Promise<AccuracyResult> {
-  const windowSeconds = ctx.quick ? 3 : 5;
+  const windowSeconds = ctx.quick ? 3 : 4;
   const repeats = ctx.quick ? 1 : 3;
   const intervalMs = 100;
   const limits = [...new Set([0.25, 0.5, 1, 1.5].map((c) => Math.min(c, ctx.hostCpus)))];
@@ -56,7 +66,7 @@ export async function runAccuracy(ctx: BenchContext): Promise<AccuracyResult> {
       ctx.log(`accuracy: --cpus ${limit}, window ${r + 1}/${repeats} (${windowSeconds} s)`);
       const w = await withStress(
         ctx,
-        { cpus: limit, workers: Math.max(1, Math.ceil(limit)), seconds: windowSeconds + 30 },
+        { cpus: limit, workers: workersFor(limit, ctx.hostCpus), seconds: windowSeconds + 30 },
         async (h) => {
           // Past stress-ng's start-up, and one engine stats collection in, before the window.
           await sleep(800);

@@ -9,8 +9,11 @@
  * so the apt layer is rebuilt (apt downloads included) and the image tag does not exist yet.
  * Warm: the same copy again, with a new run id as a new `labgrade check` would have.
  *
- * The overhead ratio is wall ÷ measured time, where measured time is the union of the sampling
- * windows the checks took (read off a recording CgroupAccess), not the nominal window length.
+ * The overhead ratio is wall ÷ experiment time, where experiment time is the union of the sampling
+ * windows the checks took (read off a recording CgroupAccess) and the timed workload runs they ran
+ * to completion (sysbench --time, stress-ng --timeout, read off a recording engine) — what was
+ * actually measured, not the nominal window length. Everything else is the harness's overhead:
+ * image build, container create/start/remove, settling, waiting for exits, parsing, reports.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -27,7 +30,7 @@ import { DockerEngine } from '../../harness/engine/docker-engine.ts';
 import type { GradeReport } from '../../reports/model.ts';
 import { copyReference } from '../lib/copies.ts';
 import { type BenchContext, REPO, sectionDir, throwIfAborted } from '../lib/context.ts';
-import { RecordingAccess, unionMs, windowsOf } from '../lib/recording-access.ts';
+import { RecordingAccess, RecordingEngine, unionMs, windowsOf } from '../lib/recording.ts';
 import { round, roundSpread, spread, type Spread } from '../lib/stats.ts';
 
 const run = promisify(execFile);
@@ -35,8 +38,9 @@ const run = promisify(execFile);
 export interface Phase {
   name: string;
   ms: number;
-  /** Sampling windows inside this phase, and their union, ms. */
+  /** Sampling windows and timed workload runs inside this phase, and the union of both, ms. */
   windows: number;
+  workloads: number;
   measuredMs: number;
   status?: string;
 }
@@ -51,8 +55,10 @@ export interface CheckRun {
   buildMs: number;
   phases: Phase[];
   windows: number;
+  workloads: number;
+  /** Union of sampling windows and timed workload runs, ms. */
   measuredMs: number;
-  /** Lab window length × windows taken (the nominal experiment time), ms. */
+  /** Lab window length × sampling windows + the workloads' requested durations, ms. */
   nominalMs: number;
   overhead: number;
   status: string;
@@ -61,6 +67,7 @@ export interface CheckRun {
 
 export interface GradingResult {
   labWindowSeconds: number;
+  labWindow: { seconds: number; minRepeats: number; maxRepeats: number };
   cliStartupMs: Spread;
   runs: CheckRun[];
   /** Per phase, over all runs (cold and warm): min/median/max ms. */
@@ -81,18 +88,20 @@ async function oneCheck(
   const lab = await loadLab('tutorial7', labsRoot(), paramSchemas());
   const session = await openSession({ runId, readerImage: lab.spec.build.baseImage, skipImds: true });
   const tSession = performance.now();
-  phases.push({
-    name: 'start (lab, engine, host probe, cgroup access)',
-    ms: tSession - t0,
-    windows: 0,
-    measuredMs: 0,
-  });
+  const none = { windows: 0, workloads: 0, measuredMs: 0 };
+  phases.push({ name: 'start (lab, engine, host probe, cgroup access)', ms: tSession - t0, ...none });
   const recording = new RecordingAccess(session.cgroups);
+  const engine = new RecordingEngine(session.engine);
+  const experiments = (from = -Infinity, to = Infinity) => {
+    const ws = windowsOf(recording.reads).filter((w) => w.start >= from && w.start < to);
+    const wl = engine.workloads.filter((w) => w.start >= from && w.start < to);
+    return { ws, wl, ms: unionMs([...ws, ...wl]) };
+  };
   const spans = new Map<string, number>();
   let report: GradeReport | undefined;
   try {
     report = await gradeSubmission({
-      engine: session.engine,
+      engine,
       cgroups: recording,
       host: session.host,
       lab,
@@ -107,12 +116,13 @@ async function oneCheck(
         if (ev.type === 'check-done') {
           const start = spans.get(ev.check.id)!;
           const end = performance.now();
-          const ws = windowsOf(recording.reads).filter((w) => w.start >= start && w.start < end);
+          const x = experiments(start, end);
           phases.push({
             name: `check ${ev.check.id}`,
             ms: ev.check.durationMs,
-            windows: ws.length,
-            measuredMs: round(unionMs(ws)),
+            windows: x.ws.length,
+            workloads: x.wl.length,
+            measuredMs: round(x.ms),
             status: ev.check.status,
           });
         }
@@ -120,16 +130,16 @@ async function oneCheck(
     });
     const tr = performance.now();
     await writeReports(report, path.join(ctx.tmpDir, `grading-${cache}-report`));
-    phases.push({ name: 'write reports', ms: performance.now() - tr, windows: 0, measuredMs: 0 });
+    phases.push({ name: 'write reports', ms: performance.now() - tr, ...none });
   } finally {
     const tc = performance.now();
     await session.close();
-    phases.push({ name: 'close (sweep)', ms: performance.now() - tc, windows: 0, measuredMs: 0 });
+    phases.push({ name: 'close (sweep)', ms: performance.now() - tc, ...none });
   }
   const wallMs = performance.now() - t0;
   if (!report) throw new Error('gradeSubmission returned no report');
-  const ws = windowsOf(recording.reads);
-  const measuredMs = unionMs(ws);
+  const all = experiments();
+  const measuredMs = all.ms;
   const labWindow = (ctx.quick ? lab.spec.window.quickSeconds : lab.spec.window.seconds) * 1000;
   return {
     cache,
@@ -138,9 +148,10 @@ async function oneCheck(
     wallWithStartupMs: round(wallMs + startupMs),
     buildMs: round(report.checks.find((c) => c.kind === 'image-build')?.durationMs ?? NaN),
     phases: phases.map((p) => ({ ...p, ms: round(p.ms) })),
-    windows: ws.length,
+    windows: all.ws.length,
+    workloads: all.wl.length,
     measuredMs: round(measuredMs),
-    nominalMs: ws.length * labWindow,
+    nominalMs: all.ws.length * labWindow + all.wl.reduce((a, w) => a + w.seconds * 1000, 0),
     overhead: round(wallMs / measuredMs, 2),
     status: report.status,
     score: `${report.score}/${report.maxScore}`,
@@ -181,6 +192,14 @@ export async function runGrading(ctx: BenchContext): Promise<GradingResult> {
   const lab = await loadLab('tutorial7', labsRoot(), paramSchemas());
   return {
     labWindowSeconds: ctx.quick ? lab.spec.window.quickSeconds : lab.spec.window.seconds,
+    labWindow: {
+      seconds: ctx.quick ? lab.spec.window.quickSeconds : lab.spec.window.seconds,
+      // gradeSubmission caps maxRepeats at max(minRepeats, 3) under --quick.
+      minRepeats: lab.spec.window.minRepeats,
+      maxRepeats: ctx.quick
+        ? Math.min(lab.spec.window.maxRepeats, Math.max(lab.spec.window.minRepeats, 3))
+        : lab.spec.window.maxRepeats,
+    },
     cliStartupMs,
     runs,
     phaseSpread,

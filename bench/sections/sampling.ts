@@ -27,6 +27,8 @@ export interface SamplingResult {
   container: string;
   snapshot: CallCost;
   stats: CallCost;
+  /** Stats requests in flight at once. */
+  statsLanes: number;
   /** Snapshot read through a reader container (engine mode), for comparison. */
   snapshotViaEngine: CallCost | null;
   /**
@@ -53,21 +55,31 @@ export interface SamplingResult {
   notes: string[];
 }
 
+/** Engine stats requests in flight at once (see runSampling). */
+export const STATS_LANES = 2;
+
+/** n calls, `lanes` of them in flight at a time (1 = strictly one after another). */
 async function timeCalls(
   n: number,
   call: () => Promise<unknown>,
   pids: number[],
   signal: AbortSignal,
+  lanes = 1,
 ): Promise<CallCost> {
   const lat: number[] = [];
   const e0 = await cpuMsOf(pids);
   const s0 = selfCpuMs();
-  for (let i = 0; i < n; i++) {
-    throwIfAborted(signal);
-    const t = performance.now();
-    await call();
-    lat.push(performance.now() - t);
-  }
+  let started = 0;
+  const lane = async () => {
+    while (started < n) {
+      started += 1;
+      throwIfAborted(signal);
+      const t = performance.now();
+      await call();
+      lat.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
   const s1 = selfCpuMs();
   const e1 = await cpuMsOf(pids);
   return {
@@ -80,7 +92,7 @@ async function timeCalls(
 export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
   const nSnap = ctx.quick ? 50 : 200;
   const nStats = ctx.quick ? 10 : 50;
-  const nViaEngine = ctx.quick ? 20 : 50;
+  const nViaEngine = ctx.quick ? 20 : 30;
   const samplerSeconds = ctx.quick ? 10 : 30;
   const slice = 5;
   const notes: string[] = [];
@@ -98,8 +110,11 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
 
     ctx.log(`sampling: ${nSnap} snapshots (${ctx.cgroups.mode})`);
     const snapshot = await timeCalls(nSnap, snap, pids, ctx.signal);
-    ctx.log(`sampling: ${nStats} one-shot engine stats calls (≈1–2 s each)`);
-    const stats = await timeCalls(nStats, () => ctx.engine.stats(h.id), pids, ctx.signal);
+    ctx.log(`sampling: ${nStats} one-shot engine stats calls (≈1–2 s each), two in flight`);
+    // Two lanes halve the wall time without changing what is timed: a non-streaming stats request
+    // waits for the daemon's collector, which samples the container once per period for every
+    // subscriber, so a second request in flight waits for the same ticks, not behind the first.
+    const stats = await timeCalls(nStats, () => ctx.engine.stats(h.id), pids, ctx.signal, STATS_LANES);
 
     let anatomy: SamplingResult['anatomy'] = null;
     if (ctx.cgroups.mode === 'direct') {
@@ -176,6 +191,7 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
       container: 'reference image, stress-ng --cpu 1 under --cpus 0.25',
       snapshot,
       stats,
+      statsLanes: STATS_LANES,
       snapshotViaEngine,
       anatomy,
       ratio: {

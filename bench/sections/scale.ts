@@ -24,7 +24,7 @@ import { renderAll } from '../../reports/write-all.ts';
 import { BUILD_CHECK, DOCKERFILE_CHECK, copyReference, smallLabYaml } from '../lib/copies.ts';
 import { type BenchContext, REPO, sectionDir, sleep, throwIfAborted, withStress } from '../lib/context.ts';
 import { canForceGc, heapAfterGc } from '../lib/gc.ts';
-import { linearity, round, roundSpread, spread, type Linearity, type Spread } from '../lib/stats.ts';
+import { linearity, perUnit, round, roundSpread, spread, type Linearity, type Spread } from '../lib/stats.ts';
 import type { ChildResult } from '../scale-child.ts';
 
 const exec = promisify(execFile);
@@ -36,6 +36,7 @@ export interface ScalePoint {
 }
 
 export interface ScaleSeries {
+  id: 'sampler' | 'snapshot-memory' | 'report' | 'batch';
   name: string;
   xLabel: string;
   repeats: number;
@@ -52,11 +53,13 @@ export interface ScaleResult {
 }
 
 function series(
+  id: ScaleSeries['id'],
   name: string,
   xLabel: string,
   repeats: number,
   samples: Array<{ x: number; values: Record<string, number[]> }>,
   notes: string[] = [],
+  perUnitKeys: string[] = [],
 ): ScaleSeries {
   const points = samples.map((s) => ({
     x: s.x,
@@ -65,7 +68,7 @@ function series(
   const keys = Object.keys(samples[0]?.values ?? {});
   const fits = Object.fromEntries(
     keys.map((k) => {
-      const f = linearity(
+      const f = (perUnitKeys.includes(k) ? perUnit : linearity)(
         points.map((p) => p.x),
         points.map((p) => p.metrics[k]!.median),
       );
@@ -81,7 +84,7 @@ function series(
       ];
     }),
   );
-  return { name, xLabel, repeats, points, fits, notes };
+  return { id, name, xLabel, repeats, points, fits, notes };
 }
 
 async function samplesPerWindow(ctx: BenchContext): Promise<ScaleSeries> {
@@ -93,10 +96,9 @@ async function samplesPerWindow(ctx: BenchContext): Promise<ScaleSeries> {
     await read();
     const samples: Array<{ x: number; values: Record<string, number[]> }> = [];
     for (const n of sizes) {
-      const v: Record<string, number[]> = { wallMs: [], cpuMs: [], retainedKiB: [], summarizeMs: [] };
+      const v: Record<string, number[]> = { wallMs: [], cpuMs: [], cpuMsPerSnapshot: [] };
       for (let r = 0; r < repeats; r++) {
         throwIfAborted(ctx.signal);
-        const heap0 = heapAfterGc();
         const c0 = process.cpuUsage();
         const t0 = performance.now();
         const snaps = await new Promise<CgroupSnapshot[]>((resolve, reject) => {
@@ -114,31 +116,96 @@ async function samplesPerWindow(ctx: BenchContext): Promise<ScaleSeries> {
             },
           }).start();
         });
+        summarize(snaps);
         const wall = performance.now() - t0;
         const c = process.cpuUsage(c0);
-        const ts = performance.now();
-        summarize(snaps);
-        const sumMs = performance.now() - ts;
-        const retained = heapAfterGc() - heap0;
+        const cpu = (c.user + c.system) / 1000;
         v.wallMs!.push(wall);
-        v.cpuMs!.push((c.user + c.system) / 1000);
-        v.summarizeMs!.push(sumMs);
-        v.retainedKiB!.push(retained / 1024);
-        if (snaps.length !== n) throw new Error(`expected ${n} snapshots, got ${snaps.length}`);
+        v.cpuMs!.push(cpu);
+        v.cpuMsPerSnapshot!.push(cpu / n);
       }
       samples.push({ x: n, values: v });
       ctx.log(`scale: ${n} samples per window done`);
     }
     return series(
-      'Samples per window (Sampler + summarize, as fast as the reads go)',
+      'sampler',
+      'Samples per window: the Sampler reading a running container back to back (interval 0), then summarize()',
       'snapshots',
       repeats,
       samples,
-      [
-        'summarize() sorts the per-interval rates for its percentiles, so its own time is n·log n; it is small next to the reads.',
-      ],
+      [],
+      ['cpuMsPerSnapshot'],
     );
   });
+}
+
+/**
+ * One measurement in a frame of its own: when it returns, its arrays are unreachable. (Measured in
+ * the caller's loop, the previous repeat's array can stay alive in a stack slot until overwritten,
+ * and the next repeat's baseline then includes it.)
+ */
+function holdSnapshots(proto: CgroupSnapshot, n: number): { retained: number; summarizeMs: number } {
+  const heap0 = heapAfterGc();
+  const snaps: CgroupSnapshot[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = structuredClone(proto);
+    c.tMs = proto.tMs + i * 100;
+    c.cpu.usageNs = (proto.cpu.usageNs ?? 0) + i * 25_000_000 + (i % 7) * 1_000_000;
+    c.cpu.nrPeriods = (proto.cpu.nrPeriods ?? 0) + i;
+    snaps.push(c);
+  }
+  const retained = heapAfterGc() - heap0;
+  const t = performance.now();
+  summarize(snaps);
+  return { retained, summarizeMs: performance.now() - t };
+}
+
+function renderOnce(points: number): { ms: number; bytes: number; held: number } {
+  const report = syntheticReport(points);
+  const heap0 = heapAfterGc();
+  const t0 = performance.now();
+  const files = renderAll(report);
+  const ms = performance.now() - t0;
+  const held = heapAfterGc() - heap0;
+  const bytes = Object.values(files).reduce((a, s) => a + Buffer.byteLength(s), 0);
+  return { ms, bytes, held };
+}
+
+/**
+ * What a window's snapshots hold in memory and what summarize() costs, at sizes no real window
+ * reaches (a 60-s window at 10 Hz is 600): copies of one real snapshot with rising counters.
+ */
+async function snapshotMemory(ctx: BenchContext): Promise<ScaleSeries> {
+  const sizes = ctx.quick ? [1_000, 10_000, 50_000] : [1_000, 10_000, 100_000];
+  const repeats = ctx.quick ? 2 : 3;
+  const proto = await withStress(ctx, { cpus: 0.25, workers: 1, seconds: 60 }, async (h) => {
+    await sleep(300);
+    return ctx.cgroups.snapshot(h.id);
+  });
+  const samples: Array<{ x: number; values: Record<string, number[]> }> = [];
+  for (const n of sizes) {
+    const v: Record<string, number[]> = { retainedKiB: [], bytesPerSnapshot: [], summarizeMs: [] };
+    for (let r = 0; r < repeats; r++) {
+      throwIfAborted(ctx.signal);
+      const m = holdSnapshots(proto, n);
+      v.summarizeMs!.push(m.summarizeMs);
+      v.retainedKiB!.push(m.retained / 1024);
+      v.bytesPerSnapshot!.push(m.retained / n);
+    }
+    samples.push({ x: n, values: v });
+  }
+  ctx.log('scale: snapshot memory and summarize() done');
+  return series(
+    'snapshot-memory',
+    'Snapshots held per window (memory) and summarize() time, synthetic windows',
+    'snapshots',
+    repeats,
+    samples,
+    [
+      'summarize() sorts the per-interval rates for its percentiles, so its time is n·log n; the table shows whether that matters at these sizes.',
+    ],
+    ['bytesPerSnapshot'],
+  );
 }
 
 /** A report shaped like a real tutorial7 report, with `points` plot points spread over its series. */
@@ -215,27 +282,22 @@ export function syntheticReport(points: number): GradeReport {
 async function reportSize(ctx: BenchContext): Promise<ScaleSeries> {
   const sizes = ctx.quick ? [1_000, 4_000, 16_000] : [1_000, 10_000, 100_000];
   const repeats = ctx.quick ? 2 : 3;
-  renderAll(syntheticReport(100)); // warm the code paths
   const samples: Array<{ x: number; values: Record<string, number[]> }> = [];
   for (const p of sizes) {
     const v: Record<string, number[]> = { renderMs: [], outputKiB: [], heldKiB: [] };
+    renderAll(syntheticReport(p)); // this size's code paths warm, its garbage collected below
     for (let r = 0; r < repeats; r++) {
       throwIfAborted(ctx.signal);
-      const report = syntheticReport(p);
-      const heap0 = heapAfterGc();
-      const t0 = performance.now();
-      const files = renderAll(report);
-      const ms = performance.now() - t0;
-      const held = heapAfterGc() - heap0;
-      const bytes = Object.values(files).reduce((a, s) => a + Buffer.byteLength(s), 0);
-      v.renderMs!.push(ms);
-      v.outputKiB!.push(bytes / 1024);
-      v.heldKiB!.push(held / 1024);
+      const m = renderOnce(p);
+      v.renderMs!.push(m.ms);
+      v.outputKiB!.push(m.bytes / 1024);
+      v.heldKiB!.push(m.held / 1024);
     }
     samples.push({ x: p, values: v });
     ctx.log(`scale: report with ${p} plot points done`);
   }
   return series(
+    'report',
     'Report size (renderAll of a report whose plots hold P points)',
     'plot points',
     repeats,
@@ -292,15 +354,19 @@ async function batchSize(ctx: BenchContext): Promise<ScaleSeries> {
         maxRssMiB: [r.maxRssBytes / 2 ** 20],
         heapPeakMiB: [r.heapPeakBytes / 2 ** 20],
         heapRetainedKiB: [(r.heapEndBytes - r.heapStartBytes) / 1024],
+        fdsPeak: [r.fdsPeak],
+        fdsEnd: [r.fdsEnd],
       },
     });
   }
   return series(
+    'batch',
     'Batch size (runBatch, dockerfile + build, one child process per batch)',
     'submissions',
     1,
     samples,
     ['one batch per size (a repeat would double the section); the per-student spread is in section 4.'],
+    ['perStudentS', 'lastStudentS'],
   );
 }
 
@@ -309,6 +375,7 @@ export async function runScale(ctx: BenchContext): Promise<ScaleResult> {
   if (!canForceGc) notes.push('gc could not be forced: heap figures include garbage');
   const out: ScaleSeries[] = [];
   out.push(await samplesPerWindow(ctx));
+  out.push(await snapshotMemory(ctx));
   out.push(await reportSize(ctx));
   out.push(await batchSize(ctx));
   return { series: out, gcForced: canForceGc, notes };
