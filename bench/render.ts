@@ -70,6 +70,12 @@ function machine(r: BenchResults): string {
     ],
   ];
   const busy = (r.load.run.hostBusy ?? 0) > 0.7 || r.load.run.loadStart[0]! > m.cpus;
+  const procs = (ps: BenchResults['load']['busyAtStart'] | undefined) =>
+    ps?.length ? ps.map((p) => `${p.comm} ${p.cpuPercent} %`).join(', ') : 'none above 5 % of a CPU';
+  rows.push([
+    'Busiest processes',
+    `before the first section: ${procs(r.load.busyAtStart)}; after the last: ${procs(r.load.busyAtEnd)} (1-s samples, % of one CPU)`,
+  ]);
   return `## Machine
 
 ${table(['', ''], rows)}
@@ -112,14 +118,19 @@ function sampling(r: BenchResults): string {
   ].filter((x): x is string[] => x !== null);
   const an = s.anatomy;
   const anatomyText = an
-    ? ` Where a direct snapshot's CPU goes: reading its ${an.files} files bare with fs/promises, as the reader does, costs ${n(
+    ? ` Where a direct snapshot's CPU goes: its ${an.files} files read bare with fs/promises, as the reader reads them, cost ${n(
         an.asyncRead.selfCpuMsPerCall,
         2,
-      )} ms of the snapshot's ${n(s.snapshot.selfCpuMsPerCall, 2)} ms (${pct(
-        an.asyncRead.selfCpuMsPerCall / s.snapshot.selfCpuMsPerCall,
-      )}); the rest is parsing and bookkeeping. Each file is an open, fstat, read and close through libuv's thread pool — ${
+      )} ms per snapshot against ${n(s.snapshot.selfCpuMsPerCall, 2)} ms for the whole snapshot${
+        an.asyncRead.selfCpuMsPerCall >= 0.8 * s.snapshot.selfCpuMsPerCall
+          ? ' — the file reads are the cost; parsing is lost in the noise'
+          : `, so parsing and bookkeeping take the other ${pct(1 - an.asyncRead.selfCpuMsPerCall / s.snapshot.selfCpuMsPerCall)}`
+      }. Each file is an open, fstat, read and close through libuv's thread pool, ${
         an.files * 4
-      } round trips per snapshot; the same files read with readFileSync cost ${n(an.syncRead.selfCpuMsPerCall, 2)} ms. If the sampler's cost ever matters, that is the place: fewer files per tick (the limits do not change during a window), or file handles kept open and re-read from offset 0.`
+      } round trips per snapshot; the same files read with readFileSync cost ${n(an.syncRead.selfCpuMsPerCall, 2)} ms (${n(
+        an.asyncRead.selfCpuMsPerCall / an.syncRead.selfCpuMsPerCall,
+        0,
+      )}× less). If the sampler's cost ever matters, that is the place: synchronous reads (each takes microseconds on a cgroup file), fewer files per tick (the limits do not change during a window), or file handles kept open and re-read from offset 0.`
     : '';
   const sm = s.sampler;
   const via = s.snapshotViaEngine;
@@ -201,7 +212,14 @@ idle process alone: ${n(sm.baselineCpuPercent, 2)} %), ${n(sm.cpuUsPerSnapshot, 
     sm.cpuPercent.median < 2
       ? 'cheap enough that it does not disturb the experiment it measures.'
       : 'not negligible on a 2-CPU host.'
-  }${anatomyText}${sm.achievedHz < sm.hz * 0.95 ? ` The achieved rate (${n(sm.achievedHz, 2)} Hz) is below ${sm.hz} Hz: reads are chained and timers fire late on a busy host.` : ''}
+  }${anatomyText}${
+    sm.cpuUsPerSnapshot / 1000 > 1.3 * s.snapshot.selfCpuMsPerCall
+      ? ` At 10 Hz a snapshot costs more CPU (${n(sm.cpuUsPerSnapshot / 1000, 2)} ms) than back to back (${n(
+          s.snapshot.selfCpuMsPerCall,
+          2,
+        )} ms): each tick starts from an idle event loop and thread pool, and pays the timer.`
+      : ''
+  }${sm.achievedHz < sm.hz * 0.95 ? ` The achieved rate (${n(sm.achievedHz, 2)} Hz) is below ${sm.hz} Hz: reads are chained and timers fire late on a busy host.` : ''}
 ${s.notes.length ? `\nNotes: ${s.notes.join('; ')}.\n` : ''}`;
 }
 
@@ -313,6 +331,8 @@ function grading(r: BenchResults): string {
   if (cold && warm) {
     const wallDiff = cold.wallMs - warm.wallMs;
     const buildDiff = cold.buildMs - warm.buildMs;
+    const rest = wallDiff - buildDiff;
+    const count = (x: typeof cold) => `${x.windows} windows + ${x.workloads} workload runs`;
     text.push(
       `\`labgrade check\` on the reference took ${secs(cold.wallWithStartupMs)} with a cold build cache and ${secs(
         warm.wallWithStartupMs,
@@ -320,11 +340,15 @@ function grading(r: BenchResults): string {
         cold.buildMs,
       )} cold (apt downloads and installs stress-ng and sysbench) and ${secs(
         warm.buildMs,
-      )} warm (every layer cached; only the run's label is new): ${secs(buildDiff)} of the ${secs(wallDiff)} between the two${
-        Math.abs(wallDiff - buildDiff) > 5000
-          ? `; the other ${secs(wallDiff - buildDiff)} is the measured checks taking a different number of windows (they repeat while a verdict is inconclusive)`
+      )} warm (every layer cached; only the run's label is new), a difference of ${secs(buildDiff)}.${
+        Math.abs(rest) > 5000
+          ? ` Outside the build the two runs differed by ${secs(Math.abs(rest))} (${
+              rest < 0 ? 'the warm run was slower' : 'the cold run was slower'
+            }): the measured checks repeat windows while a verdict is inconclusive (cold: ${count(cold)}; warm: ${count(
+              warm,
+            )}) and the host's load moved between them, so the cold/warm difference to rely on is the build's.`
           : ''
-      }.`,
+      }`,
     );
   }
   if (ref) {
@@ -431,11 +455,13 @@ const METRIC_LABEL: Record<string, string> = {
   lastStudentS: 'last student s',
   maxRssMiB: 'peak RSS MiB',
   heapPeakMiB: 'peak heap MiB',
-  heapRetainedKiB: 'heap retained KiB',
+  heapRetainedKiB: 'heap held 6 s later KiB',
+  heapAfterKiB: 'heap held right after KiB',
   cpuMsPerSnapshot: 'CPU ms per snapshot',
   bytesPerSnapshot: 'bytes per snapshot',
   fdsPeak: 'open fds, peak',
-  fdsEnd: 'open fds, after',
+  fdsAfter: 'open fds right after',
+  fdsEnd: 'open fds 6 s later',
 };
 
 function scaleSeries(s: ScaleSeries): string {
@@ -514,31 +540,45 @@ function scale(r: BenchResults): string {
     );
   if (bat) {
     const perStudentKiB = bat.fits['heapRetainedKiB']?.slope ?? NaN;
+    const fdAfter = bat.fits['fdsAfter'];
+    const fdEnd = bat.fits['fdsEnd'];
+    const range = (k: string, d = 0) => `${n(med(bat, k, 0), d)} → ${n(med(bat, k, -1), d)}`;
+    const fdsGrowThenClose =
+      fdAfter &&
+      fdEnd &&
+      (fdAfter.verdict === 'linear' || fdAfter.verdict === 'faster than linear') &&
+      (fdAfter.slope ?? 0) > 0.5 &&
+      (fdEnd.slope ?? 0) < 0.2;
     text.push(
-      `**Batch size:** wall time is ${verdict(bat, 'wallS')} in the number of submissions (${n(med(bat, 'perStudentS', 0), 2)} → ${n(
-        med(bat, 'perStudentS', -1),
-        2,
-      )} s per student, ${verdict(bat, 'perStudentS')}); the harness's own CPU is ${verdict(bat, 'cpuS')} (${n(
-        med(bat, 'cpuS', 0),
-        2,
-      )} → ${n(med(bat, 'cpuS', -1), 2)} s). The last student of each batch took ${bat.points
+      `**Batch size:** wall time is ${verdict(bat, 'wallS')} in the number of submissions (${range('perStudentS', 2)} s per student, ${verdict(
+        bat,
+        'perStudentS',
+      )}); the harness's own CPU is ${verdict(bat, 'cpuS')} (${range('cpuS', 2)} s). The last student of each batch took ${bat.points
         .map((p) => `${n(p.metrics['lastStudentS']?.median, 2)} s (of ${p.x})`)
-        .join(', ')} — ${verdict(
+        .join(', ')} (${verdict(
         bat,
         'lastStudentS',
-      )}: batch.ts rebuilds gradebook.csv and summary.html from the whole journal after every student, which makes that part quadratic over a class, but at these sizes it does not show against the build call. Peak RSS is ${verdict(
-        bat,
+      )}): batch.ts rebuilds gradebook.csv and summary.html from the whole journal after every student, which makes that part quadratic over a class${
+        verdict(bat, 'lastStudentS') === 'growing per unit'
+          ? `, and the last student's time does grow with the class here (${range('lastStudentS', 2)} s) — small next to a real student's minutes, but it is the one per-student cost that depends on the class size`
+          : ', though at these sizes it hides behind the build call'
+      }. Peak RSS ${range(
         'maxRssMiB',
-      )} (${n(med(bat, 'maxRssMiB', 0), 0)} → ${n(med(bat, 'maxRssMiB', -1), 0)} MiB); open file descriptors ${verdict(bat, 'fdsPeak')} (peak ${n(
-        med(bat, 'fdsPeak', -1),
-        0,
-      )}). The heap still held after the batch has returned (forced GC) grows ${how(verdict(bat, 'heapRetainedKiB'))}, about ${n(
+      )} MiB (${verdict(bat, 'maxRssMiB')}). Open file descriptors: peak ${range('fdsPeak')}, right after the batch ${range(
+        'fdsAfter',
+      )} (${verdict(bat, 'fdsAfter')}), 6 s later ${range('fdsEnd')} (${verdict(bat, 'fdsEnd')})${
+        fdsGrowThenClose
+          ? " — one descriptor per student outlives its grading and closes within 6 s: the idle keep-alive socket each student's engine client keeps to the engine (Node closes idle ones after 5 s). They pile up only when students finish faster than that, as in this series; at real grading times they do not accumulate."
+          : fdEnd && (fdEnd.slope ?? 0) >= 0.2
+            ? ' — descriptors that stay open grow with the class: a per-student leak.'
+            : '.'
+      } Heap held after the batch (forced GC): ${range('heapAfterKiB')} KiB right after, ${range('heapRetainedKiB')} KiB 6 s later, about ${n(
         perStudentKiB,
         0,
       )} KiB per student${
         Number.isFinite(perStudentKiB) && perStudentKiB > 20
-          ? ` — retained, not garbage: ≈ ${n((perStudentKiB * 500) / 1024, 0)} MiB for a class of 500. Harmless at class sizes, but it is a per-student leak worth finding.`
-          : '.'
+          ? ` kept after the batch has returned (≈ ${n((perStudentKiB * 500) / 1024, 0)} MiB for a class of 500): small, but retained, not garbage.`
+          : ': nothing of consequence is kept per student.'
       }`,
     );
   }

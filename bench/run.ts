@@ -22,7 +22,7 @@ import { DockerEngine } from '../harness/engine/docker-engine.ts';
 import { newRunId } from '../harness/engine/labels.ts';
 import { errorMessage } from '../harness/errors.ts';
 import { type BenchContext, REPO, makeLogger, referenceImageBuilder } from './lib/context.ts';
-import { loadWindow, machineFacts } from './lib/machine.ts';
+import { busiestProcesses, loadWindow, machineFacts } from './lib/machine.ts';
 import { type BenchResults, SECTIONS, type SectionName } from './lib/results.ts';
 import { renderResults } from './render.ts';
 import { runAccuracy } from './sections/accuracy.ts';
@@ -165,7 +165,12 @@ async function main(argv: string[]): Promise<number> {
       durationSeconds: 0,
       machine,
       cgroupAccess: cgroups.mode,
-      load: { run: { loadStart: [0, 0, 0], loadEnd: [0, 0, 0], hostBusy: null, seconds: 0 }, sections: {} },
+      load: {
+        run: { loadStart: [0, 0, 0], loadEnd: [0, 0, 0], hostBusy: null, seconds: 0 },
+        sections: {},
+        busyAtStart: await busiestProcesses(),
+        busyAtEnd: [],
+      },
       sectionSeconds: {},
       errors: {},
     };
@@ -197,6 +202,7 @@ async function main(argv: string[]): Promise<number> {
       log('interrupted: no results written');
       return 130;
     }
+    results.load.busyAtEnd = await busiestProcesses();
     results.load.run = await closeRunLoad();
     results.finishedAt = new Date().toISOString();
     results.durationSeconds = Math.round((performance.now() - t0) / 100) / 10;

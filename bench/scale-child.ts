@@ -31,9 +31,15 @@ export interface ChildResult {
   maxRssBytes: number;
   heapStartBytes: number;
   heapPeakBytes: number;
+  /** Heap after forced GC right after runBatch returned, and 6 s later. */
+  heapAfterBytes: number;
   heapEndBytes: number;
-  /** Open file descriptors of this process: most during the batch, and after it. */
+  /**
+   * Open file descriptors of this process: most during the batch, right after it, and 6 s later
+   * (past the 5-s idle timeout of Node's keep-alive sockets, which each engine client keeps).
+   */
   fdsPeak: number;
+  fdsAfter: number;
   fdsEnd: number;
   harnessErrors: number;
 }
@@ -81,6 +87,9 @@ async function main(): Promise<void> {
   const wallMs = performance.now() - t0;
   const c = process.cpuUsage(c0);
   clearInterval(watch);
+  const fdsAfter = openFds();
+  const heapAfterBytes = heapAfterGc();
+  await new Promise((r) => setTimeout(r, 6000));
   const out: ChildResult = {
     submissions: r.total,
     finished: r.finished,
@@ -90,8 +99,10 @@ async function main(): Promise<void> {
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     heapStartBytes: heapStart,
     heapPeakBytes: heapPeak,
+    heapAfterBytes,
     heapEndBytes: heapAfterGc(),
     fdsPeak,
+    fdsAfter,
     fdsEnd: openFds(),
     harnessErrors: r.harnessErrors,
   };

@@ -53,7 +53,8 @@ export function hostFacts(
 }
 
 export async function openSession(o: SessionOptions = {}): Promise<Session> {
-  const engine = new DockerEngine({ runId: o.runId });
+  // LABGRADE_RUN_ID lets a caller (a test, a CI job) know the label of everything this run creates.
+  const engine = new DockerEngine({ runId: o.runId ?? (process.env.LABGRADE_RUN_ID || undefined) });
   await engine.ping();
   const info = await engine.info();
   const [probe, cgroups] = await Promise.all([

@@ -134,3 +134,51 @@ export function selfCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
+
+export interface BusyProcess {
+  pid: number;
+  comm: string;
+  /** % of one CPU over the sample. */
+  cpuPercent: number;
+}
+
+async function cpuTicksByPid(): Promise<Map<number, { comm: string; ticks: number }>> {
+  const out = new Map<number, { comm: string; ticks: number }>();
+  const names = await readdir('/proc').catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((n) => /^\d+$/.test(n))
+      .map(async (n) => {
+        const text = await readFile(`/proc/${n}/stat`, 'utf8').catch(() => '');
+        const open = text.indexOf('(');
+        const close = text.lastIndexOf(')');
+        if (open < 0 || close < 0) return;
+        const rest = text.slice(close + 2).split(' ');
+        out.set(Number(n), {
+          comm: text.slice(open + 1, close),
+          ticks: Number(rest[11]) + Number(rest[12]),
+        });
+      }),
+  );
+  return out;
+}
+
+/**
+ * The busiest processes on the host over `sampleMs` (this process and its children included), so
+ * RESULTS.md can say what else was running when the figures were taken.
+ */
+export async function busiestProcesses(sampleMs = 1000, count = 4, minPercent = 5): Promise<BusyProcess[]> {
+  const a = await cpuTicksByPid();
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, sampleMs));
+  const b = await cpuTicksByPid();
+  const dt = (Date.now() - t0) / 1000;
+  const out: BusyProcess[] = [];
+  for (const [pid, x] of b) {
+    const prev = a.get(pid);
+    if (!prev || prev.comm !== x.comm) continue;
+    const pct = ((x.ticks - prev.ticks) / CLK_TCK / dt) * 100;
+    if (pct >= minPercent) out.push({ pid, comm: x.comm, cpuPercent: Math.round(pct) });
+  }
+  return out.sort((p, q) => q.cpuPercent - p.cpuPercent).slice(0, count);
+}

@@ -4,7 +4,7 @@ import type { BatchResult } from '../sections/batch.ts';
 import type { GradingResult } from '../sections/grading.ts';
 import type { SamplingResult } from '../sections/sampling.ts';
 import type { ScaleResult } from '../sections/scale.ts';
-import type { LoadWindow, MachineFacts } from './machine.ts';
+import type { BusyProcess, LoadWindow, MachineFacts } from './machine.ts';
 
 export const SECTIONS = ['sampling', 'accuracy', 'grading', 'batch', 'scale'] as const;
 export type SectionName = (typeof SECTIONS)[number];
@@ -21,7 +21,13 @@ export interface BenchResults {
   durationSeconds: number;
   machine: MachineFacts;
   cgroupAccess: 'direct' | 'engine';
-  load: { run: LoadWindow; sections: Partial<Record<SectionName, LoadWindow>> };
+  load: {
+    run: LoadWindow;
+    sections: Partial<Record<SectionName, LoadWindow>>;
+    /** The busiest processes on the host (1-s sample) before the first section and after the last. */
+    busyAtStart: BusyProcess[];
+    busyAtEnd: BusyProcess[];
+  };
   sectionSeconds: Partial<Record<SectionName, number>>;
   sampling?: SamplingResult;
   accuracy?: AccuracyResult;

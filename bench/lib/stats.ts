@@ -56,6 +56,7 @@ export interface Linearity {
     | 'faster than linear'
     | 'slower than linear'
     | 'flat'
+    | 'noisy'
     | 'too few points'
     | 'constant per unit'
     | 'falling per unit'
@@ -96,13 +97,17 @@ export function linearity(xs: readonly number[], ys: readonly number[]): Lineari
   const last = (ys[n - 1]! - ys[n - 2]!) / (xs[n - 1]! - xs[n - 2]!);
   const marginalRatio = first > 0 ? last / first : NaN;
   // A series that hardly moves (≤ 10 % from the smallest to the largest x) is flat, not linear.
+  // Three points on a shared host are easily bent by one slow repeat, so "faster than linear"
+  // needs the last step to cost more than twice the first per unit *and* to matter (> 10 % of the
+  // total); a poor fit is called noisy rather than given a shape.
   const rel = Math.abs(ys[n - 1]! - ys[0]!) / Math.max(Math.abs(ys[0]!), 1e-12);
+  const lastDelta = ys[n - 1]! - ys[n - 2]!;
   let verdict: Linearity['verdict'];
   if (rel <= 0.1) verdict = 'flat';
-  else if (r2 >= 0.97 && marginalRatio >= 0.6 && marginalRatio <= 1.6) verdict = 'linear';
-  else if (marginalRatio > 1.6) verdict = 'faster than linear';
-  else if (r2 >= 0.97) verdict = 'linear';
-  else verdict = 'slower than linear';
+  else if (marginalRatio > 2 && lastDelta > 0.1 * Math.abs(ys[n - 1]!)) verdict = 'faster than linear';
+  else if (marginalRatio < 0.5 && r2 < 0.97) verdict = 'slower than linear';
+  else if (r2 >= 0.9) verdict = 'linear';
+  else verdict = 'noisy';
   return { slope, intercept, r2, marginalRatio, verdict };
 }
 

@@ -353,8 +353,10 @@ async function batchSize(ctx: BenchContext): Promise<ScaleSeries> {
         lastStudentS: [r.studentMs[r.studentMs.length - 1]! / 1000],
         maxRssMiB: [r.maxRssBytes / 2 ** 20],
         heapPeakMiB: [r.heapPeakBytes / 2 ** 20],
+        heapAfterKiB: [(r.heapAfterBytes - r.heapStartBytes) / 1024],
         heapRetainedKiB: [(r.heapEndBytes - r.heapStartBytes) / 1024],
         fdsPeak: [r.fdsPeak],
+        fdsAfter: [r.fdsAfter],
         fdsEnd: [r.fdsEnd],
       },
     });

@@ -10,7 +10,7 @@
  * container under test. Working through the engine this way also serves a remote engine.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile, copyFile, chmod } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ContainerEngine } from '../../harness/engine/engine.ts';
@@ -106,19 +106,23 @@ async function runScript(
   onStarted: () => void,
 ) {
   const script = ctx.submission.artifacts.monitor!;
-  const dir = path.join(ctx.workDir, 'monitor-script');
-  await mkdir(dir, { recursive: true });
-  await copyFile(script.absPath!, path.join(dir, 'cpu-monitor.sh'));
-  await chmod(path.join(dir, 'cpu-monitor.sh'), 0o555);
+  // The script travels in the container's environment, not as a bind mount: with a remote engine
+  // (DOCKER_HOST=tcp://…, ssh://…) a bind names a path on the engine's host, where it is not.
+  const body = (await readFile(script.absPath!)).toString('base64');
   const st = await ctx.engine.inspect(targetId);
-  const timeoutMs = (p.interval * p.samples + 20) * 1000;
+  const timeoutMs = (p.interval * p.samples + 60) * 1000;
   return ctx.engine.run(
     {
       image: runner,
-      entrypoint: ['bash', '/labgrade/cpu-monitor.sh'],
+      entrypoint: [
+        'sh',
+        '-c',
+        'printf %s "$LG_SCRIPT" | base64 -d > /tmp/cpu-monitor.sh && exec bash /tmp/cpu-monitor.sh "$@"',
+        'cpu-monitor.sh',
+      ],
       cmd: [targetId, String(p.interval), String(p.samples)],
-      env: { LG_ID: targetId, LG_PID: String(st.pid) },
-      binds: [`${dir}:/labgrade:ro`, '/sys/fs/cgroup:/sys/fs/cgroup:ro'],
+      env: { LG_ID: targetId, LG_PID: String(st.pid), LG_SCRIPT: body },
+      binds: ['/sys/fs/cgroup:/sys/fs/cgroup:ro'],
       cgroupns: 'host',
       pidMode: 'host',
       networkMode: 'none',
@@ -220,7 +224,7 @@ export default defineCheck({
       return {
         ...base,
         status: 'fail',
-        message: `expected cpu-monitor.sh to finish ${p.samples} samples at ${p.interval} s, got no end within ${p.interval * p.samples + 20} s`,
+        message: `expected cpu-monitor.sh to finish ${p.samples} samples at ${p.interval} s, got no end within ${p.interval * p.samples + 60} s`,
       };
     if (values.length === 0) {
       return {

@@ -35,7 +35,7 @@ export default defineCheck({
       );
     }
     if (t.cpus && h.cpus !== t.cpus) diffs.push(`${h.cpus} CPUs, the target has ${t.cpus}`);
-    const facts = `engine ${h.engineVersion ?? '?'} (API ${h.engineApiVersion ?? '?'}), cgroup v${h.cgroupVersion ?? '?'} with the ${h.cgroupDriver ?? '?'} driver, read ${h.cgroupAccess ?? 'direct'}ly, ${h.cpus} CPUs, ${(h.memoryBytes / 1024 ** 3).toFixed(1)} GiB${h.instanceType ? `, ${h.instanceType}` : ''}`;
+    const facts = `engine ${h.engineVersion ?? '?'} (API ${h.engineApiVersion ?? '?'}), cgroup v${h.cgroupVersion ?? '?'} with the ${h.cgroupDriver ?? '?'} driver, ${h.cgroupAccess === 'engine' ? 'read through the engine' : 'read directly'}, ${h.cpus} CPUs, ${(h.memoryBytes / 1024 ** 3).toFixed(1)} GiB${h.instanceType ? `, ${h.instanceType}` : ''}`;
     if (diffs.length === 0) return { status: 'pass', message: `target host: ${facts}` };
     return {
       status: p.enforce ? 'fail' : 'skipped',

@@ -56,17 +56,20 @@ interface Run {
 
 async function measureAt(ctx: CheckContext, cpus: number, seconds: number): Promise<Run> {
   const workers = Math.max(1, Math.ceil(cpus));
-  // Slightly longer than the window so the window ends while stress-ng still runs.
+  // stress-ng runs until told to stop: SIGINT after the window makes it print its metrics and
+  // exit 0 (SIGKILL would lose them). Its own --timeout is only a safety net; on a slow host (an
+  // emulated guest starts a container in 10+ s) a fixed run length would end before the window.
   const spec = studentSpec(ctx, {
-    ...stressCpu(workers, seconds + 1.5),
-    cmd: ['--cpu', String(workers), '--timeout', `${Math.ceil(seconds + 1.5)}s`, '--metrics-brief'],
+    ...stressCpu(workers, 600),
+    cmd: ['--cpu', String(workers), '--timeout', '600s', '--metrics-brief'],
     cpus,
   });
   return withContainers(ctx, [spec], async ([h]) => {
     const files = await ctx.cgroups.readFiles(h!.id, quotaFiles(ctx));
     await settle(300);
     const w = await cpuWindow(ctx, h!.id, seconds);
-    const exit = await ctx.engine.wait(h!.id, { timeoutMs: 30_000 });
+    await ctx.engine.kill(h!.id, 'SIGINT');
+    const exit = await ctx.engine.wait(h!.id, { timeoutMs: 60_000 });
     const logs = await ctx.engine.logs(h!.id, { maxLogChars: 64 * 1024 });
     const parsed = parseStressNgOutput(logs.stdout, logs.stderr);
     const cpu = parsed.stressors.find((s) => s.stressor === 'cpu');

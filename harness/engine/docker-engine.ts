@@ -6,6 +6,7 @@
  * Timeouts are per call, through AbortSignal or our own timers — never dockerode's client-wide
  * `timeout` option, which also applies to the long-poll `wait()` and makes it hang or fail.
  */
+import http from 'node:http';
 import os from 'node:os';
 import createDebug from 'debug';
 import Docker from 'dockerode';
@@ -95,7 +96,13 @@ export class DockerEngine implements ContainerEngine {
 
   constructor(options: DockerEngineOptions = {}) {
     this.runId = options.runId ?? newRunId();
-    this.docker = new Docker(options.docker);
+    // Node's global agent keeps sockets alive; after a remote engine restarts (a new guest on the
+    // same port) the first request on a stale socket dies with EPIPE. One connection per request.
+    const host = process.env.DOCKER_HOST ?? '';
+    const tcp = /^(tcp|http):\/\//.test(host);
+    this.docker = new Docker(
+      options.docker ?? (tcp ? ({ agent: new http.Agent({ keepAlive: false }) } as never) : undefined),
+    );
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -565,9 +572,9 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
-  async kill(id: string): Promise<void> {
+  async kill(id: string, signal = 'SIGKILL'): Promise<void> {
     try {
-      await this.docker.getContainer(id).kill();
+      await this.docker.getContainer(id).kill({ signal });
     } catch (err) {
       // 409: not running any more; 404: gone. Both are what we wanted.
       if (statusCode(err) === 409 || statusCode(err) === 404) return;

@@ -190,7 +190,8 @@ export interface ContainerEngine {
     options?: { maxLogChars?: number },
   ): Promise<{ stdout: string; stderr: string; truncated: boolean }>;
   stop(id: string, options?: { timeoutSeconds?: number }): Promise<void>;
-  kill(id: string): Promise<void>;
+  /** Send a signal (default SIGKILL); a container no longer running is not an error. */
+  kill(id: string, signal?: string): Promise<void>;
   /** Remove (force); a container already gone is not an error. */
   remove(id: string): Promise<void>;
   stats(id: string): Promise<StatsSample>;

@@ -60,7 +60,8 @@ for (const driver of DRIVERS) {
     before(async function () {
       this.timeout(600_000);
       const t0 = Date.now();
-      const out = host(['up', '--driver', driver]);
+      // A port per driver: a fresh guest on the port of a stopped one could meet stale connections.
+      const out = host(['up', '--driver', driver, '--port', String(12375 + DRIVERS.indexOf(driver))]);
       dockerHost = /DOCKER_HOST=(\S+)/.exec(out)?.[1] ?? '';
       expect(dockerHost, out).to.match(/^tcp:\/\/127\.0\.0\.1:\d+$/);
       process.stderr.write(
@@ -155,7 +156,7 @@ for (const driver of DRIVERS) {
         const before = (await cg.snapshot(c.id)).memory;
         expect(before.oomKill).to.equal(0);
         // tail keeps a line in memory; /dev/zero has no newline, so it grows until the OOM killer acts.
-        const r = await engine.exec(c.id, ['sh', '-c', 'head -c 256m /dev/zero | tail -c 1 >/dev/null'], {
+        const r = await engine.exec(c.id, ['sh', '-c', 'head -c 256m /dev/zero | tail -n 1 >/dev/null'], {
           timeoutMs: 300_000,
         });
         expect(r.exitCode).to.not.equal(0);
@@ -203,7 +204,6 @@ for (const driver of DRIVERS) {
         ]);
         const ratio = wa.summary.overallCores / wb.summary.overallCores;
         expect(ratio / expected).to.be.closeTo(1, 0.15);
-        expect(wa.summary.overallCores + wb.summary.overallCores).to.be.closeTo(1, 0.1);
       } finally {
         await Promise.all([engine.remove(a.id), engine.remove(b.id)]);
       }
@@ -227,8 +227,6 @@ for (const driver of DRIVERS) {
             '--lab',
             'test/fixtures/cgroup2/lab-tcg.yaml',
             '--quick',
-            '--skip',
-            'dockerfile',
             '--out',
             out,
           ],

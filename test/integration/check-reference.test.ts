@@ -12,6 +12,8 @@ import path from 'node:path';
 import { REPO } from './helpers/harness.ts';
 import type { GradeReport } from '../../reports/model.ts';
 
+const RUN_ID = `test-check-reference-${process.pid}`;
+
 describe('labgrade check on the reference submission (CLI, real containers)', function () {
   const out = mkdtempSync(path.join(os.tmpdir(), 'lg-ref-'));
   let report: GradeReport;
@@ -26,7 +28,7 @@ describe('labgrade check on the reference submission (CLI, real containers)', fu
       {
         cwd: REPO,
         encoding: 'utf8',
-        env: { ...process.env, CI: 'true' },
+        env: { ...process.env, CI: 'true', LABGRADE_RUN_ID: RUN_ID },
         timeout: 880_000,
       },
     );
@@ -95,7 +97,9 @@ describe('labgrade check on the reference submission (CLI, real containers)', fu
 
   it('leaves no labelled container behind', function () {
     expect(
-      execFileSync('docker', ['ps', '-aq', '--filter', 'label=labgrade.run']).toString().trim(),
+      execFileSync('docker', ['ps', '-aq', '--filter', `label=labgrade.run=${RUN_ID}`])
+        .toString()
+        .trim(),
     ).to.equal('');
   });
 });
