@@ -617,7 +617,13 @@ Each figure is min / **median** / max over its repeats unless a column says othe
 
 ${machine(r)}
 Section times: ${sectionTimes}.
-${errors.length ? `\n**Sections that failed:** ${errors.map(([k, v]) => `${k}: ${v}`).join('; ')}\n` : ''}
+${errors.length ? `\n**Sections that failed:** ${errors.map(([k, v]) => `${k}: ${v}`).join('; ')}\n` : ''}${
+    r.unhandledRejections?.length
+      ? `\n**Unhandled promise rejections inside labgrade during this run** (each would have ended a \`labgrade\` process; the bench recorded them and went on): ${r.unhandledRejections
+          .map((u) => `${u.section ?? 'setup'}: ${u.error}`)
+          .join('; ')}\n`
+      : ''
+  }
 ${sampling(r)}
 ${accuracy(r)}
 ${grading(r)}

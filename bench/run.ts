@@ -127,6 +127,15 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const unhandled: BenchResults['unhandledRejections'] = [];
+  let current: SectionName | null = null;
+  const onUnhandled = (reason: unknown) => {
+    unhandled.push({ section: current, error: errorMessage(reason) });
+    log(
+      `unhandled rejection inside labgrade (recorded; the run goes on): ${(reason as Error)?.stack ?? errorMessage(reason)}`,
+    );
+  };
+  process.on('unhandledRejection', onUnhandled);
 
   try {
     await engine.ping();
@@ -173,6 +182,7 @@ async function main(argv: string[]): Promise<number> {
       },
       sectionSeconds: {},
       errors: {},
+      unhandledRejections: unhandled,
     };
     const runners: Record<SectionName, () => Promise<void>> = {
       sampling: async () => void (results.sampling = await runSampling(ctx)),
@@ -185,6 +195,7 @@ async function main(argv: string[]): Promise<number> {
     for (const s of sections) {
       if (controller.signal.aborted) break;
       log(`── ${s}`);
+      current = s;
       const close = await loadWindow();
       const ts = performance.now();
       try {
@@ -213,6 +224,7 @@ async function main(argv: string[]): Promise<number> {
     await cleanup();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('unhandledRejection', onUnhandled);
     log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
 }

@@ -156,6 +156,9 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
           await o.engine.sweep({ except: o.cgroups.ownedIds() }).catch(() => undefined);
         }
       }
+      if (outcome.status === 'inconclusive' && !/host was busy|did not settle/.test(outcome.message)) {
+        outcome.message += ' — the measurements did not settle within the allowed windows; run again on a quieter host';
+      }
       const { score, maxScore } = scoreOf(outcome.status, spec.points, outcome);
       const report: CheckReport = {
         id: spec.id,

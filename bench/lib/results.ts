@@ -36,4 +36,10 @@ export interface BenchResults {
   scale?: ScaleResult;
   /** Sections that failed, with the error. */
   errors: Partial<Record<SectionName, string>>;
+  /**
+   * Promise rejections nobody handled, raised inside labgrade while a section ran. Node would end
+   * the process on the first; the bench records them and carries on, because a bench that dies
+   * leaves no figures, and these are harness bugs worth seeing in the results.
+   */
+  unhandledRejections: Array<{ section: SectionName | null; error: string }>;
 }
