@@ -157,7 +157,8 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
         }
       }
       if (outcome.status === 'inconclusive' && !/host was busy|did not settle/.test(outcome.message)) {
-        outcome.message += ' — the measurements did not settle within the allowed windows; run again on a quieter host';
+        outcome.message +=
+          ' — the measurements did not settle within the allowed windows; run again on a quieter host';
       }
       const { score, maxScore } = scoreOf(outcome.status, spec.points, outcome);
       const report: CheckReport = {
