@@ -92,9 +92,16 @@ export default defineCheck({
             ],
             { timeoutMs: (seconds + 30) * 1000 },
           );
+          // Held as a settled value: a rejection while the neighbour is measured must not go
+          // unhandled (Node would end the process with no report and no cleanup).
+          const hogDone = hogRun.then(
+            () => undefined,
+            (err: unknown) => err,
+          );
           await settle(300);
           const contended = await sysbenchMiBps(ctx, nb!.id, seconds, p.blockSize);
-          await hogRun;
+          const hogError = await hogDone;
+          if (hogError) throw hogError;
           return { solo, contended };
         },
         (ws) =>
