@@ -32,7 +32,10 @@ describe('cgroup readers on the live host (docker CLI)', function () {
     } catch (err) {
       const why = ((err as { stderr?: string }).stderr || String(err)).trim().split('\n')[0];
       // No skip: a live test that silently skips proves nothing (setup.ts says the same).
-      throw new Error(`no Docker engine answered \`docker version\` (${why}): run scripts/provision-engine.sh`);
+      throw new Error(
+        `no Docker engine answered \`docker version\` (${why}): run scripts/provision-engine.sh`,
+        { cause: err },
+      );
     }
     id = docker(['run', '-d', '--label', LABEL, '--cpus', '0.5', '--memory', '128m', IMAGE, 'sleep', '300']);
     pid = Number(docker(['inspect', '-f', '{{.State.Pid}}', id]));
