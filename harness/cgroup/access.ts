@@ -10,7 +10,7 @@ import createDebug from 'debug';
 import type { ContainerEngine, EngineInfo } from '../engine/engine.ts';
 import { LabgradeError } from '../errors.ts';
 import { detectLayout, layoutFromMountinfo, parseMountinfo, type CgroupLayout } from './layout.ts';
-import { driverFromCgroupPath, locateCgroup, type CgroupLocation } from './locate.ts';
+import { locateCgroup, type CgroupLocation } from './locate.ts';
 import { LocalFileSource, readSnapshot, type CgroupFileSource } from './reader.ts';
 import type { CgroupDriver, CgroupSnapshot } from './snapshot.ts';
 import { readFile } from 'node:fs/promises';
@@ -210,5 +210,3 @@ export async function openCgroupAccess(
     throw err;
   }
 }
-
-export { driverFromCgroupPath };
