@@ -120,8 +120,10 @@ export function measurement(
   unit: string,
   status: CheckStatus,
   tolerance?: number,
+  /** Windows (indices into `values`) left out of the estimate as disturbed; they stay in samples. */
+  excluded: number[] = [],
 ): Measurement {
-  const s = stats(values);
+  const s = stats(values.filter((_, i) => !excluded.includes(i)));
   const m: Measurement = {
     name,
     value: Number.isFinite(s.mean) ? round(s.mean) : null,
@@ -131,7 +133,8 @@ export function measurement(
     samples: values.map((v) => round(v)),
   };
   if (tolerance !== undefined) m.tolerance = tolerance;
-  if (values.length > 1) m.spread = round(s.cv);
+  if (s.n > 1) m.spread = round(s.cv);
+  if (excluded.length) m.excluded = [...excluded];
   return m;
 }
 
@@ -158,20 +161,33 @@ export function fmt(x: number): string {
 /**
  * A usage-vs-limit verdict that tells a busy host from a wrong limit. When a container used less
  * than its quota but was hardly throttled, the quota was not what held it back: other work on the
- * host took the CPU. That is not the student's fault and not proof of anything: inconclusive.
+ * host took the CPU. Such a window is *disturbed*: it is not the student's fault and proves
+ * nothing, so it is left out (`excluded`, by index) and the verdict rests on the other windows when
+ * at least two remain. With fewer left, the host was busy throughout: inconclusive.
+ * A wrong limit cannot hide this way: a quota below the expected value is throttled (not
+ * disturbed), and a missing or larger quota gives usage at or above the expected value.
  */
 export function usageDecision(
   values: number[],
   expected: number,
   tol: number,
   throttledShares: Array<number | undefined>,
-): { decision: Decision; hostBusy: boolean } {
-  const d = judgeBand(values, expected, tol);
-  if (d === 'pass') return { decision: d, hostBusy: false };
-  const m = stats(values).mean;
-  const known = throttledShares.filter((x): x is number => x !== undefined && Number.isFinite(x));
+): { decision: Decision; hostBusy: boolean; kept: number[]; excluded: number[] } {
+  const excluded: number[] = [];
+  values.forEach((v, i) => {
+    const t = throttledShares[i];
+    if (v < expected * (1 - tol) && t !== undefined && Number.isFinite(t) && t < 0.5) excluded.push(i);
+  });
+  const kept = values.filter((_, i) => !excluded.includes(i));
+  const judged = excluded.length && kept.length >= 2 ? kept : values;
+  const used = judged === kept ? excluded : [];
+  const d = judgeBand(judged, expected, tol);
+  if (d === 'pass') return { decision: d, hostBusy: false, kept: judged, excluded: used };
+  const m = stats(judged).mean;
+  const shares = judged === kept ? throttledShares.filter((_, i) => !excluded.includes(i)) : throttledShares;
+  const known = shares.filter((x): x is number => x !== undefined && Number.isFinite(x));
   const throttled = known.length ? known.reduce((a, b) => a + b, 0) / known.length : undefined;
   if (m < expected && throttled !== undefined && throttled < 0.5)
-    return { decision: 'inconclusive', hostBusy: true };
-  return { decision: d, hostBusy: false };
+    return { decision: 'inconclusive', hostBusy: true, kept: judged, excluded: used };
+  return { decision: d, hostBusy: false, kept: judged, excluded: used };
 }

@@ -115,9 +115,13 @@ export function formatMeasured(m: Measurement): string {
 /** Coefficient of variation as a percentage, with the number of windows: "1.2 % over 5 windows". */
 export function formatSpread(m: Measurement): string | null {
   if (m.spread === undefined) return null;
-  const windows = m.samples?.length;
+  const all = m.samples?.length;
+  const left = m.excluded?.length ?? 0;
   const spread = `${formatNumber(m.spread * 100)} %`;
-  return windows === undefined ? spread : `${spread} over ${windows} window${windows === 1 ? '' : 's'}`;
+  if (all === undefined) return spread;
+  const windows = all - left;
+  const text = `${spread} over ${windows} window${windows === 1 ? '' : 's'}`;
+  return left ? `${text}; ${left} disturbed by other work on the host left out` : text;
 }
 
 /** "expected 50 ± 2.5 %, got 49.6 %" — the house phrase (architecture, house style 8). */

@@ -21,6 +21,8 @@ export interface Measurement {
   spread?: number;
   /** Every window's value, in order. */
   samples?: number[];
+  /** Windows (indices into samples) left out of the estimate: disturbed by other work on the host. */
+  excluded?: number[];
 }
 
 /** A time series for plots: x in seconds, y in `unit`. */

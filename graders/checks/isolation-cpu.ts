@@ -161,7 +161,12 @@ export default defineCheck({
       );
       for (const [i, c] of [ca, cb].entries()) {
         const v = pair.samples.map((w) => w[i]!.cores);
-        const { decision: d, hostBusy } = usageDecision(
+        const {
+          decision: d,
+          hostBusy,
+          kept,
+          excluded,
+        } = usageDecision(
           v,
           c,
           tol,
@@ -169,11 +174,19 @@ export default defineCheck({
         );
         decisions.push(d);
         measurements.push(
-          measurement(`CPU usage at --cpus ${c} beside --cpus ${i ? ca : cb}`, v, c, 'cores', d, tol),
+          measurement(
+            `CPU usage at --cpus ${c} beside --cpus ${i ? ca : cb}`,
+            v,
+            c,
+            'cores',
+            d,
+            tol,
+            excluded,
+          ),
         );
         if (d !== 'pass')
           problems.push(
-            `--cpus ${c} beside --cpus ${i ? ca : cb}: ${expectedGot(c, tol, stats(v).mean, 'cores')}${hostBusy ? ' while hardly throttled — the host was busy; run again on a quiet host' : ''}`,
+            `--cpus ${c} beside --cpus ${i ? ca : cb}: ${expectedGot(c, tol, stats(kept).mean, 'cores')}${hostBusy ? ' while hardly throttled — the host was busy; run again on a quiet host' : ''}`,
           );
       }
       const lp = pair.samples[pair.samples.length - 1]!;

@@ -58,18 +58,38 @@ describe('verdict statistics', () => {
   });
 
   it('usageDecision calls a short, unthrottled window a busy host, not a failure', () => {
-    expect(usageDecision([0.3, 0.31], 0.5, 0.1, [0.1, 0.05])).to.deep.equal({
+    expect(usageDecision([0.3, 0.31], 0.5, 0.1, [0.1, 0.05])).to.include({
       decision: 'inconclusive',
       hostBusy: true,
     });
     // Throttled all the time yet short of the limit: the quota itself is wrong → fail.
-    expect(usageDecision([0.3, 0.31], 0.5, 0.1, [0.95, 0.97])).to.deep.equal({
+    expect(usageDecision([0.3, 0.31], 0.5, 0.1, [0.95, 0.97])).to.include({
       decision: 'fail',
       hostBusy: false,
     });
     // Over the limit is never the host's fault.
     expect(usageDecision([0.8, 0.81], 0.5, 0.1, [0, 0]).decision).to.equal('fail');
     expect(usageDecision([0.5, 0.5], 0.5, 0.1, [undefined]).decision).to.equal('pass');
+  });
+
+  it('usageDecision leaves disturbed windows out and judges the rest (measured on this host)', () => {
+    // isolation-cpu at --cpus 1.5 while another job started: two windows short and unthrottled,
+    // then two settled ones. The settled pair decides.
+    const r = usageDecision([0.5096, 1.056, 1.448, 1.455], 1.5, 0.12, [0.02, 0.1, 0.93, 0.95]);
+    expect(r).to.deep.equal({ decision: 'pass', hostBusy: false, kept: [1.448, 1.455], excluded: [0, 1] });
+    // Only one clean window: not enough to judge on → the host was busy.
+    expect(usageDecision([0.5, 0.6, 1.45], 1.5, 0.12, [0.01, 0.02, 0.95])).to.include({
+      decision: 'inconclusive',
+      hostBusy: true,
+    });
+    // A wrong quota (1.0 instead of 1.5) is throttled, so never left out: fail.
+    const wrong = usageDecision([1.0, 0.99, 1.0], 1.5, 0.12, [0.97, 0.96, 0.98]);
+    expect(wrong.decision).to.equal('fail');
+    expect(wrong.excluded).to.deep.equal([]);
+    // Clean windows that miss the band still fail, whatever was left out.
+    const f = usageDecision([0.2, 0.7, 0.71], 0.5, 0.1, [0.01, 0.9, 0.9]);
+    expect(f.decision).to.equal('fail');
+    expect(f.excluded).to.deep.equal([0]);
   });
 
   it('combine: any fail wins, then inconclusive', () => {

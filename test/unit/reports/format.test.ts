@@ -7,6 +7,7 @@ import {
   formatNumber,
   formatScore,
   formatSeconds,
+  formatSpread,
   formatStatusCounts,
   hostSummaryParts,
 } from '../../../reports/format.ts';
@@ -18,6 +19,14 @@ function m(partial: Partial<Measurement>): Measurement {
 }
 
 describe('reports/format', () => {
+  it('formatSpread counts the windows judged and says how many disturbed ones were left out', () => {
+    expect(formatSpread(m({}))).to.equal(null);
+    expect(formatSpread(m({ spread: 0.004, samples: [1.448, 1.455] }))).to.equal('0.4 % over 2 windows');
+    expect(
+      formatSpread(m({ spread: 0.004, samples: [0.51, 1.06, 1.448, 1.455], excluded: [0, 1] })),
+    ).to.equal('0.4 % over 2 windows; 2 disturbed by other work on the host left out');
+  });
+
   it('formats numbers with three significant digits, whole integer part, grouped from 10 000', () => {
     expect(formatNumber(1187.36)).to.equal('1187');
     expect(formatNumber(49.63)).to.equal('49.6');
