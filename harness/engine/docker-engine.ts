@@ -197,6 +197,7 @@ export class DockerEngine implements ContainerEngine {
     const onOuterAbort = () => controller.abort();
     o.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
+    const replaced = await this.labgradeImageIdOf(o.tag);
     let imageId: string | undefined;
     let builderError: string | undefined;
     try {
@@ -278,6 +279,8 @@ export class DockerEngine implements ContainerEngine {
       return fail(builderError ?? 'the builder ended without producing an image', false, plan.bytes);
     }
     log('%s: built %s', what, imageId);
+    const bare = (id: string) => id.replace(/^sha256:/, '');
+    if (replaced && !bare(replaced).startsWith(bare(imageId))) await this.removeUntagged(replaced);
     const logText = capped.toString();
     return {
       ok: true,
@@ -289,6 +292,33 @@ export class DockerEngine implements ContainerEngine {
       durationMs: Date.now() - started,
       contextBytes: plan.bytes,
     };
+  }
+
+  /**
+   * The image a tag points at now, when labgrade built it (it carries the run label). Every build
+   * labels its image with the run id, so rebuilding a tag makes a new image and leaves the previous
+   * one untagged; build() removes that one afterwards, so repeated checks do not pile up images.
+   * Its layers are shared with the new image (the layer cache), so nothing of the cache is lost.
+   */
+  private async labgradeImageIdOf(ref: string): Promise<string | undefined> {
+    try {
+      const i = await this.docker.getImage(ref).inspect();
+      return i.Config?.Labels?.[RUN_LABEL] ? i.Id : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Remove an image only if no tag and no container use it any more (never forced). */
+  private async removeUntagged(id: string): Promise<void> {
+    try {
+      const i = await this.docker.getImage(id).inspect();
+      if ((i.RepoTags ?? []).length > 0) return;
+      await this.docker.getImage(id).remove({ noprune: false });
+      log('removed the image this build replaced: %s', id.slice(0, 19));
+    } catch (err) {
+      log('kept the replaced image %s: %s', id.slice(0, 19), errorMessage(err));
+    }
   }
 
   async imageExists(ref: string): Promise<boolean> {
