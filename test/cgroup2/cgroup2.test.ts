@@ -10,7 +10,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openCgroupAccess, type CgroupAccess } from '../../harness/cgroup/access.ts';
@@ -240,7 +240,12 @@ for (const driver of DRIVERS) {
         process.stderr.write(
           `      labgrade check in the guest took ${((Date.now() - t0) / 1000).toFixed(0)} s (exit ${r.status})\n`,
         );
-        const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as GradeReport;
+        let report: GradeReport;
+        try {
+          report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as GradeReport;
+        } finally {
+          rmSync(out, { recursive: true, force: true });
+        }
         expect(report.host.cgroupVersion).to.equal(2);
         expect(report.host.cgroupDriver).to.equal(driver);
         expect(report.host.cgroupAccess).to.equal('engine');

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO } from './helpers/harness.ts';
@@ -19,6 +19,7 @@ describe('labgrade check on the reference submission (CLI, real containers)', fu
   let report: GradeReport;
   let exitCode: number | null;
   let stderr: string;
+  after(() => rmSync(out, { recursive: true, force: true }));
 
   before(function () {
     this.timeout(900_000);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseFramed } from '../../../harness/cgroup/access.ts';
@@ -150,6 +150,7 @@ describe('build context', () => {
     expect(plan.entries).to.deep.equal(['.dockerignore', 'Dockerfile', 'keep.txt', 'root-link']);
     expect(plan.refused).to.equal(undefined);
     const capped = await planContext(dir, 'Dockerfile', { maxBytes: 10 });
+    await rm(dir, { recursive: true, force: true });
     expect(capped.refused).to.match(/build context is larger than 10 B/);
   });
 });
