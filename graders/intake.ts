@@ -543,7 +543,7 @@ function counter(budget: Budget, where: string): Transform {
 }
 
 async function writeStream(
-  source: NodeJS.ReadableStream,
+  open: () => Promise<NodeJS.ReadableStream>,
   target: string,
   mode: number,
   budget: Budget,
@@ -556,7 +556,20 @@ async function writeStream(
   } catch (err) {
     if (err instanceof RefusedError) throw err;
   }
-  await pipeline(source, counter(budget, where), createWriteStream(target, { mode }));
+  // Opened only now, with nothing awaited before pipeline() listens: yauzl's stream starts inflating
+  // on its own, and an entry whose header lies about its size errors within the first chunk — an
+  // 'error' nobody listens to yet would crash the whole batch.
+  try {
+    await pipeline(await open(), counter(budget, where), createWriteStream(target, { mode }));
+  } catch (err) {
+    // yauzl's size check: the entry inflates to more than its header declares.
+    if (/too many bytes in the stream/.test(errorMessage(err)))
+      throw new RefusedError(
+        `${where} holds more bytes than the archive's header declares (a forged size: an archive bomb, or a corrupt archive); the submission is refused`,
+        { cause: err },
+      );
+    throw err;
+  }
 }
 
 function fileMode(unixMode: number): number {
@@ -574,6 +587,18 @@ async function extractZip(
   await withZip(
     file,
     async (zip, items) => {
+      // Two entries under one name: zip readers disagree on which one counts (the TA's unzip may
+      // show the first, the grader would keep the last). Refused before anything is written.
+      const seen = new Set<string>();
+      for (const it of items) {
+        const safe = safeRelativePath(it.name);
+        if (!safe.ok || it.isDir || JUNK.has(safe.path.split('/')[0]!)) continue;
+        if (seen.has(safe.path))
+          throw new RefusedError(
+            `${shown} holds two entries named ${JSON.stringify(safe.path)}; which one is the submission cannot be told. Nothing was unpacked from it: zip the folder again`,
+          );
+        seen.add(safe.path);
+      }
       for (const it of items) {
         const top = it.name.split('/')[0]!;
         if (JUNK.has(top)) continue;
@@ -601,7 +626,7 @@ async function extractZip(
           budget.addBytes(it.entry.uncompressedSize, safe.path);
         const unixMode = it.entry.versionMadeBy >> 8 === 3 ? it.entry.externalFileAttributes >>> 16 : 0o644;
         await writeStream(
-          await zip.openReadStreamPromise(it.entry),
+          () => zip.openReadStreamPromise(it.entry),
           target,
           fileMode(unixMode),
           budget,
@@ -623,6 +648,7 @@ async function extractTar(
 ): Promise<void> {
   await mkdir(dest, { recursive: true });
   let refused: Error | undefined;
+  const tarFiles = new Set<string>();
   const extractor = tarExtract(dest, {
     // Running as root, tar-fs would chown to the archive's uids: the student's numbers mean nothing here.
     ...({ chown: false } as object),
@@ -648,6 +674,12 @@ async function extractTar(
       }
       if (!header) return true;
       if (JUNK.has(header.name.split('/')[0]!)) return true;
+      if (header.type === 'file') {
+        // A name appended twice (tar -r): the later one replaces the earlier, as tar itself does.
+        if (tarFiles.has(header.name))
+          notes.push(`${shown}: ${header.name} appears more than once; the last copy was unpacked`);
+        tarFiles.add(header.name);
+      }
       if (header.type !== 'file' && header.type !== 'directory') {
         notes.push(
           `${shown}: skipped ${header.name} (a ${header.type === 'symlink' || header.type === 'link' ? `${header.type === 'link' ? 'hard' : 'symbolic'} link` : `${header.type} entry`}; submit the file itself)`,
@@ -743,7 +775,7 @@ async function extractZipEntry(
     if (it.entry.isEncrypted()) throw new RefusedError(`${part.as} is encrypted`);
     const unixMode = it.entry.versionMadeBy >> 8 === 3 ? it.entry.externalFileAttributes >>> 16 : 0o644;
     await writeStream(
-      await zip.openReadStreamPromise(it.entry),
+      () => zip.openReadStreamPromise(it.entry),
       path.join(dest, part.as),
       fileMode(unixMode),
       budget,

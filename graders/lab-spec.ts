@@ -8,7 +8,16 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
+import {
+  LineCounter,
+  parseDocument,
+  isMap,
+  isScalar,
+  isSeq,
+  type Document,
+  type Node,
+  type YAMLError,
+} from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../harness/errors.ts';
 
@@ -24,6 +33,162 @@ export function parseByteSize(v: number | string): number {
   const unit = (m[2] ?? '').toLowerCase();
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit] ?? 1;
   return Math.round(Number(m[1]) * mult);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text files people write (lab.yaml, a student's submission.yaml): decoding and YAML errors that
+// name the line and the field, shared by the lab loader and the manifest reader.
+
+/** Where a byte offset falls in a buffer: 1-based line and column (columns count bytes). */
+function bytePosition(buf: Uint8Array, offset: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < offset && i < buf.length; i++) {
+    if (buf[i] === 0x0a) {
+      line += 1;
+      start = i + 1;
+    }
+  }
+  return { line, col: offset - start + 1 };
+}
+
+/** Offset of the first byte that is not valid UTF-8, or -1 when all of it is. */
+export function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i]!;
+    let n: number;
+    let min: number;
+    if (b < 0x80) {
+      i += 1;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) [n, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [n, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [n, min] = [3, 0x10000];
+    else return i;
+    let cp = b & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const c = buf[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/**
+ * A file a person wrote, as text: UTF-8, a leading byte-order mark dropped. Anything else (UTF-16
+ * from Notepad, Latin-1, a binary file under the right name) is refused with where and why, never
+ * read as replacement characters.
+ */
+export function decodeTextFile(buf: Uint8Array): { ok: true; text: string } | { ok: false; why: string } {
+  if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
+    return {
+      ok: false,
+      why: 'it is UTF-16 text (it starts with a UTF-16 byte-order mark): save it as UTF-8',
+    };
+  const bad = firstInvalidUtf8(buf);
+  if (bad >= 0) {
+    const at = bytePosition(buf, bad);
+    return {
+      ok: false,
+      why: `it is not UTF-8 text (byte 0x${buf[bad]!.toString(16).padStart(2, '0')} at line ${at.line}, column ${at.col}): save it as UTF-8`,
+    };
+  }
+  const nul = buf.indexOf(0);
+  if (nul >= 0) {
+    const at = bytePosition(buf, nul);
+    return { ok: false, why: `it is not a text file (a NUL byte at line ${at.line}, column ${at.col})` };
+  }
+  const text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
+  return { ok: true, text: text.startsWith('\uFEFF') ? text.slice(1) : text };
+}
+
+/** Path (as formatPath takes it) of the innermost node or key of `root` that covers `offset`. */
+export function pathAtOffset(root: Node | null | undefined, offset: number): PropertyKey[] {
+  const out: PropertyKey[] = [];
+  const covers = (n: unknown) => {
+    const r = (n as { range?: [number, number, number] } | null)?.range;
+    return !!r && offset >= r[0] && offset < Math.max(r[1], r[2]);
+  };
+  let node: unknown = root;
+  for (let depth = 0; depth < 64 && node; depth++) {
+    if (isMap(node)) {
+      const pair = node.items.find((it) => covers(it.key) || covers(it.value));
+      if (!pair || !isScalar(pair.key)) break;
+      out.push(String(pair.key.value));
+      if (covers(pair.key)) break;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const i = node.items.findIndex((it) => covers(it));
+      if (i < 0) break;
+      out.push(i);
+      node = node.items[i];
+    } else break;
+  }
+  return out;
+}
+
+/** "checks[1].params", cut to its first `max` steps for display. */
+function shortPath(p: PropertyKey[], max = 8): string {
+  return p.length > max ? `${formatPath(p.slice(0, max))}…` : formatPath(p);
+}
+
+/** Extra words for YAML errors people meet, keyed by the yaml library's error codes. */
+export interface YamlProblem {
+  line: number;
+  /** Field path of the innermost node at the error ('' when the error is outside any field). */
+  path: string;
+  message: string;
+}
+
+/** A YAML syntax error as a person reads it: the line it starts on, the field, what to do. */
+export function describeYamlError(
+  doc: Document,
+  err: YAMLError,
+  lines: LineCounter,
+  text: string,
+): YamlProblem {
+  const root = doc.contents as Node | null;
+  const code = err.code as string;
+  let offset = err.pos[0];
+  let message = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const unclosedQuote = code === 'MISSING_CHAR' && /quote/.test(message);
+  // The lexer reports an unclosed quote where the file ends; the person needs where it opens.
+  if (unclosedQuote) {
+    const q = pathAtOffset(root, Math.max(0, offset - 1));
+    const node = q.length ? nodeAt(root, q) : undefined;
+    if (isScalar(node) && /^QUOTE_/.test(String(node.type)) && node.range) offset = node.range[0];
+  }
+  let p = pathAtOffset(root, offset);
+  let after = false;
+  if (!p.length) {
+    // Between fields (a bad indent, a tab): name the field the error follows.
+    let q = offset - 1;
+    while (q > 0 && /\s/.test(text[q] ?? '')) q -= 1;
+    p = pathAtOffset(root, q);
+    after = p.length > 0;
+  }
+  let path = p.length ? `${after ? 'after ' : ''}${shortPath(p)}` : '';
+  if (/call stack/i.test(message) || (code === 'RESOURCE_EXHAUSTION' && !/alias/i.test(message))) {
+    message = 'nested too deeply to read (hundreds of levels of brackets or indentation)';
+    path = '';
+  } else if (code === 'DUPLICATE_KEY') {
+    const key = p[p.length - 1];
+    message = `the key ${key === undefined ? '' : `"${String(key)}" `}appears twice in the same mapping (keys must be unique)`;
+  } else if (code === 'TAB_AS_INDENT') {
+    message = 'a tab is used for indentation; YAML indents with spaces only';
+  } else if (unclosedQuote) {
+    message = `a quoted value that starts on this line is never closed (${message.replace(/^Missing closing ["']?/, 'missing closing ')})`;
+  }
+  return { line: lines.linePos(offset).line, path, message };
+}
+
+/** The YAML alias-bomb refusal, worded for people. */
+export function aliasBombMessage(limit: number): string {
+  return `expands YAML aliases (*name) more than ${limit} times: refused as an alias-expansion ("billion laughs") document`;
 }
 
 export const WindowSpec = z
@@ -137,8 +302,9 @@ export interface LoadedLab {
   params: Map<string, unknown>;
 }
 
-function describeValue(v: unknown): string {
+export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 37)}…` : s;
 }
@@ -150,7 +316,7 @@ export function formatPath(p: ReadonlyArray<PropertyKey>): string {
   return out || '(top level)';
 }
 
-function nodeAt(root: Node | null | undefined, p: ReadonlyArray<PropertyKey>): Node | undefined {
+export function nodeAt(root: Node | null | undefined, p: ReadonlyArray<PropertyKey>): Node | undefined {
   let node: Node | null | undefined = root;
   let last: Node | undefined = root ?? undefined;
   for (const k of p) {
@@ -178,16 +344,20 @@ export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): O
   // maxAliasCount guards against billion-laughs documents; uniqueKeys catches copy-paste slips.
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    throw new UsageError(`${file}:${pos?.line ?? '?'} ${e.message.split('\n')[0]}`);
+    const e = describeYamlError(doc, doc.errors[0]!, lineCounter, text);
+    throw new UsageError(`${file}:${e.line} ${e.path ? `${e.path}: ` : ''}${e.message}`);
   }
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw new UsageError(`${file}: ${(err as Error).message}`);
+    const msg = (err as Error).message;
+    throw new UsageError(`${file}: ${/alias/i.test(msg) ? aliasBombMessage(100) : msg}`, { cause: err });
   }
+  if (data === null || data === undefined)
+    throw new UsageError(
+      `${file}: the file holds no YAML (it is empty or only comments); expected a lab: id, title, artifacts and checks`,
+    );
   const where = (p: ReadonlyArray<PropertyKey>) => {
     const node = nodeAt(doc.contents, p);
     const offset = node?.range?.[0];
@@ -237,11 +407,18 @@ export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): O
   });
   spec.checks.forEach((c, i) => {
     c.needs.forEach((n, j) => {
-      if (!ids.has(n))
-        fail(
-          [{ code: 'custom', path: ['needs', j], message: `needs unknown check "${n}"`, input: n }],
-          ['checks', i],
-        );
+      const at = spec.checks.findIndex((x) => x.id === n);
+      // Checks run in the listed order: a need on itself or on a later check could never be met
+      // in time, and would be silently ignored.
+      const why =
+        at < 0
+          ? `needs unknown check "${n}"`
+          : at === i
+            ? `needs itself ("${n}")`
+            : at > i
+              ? `needs "${n}", which comes later (checks run in the listed order): list "${n}" before "${c.id}"`
+              : undefined;
+      if (why) fail([{ code: 'custom', path: ['needs', j], message: why, input: n }], ['checks', i]);
     });
   });
   return { spec, file, params };
@@ -254,13 +431,15 @@ export async function loadLab(ref: string, labsRoot: string, kinds: ParamSchemas
     path.join(labsRoot, ref, 'lab.yaml'),
   ];
   for (const file of candidates) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(file, 'utf8');
+      bytes = await readFile(file);
     } catch {
       continue;
     }
-    const loaded = parseLabSpec(text, file, kinds);
+    const decoded = decodeTextFile(bytes);
+    if (!decoded.ok) throw new UsageError(`${file}: cannot read the lab file: ${decoded.why}`);
+    const loaded = parseLabSpec(decoded.text, file, kinds);
     return { ...loaded, dir: path.dirname(path.resolve(file)) };
   }
   throw new UsageError(`no lab "${ref}": looked for ${candidates.join(' and ')}`, {

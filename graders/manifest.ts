@@ -3,10 +3,27 @@
  * measured on their own instance. Untrusted input: parsed with alias limits and size caps, every
  * number bounded, errors reported as data (the manifest check loses points; nothing crashes).
  */
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
+import { aliasBombMessage, decodeTextFile, describeValue, describeYamlError, nodeAt } from './lab-spec.ts';
 
-const Throughput = z.number().finite().positive().max(1e15);
+/** Bounded both ways so that every ratio of two throughputs stays a finite number. */
+const Throughput = z.number().finite().min(1e-6).max(1e15);
+
+/** A memory limit as docker run --memory takes it (128m, 1g, 512k, bytes) or a number of bytes. */
+const MemoryLimit = z.union([
+  z
+    .string()
+    .max(20)
+    .regex(/^\s*\d+(\.\d+)?\s*[kmgt]?i?b?\s*$/i, 'expected a size such as 256m or 1g'),
+  z
+    .number()
+    .positive()
+    .max(2 ** 50),
+]);
+
+/** What the top level must be, said the way a student reads it. */
+const TOP_LEVEL = 'a mapping with student:, dockerHub: and measurements: (see the example in the lab README)';
 
 export const ManifestSchema = z
   .object({
@@ -14,7 +31,15 @@ export const ManifestSchema = z
       .object({
         name: z.string().max(200).optional(),
         id: z
-          .union([z.string().max(100), z.number().int()])
+          .union([
+            z.string().max(100),
+            z
+              .number()
+              .refine(
+                (n) => Number.isSafeInteger(n),
+                'expected a whole number of at most 15 digits (a longer one loses digits: write the id in quotes)',
+              ),
+          ])
           .transform(String)
           .optional(),
         email: z.string().max(200).optional(),
@@ -31,7 +56,8 @@ export const ManifestSchema = z
             tool: z.string().max(100).optional(),
             unit: z.string().max(50).optional(),
             runs: z
-              .array(z.object({ cpus: z.number().positive().max(1024), throughput: Throughput }).strict())
+              // docker run --cpus accepts 0.01 and more.
+              .array(z.object({ cpus: z.number().min(0.01).max(1024), throughput: Throughput }).strict())
               .min(2)
               .max(50),
           })
@@ -46,7 +72,7 @@ export const ManifestSchema = z
               .array(
                 z
                   .object({
-                    memory: z.union([z.string().max(20), z.number().positive()]),
+                    memory: MemoryLimit,
                     throughput: Throughput,
                   })
                   .strict(),
@@ -75,15 +101,29 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 
 export type ManifestResult = { ok: true; manifest: Manifest } | { ok: false; error: string };
 
-export function parseManifest(text: string, maxBytes = 64 * 1024): ManifestResult {
-  if (Buffer.byteLength(text) > maxBytes)
-    return { ok: false, error: `submission.yaml is larger than ${maxBytes} bytes` };
-  const doc = parseDocument(text, { uniqueKeys: true });
+/**
+ * Read submission.yaml (its bytes, or text already decoded). Every student mistake — not UTF-8, too
+ * large, bad YAML, an alias bomb, a wrong field — comes back as an error that names the line or the
+ * field and what was expected; nothing throws.
+ */
+export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024): ManifestResult {
+  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
+  if (size > maxBytes)
+    return { ok: false, error: `submission.yaml is ${size} bytes; at most ${maxBytes} accepted` };
+  let text: string;
+  if (typeof input === 'string') text = input;
+  else {
+    const decoded = decodeTextFile(input);
+    if (!decoded.ok) return { ok: false, error: `submission.yaml cannot be read: ${decoded.why}` };
+    text = decoded.text;
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, lineCounter });
   if (doc.errors.length) {
-    const e = doc.errors[0]!;
+    const e = describeYamlError(doc, doc.errors[0]!, lineCounter, text);
     return {
       ok: false,
-      error: `submission.yaml line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`,
+      error: `submission.yaml line ${e.line}: ${e.message}${e.path ? ` (at ${e.path})` : ''}`,
     };
   }
   let data: unknown;
@@ -91,16 +131,35 @@ export function parseManifest(text: string, maxBytes = 64 * 1024): ManifestResul
     // A billion-laughs document expands aliases exponentially: refuse beyond a few.
     data = doc.toJS({ maxAliasCount: 50 });
   } catch (err) {
-    return { ok: false, error: `submission.yaml: ${(err as Error).message}` };
+    const msg = (err as Error).message;
+    return { ok: false, error: `submission.yaml ${/alias/i.test(msg) ? aliasBombMessage(50) : msg}` };
   }
-  const parsed = ManifestSchema.safeParse(data ?? {});
+  data ??= {};
+  if (typeof data !== 'object' || Array.isArray(data))
+    return {
+      ok: false,
+      error: `submission.yaml (top level): expected ${TOP_LEVEL}, got ${Array.isArray(data) ? 'a list' : `${typeof data} ${describeValue(data)}`}`,
+    };
+  const parsed = ManifestSchema.safeParse(data);
   if (!parsed.success) {
     const iss = parsed.error.issues[0]!;
     const where = iss.path
       .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
       .join('')
       .replace(/^\./, '');
-    return { ok: false, error: `submission.yaml ${where || '(top level)'}: ${iss.message}` };
+    let got: unknown = data;
+    for (const k of iss.path) got = (got as Record<PropertyKey, unknown> | undefined)?.[k as never];
+    const gotText =
+      iss.code === 'invalid_type' ||
+      iss.code === 'invalid_format' ||
+      iss.code === 'too_big' ||
+      iss.code === 'too_small' ||
+      iss.code === 'custom'
+        ? `, got ${describeValue(got)}`
+        : '';
+    const node = nodeAt(doc.contents as Node | null, iss.path);
+    const line = node?.range ? ` (line ${lineCounter.linePos(node.range[0]).line})` : '';
+    return { ok: false, error: `submission.yaml ${where || '(top level)'}: ${iss.message}${gotText}${line}` };
   }
   return { ok: true, manifest: parsed.data };
 }

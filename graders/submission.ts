@@ -59,8 +59,11 @@ export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submi
   const sub: Submission = { dir: abs, id: path.basename(abs), artifacts };
   const m = artifacts.manifest;
   if (m?.present && m.absPath) {
-    sub.manifest = parseManifest(await readFile(m.absPath, 'utf8'));
+    sub.manifest = parseManifest(await readFile(m.absPath), lab.spec.artifacts.manifest?.maxSize);
     if (sub.manifest.ok && sub.manifest.manifest.student?.id) sub.id = sub.manifest.manifest.student.id;
+  } else if (m?.problem) {
+    // There is a submission.yaml, but it cannot be used (too large, a link): say so, not "no file".
+    sub.manifest = { ok: false, error: m.problem };
   }
   return sub;
 }

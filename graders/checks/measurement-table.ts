@@ -133,10 +133,26 @@ export default defineCheck({
         );
       }
     }
-    if (t.cpuIsolation) {
+    if (t.cpuIsolation && !(t.cpuIsolation.cpuPercent[0] > 0 && t.cpuIsolation.cpuPercent[1] > 0)) {
+      // Both containers ran stress-ng on the shared CPU: each gets some of it. A 0 % (or -0) has
+      // no ratio to judge; say what was expected, and keep every number in the report finite.
       const [a, b] = t.cpuIsolation.shares;
       const [pa, pb] = t.cpuIsolation.cpuPercent;
-      const ratio = pb > 0 ? pa / pb : Number.POSITIVE_INFINITY;
+      total += 1;
+      problems.push(
+        `your CPU split for shares ${a}:${b}: expected both containers to get some CPU, got ${pa} % and ${pb} %`,
+      );
+      ms.push({
+        name: `your CPU % for shares ${a}:${b} (the lower one)`,
+        value: Math.min(pa, pb),
+        expected: null,
+        unit: '%',
+        status: 'fail',
+      });
+    } else if (t.cpuIsolation) {
+      const [a, b] = t.cpuIsolation.shares;
+      const [pa, pb] = t.cpuIsolation.cpuPercent;
+      const ratio = pa / pb;
       const acc = acceptedShareRatios(a, b);
       const lo = Math.min(...acc) * (1 - tol);
       const hi = Math.max(...acc) * (1 + tol);

@@ -197,18 +197,35 @@ export function runObjects(runId: string, host?: string): EngineObject[] {
     ],
     host,
   );
-  for (const l of ims.split('\n').filter(Boolean)) {
-    const [id = '', detail = ''] = l.split('\t');
-    let run: string;
-    try {
-      run = docker(
-        ['image', 'inspect', '--format', '{{index .Config.Labels "labgrade.run"}}', id],
-        host,
-      ).trim();
-    } catch {
-      continue; // removed meanwhile
+  const listed = ims
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
+  // One inspect for all of them (one per image took ~0.4 s each on a busy engine: 25 s for 60
+  // images, per call); per image only when one vanished meanwhile and failed the batch.
+  const labelOf = new Map<string, string>();
+  const fmt = '{{.Id}}\t{{index .Config.Labels "labgrade.run"}}';
+  const ids = [...new Set(listed.map(([id = '']) => id))];
+  try {
+    if (ids.length)
+      for (const l of docker(['image', 'inspect', '--format', fmt, ...ids], host)
+        .split('\n')
+        .filter(Boolean)) {
+        const [id = '', run = ''] = l.split('\t');
+        labelOf.set(id, run);
+      }
+  } catch {
+    for (const id of ids) {
+      try {
+        labelOf.set(id, docker(['image', 'inspect', '--format', fmt, id], host).split('\t')[1]?.trim() ?? '');
+      } catch {
+        /* removed meanwhile */
+      }
     }
-    if (mine(run)) out.push({ kind: 'image', id, run, detail });
+  }
+  for (const [id = '', detail = ''] of listed) {
+    const run = labelOf.get(id);
+    if (run !== undefined && mine(run)) out.push({ kind: 'image', id, run, detail });
   }
   return out;
 }

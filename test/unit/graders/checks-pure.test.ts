@@ -141,6 +141,44 @@ describe('submission.yaml', () => {
     expect(parseManifest('x'.repeat(70_000)).ok).to.equal(false);
   });
 
+  it('reads bytes: refuses UTF-16 and non-UTF-8 with where, keeps a BOM-led UTF-8 file', () => {
+    const err = (r: ReturnType<typeof parseManifest>) => (r.ok ? '' : r.error);
+    expect(err(parseManifest(Buffer.from('\uFEFFdockerHub: a/b\n', 'utf16le')))).to.equal(
+      'submission.yaml cannot be read: it is UTF-16 text (it starts with a UTF-16 byte-order mark): save it as UTF-8',
+    );
+    expect(err(parseManifest(Buffer.from('student:\n  name: J\xfcrgen\n', 'latin1')))).to.equal(
+      'submission.yaml cannot be read: it is not UTF-8 text (byte 0xfc at line 2, column 10): save it as UTF-8',
+    );
+    expect(parseManifest(Buffer.from('\uFEFFdockerHub: a/b:1\n'))).to.deep.equal({
+      ok: true,
+      manifest: { dockerHub: 'a/b:1' },
+    });
+  });
+
+  it('says what the top level, a memory size and a long id must be', () => {
+    const err = (text: string) => {
+      const r = parseManifest(text);
+      return r.ok ? '' : r.error;
+    };
+    expect(err('- a\n- b\n')).to.equal(
+      'submission.yaml (top level): expected a mapping with student:, dockerHub: and measurements: (see the example in the lab README), got a list',
+    );
+    expect(
+      err(
+        'measurements:\n  memoryScaling:\n    runs:\n      - { memory: lots, throughput: 1 }\n      - { memory: 1g, throughput: 1 }\n',
+      ),
+    ).to.equal(
+      'submission.yaml measurements.memoryScaling.runs[0].memory: expected a size such as 256m or 1g, got "lots" (line 4)',
+    );
+    expect(err('student: { id: 123456789012345678 }\n')).to.match(
+      /^submission\.yaml student\.id: expected a whole number of at most 15 digits .*, got 123456789012345680 \(line 1\)$/,
+    );
+    expect(parseManifest('student: { id: "123456789012345678" }\n')).to.deep.include({ ok: true });
+    expect(err('dockerHub: a/b\ndockerHub: c/d\n')).to.match(
+      /^submission\.yaml line 2: the key "dockerHub" appears twice/,
+    );
+  });
+
   it('a syntax error names its line', () => {
     const r = parseManifest('student:\n  name: [unclosed\n');
     expect(r.ok ? '' : r.error).to.match(/^submission\.yaml line \d+: /);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { parseByteSize, parseLabSpec } from '../../../graders/lab-spec.ts';
+import { decodeTextFile, firstInvalidUtf8, parseByteSize, parseLabSpec } from '../../../graders/lab-spec.ts';
 import { paramSchemas } from '../../../graders/checks/index.ts';
 
 const kinds = paramSchemas();
@@ -106,6 +106,71 @@ describe('lab spec', () => {
         `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)}]`,
       );
     expect(errorOf(() => parseLabSpec(bomb.join('\n'), 'bomb.yaml', kinds))).to.match(/bomb\.yaml: .*alias/i);
+  });
+
+  it('syntax errors name the line a person must look at, the field, and what is wrong', () => {
+    const two = '  - id: a\n    kind: image-build\n    title: A\n    points: 1\n  - id: b\n    kind: tools\n';
+    // A tab: the line of the tab, after the field it follows.
+    expect(
+      errorOf(() => parseLabSpec(minimal(`${two}\ttitle: B\n    points: 1\n`), 'l.yaml', kinds)),
+    ).to.equal(
+      'l.yaml:12 after checks[1].kind: a tab is used for indentation; YAML indents with spaces only',
+    );
+    // An unclosed quote: the parser notices at the end of the file; the message names where it opens.
+    expect(
+      errorOf(() => parseLabSpec(minimal(`${two}    title: "B\n    points: 1\n`), 'l.yaml', kinds)),
+    ).to.equal(
+      'l.yaml:12 checks[1].title: a quoted value that starts on this line is never closed (missing closing quote)',
+    );
+    expect(
+      errorOf(() =>
+        parseLabSpec(minimal(`${two}    title: B\n    points: 1\n    points: 2\n`), 'l.yaml', kinds),
+      ),
+    ).to.equal(
+      'l.yaml:14 checks[1].points: the key "points" appears twice in the same mapping (keys must be unique)',
+    );
+    expect(errorOf(() => parseLabSpec(`id: x\ntitle: ${'['.repeat(20000)}`, 'd.yaml', kinds))).to.equal(
+      'd.yaml:2 nested too deeply to read (hundreds of levels of brackets or indentation)',
+    );
+    expect(errorOf(() => parseLabSpec('# nothing here\n', 'e.yaml', kinds))).to.match(
+      /^e\.yaml: the file holds no YAML/,
+    );
+  });
+
+  it('refuses a need on the check itself or on a later check (checks run in order)', () => {
+    const self = minimal('  - { id: a, kind: image-build, title: A, points: 1, needs: [a] }\n');
+    expect(errorOf(() => parseLabSpec(self, 'l.yaml', kinds))).to.match(
+      /checks\[0\]\.needs\[0\]: needs itself \("a"\)/,
+    );
+    const later = minimal(
+      '  - { id: a, kind: tools, title: A, points: 1, needs: [b] }\n  - { id: b, kind: image-build, title: B, points: 1 }\n',
+    );
+    expect(errorOf(() => parseLabSpec(later, 'l.yaml', kinds))).to.include(
+      'l.yaml:6 checks[0].needs[0]: needs "b", which comes later (checks run in the listed order): list "b" before "a"',
+    );
+  });
+
+  it('reads text files as UTF-8 only, saying where they are not', () => {
+    expect(decodeTextFile(Buffer.from('\uFEFFid: x\n'))).to.deep.equal({ ok: true, text: 'id: x\n' });
+    expect(decodeTextFile(Buffer.from('ü ✓ 😀\n'))).to.deep.equal({ ok: true, text: 'ü ✓ 😀\n' });
+    expect(decodeTextFile(Buffer.from('id: x\ntitle: \xdcbung\n', 'latin1'))).to.deep.equal({
+      ok: false,
+      why: 'it is not UTF-8 text (byte 0xdc at line 2, column 8): save it as UTF-8',
+    });
+    expect(decodeTextFile(Buffer.from('\uFEFFid: x', 'utf16le'))).to.deep.include({ ok: false });
+    expect(decodeTextFile(Buffer.from('id: x\0\n'))).to.deep.equal({
+      ok: false,
+      why: 'it is not a text file (a NUL byte at line 1, column 6)',
+    });
+    // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8 either.
+    for (const bad of [
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x82],
+    ])
+      expect(firstInvalidUtf8(Uint8Array.from([0x41, ...bad])), bad.join(' ')).to.equal(1);
+    expect(firstInvalidUtf8(Buffer.from('plain ascii and ü'))).to.equal(-1);
   });
 
   it('parseByteSize reads Docker-style sizes', () => {
