@@ -12,8 +12,61 @@ const Params = z
     timeoutSeconds: z.number().positive().max(7200).optional(),
     /** Network for RUN steps: 'default' lets apt reach its mirror. */
     network: z.enum(['default', 'none', 'bridge', 'host']).default('default'),
+    /** Processes of all RUN steps together (default 1024; 0: no limit). Where the engine allows it. */
+    pidsLimit: z.number().int().min(0).max(1_000_000).optional(),
   })
   .strict();
+
+/** Characters of the build log kept: under report.json's 64 Ki cap, so the engine's own cut marker (with the true count) is the one readers see. */
+export const BUILD_LOG_CHARS = 60 * 1024;
+
+/** The image a `Step N/M : FROM …` line names (flags and `AS stage` dropped), if it is one. */
+export function fromImage(step: string | undefined): string | undefined {
+  const m = /^Step \d+\/\d+ : FROM\s+(.*)$/i.exec(step ?? '');
+  if (!m) return undefined;
+  const words = m[1]!
+    .trim()
+    .split(/\s+/)
+    .filter((w) => !w.startsWith('--'));
+  return words[0];
+}
+
+/** Does the builder's error say the base image could not be fetched (no registry, no such image)? */
+export function isPullError(error: string): boolean {
+  return /pull access denied|manifest unknown|manifest for .* not found|not found: manifest|repository does not exist|no such host|dial tcp|i\/o timeout|TLS handshake|connection refused|server misbehaving|toomanyrequests|unauthorized|Get "https?:\/\/[^"]*\/v2\//i.test(
+    error,
+  );
+}
+
+export interface BuildFailure {
+  error?: string;
+  tail: string;
+  timedOut: boolean;
+  step?: string;
+  pidsLimit?: number | null;
+  pidsPeak?: number;
+}
+
+/** The message of a failed build: what was expected, where the build stopped, what it said. */
+export function buildFailureMessage(r: BuildFailure, timeoutMs: number, labBase: string): string {
+  const where = r.step ? ` at ${r.step}` : '';
+  const pidsHit =
+    r.pidsLimit && r.pidsPeak !== undefined && r.pidsPeak >= r.pidsLimit
+      ? ` (the build steps reached labgrade's limit of ${r.pidsLimit} processes: does a RUN fork without end?)`
+      : '';
+  if (r.timedOut) {
+    return `expected the image to build within ${timeoutMs / 1000} s, got no image: ${r.error}${r.step ? `, stopped while still at ${r.step}` : ''}${pidsHit}. Last lines:\n${r.tail}`;
+  }
+  const image = fromImage(r.step);
+  if (image && r.error && isPullError(r.error)) {
+    return (
+      `expected the image to build, got an error${where}: the base image ${image} is not on this machine and could not be pulled (${r.error}). ` +
+      `Check the image name and tag in FROM (this lab's base image is ${labBase}); if the name is right, pull it first with: docker pull ${image}` +
+      `${r.tail ? `\nLast lines of the build log:\n${r.tail}` : ''}`
+    );
+  }
+  return `expected the image to build, got an error${where}: ${r.error}${pidsHit}${r.tail ? `\nLast lines of the build log:\n${r.tail}` : ''}`;
+}
 
 /** A stable tag per lab and submission folder, so re-running `check` reuses the build cache. */
 export function imageTag(labId: string, submissionDir: string): string {
@@ -46,7 +99,8 @@ export default defineCheck({
       maxContextBytes: ctx.lab.spec.build.maxContextSize,
       networkMode: p.network,
       memoryBytes: ctx.lab.spec.build.memory,
-      maxLogChars: 128 * 1024,
+      maxLogChars: BUILD_LOG_CHARS,
+      pidsLimit: p.pidsLimit,
       labels: { 'labgrade.purpose': 'student-image', 'labgrade.lab': ctx.lab.spec.id },
       signal: ctx.signal,
       onProgress: (ev) => {
@@ -57,15 +111,27 @@ export default defineCheck({
       },
     });
     const secs = (r.durationMs / 1000).toFixed(1);
+    // How much the build printed and how much of it the log kept; the process limit of its steps.
+    const logDetails = {
+      logChars: r.logChars,
+      logCharsDropped: r.logChars !== undefined ? Math.max(0, r.logChars - BUILD_LOG_CHARS) : undefined,
+      pidsLimit: r.pidsLimit,
+      pidsLimitNote: r.pidsNote,
+      pidsPeak: r.pidsPeak,
+    };
     if (!r.ok) {
       return {
         status: 'fail',
-        message: r.timedOut
-          ? `expected the image to build within ${timeoutMs / 1000} s, got no image: ${r.error}. Last lines:\n${r.tail}`
-          : `expected the image to build, got an error: ${r.error}${r.tail ? `\nLast lines of the build log:\n${r.tail}` : ''}`,
+        message: buildFailureMessage(r, timeoutMs, ctx.lab.spec.build.baseImage),
         evidence: {
           log: r.log,
-          details: { timedOut: r.timedOut, durationMs: r.durationMs, contextBytes: r.contextBytes },
+          details: {
+            timedOut: r.timedOut,
+            durationMs: r.durationMs,
+            contextBytes: r.contextBytes,
+            step: r.step,
+            ...logDetails,
+          },
         },
       };
     }
@@ -73,7 +139,16 @@ export default defineCheck({
     return {
       status: 'pass',
       message: `built ${tag} in ${secs} s (${steps} steps${r.contextBytes !== undefined ? `, ${Math.ceil(r.contextBytes / 1024)} KiB context` : ''})`,
-      evidence: { log: r.log, details: { imageId: r.imageId, tag, durationMs: r.durationMs } },
+      evidence: {
+        log: r.log,
+        details: {
+          imageId: r.imageId,
+          tag,
+          durationMs: r.durationMs,
+          contextBytes: r.contextBytes,
+          ...logDetails,
+        },
+      },
     };
   },
 });

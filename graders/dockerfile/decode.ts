@@ -80,9 +80,34 @@ export function decodeDockerfile(bytes: Buffer, options: DecodeOptions = {}): De
     notes.push(
       'the file contains carriage returns (\\r) not followed by a line feed; Docker does not treat them as line breaks',
     );
+  const long = longLines(text);
+  if (long.count > 0)
+    notes.push(
+      `line ${long.first} is ${long.bytes} bytes long${long.count > 1 ? ` (and ${long.count - 1} more line${long.count === 2 ? '' : 's'} over the limit)` : ''}; ` +
+        `Docker refuses Dockerfile lines longer than ${DOCKER_MAX_LINE_BYTES} bytes, so this file cannot build: split it with \\ line continuations`,
+    );
   if (text.length > 0 && !text.endsWith('\n')) notes.push('no newline at the end of the file');
   if (text.trim() === '') notes.push('the file holds only whitespace');
   return { text, notes };
+}
+
+/** The Dockerfile parser reads lines with a 64 KiB scanner: "dockerfile line greater than max allowed size of 65535". */
+export const DOCKER_MAX_LINE_BYTES = 65535;
+
+function longLines(text: string): { first: number; bytes: number; count: number } {
+  let first = 0;
+  let bytes = 0;
+  let count = 0;
+  // Cheap first: a line shorter than the limit in UTF-16 units is at most 3× that in bytes.
+  if (text.length <= DOCKER_MAX_LINE_BYTES / 3) return { first, bytes, count };
+  text.split('\n').forEach((line, i) => {
+    if (line.length * 3 <= DOCKER_MAX_LINE_BYTES) return;
+    const n = Buffer.byteLength(line, 'utf8');
+    if (n <= DOCKER_MAX_LINE_BYTES) return;
+    count += 1;
+    if (count === 1) [first, bytes] = [i + 1, n];
+  });
+  return { first, bytes, count };
 }
 
 function detectUtf16(bytes: Buffer): { endian: 'le' | 'be'; bom: boolean } | null {

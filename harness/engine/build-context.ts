@@ -42,33 +42,49 @@ export async function planContext(
   // Docker always sends the Dockerfile and .dockerignore, even when the ignore file lists them.
   const always = new Set([dockerfile.replace(/^\.\//, ''), '.dockerignore']);
   const plan: ContextPlan = { entries: [], bytes: 0, files: 0 };
+  // Past the byte limit the walk goes on (lstat only, up to the file cap) so the refusal can say
+  // how big the context really is and which files make it so.
+  const largest: Array<{ path: string; bytes: number }> = [];
+  let tooManyFiles = false;
 
   async function walk(rel: string): Promise<void> {
     const dir = path.join(contextDir, rel);
     const names = (await readdir(dir)).sort();
     for (const name of names) {
+      if (tooManyFiles) return;
       const relPath = rel ? `${rel}/${name}` : name;
       const st = await lstat(path.join(contextDir, relPath));
       if (!always.has(relPath) && ig.ignores(st.isDirectory() ? `${relPath}/` : relPath)) continue;
       if (st.isDirectory()) {
         await walk(relPath);
       } else if (st.isFile() || st.isSymbolicLink()) {
-        plan.entries.push(relPath);
+        if (plan.bytes <= maxBytes) plan.entries.push(relPath);
         plan.files += 1;
-        plan.bytes += st.isFile() ? st.size : 0;
+        const size = st.isFile() ? st.size : 0;
+        plan.bytes += size;
+        largest.push({ path: relPath, bytes: size });
+        largest.sort((a, b) => b.bytes - a.bytes);
+        largest.length = Math.min(largest.length, 3);
       }
       // sockets, fifos and devices are skipped, as Docker's own context packer does
-      if (plan.bytes > maxBytes) {
-        plan.refused = `build context is larger than ${formatBytes(maxBytes)} (add a .dockerignore or remove large files)`;
-        return;
-      }
-      if (plan.files > maxFiles) {
-        plan.refused = `build context has more than ${maxFiles} files (add a .dockerignore)`;
-        return;
-      }
+      if (plan.files > maxFiles) tooManyFiles = true;
     }
   }
   await walk('');
+  if (tooManyFiles) {
+    plan.refused =
+      `the build context has more than ${maxFiles} files (limit ${maxFiles}); ` +
+      'add a .dockerignore listing the folders the image does not need, or remove them';
+  } else if (plan.bytes > maxBytes) {
+    const big = largest
+      .filter((f) => f.bytes > 0)
+      .map((f) => `${f.path} ${formatBytes(f.bytes)}`)
+      .join(', ');
+    plan.refused =
+      `the build context is ${formatBytes(plan.bytes)} in ${plan.files} files, over the limit of ${formatBytes(maxBytes)}` +
+      `${big ? ` (largest: ${big})` : ''}; add a .dockerignore listing what the image does not need, or remove large files`;
+  }
+  if (plan.refused) plan.entries = [];
   return plan;
 }
 

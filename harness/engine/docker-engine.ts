@@ -8,10 +8,12 @@
  */
 import http from 'node:http';
 import os from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import createDebug from 'debug';
 import Docker from 'dockerode';
 import { LabgradeError, errorMessage } from '../errors.ts';
 import { formatBytes, packContext, planContext } from './build-context.ts';
+import { DEFAULT_BUILD_PIDS_LIMIT, createBuildCgroup, type BuildCgroup } from './build-cgroup.ts';
 import { CappedText, Demuxer, lastLines, stripAnsi } from './capture.ts';
 import type {
   BuildOptions,
@@ -96,13 +98,25 @@ export class DockerEngine implements ContainerEngine {
 
   constructor(options: DockerEngineOptions = {}) {
     this.runId = options.runId ?? newRunId();
-    // Node's global agent keeps sockets alive; after a remote engine restarts (a new guest on the
-    // same port) the first request on a stale socket dies with EPIPE. One connection per request.
+    // Node's global agent keeps sockets alive; after an engine restarts (a new guest on the same
+    // port, a restarted dockerd on the same socket) the first request on a stale socket dies with
+    // EPIPE or ECONNRESET. One connection per request (ssh brings its own agent).
     const host = process.env.DOCKER_HOST ?? '';
-    const tcp = /^(tcp|http):\/\//.test(host);
+    const ssh = host.startsWith('ssh://');
     this.docker = new Docker(
-      options.docker ?? (tcp ? ({ agent: new http.Agent({ keepAlive: false }) } as never) : undefined),
+      options.docker ?? (ssh ? undefined : ({ agent: new http.Agent({ keepAlive: false }) } as never)),
     );
+  }
+
+  /**
+   * Watch the engine's liveness: an events stream stays open to it, and the engine closing it
+   * (stopped, crashed, restarted) counts as a loss. A check that ran across a loss cannot be
+   * trusted (its containers were killed), whatever it concluded. close() when done.
+   */
+  watch(): EngineWatch {
+    const w = new EngineWatch(this.docker);
+    w.start();
+    return w;
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -160,6 +174,17 @@ export class DockerEngine implements ContainerEngine {
     const started = Date.now();
     const maxLog = o.maxLogChars ?? DEFAULT_LOG_CHARS;
     const capped = new CappedText(maxLog);
+    // Everything the build printed is counted, only head and tail are kept: a RUN printing
+    // hundreds of MB costs time, never memory, and the report says how much was dropped.
+    let logChars = 0;
+    const push = (s: string) => {
+      logChars += s.length;
+      capped.push(s);
+    };
+    let step: string | undefined;
+    /** The builder's container of the RUN step in progress ("Running in <id>"; it has no label). */
+    let running: string | undefined;
+    const pids: { limit: number | null; note?: string; peak?: number } = { limit: null };
     const what = `build ${o.tag} from ${o.contextDir}`;
     const fail = (error: string, timedOut = false, contextBytes?: number): BuildResult => {
       const logText = capped.toString();
@@ -172,6 +197,11 @@ export class DockerEngine implements ContainerEngine {
         timedOut,
         durationMs: Date.now() - started,
         contextBytes,
+        step,
+        logChars,
+        pidsLimit: pids.limit,
+        pidsNote: pids.note,
+        pidsPeak: pids.peak,
       };
     };
 
@@ -188,6 +218,14 @@ export class DockerEngine implements ContainerEngine {
     }
     log('%s: start (%d files, %s)', what, plan.files, formatBytes(plan.bytes));
 
+    const cgroup = await this.buildCgroup(o);
+    if ('unavailable' in cgroup) {
+      pids.note = cgroup.unavailable;
+      log('%s: RUN steps without a process limit: %s', what, cgroup.unavailable);
+    } else {
+      pids.limit = cgroup.pidsLimit;
+    }
+
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -200,6 +238,8 @@ export class DockerEngine implements ContainerEngine {
     const replaced = await this.labgradeImageIdOf(o.tag);
     let imageId: string | undefined;
     let builderError: string | undefined;
+    /** A failure found while streaming, reported after the cgroup is gone (its peak known). */
+    let early: (() => BuildResult) | undefined;
     try {
       const stream = await this.docker.buildImage(packContext(o.contextDir, plan), {
         t: o.tag,
@@ -209,24 +249,32 @@ export class DockerEngine implements ContainerEngine {
         forcerm: true,
         networkmode: o.networkMode ?? 'default',
         ...(o.memoryBytes ? { memory: o.memoryBytes, memswap: o.memoryBytes } : {}),
+        ...('parent' in cgroup ? { cgroupparent: cgroup.parent } : {}),
         abortSignal: controller.signal,
       } as Docker.ImageBuildOptions);
       await new Promise<void>((resolve, reject) => {
         let buf = '';
+        const decoder = new StringDecoder('utf8');
         const onLine = (line: string) => {
           if (!line.trim()) return;
           let ev: Record<string, unknown>;
           try {
             ev = JSON.parse(line) as Record<string, unknown>;
           } catch {
-            capped.push(`${line}\n`);
+            push(`${line}\n`);
             return;
           }
           if (typeof ev.stream === 'string') {
             const streamText = stripAnsi(ev.stream);
-            capped.push(streamText);
+            push(streamText);
             const text = streamText.trim();
-            if (text) o.onProgress?.({ line: text, step: /^Step \d+\/\d+ :/.test(text) ? text : undefined });
+            const isStep = /^Step \d+\/\d+ :/.test(text);
+            if (isStep) step = text.split('\n')[0]!.slice(0, 500);
+            const run = /^ ---> Running in ([0-9a-f]{12,64})/m.exec(streamText);
+            if (run) running = run[1];
+            if (running && streamText.includes(`Removing intermediate container ${running}`))
+              running = undefined;
+            if (text) o.onProgress?.({ line: text.slice(0, 1000), step: isStep ? text : undefined });
             const m = /^Successfully built ([0-9a-f]+)/.exec(text);
             if (m) imageId = m[1];
           }
@@ -236,42 +284,60 @@ export class DockerEngine implements ContainerEngine {
           if (ev.error || ev.errorDetail) {
             const detail = ev.errorDetail as { message?: string } | undefined;
             builderError = stripAnsi(String(detail?.message ?? ev.error));
-            capped.push(`${builderError}\n`);
+            push(`${builderError}\n`);
           }
         };
+        let ended = false;
         stream.on('data', (chunk: Buffer) => {
-          buf += chunk.toString('utf8');
+          buf += decoder.write(chunk);
           let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            onLine(buf.slice(0, nl));
-            buf = buf.slice(nl + 1);
+          let from = 0;
+          while ((nl = buf.indexOf('\n', from)) >= 0) {
+            onLine(buf.slice(from, nl));
+            from = nl + 1;
           }
+          buf = buf.slice(from);
         });
         stream.on('end', () => {
-          onLine(buf);
+          ended = true;
+          onLine(buf + decoder.end());
           resolve();
         });
         stream.on('error', reject);
+        // An aborted request may close without 'end' or 'error'.
+        stream.on('close', () => {
+          if (!ended) reject(new Error(controller.signal.aborted ? 'aborted' : 'build stream closed'));
+        });
       });
     } catch (err) {
-      if (timedOut) {
-        log('%s: timed out after %d ms', what, o.timeoutMs);
-        return fail(`build did not finish within ${Math.round(o.timeoutMs / 1000)} s`, true, plan.bytes);
-      }
-      if (o.signal?.aborted) return fail('build cancelled', false, plan.bytes);
-      if (isConnectionError(err)) throw engineError(what, err);
-      // A 4xx/5xx before streaming starts (bad Dockerfile name, parse error) is the student's.
       const code = statusCode(err);
-      if (code && code < 500) {
+      if (timedOut || o.signal?.aborted) {
+        // The builder removes the step's container when it notices the cancel; do not rely on it.
+        if (running) await this.remove(running).catch(() => undefined);
+        if (timedOut) log('%s: timed out after %d ms', what, o.timeoutMs);
+        early = timedOut
+          ? () => fail(`build did not finish within ${Math.round(o.timeoutMs / 1000)} s`, true, plan.bytes)
+          : () => fail('build cancelled', false, plan.bytes);
+      } else if (isConnectionError(err)) {
+        throw engineError(what, err);
+      } else if (code && code < 500) {
+        // A 4xx before streaming starts (bad Dockerfile name, parse error) is the student's.
         const msg = errorMessage(err).replace(/^\(HTTP code \d+\) [a-z ]+ - /, '');
-        return fail(msg, false, plan.bytes);
+        early = () => fail(msg, false, plan.bytes);
+      } else if (code && code >= 500) {
+        early = () => fail(errorMessage(err), false, plan.bytes);
+      } else {
+        throw engineError(what, err);
       }
-      if (code && code >= 500) return fail(errorMessage(err), false, plan.bytes);
-      throw engineError(what, err);
     } finally {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onOuterAbort);
+      if ('parent' in cgroup) {
+        const usage = await cgroup.dispose();
+        pids.peak = usage.peak;
+      }
     }
+    if (early) return early();
     if (timedOut)
       return fail(`build did not finish within ${Math.round(o.timeoutMs / 1000)} s`, true, plan.bytes);
     if (builderError || !imageId) {
@@ -291,6 +357,11 @@ export class DockerEngine implements ContainerEngine {
       timedOut: false,
       durationMs: Date.now() - started,
       contextBytes: plan.bytes,
+      step,
+      logChars,
+      pidsLimit: pids.limit,
+      pidsNote: pids.note,
+      pidsPeak: pids.peak,
     };
   }
 
@@ -318,6 +389,26 @@ export class DockerEngine implements ContainerEngine {
       log('removed the image this build replaced: %s', id.slice(0, 19));
     } catch (err) {
       log('kept the replaced image %s: %s', id.slice(0, 19), errorMessage(err));
+    }
+  }
+
+  private engineEnv?: Promise<EngineInfo>;
+
+  /** A pids-limited cgroup parent for the build's RUN steps, or why there is none. */
+  private async buildCgroup(o: BuildOptions): Promise<BuildCgroup | { unavailable: string }> {
+    const limit = o.pidsLimit ?? DEFAULT_BUILD_PIDS_LIMIT;
+    if (limit <= 0) return { unavailable: 'turned off' };
+    let env: EngineInfo;
+    try {
+      env = await (this.engineEnv ??= this.info());
+    } catch (err) {
+      this.engineEnv = undefined;
+      return { unavailable: `engine info unavailable: ${errorMessage(err)}` };
+    }
+    try {
+      return await createBuildCgroup(env, limit, o.tag);
+    } catch (err) {
+      return { unavailable: errorMessage(err) };
     }
   }
 
@@ -459,20 +550,58 @@ export class DockerEngine implements ContainerEngine {
     options: { timeoutMs: number },
   ): Promise<{ exitCode: number | null; timedOut: boolean }> {
     log('wait %s: start (%d ms)', id.slice(0, 12), options.timeoutMs);
+    // Not dockerode's wait(): the engine sends the headers at once and the body when the container
+    // stops, and when the engine dies in between (a crash, a restart) docker-modem never settles
+    // that promise, not even on abort. Read the body here, and treat a cut connection as the
+    // engine gone (which it is).
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), Math.max(1, options.timeoutMs));
     try {
-      const res = (await this.docker
-        .getContainer(id)
-        .wait({ abortSignal: AbortSignal.timeout(Math.max(1, options.timeoutMs)) })) as {
-        StatusCode?: number;
-      };
-      return { exitCode: res.StatusCode ?? null, timedOut: false };
+      const res = await new Promise<NodeJS.ReadableStream & { complete?: boolean; destroy(): void }>(
+        (resolve, reject) => {
+          this.docker.modem.dial(
+            {
+              path: `/containers/${encodeURIComponent(id)}/wait?`,
+              method: 'POST',
+              options: {},
+              abortSignal: ac.signal,
+              isStream: true,
+              statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+            } as never,
+            (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as never)),
+          );
+        },
+      );
+      const body = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const cut = () =>
+          reject(
+            Object.assign(new Error('the engine closed the connection during wait'), { code: 'ECONNRESET' }),
+          );
+        const onAbort = () => {
+          res.destroy();
+          reject(Object.assign(new Error('wait aborted'), { name: 'AbortError' }));
+        };
+        if (ac.signal.aborted) return onAbort();
+        ac.signal.addEventListener('abort', onAbort, { once: true });
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        res.on('end', () => resolve(text));
+        res.on('error', () => (ac.signal.aborted ? onAbort() : cut()));
+        res.on('close', () => {
+          if (!res.complete && !ac.signal.aborted) cut();
+        });
+      });
+      const parsed = JSON.parse(body) as { StatusCode?: number };
+      return { exitCode: parsed.StatusCode ?? null, timedOut: false };
     } catch (err) {
       const name = (err as { name?: string })?.name;
-      if (name === 'TimeoutError' || name === 'AbortError' || /abort/i.test(errorMessage(err))) {
+      if (ac.signal.aborted || name === 'TimeoutError' || name === 'AbortError') {
         log('wait %s: timed out', id.slice(0, 12));
         return { exitCode: null, timedOut: true };
       }
       throw engineError(`wait ${id.slice(0, 12)}`, err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -653,6 +782,98 @@ export class DockerEngine implements ContainerEngine {
       }
       return { containers: containers.length, images };
     });
+  }
+}
+
+/** See DockerEngine.watch(). */
+export class EngineWatch {
+  private lossCount = 0;
+  private up = false;
+  private closed = false;
+  private stream: (NodeJS.ReadableStream & { destroy(): void }) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly docker: Docker) {}
+
+  start(): void {
+    void this.connect().then((ok) => {
+      if (!ok) this.retry();
+    });
+  }
+
+  /** Times the engine has gone away since the watch started. */
+  losses(): number {
+    return this.lossCount;
+  }
+
+  /** Resolves true once the engine answers again, false after timeoutMs or on abort. */
+  async waitUntilUp(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const t0 = Date.now();
+    while (!this.up) {
+      if (this.closed || signal?.aborted || Date.now() - t0 >= timeoutMs) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return true;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.stream?.destroy();
+    this.stream = undefined;
+  }
+
+  private async connect(): Promise<boolean> {
+    let s: NodeJS.ReadableStream & { destroy(): void; socket?: { unref?: () => void } };
+    // Give up connecting after 10 s, but never abort the stream once it is open.
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(), 10_000);
+    t.unref();
+    try {
+      // Daemon events are rare (a reload): the stream is an idle open connection.
+      s = (await this.docker.getEvents({
+        filters: { type: ['daemon'] },
+        abortSignal: ac.signal,
+      } as never)) as unknown as typeof s;
+    } catch (err) {
+      log('watch: engine not answering: %s', errorMessage(err));
+      return false;
+    } finally {
+      clearTimeout(t);
+    }
+    if (this.closed) {
+      s.destroy();
+      return false;
+    }
+    // The watch must never keep the process alive.
+    s.socket?.unref?.();
+    this.stream = s;
+    this.up = true;
+    let gone = false;
+    const lost = () => {
+      if (gone || this.closed) return;
+      gone = true;
+      this.lossCount += 1;
+      this.up = false;
+      this.stream = undefined;
+      log('watch: the engine went away (loss %d)', this.lossCount);
+      this.retry();
+    };
+    s.on('end', lost);
+    s.on('close', lost);
+    s.on('error', lost);
+    s.resume();
+    return true;
+  }
+
+  private retry(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      void this.connect().then((ok) => {
+        if (!ok) this.retry();
+      });
+    }, 250);
+    this.timer.unref();
   }
 }
 

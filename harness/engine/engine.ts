@@ -66,6 +66,11 @@ export interface BuildOptions {
   maxLogChars?: number;
   /** Build-time limits for RUN steps. */
   memoryBytes?: number;
+  /**
+   * Processes of all RUN steps together (a pids-limited cgroup parent), where the engine allows
+   * it (local, cgroupfs driver, root). Default 1024; 0 turns it off.
+   */
+  pidsLimit?: number;
   onProgress?: (event: BuildProgress) => void;
   signal?: AbortSignal;
 }
@@ -90,6 +95,15 @@ export interface BuildResult {
   timedOut: boolean;
   durationMs: number;
   contextBytes?: number;
+  /** The builder's last "Step N/M : …" line: where a failed or timed-out build stopped. */
+  step?: string;
+  /** Characters the build printed in all (the log keeps at most maxLogChars of them). */
+  logChars?: number;
+  /** The process limit the RUN steps had, or null with the reason in pidsNote. */
+  pidsLimit?: number | null;
+  pidsNote?: string;
+  /** Most processes the build had at once (where the kernel reports it). */
+  pidsPeak?: number;
 }
 
 export interface RunOptions {

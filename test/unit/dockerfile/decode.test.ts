@@ -106,6 +106,16 @@ describe('decodeDockerfile', () => {
     );
   });
 
+  it('notes lines longer than Docker accepts (65535 bytes), counted in UTF-8 bytes', () => {
+    const ok = `FROM x\nRUN echo ${'a'.repeat(65535 - 9)}\n`;
+    expect(decodeDockerfile(utf8(ok)).notes).to.deep.equal([]);
+    // 33000 "é" are 33000 UTF-16 units but 66000 bytes: over the limit in bytes only.
+    const text = `FROM x\nRUN echo ${'é'.repeat(33000)}\nRUN echo ${'b'.repeat(70000)}\n`;
+    expect(decodeDockerfile(utf8(text)).notes).to.deep.equal([
+      'line 2 is 66009 bytes long (and 1 more line over the limit); Docker refuses Dockerfile lines longer than 65535 bytes, so this file cannot build: split it with \\ line continuations',
+    ]);
+  });
+
   it('notes NUL bytes in what claims to be text', () => {
     expect(
       decodeDockerfile(Buffer.from([0x46, 0x52, 0x4f, 0x4d, 0x20, 0x78, 0x00, 0x0a])).notes,

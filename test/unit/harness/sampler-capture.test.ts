@@ -151,6 +151,26 @@ describe('build context', () => {
     expect(plan.refused).to.equal(undefined);
     const capped = await planContext(dir, 'Dockerfile', { maxBytes: 10 });
     await rm(dir, { recursive: true, force: true });
-    expect(capped.refused).to.match(/build context is larger than 10 B/);
+    // .dockerignore (27 B) + Dockerfile (7 B) + keep.txt (2 B) + the link (0 B): measured in full.
+    expect(capped.refused).to.equal(
+      'the build context is 36 B in 4 files, over the limit of 10 B (largest: .dockerignore 27 B, Dockerfile 7 B, keep.txt 2 B); add a .dockerignore listing what the image does not need, or remove large files',
+    );
+    expect(capped.entries).to.deep.equal([]);
+  });
+
+  it('refuses a context over the file cap, and says so before the byte limit', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lg-ctx-'));
+    await writeFile(path.join(dir, 'Dockerfile'), 'FROM x\n');
+    await mkdir(path.join(dir, 'node_modules'));
+    for (let i = 0; i < 12; i++) await writeFile(path.join(dir, 'node_modules', `f${i}`), 'x');
+    const plan = await planContext(dir, 'Dockerfile', { maxFiles: 10, maxBytes: 5 });
+    await writeFile(path.join(dir, '.dockerignore'), 'node_modules\n');
+    const ignored = await planContext(dir, 'Dockerfile', { maxFiles: 10 });
+    await rm(dir, { recursive: true, force: true });
+    expect(plan.refused).to.equal(
+      'the build context has more than 10 files (limit 10); add a .dockerignore listing the folders the image does not need, or remove them',
+    );
+    expect(ignored.refused).to.equal(undefined);
+    expect(ignored.entries).to.deep.equal(['.dockerignore', 'Dockerfile']);
   });
 });
