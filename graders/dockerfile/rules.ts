@@ -100,6 +100,17 @@ function checkBaseImage(facts: DockerfileFacts, req: DockerfileRequirements): Re
       root.line,
     );
   }
+  // `FROM ubuntu:24.04 extra words` names the right image but the engine refuses the line.
+  const badFrom = facts.problems.find((p) => p.code === 'from-syntax' && p.line === root.line);
+  if (badFrom) {
+    return result(
+      'base-image',
+      false,
+      expected,
+      `a FROM line the engine refuses ${where}: ${badFrom.message}`,
+      root.line,
+    );
+  }
   const wanted = [req.baseImage, ...(req.acceptBaseImages ?? [])].map(parseImageName);
   if (wanted.some((w) => sameImage(img, w))) {
     return result('base-image', true, expected, `${img.resolved} ${where}`, root.line);

@@ -28,6 +28,15 @@ describe('checkRequirements', () => {
       }
     });
 
+    it('rejects the right image on a FROM line the engine refuses (extra words)', () => {
+      const r = base('ubuntu:24.04 <img src=x onerror=alert(1)>');
+      expect(r.ok).to.equal(false);
+      expect(r.got).to.equal(
+        'a FROM line the engine refuses (line 1): FROM requires either one or three arguments (FROM image [AS name]), got "ubuntu:24.04 <img src=x onerror=alert(1)>"',
+      );
+      expect(base('ubuntu:24.04 as tools').ok).to.equal(true);
+    });
+
     it('rejects other releases, latest and untagged images, saying why', () => {
       const got = (from: string): [boolean, string] => [base(from).ok, base(from).got];
       expect(got('ubuntu:22.04')).to.deep.equal([false, 'ubuntu:22.04 (line 1)']);
