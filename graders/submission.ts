@@ -44,6 +44,7 @@ export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submi
       const st = await lstat(p);
       entry.sizeBytes = st.size;
       if (st.isSymbolicLink()) entry.problem = `${a.path} is a symbolic link; submit the file itself`;
+      else if (st.isDirectory()) entry.problem = `${a.path} is a folder, not a file`;
       else if (!st.isFile()) entry.problem = `${a.path} is not a regular file`;
       else if (st.size > a.maxSize)
         entry.problem = `${a.path} is ${st.size} bytes; at most ${a.maxSize} accepted`;
