@@ -9,17 +9,80 @@ import type { CgroupSnapshot } from '../harness/cgroup/snapshot.ts';
 import type { Plot, Series } from '../reports/model.ts';
 import type { CheckContext } from './checks/check.ts';
 
-/** The student's image, sandboxed: no network, no capabilities, bounded pids. */
+/** Processes (threads included) a student container may hold: a fork bomb stops here. */
+export const STUDENT_PIDS_LIMIT = 256;
+/** Memory (and memory + swap) of a student container whose check sets none: a memory bomb stops here. */
+export const STUDENT_MEMORY_BYTES = 1024 ** 3;
+
+/** The student's image, sandboxed: no network, no capabilities, bounded pids and memory. */
 export function studentSpec(ctx: CheckContext, spec: Partial<ContainerSpec>): ContainerSpec {
   if (!ctx.state.image) throw new LabgradeError('no student image: the build check must run first');
-  return {
+  const out: ContainerSpec = {
     image: ctx.state.image,
     networkMode: 'none',
     capDrop: ['ALL'],
     noNewPrivileges: true,
-    pidsLimit: 256,
+    pidsLimit: STUDENT_PIDS_LIMIT,
+    memoryBytes: STUDENT_MEMORY_BYTES,
+    memorySwapBytes: STUDENT_MEMORY_BYTES,
     labels: { 'labgrade.purpose': 'experiment', 'labgrade.submission': ctx.submission.id.slice(0, 60) },
     ...spec,
+  };
+  // A check that sets its own memory limit owns the swap setting too (the engine refuses swap < memory).
+  if (spec.memoryBytes !== undefined && spec.memorySwapBytes === undefined) delete out.memorySwapBytes;
+  return out;
+}
+
+/** What a process watch saw of a container while it ran (see watchProcesses). */
+export interface ProcessWatch {
+  /** Most processes seen at once (cgroup pids.current). */
+  peakPids?: number;
+  /** The container's pids limit (pids.max). */
+  pidsMax?: number;
+  /** The count reached the limit (≥ 90 %): a fork bomb, stopped with SIGKILL. */
+  forkBomb: boolean;
+  /** OOM kills counted in the container's cgroup (a fresh container's: all of them). */
+  oomKills: number;
+}
+
+/**
+ * Watch a running container's process count and OOM kills from its cgroup. A container whose
+ * processes reach its pids limit is a fork bomb: it is killed at once (SIGKILL) rather than left
+ * to spin at the limit until its time runs out. Reads that fail (container gone) end the watch.
+ */
+export function watchProcesses(
+  ctx: CheckContext,
+  id: string,
+  intervalMs = 250,
+): { stop(): Promise<ProcessWatch> } {
+  const w: ProcessWatch = { forkBomb: false, oomKills: 0 };
+  let done = false;
+  const loop = (async () => {
+    while (!done) {
+      try {
+        const s = await ctx.cgroups.snapshot(id);
+        const cur = s.pids.current;
+        const max = typeof s.pids.max === 'number' ? s.pids.max : undefined;
+        if (cur !== undefined) w.peakPids = Math.max(w.peakPids ?? 0, cur);
+        if (max !== undefined) w.pidsMax = max;
+        if (s.memory.oomKill !== undefined) w.oomKills = s.memory.oomKill;
+        if (!w.forkBomb && cur !== undefined && max !== undefined && cur >= Math.floor(max * 0.9)) {
+          w.forkBomb = true;
+          await ctx.engine.kill(id).catch(() => undefined);
+        }
+      } catch {
+        return;
+      }
+      await settle(intervalMs);
+    }
+  })();
+  return {
+    async stop() {
+      done = true;
+      await loop;
+      ctx.cgroups.forget(id);
+      return w;
+    },
   };
 }
 

@@ -3,17 +3,20 @@
  * with the harness's own reading of the same container's cgroup over the same time.
  *
  * The script is untrusted, so it never runs on the grader's host: it runs confined in a runner
- * container (no network, no capabilities, read-only root, a tmpfs /tmp, bounded pids, memory and
- * time) that sees the engine host's cgroup tree read-only (--cgroupns=host, /sys/fs/cgroup bind)
- * and its processes (--pid=host, for scripts that go through /proc/<pid>/cgroup). A `docker`
- * stand-in on its PATH answers the usual lookups (inspect → Id / State.Pid, ps -q) for the one
- * container under test. Working through the engine this way also serves a remote engine.
+ * container (no network, no capabilities, read-only root, a tmpfs /tmp, bounded pids, memory,
+ * output and time) that sees the engine host's cgroup tree read-only (--cgroupns=host,
+ * /sys/fs/cgroup bind) and the processes of the container under test only (--pid=container:<id>,
+ * for scripts that go through /proc/<pid>/cgroup; its init is pid 1 there). Never --pid=host: a
+ * root process there may signal every root process of the host (kill -9 -1 would take the engine
+ * down) even with no capabilities. A `docker` stand-in on its PATH answers the usual lookups
+ * (inspect → Id / State.Pid, ps -q) for the one container under test. Working through the engine
+ * this way also serves a remote engine. The script runs as nobody (RUNNER_USER), never as root.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { ContainerEngine } from '../../harness/engine/engine.ts';
+import type { ContainerEngine, ProcessResult } from '../../harness/engine/engine.ts';
 import { LabgradeError } from '../../harness/errors.ts';
 import { defineCheck, type CheckContext } from './check.ts';
 import {
@@ -23,7 +26,9 @@ import {
   studentSpec,
   usageSeries,
   withContainers,
+  watchProcesses,
   round3,
+  type ProcessWatch,
 } from '../experiments.ts';
 import { Sampler, summarize } from '../../harness/sampler.ts';
 import { stats } from '../verdict.ts';
@@ -40,6 +45,13 @@ const Params = z
     tolerancePoints: z.number().positive().default(10),
   })
   .strict();
+
+/** nobody:nogroup: may read the cgroup files, may write none of them, may signal no root process. */
+export const RUNNER_USER = '65534:65534';
+/** Processes the runner may hold (the script and what it starts). */
+export const RUNNER_PIDS_LIMIT = 64;
+/** Characters of each output stream of the script kept (head and tail). */
+export const RUNNER_OUTPUT_CHARS = 16 * 1024;
 
 /** `docker` stand-in for the runner: enough of inspect/ps for monitor scripts. */
 export const DOCKER_SHIM = `#!/bin/sh
@@ -104,14 +116,14 @@ async function runScript(
   targetId: string,
   p: z.infer<typeof Params>,
   onStarted: () => void,
-) {
+): Promise<{ run: ProcessResult; watch?: ProcessWatch }> {
   const script = ctx.submission.artifacts.monitor!;
   // The script travels in the container's environment, not as a bind mount: with a remote engine
   // (DOCKER_HOST=tcp://…, ssh://…) a bind names a path on the engine's host, where it is not.
   const body = (await readFile(script.absPath!)).toString('base64');
-  const st = await ctx.engine.inspect(targetId);
   const timeoutMs = (p.interval * p.samples + 60) * 1000;
-  return ctx.engine.run(
+  let watch: ReturnType<typeof watchProcesses> | undefined;
+  const run = await ctx.engine.run(
     {
       image: runner,
       entrypoint: [
@@ -121,21 +133,34 @@ async function runScript(
         'cpu-monitor.sh',
       ],
       cmd: [targetId, String(p.interval), String(p.samples)],
-      env: { LG_ID: targetId, LG_PID: String(st.pid), LG_SCRIPT: body },
+      // In the target's pid namespace its init is pid 1 (what the stand-in answers for State.Pid).
+      env: { LG_ID: targetId, LG_PID: '1', LG_SCRIPT: body },
       binds: ['/sys/fs/cgroup:/sys/fs/cgroup:ro'],
       cgroupns: 'host',
-      pidMode: 'host',
+      pidMode: `container:${targetId}`,
+      // Not root: the bind is read-only at its top only (v1's controller mounts under it stay
+      // writable on engines before 25), and root could rewrite any container's limits there.
+      user: RUNNER_USER,
       networkMode: 'none',
       capDrop: ['ALL'],
       readonlyRootfs: true,
       tmpfs: { '/tmp': 'rw,size=16m' },
-      pidsLimit: 64,
+      pidsLimit: RUNNER_PIDS_LIMIT,
       memoryBytes: 128 * 1024 * 1024,
       cpus: 0.25,
       labels: { 'labgrade.purpose': 'monitor-script' },
     },
-    { timeoutMs, maxLogChars: 16 * 1024, signal: ctx.signal, onStarted },
+    {
+      timeoutMs,
+      maxLogChars: RUNNER_OUTPUT_CHARS,
+      signal: ctx.signal,
+      onStarted: (h) => {
+        watch = watchProcesses(ctx, h.id);
+        onStarted();
+      },
+    },
   );
+  return { run, watch: await watch?.stop() };
 }
 
 export default defineCheck({
@@ -165,12 +190,12 @@ export default defineCheck({
         await settle(500);
         const sampler = new Sampler({ read: () => ctx.cgroups.snapshot(h!.id), intervalMs: 200 }).start();
         let from = 0;
-        const run = await runScript(ctx, runner, h!.id, p, () => {
+        const { run, watch } = await runScript(ctx, runner, h!.id, p, () => {
           from = sampler.snapshots.length;
         });
         const all = await sampler.stop(true);
         // The harness's figure covers the script's lifetime only: from its start to its end.
-        return { run, snaps: all.slice(Math.max(0, from - 1)) };
+        return { run, watch, snaps: all.slice(Math.max(0, from - 1)) };
       },
     );
     const harness = summarize(res.snaps);
@@ -220,11 +245,31 @@ export default defineCheck({
         ],
       },
     };
+    if (res.watch?.forkBomb)
+      return {
+        ...base,
+        status: 'fail',
+        message: `expected cpu-monitor.sh to take ${p.samples} samples, got ${res.watch.peakPids} processes at the runner's limit of ${res.watch.pidsMax ?? RUNNER_PIDS_LIMIT} (a fork bomb?): stopped`,
+      };
     if (res.run.timedOut)
       return {
         ...base,
         status: 'fail',
         message: `expected cpu-monitor.sh to finish ${p.samples} samples at ${p.interval} s, got no end within ${p.interval * p.samples + 60} s`,
+      };
+    // CappedText marks a cut in what it keeps: stdout longer than the cap is a flood, not samples.
+    const cut = /\n… \[(\d+) characters cut\] …\n/.exec(res.run.stdout);
+    if (cut)
+      return {
+        ...base,
+        status: 'fail',
+        message: `expected ${p.samples} lines (one number each), got more than ${RUNNER_OUTPUT_CHARS / 1024} KiB on stdout (output capped: ${cut[1]} characters cut)`,
+      };
+    if (values.length > 2 * p.samples + 2)
+      return {
+        ...base,
+        status: 'fail',
+        message: `expected ${p.samples} samples (one number per line), got ${values.length} numbers`,
       };
     if (values.length === 0) {
       return {

@@ -50,11 +50,21 @@ interface Run {
   /** Share of CFS periods throttled in the window (how hard the quota held the container). */
   throttled: number | undefined;
   throughput: number | undefined;
+  /** stress-ng was still running SIGINT_GRACE_MS after SIGINT. */
+  ignoredSigint: boolean;
   files: Record<string, string>;
   series: ReturnType<typeof usageSeries>;
 }
 
-async function measureAt(ctx: CheckContext, cpus: number, seconds: number): Promise<Run> {
+/** How long stress-ng gets to stop and print its metrics after SIGINT. */
+export const SIGINT_GRACE_MS = 10_000;
+
+async function measureAt(
+  ctx: CheckContext,
+  cpus: number,
+  seconds: number,
+  graceMs = SIGINT_GRACE_MS,
+): Promise<Run> {
   const workers = Math.max(1, Math.ceil(cpus));
   // stress-ng runs until told to stop: SIGINT after the window makes it print its metrics and
   // exit 0 (SIGKILL would lose them). Its own --timeout is only a safety net; on a slow host (an
@@ -69,13 +79,18 @@ async function measureAt(ctx: CheckContext, cpus: number, seconds: number): Prom
     await settle(300);
     const w = await cpuWindow(ctx, h!.id, seconds);
     await ctx.engine.kill(h!.id, 'SIGINT');
-    const exit = await ctx.engine.wait(h!.id, { timeoutMs: 60_000 });
-    const logs = await ctx.engine.logs(h!.id, { maxLogChars: 64 * 1024 });
+    // stress-ng stops within a second of SIGINT; one that ignores it (a wrapper trapping INT, say)
+    // is not waited for: it is killed when the container is removed, and has no throughput.
+    const exit = await ctx.engine.wait(h!.id, { timeoutMs: graceMs });
+    const logs = exit.timedOut
+      ? { stdout: '', stderr: '' }
+      : await ctx.engine.logs(h!.id, { maxLogChars: 64 * 1024 });
     const parsed = parseStressNgOutput(logs.stdout, logs.stderr);
     const cpu = parsed.stressors.find((s) => s.stressor === 'cpu');
     return {
       cores: w.cores,
       throttled: w.summary.throttledShare,
+      ignoredSigint: exit.timedOut,
       throughput: exit.exitCode === 0 ? cpu?.bogoOpsPerSecReal : undefined,
       files,
       series: usageSeries(`--cpus ${cpus}`, w.snapshots, cpus),
@@ -119,13 +134,19 @@ export default defineCheck({
     const plots = [];
     /** Limits whose windows the host's other work disturbed (usage short of the limit, unthrottled). */
     const hostBusy: number[] = [];
+    let sigintIgnored = false;
     /** Windows left out because other work on the host took the CPU. */
     let disturbed = 0;
 
     for (const c of limits) {
       ctx.progress(`--cpus ${c}: ${seconds}s windows`);
       const { samples, decision } = await repeatUntilSettled(
-        () => measureAt(ctx, c, seconds),
+        async () => {
+          // Once stress-ng has ignored SIGINT, waiting for it again in every window tells nothing new.
+          const r = await measureAt(ctx, c, seconds, sigintIgnored ? 0 : SIGINT_GRACE_MS);
+          sigintIgnored ||= r.ignoredSigint;
+          return r;
+        },
         (runs) =>
           usageDecision(
             runs.map((r) => r.cores),
@@ -183,7 +204,11 @@ export default defineCheck({
         const t = tput(c);
         if (!t.length) {
           decisions.push('fail');
-          problems.push(`--cpus ${c}: stress-ng reported no throughput (did it run?)`);
+          problems.push(
+            (runsBy.get(c) ?? []).some((r) => r.ignoredSigint)
+              ? `--cpus ${c}: expected stress-ng to stop on SIGINT and print its metrics, got no exit within ${SIGINT_GRACE_MS / 1000} s of SIGINT (killed; no throughput)`
+              : `--cpus ${c}: stress-ng reported no throughput (did it run?)`,
+          );
           continue;
         }
         const ratios = t.map((x) => x / base);
@@ -215,6 +240,14 @@ export default defineCheck({
         }
       }
       ctx.state.shared.set('cpuThroughput', throughputRows);
+    } else if (baseLimit !== undefined) {
+      // No base throughput, no ratio: that is a failed claim, not one left unjudged.
+      decisions.push('fail');
+      problems.push(
+        (runsBy.get(baseLimit) ?? []).some((r) => r.ignoredSigint)
+          ? `--cpus ${baseLimit}: expected stress-ng to stop on SIGINT and print its metrics, got no exit within ${SIGINT_GRACE_MS / 1000} s of SIGINT (killed; no throughput, so no ratio can be judged)`
+          : `--cpus ${baseLimit}: stress-ng reported no throughput (did it run?), so no ratio can be judged`,
+      );
     }
 
     // Live update on a running container.

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { defineCheck } from './check.ts';
-import { studentSpec } from '../experiments.ts';
+import { studentSpec, watchProcesses } from '../experiments.ts';
+import { formatBytes } from '../../harness/engine/build-context.ts';
 import { parseStressNgOutput } from '../../harness/workloads/stress-ng.ts';
 import { parseSysbench } from '../../harness/workloads/sysbench.ts';
 
@@ -67,14 +68,25 @@ export default defineCheck({
     let ok = 0;
     for (const c of p.commands) {
       ctx.progress(c.name);
-      const r = await ctx.engine.run(studentSpec(ctx, { entrypoint: [c.argv[0]!], cmd: c.argv.slice(1) }), {
+      const spec = studentSpec(ctx, { entrypoint: [c.argv[0]!], cmd: c.argv.slice(1) });
+      let watch: ReturnType<typeof watchProcesses> | undefined;
+      const r = await ctx.engine.run(spec, {
         timeoutMs: c.timeoutSeconds * 1000,
         maxLogChars: 32 * 1024,
         signal: ctx.signal,
+        onStarted: (h) => {
+          watch = watchProcesses(ctx, h.id);
+        },
       });
+      const seen = await watch?.stop();
       const out = `${r.stdout}${r.stderr}`;
-      let good = r.exitCode === 0;
+      let good = r.exitCode === 0 && !seen?.forkBomb;
       let why = r.timedOut ? `did not finish within ${c.timeoutSeconds} s` : `exit code ${r.exitCode}`;
+      if (seen?.forkBomb) {
+        why = `${seen.peakPids} processes at the container's limit of ${seen.pidsMax ?? spec.pidsLimit} (a fork bomb?): stopped`;
+      } else if (r.oomKilled || (seen?.oomKills ?? 0) > 0) {
+        why += ` (killed by the kernel's OOM killer at the container's ${formatBytes(spec.memoryBytes ?? 0)} memory limit)`;
+      }
       const notFound = /executable file not found|no such file or directory/i.test(out);
       if (good && c.expect && !new RegExp(c.expect, 'm').test(out)) {
         good = false;
