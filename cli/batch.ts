@@ -98,6 +98,13 @@ function printer(out: NodeJS.WriteStream = process.stderr): (ev: BatchEvent) => 
         );
         break;
       }
+      case 'engine-lost':
+        out.write(
+          ev.attempt === 1
+            ? `    the Docker engine went away during "${ev.check}": grading ${ev.name} again from scratch once it is back\n`
+            : `    the Docker engine went away again during "${ev.check}": ${ev.name} gets a harness error (--resume retries)\n`,
+        );
+        break;
       case 'interrupted':
         if (ev.key)
           out.write(`interrupted while grading ${ev.key}: not recorded; --resume grades it again\n`);

@@ -2,14 +2,15 @@
 /**
  * labgrade's command line: the composition root. argv → command → exit code:
  *   0 every graded check passed · 1 some check failed, was inconclusive or errored
- *   2 usage or lab-file error · 3 environment problem (no engine, no permission) · 130 interrupted
+ *   2 usage or lab-file error · 3 environment problem (no engine, no permission, or the engine went
+ *   away during a check: that check is `error`, the report is written) · 130 interrupted
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { LabgradeError, UsageError, errorMessage } from '../harness/errors.ts';
-import { gradeSubmission } from '../graders/grade.ts';
+import { engineWaitMs, gradeSubmission, type GradeEvent } from '../graders/grade.ts';
 import { loadLab } from '../graders/lab-spec.ts';
 import { paramSchemas } from '../graders/checks/index.ts';
 import { TOOL_VERSION } from '../graders/version.ts';
@@ -115,6 +116,8 @@ export function buildProgram(): Command {
         progress.phase(
           `host: engine ${h.engineVersion} at ${h.engineHost}, cgroup v${h.cgroupVersion} (${h.cgroupDriver ?? '?'} driver, read ${h.cgroupAccess}), ${h.cpus} CPUs${h.instanceType ? `, ${h.instanceType}` : ''}`,
         );
+        const lost: Array<Extract<GradeEvent, { type: 'engine-lost' }>> = [];
+        const waitMs = engineWaitMs();
         const report = await gradeSubmission({
           engine: session.engine,
           cgroups: session.cgroups,
@@ -126,7 +129,12 @@ export function buildProgram(): Command {
           only: opts.only,
           skip: opts.skip,
           signal: controller.signal,
-          onEvent: progress.onEvent,
+          liveness: session.liveness,
+          engineWaitMs: waitMs,
+          onEvent: (ev) => {
+            if (ev.type === 'engine-lost') lost.push(ev);
+            progress.onEvent(ev);
+          },
         });
         progress.done();
         const written = await writeReports(report, opts.out);
@@ -135,6 +143,15 @@ export function buildProgram(): Command {
         );
         if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         process.exitCode = report.status === 'pass' ? 0 : 1;
+        if (lost.length) {
+          // An environment problem, not a grade: the report says which checks have no result.
+          const ids = lost.map((l) => `"${l.id}"`).join(', ');
+          process.stderr.write(
+            `labgrade: the Docker engine at ${session.host.engineHost} went away during ${ids}: ${lost.length === 1 ? 'that check has' : 'those checks have'} no result (error).\n` +
+              `Make sure the engine stays up (\`docker info\` answers), then run labgrade check again.\n`,
+          );
+          process.exitCode = 3;
+        }
       } finally {
         off();
         await session?.close();
@@ -211,5 +228,8 @@ if (
 ) {
   main(process.argv).then((code) => {
     process.exitCode = code;
+    // A finished command must end: should anything still hold the event loop (a leaked timer or
+    // stream after a fault), leave anyway. Unref'd, so a clean exit never waits for it.
+    setTimeout(() => process.exit(code), 3000).unref();
   });
 }

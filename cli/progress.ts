@@ -55,6 +55,11 @@ export class Progress {
       this.line(`${this.current}: ${ev.title} …`);
     } else if (ev.type === 'progress') {
       this.line(`${this.current}: ${ev.message}  (${this.elapsed(this.checkT0)})`);
+    } else if (ev.type === 'engine-lost') {
+      this.clearLive();
+      this.out.write(
+        `${this.current}: the Docker engine went away during this check; it has no result (waiting for the engine to come back)\n`,
+      );
     } else {
       this.clearLive();
       const c = ev.check;

@@ -4,6 +4,7 @@
  */
 import { openCgroupAccess, type CgroupAccess } from '../harness/cgroup/access.ts';
 import { DockerEngine } from '../harness/engine/docker-engine.ts';
+import type { EngineLiveness } from '../graders/grade.ts';
 import type { ContainerEngine, EngineInfo } from '../harness/engine/engine.ts';
 import { probeHost } from '../harness/host.ts';
 import type { HostFacts } from '../reports/model.ts';
@@ -13,6 +14,8 @@ export interface Session {
   info: EngineInfo;
   cgroups: CgroupAccess;
   host: HostFacts;
+  /** Notices the engine going away mid-check (an open events stream). */
+  liveness: EngineLiveness;
   /** Remove what this run created (containers always; images when asked). */
   close(options?: { images?: boolean }): Promise<void>;
 }
@@ -62,12 +65,15 @@ export async function openSession(o: SessionOptions = {}): Promise<Session> {
     openCgroupAccess(engine, info, { mode: o.cgroupAccess, readerImage: o.readerImage ?? 'ubuntu:24.04' }),
   ]);
   const host = hostFacts(info, probe, cgroups);
+  const watch = engine.watch();
   return {
     engine,
     info,
     cgroups,
     host,
+    liveness: watch,
     async close(options = {}) {
+      watch.close();
       await cgroups.close().catch(() => undefined);
       await engine.sweep({ images: options.images }).catch(() => undefined);
     },

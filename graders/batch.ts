@@ -31,7 +31,14 @@ import type { CheckReport, GradeReport, HostFacts } from '../reports/model.ts';
 import { REPORT_SCHEMA_VERSION } from '../reports/model.ts';
 import { renderAll } from '../reports/write-all.ts';
 import { imageTag } from './checks/image-build.ts';
-import { gradeSubmission, overallStatus, type GradeEvent } from './grade.ts';
+import {
+  engineWaitMs,
+  gradeSubmission,
+  overallStatus,
+  waitForEngine,
+  type EngineLiveness,
+  type GradeEvent,
+} from './grade.ts';
 import {
   materialize,
   scanInputs,
@@ -68,6 +75,8 @@ const LOCK_FILE = '.lock';
 export interface BatchSession {
   cgroups: CgroupAccess;
   host: HostFacts;
+  /** Notices the engine going away mid-student (the student is then graded again). */
+  liveness?: EngineLiveness;
   close(): Promise<void>;
 }
 
@@ -96,6 +105,8 @@ export interface BatchOptions {
   tmpRoot?: string;
   toolVersion: string;
   checkTimeoutMs?: number;
+  /** How long to wait for an engine that went away, ms (default engineWaitMs()). */
+  engineWaitMs?: number;
 }
 
 export type BatchEvent =
@@ -113,6 +124,8 @@ export type BatchEvent =
   | { type: 'student-start'; key: string; name: string; index: number; total: number }
   | { type: 'grade'; key: string; event: GradeEvent }
   | { type: 'student-done'; entry: JournalEntry; index: number; total: number }
+  /** The engine went away while grading this student (attempt 1: graded again; 2: harness error). */
+  | { type: 'engine-lost'; key: string; name: string; check: string; attempt: number }
   | { type: 'interrupted'; key?: string };
 
 export interface BatchResult {
@@ -625,8 +638,8 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
         o.onEvent?.({ type: 'prebuild', names: ready.map((r) => r.sub.name) });
         await pool(ready, jobs, async (r) => {
           const t0 = Date.now();
+          // An engine gone here is met again, and handled, by the student's build check.
           const ok = await prebuild(engineOf(r.sub.key), lab, r.dir, signal).catch((err) => {
-            if (err instanceof LabgradeError && err.engineUnavailable) throw err;
             log('prebuild %s: %s', r.sub.key, errorMessage(err));
             return false;
           });
@@ -640,20 +653,60 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
         o.onEvent?.({ type: 'student-start', key: sub.key, name: sub.name, index: index + 1, total });
         const engine = engineOf(sub.key);
         const started = Date.now();
-        let report: GradeReport;
+        let report: GradeReport | undefined;
+        /** The engine went away twice while grading this student: a harness error, not a grade. */
+        let lostTwice: string | undefined;
         try {
-          report = await gradeSubmission({
-            engine,
-            cgroups: session.cgroups,
-            host: session.host,
-            lab,
-            submissionDir: r.dir,
-            quick: o.quick,
-            online: o.online,
-            signal,
-            checkTimeoutMs: o.checkTimeoutMs,
-            onEvent: (event) => o.onEvent?.({ type: 'grade', key: sub.key, event }),
-          });
+          // The engine going away mid-student (restart, crash) makes that student's report
+          // untrustworthy: wait for the engine, sweep what the dead one left, grade again from
+          // scratch. A second loss records a harness error (--resume retries); an engine that does
+          // not come back stops the batch (exit 3) with this student not journaled.
+          const sess = session;
+          for (let attempt = 1; ; attempt++) {
+            let lostIn: { id: string; message: string } | undefined;
+            const graded = await gradeSubmission({
+              engine,
+              cgroups: sess.cgroups,
+              host: sess.host,
+              lab,
+              submissionDir: r.dir,
+              quick: o.quick,
+              online: o.online,
+              signal,
+              checkTimeoutMs: o.checkTimeoutMs,
+              liveness: sess.liveness,
+              onEngineLoss: 'stop',
+              onEvent: (event) => {
+                if (event.type === 'engine-lost') lostIn ??= event;
+                o.onEvent?.({ type: 'grade', key: sub.key, event });
+              },
+            });
+            if (!lostIn || signal.aborted) {
+              report = graded;
+              break;
+            }
+            o.onEvent?.({ type: 'engine-lost', key: sub.key, name: sub.name, check: lostIn.id, attempt });
+            const waitMs = o.engineWaitMs ?? engineWaitMs();
+            const back = await waitForEngine(engine, sess.liveness, waitMs, signal);
+            if (signal.aborted) {
+              report = graded;
+              break;
+            }
+            if (!back) {
+              throw new LabgradeError(
+                `the Docker engine went away while grading ${sub.name} (check "${lostIn.id}") and did not come back within ${Math.round(waitMs / 1000)} s`,
+                {
+                  engineUnavailable: true,
+                  hint: 'start it, then run the same command with --resume: finished students are kept, this one is graded again',
+                },
+              );
+            }
+            await engine.sweep().catch(() => undefined);
+            if (attempt >= 2) {
+              lostTwice = lostIn.message;
+              break;
+            }
+          }
         } catch (err) {
           if (err instanceof LabgradeError && err.engineUnavailable) throw err;
           if (signal.aborted) break;
@@ -683,6 +736,25 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
         if (signal.aborted) {
           o.onEvent?.({ type: 'interrupted', key: sub.key });
           break;
+        }
+        if (lostTwice || !report) {
+          await record1(sub, {
+            v: 1,
+            key: sub.key,
+            slug: sub.slug,
+            name: sub.name,
+            id: sub.id,
+            origin: sub.origin,
+            kind: 'harness-error',
+            status: 'error',
+            score: null,
+            maxScore: labPoints(lab),
+            durationMs: Date.now() - started,
+            finishedAt: new Date().toISOString(),
+            message: `harness error (not the student's fault; retried on --resume): the Docker engine went away twice while grading this student — ${lostTwice ?? 'no report'}`,
+            checks: [],
+          });
+          continue;
         }
         const who = identify(sub, report);
         report.submission = { ...report.submission, path: sub.origin, student: who };

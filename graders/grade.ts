@@ -1,7 +1,14 @@
 /**
  * Grade one submission: read it, run the lab's checks in order, and return the GradeReport.
  * Student faults become check results; a harness fault in one check makes that check `error`
- * and the run goes on (unless the engine is gone, which no later check could survive either).
+ * and the run goes on.
+ *
+ * The engine going away (stopped, crashed, restarted) while a check runs makes that check
+ * `error`, whatever it concluded: its containers were killed, so a fail or a number from it would
+ * blame the student for the machine. Then, by default, the grader waits for the engine to come
+ * back and goes on with the next checks (leftovers of the dead engine swept first); if it does not
+ * come back in time, the remaining checks are not run. A batch asks to stop at once instead and
+ * grades the student again from scratch.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,7 +35,49 @@ const log = createDebug('labgrade:grade');
 export type GradeEvent =
   | { type: 'check-start'; id: string; title: string; index: number; total: number }
   | { type: 'progress'; id: string; message: string }
-  | { type: 'check-done'; check: CheckReport; index: number; total: number };
+  | { type: 'check-done'; check: CheckReport; index: number; total: number }
+  /** The engine went away while check `id` ran; `message` is that check's (error) message. */
+  | { type: 'engine-lost'; id: string; message: string };
+
+/** Notices the engine going away mid-check (DockerEngine.watch() implements it). */
+export interface EngineLiveness {
+  /** How many times the engine has gone away so far. */
+  losses(): number;
+  /** Resolves true once the engine answers again, false after timeoutMs or on abort. */
+  waitUntilUp(timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+}
+
+/** How long to wait for an engine that went away: LABGRADE_ENGINE_WAIT seconds, default 60. */
+export function engineWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  const s = Number(env.LABGRADE_ENGINE_WAIT);
+  return Number.isFinite(s) && s >= 0 && env.LABGRADE_ENGINE_WAIT?.trim() ? s * 1000 : 60_000;
+}
+
+/** Wait until the engine answers (through the liveness watch when there is one, else by ping). */
+export async function waitForEngine(
+  engine: ContainerEngine,
+  liveness: EngineLiveness | undefined,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const t0 = Date.now();
+  const left = () => Math.max(0, timeoutMs - (Date.now() - t0));
+  for (;;) {
+    // The watch alone can be stale (a dying engine keeps its open connections a little while after
+    // it stopped listening): the engine must also answer a ping.
+    const watched = liveness ? await liveness.waitUntilUp(left(), signal) : true;
+    if (watched) {
+      try {
+        await engine.ping();
+        return true;
+      } catch {
+        /* not yet */
+      }
+    }
+    if (signal?.aborted || left() <= 0) return false;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 export interface GradeOptions {
   engine: ContainerEngine;
@@ -44,6 +93,12 @@ export interface GradeOptions {
   onEvent?: (ev: GradeEvent) => void;
   /** Outer limit per check, ms (a stuck check becomes `error`, the run goes on). */
   checkTimeoutMs?: number;
+  /** Notices the engine going away; without it only an engine error inside a check counts. */
+  liveness?: EngineLiveness;
+  /** After an engine loss: 'wait' for it and go on (default), or 'stop' at once (a batch regrades). */
+  onEngineLoss?: 'wait' | 'stop';
+  /** How long 'wait' waits for the engine, ms (default engineWaitMs()). */
+  engineWaitMs?: number;
 }
 
 export function scoreOf(
@@ -100,6 +155,9 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
   );
   const checks: CheckReport[] = [];
   const signal = o.signal ?? new AbortController().signal;
+  const engineHost = o.host.engineHost ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  /** Set when the engine went away and did not come back (or the caller asked to stop). */
+  let engineGone: string | undefined;
 
   try {
     for (const [index, spec] of selected.entries()) {
@@ -108,8 +166,11 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
       o.onEvent?.({ type: 'check-start', id: spec.id, title: spec.title, index, total: selected.length });
       let outcome: CheckOutcome;
       const unmet = spec.needs.filter((n) => state.results.has(n) && state.results.get(n)!.status !== 'pass');
+      let lost: { err?: unknown } | undefined;
       if (signal.aborted) {
         outcome = { status: 'skipped', message: 'not run: grading was interrupted' };
+      } else if (engineGone) {
+        outcome = { status: 'skipped', message: `not run: ${engineGone}` };
       } else if (unmet.length) {
         outcome = {
           status: 'skipped',
@@ -137,6 +198,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
           progress: (message) => o.onEvent?.({ type: 'progress', id: spec.id, message }),
         };
         await mkdir(ctx.workDir, { recursive: true });
+        const lossesBefore = o.liveness?.losses() ?? 0;
         try {
           outcome = await withTimeout(
             kind.run(ctx, spec, lab.params.get(spec.id)),
@@ -145,7 +207,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
           );
         } catch (err) {
           log('check %s: harness error %O', spec.id, err);
-          if (err instanceof LabgradeError && err.engineUnavailable) throw err;
+          if (err instanceof LabgradeError && err.engineUnavailable) lost = { err };
           const hint = err instanceof LabgradeError && err.hint ? ` — ${err.hint}` : '';
           outcome = {
             status: 'error',
@@ -154,6 +216,29 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
         } finally {
           // Whatever the check did, none of its containers may outlive it.
           await o.engine.sweep({ except: o.cgroups.ownedIds() }).catch(() => undefined);
+        }
+        if (!lost && (o.liveness?.losses() ?? 0) !== lossesBefore) lost = {};
+        if (lost) {
+          outcome = {
+            status: 'error',
+            message:
+              `harness error (not the student's fault): the Docker engine at ${engineHost} went away while this check ran ` +
+              `(stopped, crashed or restarted${lost.err ? `: ${errorMessage(lost.err)}` : ''}); its containers were killed, ` +
+              `so this check has no result — grade again once the engine is up`,
+          };
+          o.onEvent?.({ type: 'engine-lost', id: spec.id, message: outcome.message });
+          if (o.onEngineLoss === 'stop') {
+            engineGone = `the Docker engine went away during "${spec.id}"`;
+          } else {
+            const waitMs = o.engineWaitMs ?? engineWaitMs();
+            const back = await waitForEngine(o.engine, o.liveness, waitMs, signal);
+            if (back) {
+              // The dead engine's containers of this run are stopped, not gone.
+              await o.engine.sweep({ except: o.cgroups.ownedIds() }).catch(() => undefined);
+            } else if (!signal.aborted) {
+              engineGone = `the Docker engine at ${engineHost} went away during "${spec.id}" and did not come back within ${Math.round(waitMs / 1000)} s`;
+            }
+          }
         }
       }
       if (outcome.status === 'inconclusive' && !/host was busy|did not settle/.test(outcome.message)) {

@@ -105,14 +105,22 @@ export async function writeFileDurable(file: string, content: string | Buffer): 
     await syncDir(path.dirname(file));
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined);
-    throw new LabgradeError(`could not write ${file}: ${errorMessage(err)}`, {
-      cause: err,
-      hint:
-        (err as { code?: string }).code === 'ENOSPC'
-          ? 'the disk is full: free space and run again with --resume'
-          : undefined,
-    });
+    throw outputWriteError(file, err);
   }
+}
+
+/** A failed write to the batch output: a full disk is an environment problem (exit 3), never "internal". */
+export function outputWriteError(file: string, err: unknown): LabgradeError {
+  if (err instanceof LabgradeError) return err;
+  const code = (err as { code?: string }).code;
+  const full = code === 'ENOSPC' || code === 'EDQUOT';
+  return new LabgradeError(`could not write ${file}: ${errorMessage(err)}`, {
+    cause: err,
+    exitCode: full ? 3 : 1,
+    hint: full
+      ? 'the disk is full: free space and run the same command again with --resume (finished students are kept)'
+      : undefined,
+  });
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -199,12 +207,17 @@ export class Journal {
   /** One line, one write, then fsync: when this resolves the student survives any crash. */
   async append(entry: JournalEntry): Promise<void> {
     const line = `${JSON.stringify(JournalEntrySchema.parse(entry))}\n`;
-    const fh = await open(this.file, 'a', 0o644);
     try {
-      await fh.write(line);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await open(this.file, 'a', 0o644);
+      try {
+        await fh.write(line);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      // A short write (full disk) leaves a torn last line: the next open cuts it off.
+      throw outputWriteError(this.file, err);
     }
     this.list.push(entry);
   }

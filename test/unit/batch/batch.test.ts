@@ -204,22 +204,27 @@ describe('batch on a fake engine', function () {
     expect(leftovers()).to.deep.equal({ images: 0, containers: 0, temp: [] });
   });
 
-  it('stops when the engine goes away, journals nobody half-graded, and --resume completes the class', async () => {
+  it('stops when the engine goes away for good, journals nobody half-graded, and --resume completes the class', async () => {
     let builds = 0;
     const failing = (runId: string) => {
       const e = new FakeEngine(runId, world);
       const real = e.build.bind(e);
       e.build = async (o) => {
         builds += 1;
-        if (builds === 3)
+        if (builds >= 3)
           throw new LabgradeError('Docker engine not reachable (fake)', { engineUnavailable: true });
         return real(o);
+      };
+      // Gone for good: it never answers again.
+      e.ping = async () => {
+        if (builds >= 3)
+          throw new LabgradeError('Docker engine not reachable (fake)', { engineUnavailable: true });
       };
       return e;
     };
     let err: unknown;
     try {
-      await runBatch(options('gone', { engineFor: failing }));
+      await runBatch(options('gone', { engineFor: failing, engineWaitMs: 300 }));
     } catch (e) {
       err = e;
     }
