@@ -10,6 +10,7 @@
  * come back in time, the remaining checks are not run. A batch asks to stop at once instead and
  * grades the student again from scratch.
  */
+import { rmSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -144,6 +145,9 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
   const state: RunState = { results: new Map(), shared: new Map() };
   const workDir = path.join(os.tmpdir(), `labgrade-${o.engine.runId}-${process.pid}-${Date.now()}`);
   await mkdir(workDir, { recursive: true });
+  // Ctrl-C ends the process (cli/main.ts) before the finally below runs: remove it on exit too.
+  const removeOnExit = () => rmSync(workDir, { recursive: true, force: true });
+  process.once('exit', removeOnExit);
   const quick = o.quick ?? false;
   const window = {
     ...lab.spec.window,
@@ -263,6 +267,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
       o.onEvent?.({ type: 'check-done', check: report, index, total: selected.length });
     }
   } finally {
+    process.off('exit', removeOnExit);
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 

@@ -5,9 +5,11 @@
  * is never touched.
  *
  * Isolation from the shared daemon (Debian's docker.io 20.10):
- *  - `--bridge none --iptables=false --ip-masq=false --ip-forward=false --ip6tables=false`: no
- *    docker0, no firewall or sysctl changes (the shared daemon owns those); containers get
- *    network "none", which is what labgrade gives student code anyway;
+ *  - its own network namespace (`unshare --net`) and `--bridge none --iptables=false
+ *    --ip-masq=false --ip-forward=false --ip6tables=false`: no docker0, no firewall or sysctl
+ *    changes (the shared daemon owns those; dockerd with `--bridge none` deletes any `docker0` it
+ *    can see, hence the namespace); containers get network "none", which is what labgrade gives
+ *    student code anyway;
  *  - no `--containerd`: with no system containerd socket (/run/containerd/containerd.sock) dockerd
  *    starts its own under <exec-root>/containerd; where a system containerd does run, the own
  *    `--containerd-namespace` keeps this engine's containers apart from everybody else's;
@@ -187,7 +189,11 @@ export async function startPrivateEngine(tmpRoot = '/tmp'): Promise<PrivateEngin
     const fd = openSync(logFile, 'a');
     // Not detached: if the test process is interrupted (Ctrl-C reaches the process group), the
     // daemon stops with it instead of outliving the suite.
-    child = spawn('dockerd', args, { stdio: ['ignore', fd, fd] });
+    // In a network namespace of its own: with `--bridge none` dockerd deletes the interface
+    // `docker0` at start (daemon_unix.go, removeDefaultBridgeInterface), which on the host is the
+    // shared engine's bridge: every later build or bridged container there would fail. `unshare`
+    // execs dockerd, so the child's pid stays dockerd's.
+    child = spawn('unshare', ['--net', '--', 'dockerd', ...args], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const exited = new Promise<void>((resolve) => child!.once('exit', () => resolve()));
     let gone = false;
