@@ -58,7 +58,7 @@ export function watchProcesses(
   const w: ProcessWatch = { forkBomb: false, oomKills: 0 };
   let done = false;
   const loop = (async () => {
-    while (!done) {
+    while (!done && !ctx.signal?.aborted) {
       try {
         const s = await ctx.cgroups.snapshot(id);
         const cur = s.pids.current;

@@ -123,43 +123,49 @@ async function runScript(
   const body = (await readFile(script.absPath!)).toString('base64');
   const timeoutMs = (p.interval * p.samples + 60) * 1000;
   let watch: ReturnType<typeof watchProcesses> | undefined;
-  const run = await ctx.engine.run(
-    {
-      image: runner,
-      entrypoint: [
-        'sh',
-        '-c',
-        'printf %s "$LG_SCRIPT" | base64 -d > /tmp/cpu-monitor.sh && exec bash /tmp/cpu-monitor.sh "$@"',
-        'cpu-monitor.sh',
-      ],
-      cmd: [targetId, String(p.interval), String(p.samples)],
-      // In the target's pid namespace its init is pid 1 (what the stand-in answers for State.Pid).
-      env: { LG_ID: targetId, LG_PID: '1', LG_SCRIPT: body },
-      binds: ['/sys/fs/cgroup:/sys/fs/cgroup:ro'],
-      cgroupns: 'host',
-      pidMode: `container:${targetId}`,
-      // Not root: the bind is read-only at its top only (v1's controller mounts under it stay
-      // writable on engines before 25), and root could rewrite any container's limits there.
-      user: RUNNER_USER,
-      networkMode: 'none',
-      capDrop: ['ALL'],
-      readonlyRootfs: true,
-      tmpfs: { '/tmp': 'rw,size=16m' },
-      pidsLimit: RUNNER_PIDS_LIMIT,
-      memoryBytes: 128 * 1024 * 1024,
-      cpus: 0.25,
-      labels: { 'labgrade.purpose': 'monitor-script' },
-    },
-    {
-      timeoutMs,
-      maxLogChars: RUNNER_OUTPUT_CHARS,
-      signal: ctx.signal,
-      onStarted: (h) => {
-        watch = watchProcesses(ctx, h.id);
-        onStarted();
+  const run = await ctx.engine
+    .run(
+      {
+        image: runner,
+        entrypoint: [
+          'sh',
+          '-c',
+          'printf %s "$LG_SCRIPT" | base64 -d > /tmp/cpu-monitor.sh && exec bash /tmp/cpu-monitor.sh "$@"',
+          'cpu-monitor.sh',
+        ],
+        cmd: [targetId, String(p.interval), String(p.samples)],
+        // In the target's pid namespace its init is pid 1 (what the stand-in answers for State.Pid).
+        env: { LG_ID: targetId, LG_PID: '1', LG_SCRIPT: body },
+        binds: ['/sys/fs/cgroup:/sys/fs/cgroup:ro'],
+        cgroupns: 'host',
+        pidMode: `container:${targetId}`,
+        // Not root: the bind is read-only at its top only (v1's controller mounts under it stay
+        // writable on engines before 25), and root could rewrite any container's limits there.
+        user: RUNNER_USER,
+        networkMode: 'none',
+        capDrop: ['ALL'],
+        readonlyRootfs: true,
+        tmpfs: { '/tmp': 'rw,size=16m' },
+        pidsLimit: RUNNER_PIDS_LIMIT,
+        memoryBytes: 128 * 1024 * 1024,
+        cpus: 0.25,
+        labels: { 'labgrade.purpose': 'monitor-script' },
       },
-    },
-  );
+      {
+        timeoutMs,
+        maxLogChars: RUNNER_OUTPUT_CHARS,
+        signal: ctx.signal,
+        onStarted: (h) => {
+          watch = watchProcesses(ctx, h.id);
+          onStarted();
+        },
+      },
+    )
+    .catch(async (err: unknown) => {
+      // The engine went away (or a harness fault): the watcher must not outlive the run.
+      await watch?.stop();
+      throw err;
+    });
   return { run, watch: await watch?.stop() };
 }
 

@@ -70,14 +70,21 @@ export default defineCheck({
       ctx.progress(c.name);
       const spec = studentSpec(ctx, { entrypoint: [c.argv[0]!], cmd: c.argv.slice(1) });
       let watch: ReturnType<typeof watchProcesses> | undefined;
-      const r = await ctx.engine.run(spec, {
-        timeoutMs: c.timeoutSeconds * 1000,
-        maxLogChars: 32 * 1024,
-        signal: ctx.signal,
-        onStarted: (h) => {
-          watch = watchProcesses(ctx, h.id);
-        },
-      });
+      let r;
+      try {
+        r = await ctx.engine.run(spec, {
+          timeoutMs: c.timeoutSeconds * 1000,
+          maxLogChars: 32 * 1024,
+          signal: ctx.signal,
+          onStarted: (h) => {
+            watch = watchProcesses(ctx, h.id);
+          },
+        });
+      } catch (err) {
+        // The engine went away (or a harness fault): the watcher must not outlive the run.
+        await watch?.stop();
+        throw err;
+      }
       const seen = await watch?.stop();
       const out = `${r.stdout}${r.stderr}`;
       let good = r.exitCode === 0 && !seen?.forkBomb;
