@@ -197,6 +197,31 @@ export default defineCheck({
     const baseLimit = limits.includes(1) ? 1 : limits.filter((c) => c <= 1).pop();
     const tput = (c: number) =>
       (runsBy.get(c) ?? []).map((r) => r.throughput).filter((x): x is number => x !== undefined);
+    // Throughput is noisier than usage (a window's bogo-ops depend on where the quota periods
+    // fall): while a ratio straddles its band, take one more window at that limit and at the base,
+    // at most maxRepeats − minRepeats more rounds. Disturbed windows are not kept (see above).
+    const ratioDecision = (c: number): Decision | undefined => {
+      if (baseLimit === undefined || c === baseLimit) return undefined;
+      const b = tput(baseLimit);
+      const t = tput(c);
+      if (!b.length || !t.length) return undefined;
+      const ratios = t.map((x) => x / stats(b).mean);
+      return c < baseLimit || c <= 1
+        ? judgeBand(ratios, c / baseLimit, p.throughputTolerance)
+        : judgeAtLeast(ratios, 1 - p.throughputTolerance);
+    };
+    for (let round = 0; round < ctx.window.maxRepeats - ctx.window.minRepeats; round++) {
+      if (ctx.signal?.aborted || baseLimit === undefined || sigintIgnored) break;
+      const pending = limits.filter((c) => ratioDecision(c) === 'inconclusive');
+      if (!pending.length) break;
+      ctx.progress(`throughput at --cpus ${pending.join(', ')} not settled: one more window each`);
+      for (const c of [baseLimit, ...pending]) {
+        const r = await measureAt(ctx, c, seconds);
+        const disturbed = r.cores < c * (1 - tol) && r.throttled !== undefined && r.throttled < 0.5;
+        if (!disturbed) runsBy.get(c)?.push(r);
+      }
+    }
+
     const throughputRows: Array<[number, number]> = [];
     if (baseLimit !== undefined && tput(baseLimit).length) {
       const base = stats(tput(baseLimit)).mean;
