@@ -267,8 +267,9 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
       o.onEvent?.({ type: 'check-done', check: report, index, total: selected.length });
     }
   } finally {
-    process.off('exit', removeOnExit);
+    // The listener goes only once the folder is gone: Ctrl-C may end the process during the rm.
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    process.off('exit', removeOnExit);
   }
 
   const finished = new Date();
