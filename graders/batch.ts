@@ -224,6 +224,31 @@ export function refusedReport(
   };
 }
 
+/** The journal entry of a student the harness could not grade (retried by --resume). */
+function harnessErrorEntry(
+  sub: StudentSubmission,
+  lab: LoadedLab,
+  started: number,
+  why: string,
+): JournalEntry {
+  return {
+    v: 1,
+    key: sub.key,
+    slug: sub.slug,
+    name: sub.name,
+    id: sub.id,
+    origin: sub.origin,
+    kind: 'harness-error',
+    status: 'error',
+    score: null,
+    maxScore: labPoints(lab),
+    durationMs: Date.now() - started,
+    finishedAt: new Date().toISOString(),
+    message: `harness error (not the student's fault; retried on --resume): ${why}`,
+    checks: [],
+  };
+}
+
 export function entryFromReport(
   sub: StudentSubmission,
   report: GradeReport,
@@ -711,22 +736,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
           if (err instanceof LabgradeError && err.engineUnavailable) throw err;
           if (signal.aborted) break;
           log('grade %s: harness error %O', sub.key, err);
-          await record1(sub, {
-            v: 1,
-            key: sub.key,
-            slug: sub.slug,
-            name: sub.name,
-            id: sub.id,
-            origin: sub.origin,
-            kind: 'harness-error',
-            status: 'error',
-            score: null,
-            maxScore: labPoints(lab),
-            durationMs: Date.now() - started,
-            finishedAt: new Date().toISOString(),
-            message: `harness error (not the student's fault; retried on --resume): ${errorMessage(err)}`,
-            checks: [],
-          });
+          await record1(sub, harnessErrorEntry(sub, lab, started, errorMessage(err)));
           continue;
         } finally {
           await engine.sweep().catch(() => undefined);
@@ -738,22 +748,15 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
           break;
         }
         if (lostTwice || !report) {
-          await record1(sub, {
-            v: 1,
-            key: sub.key,
-            slug: sub.slug,
-            name: sub.name,
-            id: sub.id,
-            origin: sub.origin,
-            kind: 'harness-error',
-            status: 'error',
-            score: null,
-            maxScore: labPoints(lab),
-            durationMs: Date.now() - started,
-            finishedAt: new Date().toISOString(),
-            message: `harness error (not the student's fault; retried on --resume): the Docker engine went away twice while grading this student — ${lostTwice ?? 'no report'}`,
-            checks: [],
-          });
+          await record1(
+            sub,
+            harnessErrorEntry(
+              sub,
+              lab,
+              started,
+              `the Docker engine went away twice while grading this student — ${lostTwice ?? 'no report'}`,
+            ),
+          );
           continue;
         }
         const who = identify(sub, report);
