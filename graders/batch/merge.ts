@@ -1,0 +1,137 @@
+/** Merge: shard outputs → one output, as if one machine had graded the class. */
+import { existsSync } from 'node:fs';
+import { cp, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../../harness/errors.ts';
+import {
+  BATCH_FILE,
+  JOURNAL_FILE,
+  isFinished,
+  latestByKey,
+  readBatchRecord,
+  readJournalFile,
+  writeBatchRecord,
+  writeFileDurable,
+  type BatchRecord,
+  type JournalEntry,
+} from '../journal.ts';
+import { GRADEBOOK_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
+import { cmp, writeOutputs } from './outputs.ts';
+
+export interface MergeOptions {
+  dirs: string[];
+  outDir: string;
+  assignment?: { name?: string; id?: string };
+}
+
+export interface MergeResult {
+  outDir: string;
+  students: number;
+  graded: number;
+  pending: number;
+}
+
+export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
+  if (o.dirs.length === 0) throw new UsageError('merge needs at least one batch output folder');
+  const outDir = path.resolve(o.outDir);
+  const dirs = [...new Set(o.dirs.map((d) => path.resolve(d)))];
+  if (dirs.includes(outDir))
+    throw new UsageError(`--out ${o.outDir} is one of the folders being merged: choose another`);
+  const parts: Array<{ dir: string; record: BatchRecord; entries: Map<string, JournalEntry> }> = [];
+  for (const dir of dirs) {
+    const record = await readBatchRecord(dir);
+    if (!record) throw new UsageError(`${dir} holds no ${BATCH_FILE}: not a labgrade batch output`);
+    parts.push({ dir, record, entries: latestByKey(await readJournalFile(path.join(dir, JOURNAL_FILE))) });
+  }
+  // Deterministic whatever the order of the arguments.
+  parts.sort((a, b) => (a.record.shard?.index ?? 0) - (b.record.shard?.index ?? 0) || cmp(a.dir, b.dir));
+  const first = parts[0]!.record;
+  for (const p of parts) {
+    if (p.record.lab.id !== first.lab.id)
+      throw new UsageError(
+        `cannot merge lab "${p.record.lab.id}" (${p.dir}) with lab "${first.lab.id}" (${parts[0]!.dir})`,
+      );
+    if (p.record.classFingerprint !== first.classFingerprint) {
+      throw new UsageError(
+        `${p.dir} graded a different class than ${parts[0]!.dir} (${p.record.classSize} vs ${first.classSize} students, or other students)`,
+        {
+          hint: 'every shard must be run on the same inputs',
+        },
+      );
+    }
+  }
+  const sharded = parts.filter((p) => p.record.shard);
+  if (sharded.length !== parts.length) {
+    if (parts.length > 1)
+      throw new UsageError(
+        'merge joins the shards of one class: pass every --shard i/n output, and no whole-class output beside them',
+      );
+  } else {
+    const n = first.shard!.count;
+    if (parts.some((p) => p.record.shard!.count !== n))
+      throw new UsageError('the outputs were sharded differently (different n in --shard i/n)');
+    const seen = new Map<number, string>();
+    for (const p of parts) {
+      const i = p.record.shard!.index;
+      if (seen.has(i)) throw new UsageError(`shard ${i}/${n} appears twice: ${seen.get(i)} and ${p.dir}`);
+      seen.set(i, p.dir);
+    }
+    const missing = Array.from({ length: n }, (_x, i) => i + 1).filter((i) => !seen.has(i));
+    if (missing.length)
+      throw new UsageError(
+        `missing shard(s) ${missing.map((i) => `${i}/${n}`).join(', ')}: merge needs all ${n}`,
+      );
+  }
+
+  await mkdir(outDir, { recursive: true });
+  if (existsSync(path.join(outDir, JOURNAL_FILE)) || existsSync(path.join(outDir, BATCH_FILE))) {
+    // A merged output is rebuilt from scratch each time (the shards are the source of truth).
+    for (const name of [JOURNAL_FILE, BATCH_FILE, GRADEBOOK_FILE, SUMMARY_FILE, STUDENTS_DIR])
+      await rm(path.join(outDir, name), { recursive: true, force: true });
+  }
+  const entries = new Map<string, JournalEntry>();
+  const students: BatchRecord['students'] = [];
+  for (const p of parts) {
+    for (const s of p.record.students) students.push(s);
+    for (const [key, e] of p.entries) {
+      if (!p.record.students.some((s) => s.key === key)) continue;
+      entries.set(key, e);
+      if (e.kind !== 'harness-error') {
+        const from = path.join(p.dir, STUDENTS_DIR, e.slug);
+        if (existsSync(from))
+          await cp(from, path.join(outDir, STUDENTS_DIR, e.slug), { recursive: true, force: true });
+      }
+    }
+  }
+  students.sort((a, b) => cmp(a.key, b.key));
+  const sortedEntries = new Map([...entries].sort(([a], [b]) => cmp(a, b)));
+  const assignment = {
+    name: o.assignment?.name ?? first.assignment.name,
+    id: o.assignment?.id ?? first.assignment.id,
+  };
+  const record: BatchRecord = {
+    ...first,
+    batchId: first.batchId,
+    shard: null,
+    students,
+    assignment,
+    createdAt: new Date().toISOString(),
+    notes: [...new Set(parts.flatMap((p) => p.record.notes))],
+    mergedFrom: parts.map((p) => p.dir),
+  };
+  await writeFileDurable(
+    path.join(outDir, JOURNAL_FILE),
+    [...sortedEntries.values()].map((e) => `${JSON.stringify(e)}\n`).join(''),
+  );
+  await writeBatchRecord(outDir, record);
+  await writeOutputs(outDir, {
+    lab: first.lab,
+    assignment,
+    scope: parts.length > 1 ? `merged from ${parts.length} shards` : 'whole class',
+    students,
+    entries: sortedEntries,
+    notes: record.notes,
+  });
+  const pending = students.filter((s) => !isFinished(sortedEntries.get(s.key))).length;
+  return { outDir, students: students.length, graded: students.length - pending, pending };
+}

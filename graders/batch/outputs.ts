@@ -1,0 +1,77 @@
+/** Outputs: gradebook.csv and summary.html, rebuilt from the journal after every student. */
+import path from 'node:path';
+import { canvasGradebook } from '../../reports/csv.ts';
+import { renderClassSummary, type ClassStudentRow } from '../../reports/class-summary.ts';
+import { isFinished, writeFileDurable, type JournalEntry } from '../journal.ts';
+import type { LoadedLab } from '../lab-spec.ts';
+import { GRADEBOOK_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
+
+export interface OutputModel {
+  lab: LoadedLab['spec'] | { id: string; title: string; version?: string };
+  assignment: { name: string; id: string };
+  scope: string;
+  /** Everyone this output is responsible for. */
+  students: Array<{ key: string; name: string; id: string }>;
+  entries: Map<string, JournalEntry>;
+  notes: string[];
+}
+
+function rowsFor(m: OutputModel): ClassStudentRow[] {
+  return [...m.entries.values()].map((e) => ({
+    key: e.key,
+    name: e.name,
+    id: e.id,
+    late: e.late,
+    origin: e.origin,
+    kind: e.kind,
+    status: e.status,
+    score: e.score,
+    maxScore: e.maxScore,
+    durationMs: e.durationMs,
+    message: e.message,
+    checks: e.checks,
+    notes: e.notes,
+    href: e.kind === 'harness-error' ? undefined : `${STUDENTS_DIR}/${e.slug}/report.html`,
+    ...(e.previous ? { previous: e.previous } : {}),
+  }));
+}
+
+/** Canvas rows sorted by name then id (code-point order: the same on every machine). */
+export function gradebookCsv(m: OutputModel): string {
+  const rows = [...m.entries.values()]
+    .sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id) || cmp(a.key, b.key))
+    .map((e) => ({ student: e.name, id: e.id, score: e.kind === 'harness-error' ? null : e.score }));
+  return canvasGradebook(rows, m.assignment);
+}
+
+export function summaryHtml(m: OutputModel): string {
+  const pending = m.students
+    .filter((s) => !isFinished(m.entries.get(s.key)))
+    .map((s) => ({ name: s.name, id: s.id }));
+  const ids = new Map<string, string[]>();
+  for (const e of m.entries.values()) ids.set(e.id, [...(ids.get(e.id) ?? []), e.name || e.key]);
+  const clashes = [...ids]
+    .filter(([, names]) => names.length > 1)
+    .map(
+      ([id, names]) =>
+        `${names.length} submissions claim the id ${JSON.stringify(id)} (${names.join(', ')}): check them before importing the gradebook`,
+    );
+  return renderClassSummary({
+    lab: { id: m.lab.id, title: m.lab.title, version: m.lab.version },
+    assignment: m.assignment,
+    scope: m.scope,
+    expected: m.students.length,
+    students: rowsFor(m),
+    pending,
+    notes: [...clashes, ...m.notes],
+  });
+}
+
+export async function writeOutputs(outDir: string, m: OutputModel): Promise<void> {
+  await writeFileDurable(path.join(outDir, GRADEBOOK_FILE), gradebookCsv(m));
+  await writeFileDurable(path.join(outDir, SUMMARY_FILE), summaryHtml(m));
+}
+
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

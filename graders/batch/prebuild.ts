@@ -1,0 +1,47 @@
+/** --jobs: the wave's images built ahead of grading, N at a time. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { ContainerEngine } from '../../harness/engine/engine.ts';
+import { imageTag } from '../checks/image-build.ts';
+import type { LoadedLab } from '../lab-spec.ts';
+
+export async function pool<T>(
+  items: readonly T[],
+  width: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
+/** The image-build check's own build, ahead of time: same tag, labels and limits → a cache hit later. */
+export async function prebuild(
+  engine: ContainerEngine,
+  lab: LoadedLab,
+  dir: string,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const spec = lab.spec.checks.find((c) => c.kind === 'image-build');
+  const dockerfile = lab.spec.artifacts.dockerfile?.path ?? 'Dockerfile';
+  if (!spec || !existsSync(path.join(dir, dockerfile))) return false;
+  const p = (lab.params.get(spec.id) ?? {}) as { timeoutSeconds?: number; network?: string };
+  const r = await engine.build({
+    contextDir: dir,
+    dockerfile,
+    tag: imageTag(lab.spec.id, dir),
+    timeoutMs: (p.timeoutSeconds ?? lab.spec.build.timeoutSeconds) * 1000,
+    maxContextBytes: lab.spec.build.maxContextSize,
+    networkMode: p.network ?? 'default',
+    memoryBytes: lab.spec.build.memory,
+    maxLogChars: 128 * 1024,
+    labels: { 'labgrade.purpose': 'student-image', 'labgrade.lab': lab.spec.id },
+    signal,
+  });
+  return r.ok;
+}

@@ -1,0 +1,471 @@
+/**
+ * Many submissions: intake → (shard) → unpack → build → grade → journal, then the gradebook and
+ * the class summary; and `merge`, which joins shard outputs into one.
+ *
+ * Scheduling. Measured checks must never share the CPU with anything of ours, so students are
+ * graded strictly one after another. With --jobs N > 1 the class goes in waves of N: the wave's
+ * images are pre-built N at a time (the same tag, labels and options as the image-build check, so
+ * the check then hits a warm cache in seconds), and only then is each student of the wave graded,
+ * alone. Images of a wave are removed after the next wave is graded: the previous wave's layers
+ * stay as the build cache (most students share `FROM` and the apt line), without the class's
+ * images piling up on the disk.
+ *
+ * Cleanup. Every container and image a student's grading creates carries the label
+ * labgrade.run=<batch id>-<hash of the student's key>; the session's own (cgroup reader) carries
+ * <batch id>-main. Run ids are deterministic, so a resumed batch sweeps exactly what a killed
+ * process left behind — and nothing of any other run on the machine. Temp folders live under
+ * os.tmpdir()/labgrade-<batch id>… and are removed at the end and on resume.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import createDebug from 'debug';
+import type { CgroupAccess } from '../../harness/cgroup/access.ts';
+import type { ContainerEngine } from '../../harness/engine/engine.ts';
+import { LabgradeError, UsageError, errorMessage } from '../../harness/errors.ts';
+import type { GradeReport, HostFacts } from '../../reports/model.ts';
+import {
+  engineWaitMs,
+  gradeSubmission,
+  waitForEngine,
+  type EngineLiveness,
+  type GradeEvent,
+} from '../grade.ts';
+import {
+  materialize,
+  scanInputs,
+  type IntakeLimits,
+  type ScanOptions,
+  type StudentSubmission,
+} from '../intake.ts';
+import {
+  BATCH_FILE,
+  JOURNAL_FILE,
+  Journal,
+  isFinished,
+  latestByKey,
+  readBatchRecord,
+  readJournalFile,
+  writeBatchRecord,
+  type BatchRecord,
+  type JournalEntry,
+} from '../journal.ts';
+import type { LoadedLab } from '../lab-spec.ts';
+import { classFingerprint, formatShard, selectShard, type Shard } from '../shard.ts';
+import { removeBatchTempFolders, sweepStale } from './cleanup.ts';
+import {
+  entryFromReport,
+  harnessErrorEntry,
+  identify,
+  refusedReport,
+  writeStudentReports,
+} from './entries.ts';
+import {
+  GRADEBOOK_FILE,
+  HISTORY_DIR,
+  STUDENTS_DIR,
+  SUMMARY_FILE,
+  newBatchId,
+  sessionRunId,
+  studentRunId,
+} from './ids.ts';
+import { takeLock } from './lock.ts';
+import { writeOutputs, type OutputModel } from './outputs.ts';
+import { pool, prebuild } from './prebuild.ts';
+
+const log = createDebug('labgrade:batch');
+
+/** What the batch needs of the session (cli/session.ts's Session fits). */
+export interface BatchSession {
+  cgroups: CgroupAccess;
+  host: HostFacts;
+  /** Notices the engine going away mid-student (the student is then graded again). */
+  liveness?: EngineLiveness;
+  close(): Promise<void>;
+}
+
+export interface BatchOptions {
+  lab: LoadedLab;
+  inputs: string[];
+  outDir: string;
+  /** Images built in parallel ahead of grading; grading itself is always one at a time. */
+  jobs?: number;
+  resume?: boolean;
+  /** Grade everyone again; the previous grades move to history/ and show as "before". */
+  regrade?: boolean;
+  shard?: Shard | null;
+  quick?: boolean;
+  online?: boolean;
+  /** The Canvas assignment the gradebook column is for. */
+  assignment?: { name?: string; id?: string };
+  limits?: Partial<IntakeLimits>;
+  /** An engine whose every object carries labgrade.run=<runId>. */
+  engineFor(runId: string): ContainerEngine;
+  /** Cgroup access and host facts, opened once stale objects are swept. */
+  openSession(runId: string): Promise<BatchSession>;
+  signal?: AbortSignal;
+  onEvent?: (ev: BatchEvent) => void;
+  /** Parent of the batch's temp folder (default os.tmpdir()). */
+  tmpRoot?: string;
+  toolVersion: string;
+  checkTimeoutMs?: number;
+  /** How long to wait for an engine that went away, ms (default engineWaitMs()). */
+  engineWaitMs?: number;
+}
+
+export type BatchEvent =
+  | {
+      type: 'intake';
+      classSize: number;
+      shardSize: number;
+      alreadyDone: number;
+      notes: string[];
+      batchId: string;
+    }
+  | { type: 'swept'; containers: number; images: number }
+  | { type: 'prebuild'; names: string[] }
+  | { type: 'prebuilt'; name: string; ok: boolean; durationMs: number }
+  | { type: 'student-start'; key: string; name: string; index: number; total: number }
+  | { type: 'grade'; key: string; event: GradeEvent }
+  | { type: 'student-done'; entry: JournalEntry; index: number; total: number }
+  /** The engine went away while grading this student (attempt 1: graded again; 2: harness error). */
+  | { type: 'engine-lost'; key: string; name: string; check: string; attempt: number }
+  | { type: 'interrupted'; key?: string };
+
+export interface BatchResult {
+  outDir: string;
+  batchId: string;
+  /** Students finished by this process. */
+  finished: number;
+  /** Students found already finished in the journal (resume). */
+  alreadyDone: number;
+  /** Students this output is responsible for. */
+  total: number;
+  /** Students with a harness error (no grade). */
+  harnessErrors: number;
+  interrupted: boolean;
+}
+
+function scanOptions(lab: LoadedLab): ScanOptions {
+  const arts = Object.values(lab.spec.artifacts);
+  return {
+    artifactNames: arts.map((a) => a.path),
+    dockerfile: lab.spec.artifacts.dockerfile?.path ?? 'Dockerfile',
+  };
+}
+
+export async function runBatch(o: BatchOptions): Promise<BatchResult> {
+  if (o.resume && o.regrade)
+    throw new UsageError(
+      '--resume and --regrade do not go together: --regrade starts over, --resume continues',
+    );
+  const outDir = path.resolve(o.outDir);
+  await mkdir(outDir, { recursive: true });
+  const unlock = await takeLock(outDir);
+  const signal = o.signal ?? new AbortController().signal;
+  const jobs = Math.max(1, Math.floor(o.jobs ?? 1));
+  const lab = o.lab;
+  const shard = o.shard ?? null;
+  let session: BatchSession | undefined;
+  const engines = new Map<string, ContainerEngine>();
+  let batchId = '';
+  let workRoot = '';
+
+  try {
+    const existing = await readBatchRecord(outDir);
+    const journalFile = path.join(outDir, JOURNAL_FILE);
+    if ((existing || existsSync(journalFile)) && !o.resume && !o.regrade) {
+      const n = latestByKey(await readJournalFile(journalFile)).size;
+      throw new UsageError(`${outDir} already holds a batch (${n} student(s) graded)`, {
+        hint: 'pass --resume to continue it, --regrade to grade everyone again (previous grades are kept for comparison), or choose another --out',
+      });
+    }
+    if (existing && o.resume) {
+      if (existing.lab.id !== lab.spec.id)
+        throw new UsageError(
+          `${outDir} holds a batch of lab "${existing.lab.id}", not "${lab.spec.id}": resume it with the same --lab`,
+        );
+      if (formatShard(existing.shard) !== formatShard(shard)) {
+        throw new UsageError(
+          `${outDir} holds ${existing.shard ? `shard ${formatShard(existing.shard)}` : 'the whole class'}, not ${shard ? `shard ${formatShard(shard)}` : 'the whole class'}: resume it with the same --shard`,
+        );
+      }
+    }
+
+    // Intake: every student of the class, then this shard's.
+    const scanOpts = scanOptions(lab);
+    let scan;
+    try {
+      scan = await scanInputs(o.inputs, scanOpts);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'IntakeInputError') throw new UsageError(err.message);
+      throw err;
+    }
+    if (scan.students.length === 0)
+      throw new UsageError(`no submissions found in ${o.inputs.join(', ')}`, {
+        hint: 'pass folders of submission folders, folders of zips/tarballs, or Canvas\'s "Download Submissions" zip',
+      });
+    const mine = selectShard(scan.students, shard);
+    const fingerprint = classFingerprint(scan.students.map((s) => s.key));
+
+    // --regrade: the previous grades go to history/<time>/ and stay readable for comparison.
+    if (o.regrade && existing) {
+      const dest = path.join(outDir, HISTORY_DIR, new Date().toISOString().replace(/[:.]/g, '-'));
+      await mkdir(dest, { recursive: true });
+      for (const name of [JOURNAL_FILE, GRADEBOOK_FILE, SUMMARY_FILE, STUDENTS_DIR, BATCH_FILE]) {
+        if (existsSync(path.join(outDir, name))) await rename(path.join(outDir, name), path.join(dest, name));
+      }
+    }
+    const previous = await previousGrades(outDir);
+
+    batchId = existing && o.resume ? existing.batchId : newBatchId();
+    const assignment = {
+      name: o.assignment?.name ?? (o.resume && existing ? existing.assignment.name : lab.spec.title),
+      id: o.assignment?.id ?? (o.resume && existing ? existing.assignment.id : lab.spec.id),
+    };
+    const record: BatchRecord = {
+      v: 1,
+      batchId,
+      lab: { id: lab.spec.id, title: lab.spec.title, version: lab.spec.version },
+      shard,
+      classFingerprint: fingerprint,
+      classSize: scan.students.length,
+      students: mine.map((s) => ({ key: s.key, slug: s.slug, name: s.name, id: s.id })),
+      assignment,
+      quick: o.quick ?? false,
+      online: o.online ?? false,
+      createdAt: existing && o.resume ? existing.createdAt : new Date().toISOString(),
+      tool: o.toolVersion,
+      notes: scan.notes,
+    };
+    if (existing && o.resume && existing.classFingerprint !== fingerprint) {
+      record.notes = [
+        ...record.notes,
+        `the class changed since this batch started (${existing.classSize} → ${scan.students.length} students); shards of one class must be run on the same inputs`,
+      ];
+    }
+    await writeBatchRecord(outDir, record);
+
+    const journal = await Journal.open(journalFile);
+    const latest = () => {
+      const all = journal.latest();
+      // A resumed shard's journal holds only its own students; keep what the class still has.
+      const keys = new Set(mine.map((s) => s.key));
+      return new Map([...all].filter(([k]) => keys.has(k)));
+    };
+    const done = latest();
+    const todo = mine.filter((s) => !isFinished(done.get(s.key)));
+    const alreadyDone = mine.length - todo.length;
+    o.onEvent?.({
+      type: 'intake',
+      classSize: scan.students.length,
+      shardSize: mine.length,
+      alreadyDone,
+      notes: scan.notes,
+      batchId,
+    });
+
+    const model = (): OutputModel => ({
+      lab: record.lab,
+      assignment,
+      scope: shard ? `shard ${formatShard(shard)}` : 'whole class',
+      students: record.students,
+      entries: latest(),
+      notes: record.notes,
+    });
+
+    // A previous process of this batch (or the batch this --regrade replaces) may have been killed.
+    if (existing) {
+      const stale = await sweepStale(
+        o,
+        existing.batchId,
+        new Set([...existing.students.map((s) => s.key), ...mine.map((s) => s.key)]),
+      );
+      if (stale.containers || stale.images) o.onEvent?.({ type: 'swept', ...stale });
+    }
+    await writeOutputs(outDir, model());
+
+    workRoot = path.join(o.tmpRoot ?? os.tmpdir(), `labgrade-${batchId}`);
+    session = await o.openSession(sessionRunId(batchId));
+    const engineOf = (key: string) => {
+      const id = studentRunId(batchId, key);
+      let e = engines.get(id);
+      if (!e) {
+        e = o.engineFor(id);
+        engines.set(id, e);
+      }
+      return e;
+    };
+
+    let finished = 0;
+    let harnessErrors = 0;
+    let index = alreadyDone;
+    let previousWave: string[] = [];
+    const total = mine.length;
+
+    const record1 = async (sub: StudentSubmission, entry: JournalEntry) => {
+      const prev = previous.get(sub.key);
+      if (prev) entry.previous = { score: prev.score, maxScore: prev.maxScore };
+      await journal.append(entry);
+      finished += 1;
+      if (entry.kind === 'harness-error') harnessErrors += 1;
+      index += 1;
+      o.onEvent?.({ type: 'student-done', entry, index, total });
+      await writeOutputs(outDir, model());
+    };
+
+    for (let w = 0; w < todo.length && !signal.aborted; w += jobs) {
+      const wave = todo.slice(w, w + jobs);
+      // 1. Unpack. A refused submission is finished right here: 0 points and a report saying why.
+      const ready: Array<{ sub: StudentSubmission; dir: string; notes: string[] }> = [];
+      for (const sub of wave) {
+        if (signal.aborted) break;
+        const started = new Date();
+        const m = await materialize(sub, path.join(workRoot, sub.slug), { ...scanOpts, limits: o.limits });
+        if (m.ok) {
+          ready.push({ sub, dir: path.resolve(m.dir), notes: m.notes });
+          continue;
+        }
+        const report = refusedReport(lab, sub, m.error, session.host, started, o.toolVersion);
+        await writeStudentReports(report, path.join(outDir, STUDENTS_DIR, sub.slug));
+        await record1(sub, entryFromReport(sub, report, 'refused', m.notes));
+      }
+      // 2. Pre-build the wave's images in parallel; nothing is measured meanwhile.
+      if (jobs > 1 && ready.length > 1 && !signal.aborted) {
+        o.onEvent?.({ type: 'prebuild', names: ready.map((r) => r.sub.name) });
+        await pool(ready, jobs, async (r) => {
+          const t0 = Date.now();
+          // An engine gone here is met again, and handled, by the student's build check.
+          const ok = await prebuild(engineOf(r.sub.key), lab, r.dir, signal).catch((err) => {
+            log('prebuild %s: %s', r.sub.key, errorMessage(err));
+            return false;
+          });
+          o.onEvent?.({ type: 'prebuilt', name: r.sub.name, ok, durationMs: Date.now() - t0 });
+        });
+      }
+      // 3. Grade, one at a time.
+      for (const r of ready) {
+        if (signal.aborted) break;
+        const { sub } = r;
+        o.onEvent?.({ type: 'student-start', key: sub.key, name: sub.name, index: index + 1, total });
+        const engine = engineOf(sub.key);
+        const started = Date.now();
+        let report: GradeReport | undefined;
+        /** The engine went away twice while grading this student: a harness error, not a grade. */
+        let lostTwice: string | undefined;
+        try {
+          // The engine going away mid-student (restart, crash) makes that student's report
+          // untrustworthy: wait for the engine, sweep what the dead one left, grade again from
+          // scratch. A second loss records a harness error (--resume retries); an engine that does
+          // not come back stops the batch (exit 3) with this student not journaled.
+          const sess = session;
+          for (let attempt = 1; ; attempt++) {
+            let lostIn: { id: string; message: string } | undefined;
+            const graded = await gradeSubmission({
+              engine,
+              cgroups: sess.cgroups,
+              host: sess.host,
+              lab,
+              submissionDir: r.dir,
+              quick: o.quick,
+              online: o.online,
+              signal,
+              checkTimeoutMs: o.checkTimeoutMs,
+              liveness: sess.liveness,
+              onEngineLoss: 'stop',
+              onEvent: (event) => {
+                if (event.type === 'engine-lost') lostIn ??= event;
+                o.onEvent?.({ type: 'grade', key: sub.key, event });
+              },
+            });
+            if (!lostIn || signal.aborted) {
+              report = graded;
+              break;
+            }
+            o.onEvent?.({ type: 'engine-lost', key: sub.key, name: sub.name, check: lostIn.id, attempt });
+            const waitMs = o.engineWaitMs ?? engineWaitMs();
+            const back = await waitForEngine(engine, sess.liveness, waitMs, signal);
+            if (signal.aborted) {
+              report = graded;
+              break;
+            }
+            if (!back) {
+              throw new LabgradeError(
+                `the Docker engine went away while grading ${sub.name} (check "${lostIn.id}") and did not come back within ${Math.round(waitMs / 1000)} s`,
+                {
+                  engineUnavailable: true,
+                  hint: 'start it, then run the same command with --resume: finished students are kept, this one is graded again',
+                },
+              );
+            }
+            await engine.sweep().catch(() => undefined);
+            if (attempt >= 2) {
+              lostTwice = lostIn.message;
+              break;
+            }
+          }
+        } catch (err) {
+          if (err instanceof LabgradeError && err.engineUnavailable) throw err;
+          if (signal.aborted) break;
+          log('grade %s: harness error %O', sub.key, err);
+          await record1(sub, harnessErrorEntry(sub, lab, started, errorMessage(err)));
+          continue;
+        } finally {
+          await engine.sweep().catch(() => undefined);
+          await rm(path.join(workRoot, sub.slug), { recursive: true, force: true }).catch(() => undefined);
+        }
+        // Interrupted mid-student: its report is partial. Not journaled, so --resume grades it again.
+        if (signal.aborted) {
+          o.onEvent?.({ type: 'interrupted', key: sub.key });
+          break;
+        }
+        if (lostTwice || !report) {
+          await record1(
+            sub,
+            harnessErrorEntry(
+              sub,
+              lab,
+              started,
+              `the Docker engine went away twice while grading this student — ${lostTwice ?? 'no report'}`,
+            ),
+          );
+          continue;
+        }
+        const who = identify(sub, report);
+        report.submission = { ...report.submission, path: sub.origin, student: who };
+        await writeStudentReports(report, path.join(outDir, STUDENTS_DIR, sub.slug));
+        await record1(
+          { ...sub, name: who.name, id: who.id },
+          entryFromReport({ ...sub, ...who }, report, 'graded', r.notes),
+        );
+      }
+      // 4. The wave before this one is no longer needed as a build cache.
+      await Promise.all(
+        previousWave.map((key) =>
+          engineOf(key)
+            .sweep({ images: true })
+            .catch(() => undefined),
+        ),
+      );
+      previousWave = ready.map((r) => r.sub.key);
+    }
+    if (signal.aborted) o.onEvent?.({ type: 'interrupted' });
+    return { outDir, batchId, finished, alreadyDone, total, harnessErrors, interrupted: signal.aborted };
+  } finally {
+    // However the run ends (done, Ctrl-C, a harness fault): nothing of it stays on the machine.
+    await Promise.all([...engines.values()].map((e) => e.sweep({ images: true }).catch(() => undefined)));
+    await session?.close().catch(() => undefined);
+    if (batchId) await removeBatchTempFolders(batchId, o.tmpRoot ?? os.tmpdir());
+    if (workRoot) await rm(workRoot, { recursive: true, force: true }).catch(() => undefined);
+    await unlock().catch(() => undefined);
+  }
+}
+
+/** The grades before the latest --regrade (last entry per key of the newest history journal). */
+async function previousGrades(outDir: string): Promise<Map<string, JournalEntry>> {
+  const dirs = (await readdir(path.join(outDir, HISTORY_DIR)).catch(() => [] as string[])).sort();
+  const last = dirs[dirs.length - 1];
+  if (!last) return new Map();
+  return latestByKey(await readJournalFile(path.join(outDir, HISTORY_DIR, last, JOURNAL_FILE)));
+}
