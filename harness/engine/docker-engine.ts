@@ -81,6 +81,19 @@ export function engineError(what: string, err: unknown): LabgradeError {
   return new LabgradeError(`${what} failed: ${errorMessage(err)}`, { cause: err });
 }
 
+/**
+ * The containerd image store reports its snapshotter as the storage driver, with
+ * DriverStatus [["driver-type", "io.containerd.snapshotter.v1"]] (moby daemon/containerd/service.go
+ * LayerStoreStatus, Docker 24 to 29); graph drivers report their own status rows.
+ */
+export function imageStoreOf(driverStatus: unknown): 'containerd' | 'graph' {
+  const rows = Array.isArray(driverStatus) ? (driverStatus as unknown[]) : [];
+  const snap = rows.some(
+    (r) => Array.isArray(r) && r[0] === 'driver-type' && String(r[1]).startsWith('io.containerd.snapshotter'),
+  );
+  return snap ? 'containerd' : 'graph';
+}
+
 function toHostLimits(l: Limits): Record<string, unknown> {
   const h: Record<string, unknown> = {};
   if (l.cpus !== undefined) h.NanoCpus = Math.round(l.cpus * 1e9);
@@ -146,6 +159,7 @@ export class DockerEngine implements ContainerEngine {
       const components =
         (version as { Components?: Array<{ Name: string; Version: string }> }).Components ?? [];
       const runc = components.find((c) => c.Name.toLowerCase() === 'runc')?.Version ?? null;
+      const containerd = components.find((c) => c.Name.toLowerCase() === 'containerd')?.Version ?? null;
       const host = engineHost();
       const cgroupVersion =
         String(i.CgroupVersion ?? '') === '2' ? 2 : String(i.CgroupVersion ?? '') === '1' ? 1 : null;
@@ -159,7 +173,11 @@ export class DockerEngine implements ContainerEngine {
         cgroupDriver: driver,
         cpus: Number(i.NCPU ?? 0),
         memoryBytes: Number(i.MemTotal ?? 0),
-        runcVersion: runc,
+        runcVersion: runc || null,
+        apiMinVersion: String((version as { MinAPIVersion?: string }).MinAPIVersion ?? ''),
+        containerdVersion: containerd || null,
+        storageDriver: String(i.Driver ?? ''),
+        imageStore: imageStoreOf(i.DriverStatus),
         host,
         // A unix socket on a machine whose engine reports our own hostname: its cgroups are ours.
         // Docker Desktop also uses a unix socket but its engine runs in a VM with another name.
@@ -440,8 +458,10 @@ export class DockerEngine implements ContainerEngine {
         this.docker.modem.followProgress(
           stream,
           (err: Error | null) => (err ? reject(err) : resolve()),
+          // API 1.49 deprecated the stream's "error" field in favour of errorDetail (which engines
+          // have sent alongside it since API 1.8); either one means the pull failed.
           (ev: { error?: string; errorDetail?: { message?: string } }) => {
-            if (ev.error) error = ev.errorDetail?.message ?? ev.error;
+            if (ev.error || ev.errorDetail) error = ev.errorDetail?.message ?? ev.error ?? 'pull failed';
           },
         );
       });

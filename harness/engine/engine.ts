@@ -162,6 +162,18 @@ export interface EngineInfo {
   cpus: number;
   memoryBytes: number;
   runcVersion: string | null;
+  /** The oldest API the engine accepts ("1.44" on Docker 29; "1.12" on 20.10); '' when not said. */
+  apiMinVersion?: string;
+  /** containerd's version from `docker version` components; null when not reported. */
+  containerdVersion?: string | null;
+  /** `docker info` Driver: overlay2 (graph driver) or, under the containerd store, the snapshotter (overlayfs). */
+  storageDriver?: string;
+  /**
+   * Where images live: 'containerd' (the containerd image store: DriverStatus names
+   * driver-type io.containerd.snapshotter.v1; image IDs are manifest digests) or 'graph'
+   * (dockerd's own store on a graph driver).
+   */
+  imageStore?: 'containerd' | 'graph';
   /** Where the engine is: 'unix:///var/run/docker.sock', 'tcp://…', 'ssh://…'. */
   host: string;
   /** The engine runs on this machine (its cgroup files are ours to read directly). */
