@@ -3,12 +3,94 @@
  * a student runs when a grade looks odd, and what a TA asks for in a bug report.
  */
 import type { LoadedLab } from '../graders/lab-spec.ts';
+import type { EngineInfo } from '../harness/engine/engine.ts';
 import { LabgradeError } from '../harness/errors.ts';
 import { openSession } from './session.ts';
 
 export interface DoctorFinding {
   level: 'ok' | 'warn' | 'error';
   message: string;
+}
+
+/**
+ * The engines labgrade is tested on (docs/engines.md): Docker 20.10 (Debian 12's docker.io, API
+ * 1.41) on the host and in the cgroup v2 guest, Docker 28.5 (Debian forky's docker.io, API 1.51,
+ * containerd store) in the guest; API shapes up to 1.52 (Docker 29) by unit tests.
+ */
+export const OLDEST_TESTED_ENGINE = '20.10';
+export const NEWEST_TESTED_ENGINE = '28.5';
+export const NEWEST_TESTED_API = '1.52';
+
+/** "20.10.24+dfsg1" → [20, 10, 24]; "1.3.4-0ubuntu1~24.04.1" → [1, 3, 4]; [] when unparsable. */
+export function versionParts(v: string | null | undefined): number[] {
+  const m = /^v?(\d+(?:\.\d+)*)/.exec((v ?? '').trim());
+  return m ? m[1]!.split('.').map(Number) : [];
+}
+
+/** <0, 0, >0 like a comparator; missing parts count as 0. */
+export function compareVersions(a: string, b: string): number {
+  const x = versionParts(a);
+  const y = versionParts(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** The engine part of doctor: version, API, storage, runc, cgroup driver; pure (unit-tested on samples). */
+export function engineFindings(
+  info: Pick<EngineInfo, 'serverVersion' | 'apiVersion' | 'runcVersion' | 'cgroupDriver' | 'host'> &
+    Partial<EngineInfo>,
+): DoctorFinding[] {
+  const out: DoctorFinding[] = [];
+  const v = info.serverVersion || 'unknown';
+  const api = info.apiVersion
+    ? `API ${info.apiVersion}${info.apiMinVersion ? `, oldest accepted ${info.apiMinVersion}` : ''}`
+    : 'API unknown';
+  out.push({ level: 'ok', message: `Docker engine ${v} (${api}) at ${info.host}` });
+  if (!versionParts(info.serverVersion).length) {
+    out.push({
+      level: 'warn',
+      message: `engine version "${info.serverVersion}" not understood: cannot tell whether labgrade was tested on it`,
+    });
+  } else if (compareVersions(info.serverVersion, OLDEST_TESTED_ENGINE) < 0) {
+    out.push({
+      level: 'warn',
+      message: `Docker ${info.serverVersion} is older than the oldest engine labgrade is tested on (${OLDEST_TESTED_ENGINE}): results may be wrong; upgrade Docker (Ubuntu 24.04: sudo apt-get install docker.io)`,
+    });
+  } else if (
+    compareVersions(info.serverVersion, NEWEST_TESTED_ENGINE) > 0 &&
+    info.apiVersion &&
+    compareVersions(info.apiVersion, NEWEST_TESTED_API) > 0
+  ) {
+    out.push({
+      level: 'warn',
+      message: `Docker ${info.serverVersion} (API ${info.apiVersion}) is newer than any engine or API labgrade is tested on (engines ${OLDEST_TESTED_ENGINE}–${NEWEST_TESTED_ENGINE}, API shapes to ${NEWEST_TESTED_API}); report odd results with this output`,
+    });
+  }
+  const store =
+    info.imageStore === 'containerd'
+      ? `containerd image store (snapshotter ${info.storageDriver || 'unknown'})`
+      : info.storageDriver
+        ? `graph driver ${info.storageDriver}`
+        : 'storage driver unknown';
+  out.push({
+    level: 'ok',
+    message: `storage: ${store}; containerd ${info.containerdVersion ?? 'version not reported'}`,
+  });
+  if (info.runcVersion) {
+    // runc 1.3.2 changed how --cpu-shares maps to cgroup v2 cpu.weight (1024 → 100 instead of 39);
+    // labgrade reads the weights from the files, so both are graded alike.
+    const newWeights = compareVersions(info.runcVersion, '1.3.2') >= 0;
+    out.push({
+      level: 'ok',
+      message: `runc ${info.runcVersion}${info.cgroupVersion === 2 ? ` (cpu-shares → cpu.weight: ${newWeights ? 'runc ≥ 1.3.2 formula, 1024 → 100' : 'older formula, 1024 → 39'}; weights are read from the files)` : ''}`,
+    });
+  } else {
+    out.push({ level: 'ok', message: 'runc version not reported by the engine' });
+  }
+  return out;
 }
 
 export async function doctor(lab: LoadedLab, o: { json: boolean }): Promise<number> {
@@ -28,10 +110,8 @@ export async function doctor(lab: LoadedLab, o: { json: boolean }): Promise<numb
     const h = session.host;
     const t = lab.spec.target;
     const findings: DoctorFinding[] = [];
-    findings.push({
-      level: 'ok',
-      message: `Docker engine ${h.engineVersion} (API ${h.engineApiVersion}) at ${h.engineHost}`,
-    });
+    const info = session.info;
+    findings.push(...engineFindings(info));
     if (t.cgroupVersion && h.cgroupVersion !== t.cgroupVersion) {
       findings.push({
         level: 'warn',
@@ -76,6 +156,10 @@ export async function doctor(lab: LoadedLab, o: { json: boolean }): Promise<numb
             engineApiVersion: h.engineApiVersion,
             engineHost: h.engineHost,
             runcVersion: h.runcVersion,
+            engineApiMinVersion: info.apiMinVersion || null,
+            containerdVersion: info.containerdVersion ?? null,
+            storageDriver: info.storageDriver || null,
+            imageStore: info.imageStore ?? null,
             cpus: h.cpus,
             memoryBytes: h.memoryBytes,
             instanceType: h.instanceType,
