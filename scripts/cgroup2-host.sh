@@ -17,11 +17,23 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GUEST_FILES="$SCRIPT_DIR/cgroup2-guest/rootfs"
-CACHE_ROOT="${LABGRADE_CACHE:-/var/cache/labgrade}/cgroup2-guest"
-RUN_DIR="${LABGRADE_CGROUP2_RUN:-$CACHE_ROOT/run}"
-
 # --- build configuration (everything here is part of the cache key) ---------------------------
+# Two guests: bookworm (Docker 20.10, the old end of the range, graph driver) and forky (Debian
+# testing: Docker 28.5, containerd 2.1, runc 1.3, containerd image store on — the students'
+# Ubuntu 24.04 engine as near as Debian's mirror gets). Each has its own cache and run dir.
 SUITE=${LABGRADE_CGROUP2_SUITE:-bookworm}
+case "$SUITE" in
+  bookworm) CACHE_NAME=cgroup2-guest; DEF_STORE=graph ;;
+  *) CACHE_NAME="cgroup2-guest-$SUITE"; DEF_STORE=containerd ;;
+esac
+# graph: dockerd's own image store on a graph driver (overlay2); containerd: the containerd
+# image store (daemon.json features.containerd-snapshotter), as fresh Docker 29 installs have it.
+STORE=${LABGRADE_CGROUP2_STORE:-$DEF_STORE}
+case "$STORE" in graph|containerd) ;; *) echo "LABGRADE_CGROUP2_STORE must be graph or containerd" >&2; exit 2 ;; esac
+CACHE_ROOT="${LABGRADE_CACHE:-/var/cache/labgrade}/$CACHE_NAME"
+RUN_DIR="${LABGRADE_CGROUP2_RUN:-$CACHE_ROOT/run}"
+# qemu eats every core it is given: keep it behind other work on a shared machine.
+NICE=${LABGRADE_CGROUP2_NICE:-19}
 MIRROR=${LABGRADE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 GUEST_PACKAGES="systemd,systemd-sysv,udev,dbus,linux-image-amd64,docker.io,iproute2,procps,ca-certificates"
 DISK_SIZE=${LABGRADE_CGROUP2_DISK:-8G}          # sparse; the per-boot overlay grows into it
@@ -50,7 +62,7 @@ DEF_TIMEOUT=${LABGRADE_CGROUP2_TIMEOUT:-240}
 KERNEL_ARGS="root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 apparmor=0 tsc=reliable
 systemd.unit=multi-user.target
 modprobe.blacklist=floppy,kvm,kvm_amd,kvm_intel,cfg80211,powernow_k8,pcspkr,joydev,serio_raw,evdev"
-KERNEL_ARGS=$(printf '%s' "$KERNEL_ARGS" | tr '\n' ' ')
+KERNEL_ARGS="$(printf '%s' "$KERNEL_ARGS" | tr '\n' ' ') labgrade.store=$STORE"
 
 say() { printf 'cgroup2-host: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -93,8 +105,11 @@ ensure_host_packages() {
 # so editing a guest helper file repacks in seconds instead of running debootstrap again.
 debootstrap_root() { # $1 = target dir
   mkdir -p "$CACHE_ROOT/debs"
+  local script=()
+  # debootstrap has no script for a suite newer than itself; testing/unstable share sid's.
+  [ -e "/usr/share/debootstrap/scripts/$SUITE" ] || script=(/usr/share/debootstrap/scripts/sid)
   debootstrap --variant=minbase --include="$GUEST_PACKAGES" --cache-dir="$CACHE_ROOT/debs" \
-    "$SUITE" "$1" "$MIRROR"
+    "$SUITE" "$1" "$MIRROR" "${script[@]}"
 }
 
 configure_root() { # $1 = target dir
@@ -235,7 +250,7 @@ save_images() { # prints the tar's path
 # The common part of every qemu command line, in QEMU. $1 = disk image, $2 = its format,
 # $3 = cache mode. Reads DIR (build dir), SMP, MEM.
 qemu_args() {
-  QEMU=(qemu-system-x86_64 -name labgrade-cgroup2
+  QEMU=(nice -n "$NICE" qemu-system-x86_64 -name labgrade-cgroup2
     -accel tcg,thread=multi -cpu max -smp "$SMP" -m "$MEM"
     -nodefaults -display none -no-reboot
     -kernel "$DIR/vmlinuz" -initrd "$DIR/initrd.img"
@@ -251,16 +266,16 @@ preload_images() {
   PRELOADED=
   if ! tar=$(save_images); then
     # Host engine unreachable or image missing: keep using the newest layer there is, if any.
-    layer=$(ls -t "$dir"/images-*.qcow2 2>/dev/null | head -n1 || true)
+    layer=$(ls -t "$dir"/images-"$STORE"-*.qcow2 2>/dev/null | head -n1 || true)
     [ -n "$layer" ] && { say "using the images preloaded earlier: $layer"; PRELOADED=$layer; }
     return 0
   fi
   key=$(basename "$tar" .tar)
-  layer="$dir/images-$key.qcow2"
+  layer="$dir/images-$STORE-$key.qcow2"
   if [ -s "$layer" ]; then PRELOADED=$layer; return 0; fi
   t0=$(now)
   console="$dir/preload-console.log"
-  rm -f "$dir"/images-*.qcow2 "$dir/preload.qcow2"
+  rm -f "$dir"/images-"$STORE"-*.qcow2 "$dir/preload.qcow2"
   # Backing file named relative to the layer, so the cache dir may move.
   (cd "$dir" && qemu-img create -q -f qcow2 -F raw -b base.img preload.qcow2)
   say "preloading $IMAGES into the guest image (one boot that loads them, then powers off)…"
@@ -416,8 +431,8 @@ cmd_up() {
   fi
   pid=$(our_qemu_pid) || die "qemu started but its pid file is missing or wrong"
   {
-    printf 'pid=%s\nport=%s\ndriver=%s\nnet=%s\nsmp=%s\nmem=%s\nkey=%s\nimages=%s\nstarted=%s\n' \
-      "$pid" "$port" "$driver" "$net" "$smp" "$mem" "$key" "$mode" "$(date -u +%FT%TZ)"
+    printf 'suite=%s\nstore=%s\npid=%s\nport=%s\ndriver=%s\nnet=%s\nsmp=%s\nmem=%s\nkey=%s\nimages=%s\nstarted=%s\n' \
+      "$SUITE" "$STORE" "$pid" "$port" "$driver" "$net" "$smp" "$mem" "$key" "$mode" "$(date -u +%FT%TZ)"
   } >"$STATE"
   say "qemu pid $pid booting (driver $driver, net $net, smp $smp, mem ${mem} MiB; console: $CONSOLE)…"
 
