@@ -132,7 +132,11 @@ export async function cpuWindow(
   seconds: number,
   intervalMs = 100,
 ): Promise<CpuWindow> {
-  const { snapshots, summary } = await sampleWindow(() => ctx.cgroups.snapshot(id), seconds, intervalMs);
+  const { snapshots, summary } = await sampleWindow(
+    (part) => ctx.cgroups.snapshot(id, part),
+    seconds,
+    intervalMs,
+  );
   if (!Number.isFinite(summary.overallCores)) {
     throw new LabgradeError(`could not read CPU usage of container ${id.slice(0, 12)} (cgroup file absent)`);
   }

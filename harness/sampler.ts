@@ -4,7 +4,8 @@
  * is computed from the snapshots' own timestamps (taken on the cgroup owner's clock), not from
  * the nominal interval.
  */
-import type { CgroupSnapshot } from './cgroup/snapshot.ts';
+import type { SnapshotPart } from './cgroup/files.ts';
+import { carryLimits, type CgroupSnapshot } from './cgroup/snapshot.ts';
 
 export interface UsagePoint {
   /** Seconds since the first snapshot (end of the interval). */
@@ -83,11 +84,21 @@ export function summarize(snaps: CgroupSnapshot[]): SeriesSummary {
 }
 
 export interface SamplerOptions {
-  read: () => Promise<CgroupSnapshot>;
+  /**
+   * One snapshot. The sampler asks for a `full` one first and last (limits included) and for
+   * `sample`s in between (only the counters; see SnapshotPart), carrying the first's limits into
+   * them; a read that ignores the argument returns full snapshots every time, which is also fine.
+   */
+  read: (part: SnapshotPart) => Promise<CgroupSnapshot>;
   intervalMs?: number;
   /** Stop by itself after this many snapshots. */
   maxSnapshots?: number;
   onSnapshot?: (snap: CgroupSnapshot, point?: UsagePoint) => void;
+  /**
+   * Read the limits again every this many snapshots (a long-running monitor should notice a
+   * `docker update`); by default only at the start and end of the series — a window.
+   */
+  fullEvery?: number;
 }
 
 /** Snapshots until stop(); a failed read (the container exited) ends the series quietly. */
@@ -109,11 +120,14 @@ export class Sampler {
   private tick(): void {
     if (this.stopped) return;
     const began = Date.now();
+    const n = this.snapshots.length;
+    const full = n === 0 || (this.o.fullEvery !== undefined && n % this.o.fullEvery === 0);
     this.inflight = this.o
-      .read()
-      .then((snap) => {
+      .read(full ? 'full' : 'sample')
+      .then((read) => {
         if (this.stopped && this.snapshots.length > 0) return;
         const prev = this.snapshots[this.snapshots.length - 1];
+        const snap = this.#withLimits(read);
         this.snapshots.push(snap);
         this.o.onSnapshot?.(snap, prev ? pointsFromSnapshots([prev, snap])[0] : undefined);
         if (this.o.maxSnapshots && this.snapshots.length >= this.o.maxSnapshots) this.stopped = true;
@@ -137,13 +151,23 @@ export class Sampler {
     await this.inflight;
     if (final && !wasStopped) {
       try {
-        this.snapshots.push(await this.o.read());
+        this.snapshots.push(await this.o.read('full'));
       } catch (err) {
         this.endedBy ??= err;
       }
     }
     return this.snapshots;
   }
+
+  /** A sample gets the limits of the latest full snapshot before it. */
+  #withLimits(snap: CgroupSnapshot): CgroupSnapshot {
+    if (snap.part !== 'sample') {
+      this.#lastFull = snap;
+      return snap;
+    }
+    return this.#lastFull ? carryLimits(snap, this.#lastFull) : snap;
+  }
+  #lastFull: CgroupSnapshot | undefined;
 
   get points(): UsagePoint[] {
     return pointsFromSnapshots(this.snapshots);
@@ -152,7 +176,7 @@ export class Sampler {
 
 /** Take a window: snapshot, wait, snapshot (plus samples in between for plots). */
 export async function sampleWindow(
-  read: () => Promise<CgroupSnapshot>,
+  read: (part: SnapshotPart) => Promise<CgroupSnapshot>,
   seconds: number,
   intervalMs = 100,
 ): Promise<{ snapshots: CgroupSnapshot[]; summary: SeriesSummary }> {

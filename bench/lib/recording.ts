@@ -10,6 +10,7 @@
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CgroupAccess } from '../../harness/cgroup/access.ts';
+import type { SnapshotPart } from '../../harness/cgroup/files.ts';
 import type { CgroupSnapshot } from '../../harness/cgroup/snapshot.ts';
 import type {
   BuildOptions,
@@ -49,10 +50,10 @@ export class RecordingAccess implements CgroupAccess {
   locate(containerId: string) {
     return this.inner.locate(containerId);
   }
-  async snapshot(containerId: string): Promise<CgroupSnapshot> {
+  async snapshot(containerId: string, part?: SnapshotPart): Promise<CgroupSnapshot> {
     const start = performance.now();
     try {
-      return await this.inner.snapshot(containerId);
+      return await this.inner.snapshot(containerId, part);
     } finally {
       this.reads.push({ id: containerId, start, end: performance.now() });
     }
@@ -210,8 +211,8 @@ export class RecordingEngine implements ContainerEngine {
   stop(id: string, options?: { timeoutSeconds?: number }) {
     return this.inner.stop(id, options);
   }
-  kill(id: string) {
-    return this.inner.kill(id);
+  kill(id: string, signal?: string) {
+    return this.inner.kill(id, signal);
   }
   remove(id: string) {
     return this.inner.remove(id);

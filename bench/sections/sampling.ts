@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { openCgroupAccess } from '../../harness/cgroup/access.ts';
 import { filesFor } from '../../harness/cgroup/files.ts';
+import { LocalFileSource } from '../../harness/cgroup/reader.ts';
 import { Sampler } from '../../harness/sampler.ts';
 import { type BenchContext, sleep, throwIfAborted, withStress } from '../lib/context.ts';
 import { cpuMsOf, enginePids, selfCpuMs } from '../lib/machine.ts';
@@ -25,7 +26,12 @@ export interface CallCost {
 
 export interface SamplingResult {
   container: string;
+  /** A full snapshot (every file, limits included): the first and last of a window. */
   snapshot: CallCost;
+  /** A sample (only the counters; see SnapshotPart): every other snapshot of a window. */
+  snapshotSample?: CallCost;
+  /** Files a full snapshot and a sample read. */
+  files?: { full: number; sample: number };
   stats: CallCost;
   /** Stats requests in flight at once. */
   statsLanes: number;
@@ -36,7 +42,15 @@ export interface SamplingResult {
    * does (one open/fstat/read/close round trip through the thread pool per file) and with
    * readFileSync; what is left of the snapshot's cost is parsing and bookkeeping.
    */
-  anatomy: { files: number; asyncRead: CallCost; syncRead: CallCost } | null;
+  anatomy: {
+    files: number;
+    asyncRead: CallCost;
+    syncRead: CallCost;
+    /** The same files held open and re-read with pread (what LocalFileSource does). */
+    keptRead?: CallCost;
+    /** A sample's files held open and re-read. */
+    keptSampleRead?: CallCost;
+  } | null;
   ratio: { median: number; p95: number; viaEngineMedian: number | null };
   sampler: {
     hz: number;
@@ -110,6 +124,15 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
 
     ctx.log(`sampling: ${nSnap} snapshots (${ctx.cgroups.mode})`);
     const snapshot = await timeCalls(nSnap, snap, pids, ctx.signal);
+    ctx.log(`sampling: ${nSnap} samples (counters only)`);
+    const snapshotSample = await timeCalls(
+      nSnap,
+      () => ctx.cgroups.snapshot(h.id, 'sample'),
+      pids,
+      ctx.signal,
+    );
+    const location = await ctx.cgroups.locate(h.id);
+    const files = { full: filesFor(location).length, sample: filesFor(location, 'sample').length };
     ctx.log(`sampling: ${nStats} one-shot engine stats calls (≈1–2 s each), two in flight`);
     // Two lanes halve the wall time without changing what is timed: a non-streaming stats request
     // waits for the daemon's collector, which samples the container once per period for every
@@ -140,7 +163,13 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
         pids,
         ctx.signal,
       );
-      anatomy = { files: paths.length, asyncRead, syncRead };
+      const kept = new LocalFileSource();
+      const samplePaths = filesFor(location, 'sample');
+      kept.readSync(paths);
+      const keptRead = await timeCalls(nSnap, async () => kept.readSync(paths), pids, ctx.signal);
+      const keptSampleRead = await timeCalls(nSnap, async () => kept.readSync(samplePaths), pids, ctx.signal);
+      kept.close();
+      anatomy = { files: paths.length, asyncRead, syncRead, keptRead, keptSampleRead };
     }
 
     let snapshotViaEngine: CallCost | null = null;
@@ -164,7 +193,7 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
     await sleep(slice * 1000);
     const baselineCpuPercent = ((selfCpuMs() - b0) / (performance.now() - bt)) * 100;
 
-    const sampler = new Sampler({ read: snap, intervalMs: 100 });
+    const sampler = new Sampler({ read: (part) => ctx.cgroups.snapshot(h.id, part), intervalMs: 100 });
     const slices: number[] = [];
     const e0 = await cpuMsOf(pids);
     const c0 = selfCpuMs();
@@ -190,6 +219,8 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
     return {
       container: 'reference image, stress-ng --cpu 1 under --cpus 0.25',
       snapshot,
+      snapshotSample,
+      files,
       stats,
       statsLanes: STATS_LANES,
       snapshotViaEngine,

@@ -194,7 +194,10 @@ export default defineCheck({
       [studentSpec(ctx, { ...stressCpu(Math.ceil(cpus)), cpus })],
       async ([h]) => {
         await settle(500);
-        const sampler = new Sampler({ read: () => ctx.cgroups.snapshot(h!.id), intervalMs: 200 }).start();
+        const sampler = new Sampler({
+          read: (part) => ctx.cgroups.snapshot(h!.id, part),
+          intervalMs: 200,
+        }).start();
         let from = 0;
         const { run, watch } = await runScript(ctx, runner, h!.id, p, () => {
           from = sampler.snapshots.length;

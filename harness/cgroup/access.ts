@@ -12,6 +12,7 @@ import { LabgradeError } from '../errors.ts';
 import { detectLayout, layoutFromMountinfo, parseMountinfo, type CgroupLayout } from './layout.ts';
 import { locateCgroup, type CgroupLocation } from './locate.ts';
 import { LocalFileSource, readSnapshot, type CgroupFileSource } from './reader.ts';
+import type { SnapshotPart } from './files.ts';
 import type { CgroupDriver, CgroupSnapshot } from './snapshot.ts';
 import { readFile } from 'node:fs/promises';
 
@@ -23,7 +24,8 @@ export interface CgroupAccess {
   readonly driver: CgroupDriver | null;
   /** Where the container's cgroup is (cached per container). */
   locate(containerId: string): Promise<CgroupLocation>;
-  snapshot(containerId: string): Promise<CgroupSnapshot>;
+  /** `part: 'sample'` reads only the counters a series needs (see SnapshotPart); default 'full'. */
+  snapshot(containerId: string, part?: SnapshotPart): Promise<CgroupSnapshot>;
   /** Read named files of the container's cgroup verbatim, for evidence ({absolute path: text}). */
   readFiles(containerId: string, names: string[]): Promise<Record<string, string>>;
   /** Forget a container's location (after removal). */
@@ -69,8 +71,8 @@ abstract class BaseAccess implements CgroupAccess {
     return loc;
   }
 
-  async snapshot(containerId: string): Promise<CgroupSnapshot> {
-    return readSnapshot(this.source, await this.locate(containerId));
+  async snapshot(containerId: string, part: SnapshotPart = 'full'): Promise<CgroupSnapshot> {
+    return readSnapshot(this.source, this.cache.get(containerId) ?? (await this.locate(containerId)), part);
   }
 
   async readFiles(containerId: string, names: string[]): Promise<Record<string, string>> {
@@ -86,14 +88,18 @@ abstract class BaseAccess implements CgroupAccess {
   }
 
   forget(containerId: string): void {
+    const loc = this.cache.get(containerId);
     this.cache.delete(containerId);
+    if (loc) this.source.release?.(Object.values(loc.dirs));
   }
 
   ownedIds(): string[] {
     return [];
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.source.close?.();
+  }
 }
 
 class DirectAccess extends BaseAccess {
@@ -113,7 +119,7 @@ export class EngineFileSource implements CgroupFileSource {
     private readonly readerId: string,
   ) {}
 
-  async read(paths: string[]): Promise<{ files: Map<string, string | undefined>; tMs: number }> {
+  async read(paths: readonly string[]): Promise<{ files: Map<string, string | undefined>; tMs: number }> {
     // One shell, one round trip: the engine host's uptime first (its clock), then each file
     // framed by markers; a missing file prints a marker of its own so absent ≠ empty.
     const script =
@@ -129,7 +135,7 @@ export class EngineFileSource implements CgroupFileSource {
 
 export function parseFramed(
   stdout: string,
-  paths: string[],
+  paths: readonly string[],
 ): { files: Map<string, string | undefined>; tMs: number } {
   const files = new Map<string, string | undefined>();
   const parts = stdout.split('\n@@LG@@ ');

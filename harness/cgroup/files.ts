@@ -59,9 +59,59 @@ export function fileIn(location: CgroupLocation, name: V1File | V2File): string 
   return dir === undefined ? undefined : posix.join(dir, name);
 }
 
-/** Every file to read for a snapshot of this location, absolute paths, no duplicates. */
-export function filesFor(location: CgroupLocation): string[] {
-  const names: readonly (V1File | V2File)[] = location.version === 2 ? V2_FILES : V1_FILES.map(([, f]) => f);
-  const paths = names.map((n) => fileIn(location, n)).filter((p): p is string => p !== undefined);
-  return [...new Set(paths)];
+/**
+ * What a snapshot reads: `full` = every file (limits included); `sample` = only the counters a
+ * series is built from — CPU usage and throttling, memory in use and its peak, OOM counters and
+ * the process count — which is what changes while a window runs. Limits (quota, period, shares,
+ * weight, cpusets, memory and pids limits) do not change inside a window unless someone updates
+ * the container, so a window reads them once (its first and last snapshots are full) and its
+ * samples carry them over (see carryLimits in snapshot.ts). memory.stat and cpuacct.stat change but
+ * no series uses them, so samples leave them out too; a sample marks itself (`part: 'sample'`) so
+ * a field it did not read is never taken for a file the host lacks.
+ */
+export type SnapshotPart = 'full' | 'sample';
+
+/** v2 files a sample reads. */
+export const V2_SAMPLE_FILES: readonly V2File[] = [
+  'cpu.stat',
+  'memory.current',
+  'memory.peak',
+  'memory.events',
+  'pids.current',
+];
+/** v1 files a sample reads. */
+export const V1_SAMPLE_FILES: readonly V1File[] = [
+  'cpuacct.usage',
+  'cpu.stat',
+  'memory.usage_in_bytes',
+  'memory.max_usage_in_bytes',
+  'memory.oom_control',
+  'memory.failcnt',
+  'pids.current',
+];
+
+const cache = new WeakMap<CgroupLocation, Partial<Record<SnapshotPart, string[]>>>();
+
+/**
+ * Every file to read for a snapshot of this location (or only a sample's files), absolute paths,
+ * no duplicates. Cached per location object: a sampler asks for the same list ten times a second.
+ */
+export function filesFor(location: CgroupLocation, part: SnapshotPart = 'full'): readonly string[] {
+  let byPart = cache.get(location);
+  const hit = byPart?.[part];
+  if (hit) return hit;
+  const names: readonly (V1File | V2File)[] =
+    part === 'sample'
+      ? location.version === 2
+        ? V2_SAMPLE_FILES
+        : V1_SAMPLE_FILES
+      : location.version === 2
+        ? V2_FILES
+        : V1_FILES.map(([, f]) => f);
+  const paths = [
+    ...new Set(names.map((n) => fileIn(location, n)).filter((p): p is string => p !== undefined)),
+  ];
+  if (!byPart) cache.set(location, (byPart = {}));
+  byPart[part] = paths;
+  return paths;
 }

@@ -60,6 +60,14 @@ export interface PidsSnapshot {
 
 export interface CgroupSnapshot {
   version: CgroupVersion;
+  /**
+   * Present only on a sample (see SnapshotPart in files.ts): the limits and the files no series
+   * uses (memory.stat, cpuacct.stat) were not read, so their fields being undefined says nothing
+   * about the host. carryLimits fills the limits in from the window's full snapshot.
+   */
+  part?: 'sample';
+  /** On a sample with carried limits: tMs of the full snapshot the limits were read in. */
+  limitsFromMs?: number;
   /** Where it was read: the v2 directory, or the v1 cpu controller's directory. */
   path: string;
   /** Every directory read, by controller ('unified' on v2). */
@@ -70,3 +78,25 @@ export interface CgroupSnapshot {
   memory: MemorySnapshot;
   pids: PidsSnapshot;
 }
+
+/**
+ * A sample with the limits of a full snapshot of the same cgroup (the window's first): quota,
+ * period, weight/shares, cpusets, memory and swap limits, pids limit — copied verbatim, so a
+ * limit the host lacks stays undefined, "max" stays "max" and 0 stays 0. Pure; `sample` is not
+ * changed. A full snapshot is returned as it is.
+ */
+export function carryLimits(sample: CgroupSnapshot, from: CgroupSnapshot): CgroupSnapshot {
+  if (sample.part !== 'sample' || from.part === 'sample') return sample;
+  const cpu = { ...sample.cpu };
+  const memory = { ...sample.memory };
+  const pids = { ...sample.pids };
+  for (const k of CPU_LIMITS)
+    if (from.cpu[k] !== undefined) (cpu as Record<string, unknown>)[k] = from.cpu[k];
+  for (const k of MEMORY_LIMITS)
+    if (from.memory[k] !== undefined) (memory as Record<string, unknown>)[k] = from.memory[k];
+  if (from.pids.max !== undefined) pids.max = from.pids.max;
+  return { ...sample, cpu, memory, pids, limitsFromMs: from.tMs };
+}
+
+const CPU_LIMITS = ['quotaUs', 'periodUs', 'weight', 'shares', 'cpus', 'cpusEffective'] as const;
+const MEMORY_LIMITS = ['maxBytes', 'swapMaxBytes', 'memswMaxBytes'] as const;

@@ -10,7 +10,7 @@
  *  - memory.memsw.* exists only with swap accounting (swapaccount=1 / CONFIG_MEMCG_SWAP).
  */
 import { LabgradeError } from '../errors.ts';
-import { fileIn, type V1File } from './files.ts';
+import { fileIn, type SnapshotPart, type V1File } from './files.ts';
 import type { CgroupLocation } from './locate.ts';
 import {
   defined,
@@ -26,6 +26,7 @@ export function snapshotV1(
   files: Map<string, string | undefined>,
   location: CgroupLocation,
   tMs: number,
+  part: SnapshotPart = 'full',
 ): CgroupSnapshot {
   if (location.version !== 1) {
     throw new LabgradeError(`snapshotV1: expected a v1 location, got ${JSON.stringify(location)}`);
@@ -43,6 +44,7 @@ export function snapshotV1(
 
   return {
     version: 1,
+    ...(part === 'sample' ? { part } : {}),
     path: dirs['cpu'] ?? dirs['cpuacct'] ?? Object.values(dirs)[0] ?? '',
     paths: { ...dirs },
     tMs,

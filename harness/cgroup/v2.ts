@@ -6,7 +6,7 @@
  * disappear when those controllers are not delegated.
  */
 import { LabgradeError } from '../errors.ts';
-import { fileIn, type V2File } from './files.ts';
+import { fileIn, type SnapshotPart, type V2File } from './files.ts';
 import type { CgroupLocation } from './locate.ts';
 import {
   defined,
@@ -24,6 +24,7 @@ export function snapshotV2(
   files: Map<string, string | undefined>,
   location: CgroupLocation,
   tMs: number,
+  part: SnapshotPart = 'full',
 ): CgroupSnapshot {
   const dir = location.dirs['unified'];
   if (location.version !== 2 || dir === undefined) {
@@ -43,6 +44,7 @@ export function snapshotV2(
 
   return {
     version: 2,
+    ...(part === 'sample' ? { part } : {}),
     path: dir,
     paths: { ...location.dirs },
     tMs,
