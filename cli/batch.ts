@@ -10,6 +10,7 @@ import {
   removeBatchTempFolders,
   runBatch,
   GRADEBOOK_FILE,
+  NEEDS_REVIEW_FILE,
   SUMMARY_FILE,
   type BatchEvent,
 } from '../graders/batch.ts';
@@ -22,6 +23,9 @@ import type { ContainerEngine } from '../harness/engine/engine.ts';
 import { labsRoot } from './main.ts';
 import { statusWord } from './progress.ts';
 import { openSession, type Session } from './session.ts';
+
+/** Exit code of a batch that finished with students left without a grade (needs review). */
+export const BATCH_INCOMPLETE = 4;
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -105,6 +109,18 @@ function printer(out: NodeJS.WriteStream = process.stderr): (ev: BatchEvent) => 
             : `    the Docker engine went away again during "${ev.check}": ${ev.name} gets a harness error (--resume retries)\n`,
         );
         break;
+      case 'retry':
+        out.write(
+          `retry ${ev.round}: ${ev.name}: ${ev.checks.join(', ')} had no verdict; ${ev.quiet.quiet ? `host quiet after ${seconds(ev.quiet.waitedMs)}` : `host still busy after ${seconds(ev.quiet.waitedMs)} (other work ${ev.quiet.otherCores} cores), measuring anyway`}\n`,
+        );
+        break;
+      case 'retry-done': {
+        const e = ev.entry;
+        out.write(
+          `    ${e.name} (${e.id}): ${e.unjudged?.length ? `still no verdict for ${e.unjudged.map((u) => u.id).join(', ')} (needs review)` : `judged now: ${e.score}/${e.maxScore}`}\n`,
+        );
+        break;
+      }
       case 'interrupted':
         if (ev.key)
           out.write(`interrupted while grading ${ev.key}: not recorded; --resume grades it again\n`);
@@ -213,11 +229,18 @@ export function registerBatchCommands(program: Command): void {
         const rel = (f: string) => path.relative('.', path.join(result.outDir, f)) || f;
         process.stderr.write(
           `\n${result.interrupted ? 'interrupted' : 'done'}: ${result.alreadyDone + result.finished}/${result.total} student(s) finished (${result.finished} by this run)` +
-            `${result.harnessErrors ? `, ${result.harnessErrors} harness error(s)` : ''}\n` +
+            `${result.harnessErrors ? `, ${result.harnessErrors} harness error(s)` : ''}` +
+            `${result.needsReview ? `, ${result.needsReview} without a grade (cell left empty; see ${rel(NEEDS_REVIEW_FILE)}; --resume on a quiet host tries them again)` : ''}\n` +
             `gradebook: ${rel(GRADEBOOK_FILE)}\nsummary:   ${rel(SUMMARY_FILE)}\n` +
             (result.interrupted ? `continue with the same command and --resume\n` : ''),
         );
-        process.exitCode = result.interrupted ? 130 : result.harnessErrors ? 1 : 0;
+        process.exitCode = result.interrupted
+          ? 130
+          : result.harnessErrors
+            ? 1
+            : result.needsReview
+              ? BATCH_INCOMPLETE
+              : 0;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -239,9 +262,10 @@ export function registerBatchCommands(program: Command): void {
       });
       const rel = (f: string) => path.relative('.', path.join(r.outDir, f)) || f;
       process.stderr.write(
-        `merged ${dirs.length} output(s): ${r.graded}/${r.students} student(s) graded${r.pending ? `, ${r.pending} not yet (resume those shards, then merge again)` : ''}\n` +
+        `merged ${dirs.length} output(s): ${r.graded}/${r.students} student(s) graded${r.pending ? `, ${r.pending} not yet (resume those shards, then merge again)` : ''}` +
+          `${r.needsReview ? `, ${r.needsReview} without a grade (see ${rel(NEEDS_REVIEW_FILE)})` : ''}\n` +
           `gradebook: ${rel(GRADEBOOK_FILE)}\nsummary:   ${rel(SUMMARY_FILE)}\n`,
       );
-      process.exitCode = r.pending ? 1 : 0;
+      process.exitCode = r.pending ? 1 : r.needsReview ? BATCH_INCOMPLETE : 0;
     });
 }

@@ -49,6 +49,15 @@ export const JournalEntrySchema = z.object({
   message: z.string().optional(),
   checks: z.array(JournalCheckSchema),
   notes: z.array(z.string()).optional(),
+  /**
+   * Checks without a verdict (inconclusive, error, or skipped for one of those): the gradebook cell
+   * stays empty and the student is listed in needs-review.csv. --resume tries them again.
+   */
+  unjudged: z
+    .array(z.object({ id: z.string(), title: z.string(), status: CheckStatus, reason: z.string() }))
+    .optional(),
+  /** How many times the unjudged checks were tried again (this entry's process and before). */
+  retries: z.number().int().nonnegative().optional(),
   /** The grade before a --regrade, for comparison. */
   previous: z.object({ score: z.number().nullable(), maxScore: z.number() }).optional(),
 });

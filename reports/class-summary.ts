@@ -36,6 +36,22 @@ export interface ClassStudentRow {
   href?: string;
   /** The grade before a --regrade, for comparison. */
   previous?: { score: number | null; maxScore: number };
+  /**
+   * Why this student has no grade although finished: checks without a verdict (a busy host, a
+   * harness fault) or a harness error. Listed at the top; the gradebook cell is empty.
+   */
+  review?: string;
+}
+
+/** The host measured once per batch: calibration runs of the reference image (see docs/batch.md). */
+export interface ClassCalibration {
+  /** "start", "after 20 students", "end". */
+  label: string;
+  at: string;
+  /** pass: the host behaves, the host checks are judged by each student's smoke test. */
+  status: CheckStatus;
+  durationMs: number;
+  checks: Array<{ id: string; status: CheckStatus; message: string }>;
 }
 
 export interface ClassSummaryModel {
@@ -51,6 +67,8 @@ export interface ClassSummaryModel {
   /** Class-level intake notes. */
   notes: string[];
   generatedAt?: string;
+  /** Host checks measured once per batch: which checks, and the calibration runs. */
+  calibration?: { hostChecks: string[]; policy: string; runs: ClassCalibration[] };
 }
 
 export interface ClassSummaryOptions {
@@ -186,6 +204,8 @@ export function checkRates(students: readonly ClassStudentRow[]): CheckRate[] {
     if (s.kind !== 'graded') continue;
     for (const c of s.checks) {
       if (c.status === 'skipped' && c.maxScore === 0) continue;
+      // No verdict (busy host, harness fault): neither a pass nor 0 points; see "Needs review".
+      if (s.review !== undefined && (c.status === 'inconclusive' || c.status === 'error')) continue;
       const r = rates.get(c.id) ?? { id: c.id, title: c.title, passed: 0, total: 0, points: 0, maxPoints: 0 };
       r.total += 1;
       if (c.status === 'pass') r.passed += 1;
@@ -237,7 +257,51 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
   stat('median score', med === null ? '—' : `${Math.round(med)} %`);
   stat('refused at intake', String(count('refused')));
   stat('harness errors', String(count('harness-error')));
+  const review = students
+    .filter((s) => s.review !== undefined)
+    .sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id));
+  stat('needs review', String(review.length));
   o.push('</dl>', '</header>');
+
+  if (review.length) {
+    o.push(`<section class="card" id="needs-review"><h2>Needs review (${review.length})</h2>`);
+    o.push(
+      '<p class="muted">No grade: these students\' gradebook cells are left empty (Canvas keeps the current grade), never 0. ' +
+        "A check without a verdict (the host was busy, or the harness failed) is not the student's doing. " +
+        'Run the same command with <code>--resume</code> on a quiet host to try them again, or grade them by hand (<code>needs-review.csv</code>).</p>',
+    );
+    o.push('<table><thead><tr><th>student</th><th>id</th><th>status</th><th>reason</th></tr></thead><tbody>');
+    for (const s of review) {
+      const st = s.kind === 'harness-error' ? badge('error', 'harness error') : badge(s.status, 'unjudged');
+      o.push(
+        `<tr><td>${studentLink(s)}</td><td>${escapeHtml(s.id)}</td><td>${st}</td><td class="msg">${cap(s.review ?? '')}</td></tr>`,
+      );
+    }
+    o.push('</tbody></table></section>');
+  }
+
+  if (m.calibration) {
+    const c = m.calibration;
+    o.push('<section class="card" id="calibration"><h2>Host calibration</h2>');
+    o.push(
+      `<p class="muted">Policy <code>${escapeHtml(c.policy)}</code>: ${escapeHtml(c.hostChecks.join(', '))} measure the host and the engine, not the submission. ` +
+        'They were measured with the reference image at the times below; each student earns them by passing a short smoke test of their own image under limits. ' +
+        'A calibration that did not pass leaves those checks unjudged (needs review), never 0.</p>',
+    );
+    if (c.runs.length) {
+      o.push(
+        '<table><thead><tr><th>when</th><th>result</th><th class="num">time</th><th>checks</th></tr></thead><tbody>',
+      );
+      for (const r of c.runs)
+        o.push(
+          `<tr><td>${escapeHtml(r.label)} <span class="muted">${escapeHtml(r.at)}</span></td><td>${badge(r.status)}</td>` +
+            `<td class="num">${escapeHtml(formatDuration(r.durationMs))}</td>` +
+            `<td class="msg">${r.checks.map((x) => `${badge(x.status, x.id)} ${cap(x.message)}`).join('<br>')}</td></tr>`,
+        );
+      o.push('</tbody></table>');
+    } else o.push('<p class="muted">No calibration run yet.</p>');
+    o.push('</section>');
+  }
 
   if (m.pending.length) {
     o.push('<section class="card"><h2>Not graded yet</h2>');
@@ -285,7 +349,9 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
           ? badge(s.status, 'refused')
           : s.kind === 'harness-error'
             ? badge('error', 'harness error')
-            : badge(s.status);
+            : s.review !== undefined
+              ? badge(s.status, 'needs review')
+              : badge(s.status);
       o.push(
         `<tr><td>${studentLink(s)}</td><td>${escapeHtml(s.id)}</td><td class="num">${scoreText(s)}</td><td>${st}</td><td class="msg">${cap(s.message ?? '')}</td></tr>`,
       );
@@ -335,7 +401,7 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
     o.push(
       `<tr><td>${studentLink(s)}${s.late ? ' <span class="badge s-inconclusive">late</span>' : ''}</td><td>${escapeHtml(s.id)}</td>` +
         `<td class="num">${scoreText(s)}</td><td class="num">${p === null ? '—' : `${p} %`}</td>${prevCells}` +
-        `<td>${s.kind === 'refused' ? badge(s.status, 'refused') : s.kind === 'harness-error' ? badge('error', 'harness error') : badge(s.status)}</td>` +
+        `<td>${s.kind === 'refused' ? badge(s.status, 'refused') : s.kind === 'harness-error' ? badge('error', 'harness error') : s.review !== undefined ? badge(s.status, 'needs review') : badge(s.status)}</td>` +
         `<td class="num">${escapeHtml(formatDuration(s.durationMs))}</td><td>${s.href ? `<a href="${escapeHtml(hrefOf(s.href))}">report</a>` : '—'}</td></tr>`,
     );
   }

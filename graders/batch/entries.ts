@@ -8,6 +8,7 @@ import { overallStatus } from '../grade.ts';
 import type { StudentSubmission } from '../intake.ts';
 import { writeFileDurable, type JournalEntry } from '../journal.ts';
 import type { LoadedLab } from '../lab-spec.ts';
+import { unjudgedChecks } from './review.ts';
 
 export function labPoints(lab: LoadedLab): number {
   return lab.spec.checks.reduce((a, c) => a + c.points, 0);
@@ -99,7 +100,10 @@ export function entryFromReport(
   report: GradeReport,
   kind: 'graded' | 'refused',
   notes: string[],
+  /** With the lab: checks without a verdict are listed (graded reports only). */
+  lab?: LoadedLab,
 ): JournalEntry {
+  const unjudged = lab && kind === 'graded' ? unjudgedChecks(lab, report.checks) : [];
   return {
     v: 1,
     key: sub.key,
@@ -123,6 +127,7 @@ export function entryFromReport(
       maxScore: c.maxScore,
     })),
     ...(notes.length ? { notes } : {}),
+    ...(unjudged.length ? { unjudged } : {}),
   };
 }
 

@@ -15,8 +15,9 @@ import {
   type BatchRecord,
   type JournalEntry,
 } from '../journal.ts';
-import { GRADEBOOK_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
+import { GRADEBOOK_FILE, NEEDS_REVIEW_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
 import { cmp, writeOutputs } from './outputs.ts';
+import { needsReview } from './review.ts';
 
 export interface MergeOptions {
   dirs: string[];
@@ -29,6 +30,8 @@ export interface MergeResult {
   students: number;
   graded: number;
   pending: number;
+  /** Students without a grade (unjudged checks, harness errors): needs-review.csv. */
+  needsReview: number;
 }
 
 export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
@@ -86,7 +89,14 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
   await mkdir(outDir, { recursive: true });
   if (existsSync(path.join(outDir, JOURNAL_FILE)) || existsSync(path.join(outDir, BATCH_FILE))) {
     // A merged output is rebuilt from scratch each time (the shards are the source of truth).
-    for (const name of [JOURNAL_FILE, BATCH_FILE, GRADEBOOK_FILE, SUMMARY_FILE, STUDENTS_DIR])
+    for (const name of [
+      JOURNAL_FILE,
+      BATCH_FILE,
+      GRADEBOOK_FILE,
+      SUMMARY_FILE,
+      NEEDS_REVIEW_FILE,
+      STUDENTS_DIR,
+    ])
       await rm(path.join(outDir, name), { recursive: true, force: true });
   }
   const entries = new Map<string, JournalEntry>();
@@ -133,5 +143,12 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
     notes: record.notes,
   });
   const pending = students.filter((s) => !isFinished(sortedEntries.get(s.key))).length;
-  return { outDir, students: students.length, graded: students.length - pending, pending };
+  const review = students.filter((s) => needsReview(sortedEntries.get(s.key))).length;
+  return {
+    outDir,
+    students: students.length,
+    graded: students.length - pending,
+    pending,
+    needsReview: review,
+  };
 }

@@ -4,7 +4,8 @@ import { canvasGradebook } from '../../reports/csv.ts';
 import { renderClassSummary, type ClassStudentRow } from '../../reports/class-summary.ts';
 import { isFinished, writeFileDurable, type JournalEntry } from '../journal.ts';
 import type { LoadedLab } from '../lab-spec.ts';
-import { GRADEBOOK_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
+import { GRADEBOOK_FILE, NEEDS_REVIEW_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
+import { needsReview, needsReviewCsv, reviewReason } from './review.ts';
 
 export interface OutputModel {
   lab: LoadedLab['spec'] | { id: string; title: string; version?: string };
@@ -25,8 +26,10 @@ function rowsFor(m: OutputModel): ClassStudentRow[] {
     origin: e.origin,
     kind: e.kind,
     status: e.status,
-    score: e.score,
+    // Unjudged checks: no grade (the judged points are in needs-review.csv, for the TA).
+    score: needsReview(e) ? null : e.score,
     maxScore: e.maxScore,
+    ...(needsReview(e) ? { review: reviewReason(e) } : {}),
     durationMs: e.durationMs,
     message: e.message,
     checks: e.checks,
@@ -36,11 +39,20 @@ function rowsFor(m: OutputModel): ClassStudentRow[] {
   }));
 }
 
+/**
+ * Canvas rows sorted by name then id (code-point order: the same on every machine). A student
+ * without a grade (harness error, unjudged checks) gets an empty cell: Canvas leaves that grade
+ * alone, where a 0 would take points from someone who did nothing wrong.
+ */
+export function needsReviewFile(m: OutputModel): string {
+  return needsReviewCsv(m.entries.values(), STUDENTS_DIR);
+}
+
 /** Canvas rows sorted by name then id (code-point order: the same on every machine). */
 export function gradebookCsv(m: OutputModel): string {
   const rows = [...m.entries.values()]
     .sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id) || cmp(a.key, b.key))
-    .map((e) => ({ student: e.name, id: e.id, score: e.kind === 'harness-error' ? null : e.score }));
+    .map((e) => ({ student: e.name, id: e.id, score: needsReview(e) ? null : e.score }));
   return canvasGradebook(rows, m.assignment);
 }
 
@@ -69,6 +81,7 @@ export function summaryHtml(m: OutputModel): string {
 
 export async function writeOutputs(outDir: string, m: OutputModel): Promise<void> {
   await writeFileDurable(path.join(outDir, GRADEBOOK_FILE), gradebookCsv(m));
+  await writeFileDurable(path.join(outDir, NEEDS_REVIEW_FILE), needsReviewFile(m));
   await writeFileDurable(path.join(outDir, SUMMARY_FILE), summaryHtml(m));
 }
 

@@ -17,21 +17,15 @@
  * os.tmpdir()/labgrade-<batch id>… and are removed at the end and on resume.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
 import type { CgroupAccess } from '../../harness/cgroup/access.ts';
 import type { ContainerEngine } from '../../harness/engine/engine.ts';
-import { LabgradeError, UsageError, errorMessage } from '../../harness/errors.ts';
+import { UsageError, errorMessage } from '../../harness/errors.ts';
 import type { GradeReport, HostFacts } from '../../reports/model.ts';
-import {
-  engineWaitMs,
-  gradeSubmission,
-  waitForEngine,
-  type EngineLiveness,
-  type GradeEvent,
-} from '../grade.ts';
+import type { EngineLiveness, GradeEvent } from '../grade.ts';
 import {
   materialize,
   scanInputs,
@@ -64,6 +58,7 @@ import {
 import {
   GRADEBOOK_FILE,
   HISTORY_DIR,
+  NEEDS_REVIEW_FILE,
   STUDENTS_DIR,
   SUMMARY_FILE,
   newBatchId,
@@ -73,6 +68,21 @@ import {
 import { takeLock } from './lock.ts';
 import { writeOutputs, type OutputModel } from './outputs.ts';
 import { pool, prebuild } from './prebuild.ts';
+import { gradeStudent } from './grade-student.ts';
+import { mergeRetry, needsReview, retrySelection } from './review.ts';
+import { hostStatReader, waitForQuietHost, type HostFileReader } from '../../harness/host-load.ts';
+
+/** Rounds of retrying unjudged checks in one run. */
+export const DEFAULT_RETRIES = 2;
+
+/** A student's report.json read back (a retry of an earlier run's student merges into it). */
+async function readStudentReport(dir: string): Promise<GradeReport | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as GradeReport;
+  } catch {
+    return undefined;
+  }
+}
 
 const log = createDebug('labgrade:batch');
 
@@ -112,6 +122,12 @@ export interface BatchOptions {
   checkTimeoutMs?: number;
   /** How long to wait for an engine that went away, ms (default engineWaitMs()). */
   engineWaitMs?: number;
+  /** Rounds of retrying checks without a verdict, after everyone else (default 2). */
+  retries?: number;
+  /** Wait for a quiet host before a retry (default: host-load.ts on the engine's host; tests fake it). */
+  waitForQuietHost?: (
+    signal: AbortSignal,
+  ) => Promise<{ quiet: boolean; waitedMs: number; otherCores: number }>;
 }
 
 export type BatchEvent =
@@ -131,7 +147,17 @@ export type BatchEvent =
   | { type: 'student-done'; entry: JournalEntry; index: number; total: number }
   /** The engine went away while grading this student (attempt 1: graded again; 2: harness error). */
   | { type: 'engine-lost'; key: string; name: string; check: string; attempt: number }
-  | { type: 'interrupted'; key?: string };
+  | { type: 'interrupted'; key?: string }
+  /** Checks without a verdict tried again (round n), after waiting for the host to settle. */
+  | {
+      type: 'retry';
+      key: string;
+      name: string;
+      checks: string[];
+      round: number;
+      quiet: { quiet: boolean; waitedMs: number; otherCores: number };
+    }
+  | { type: 'retry-done'; entry: JournalEntry };
 
 export interface BatchResult {
   outDir: string;
@@ -144,6 +170,8 @@ export interface BatchResult {
   total: number;
   /** Students with a harness error (no grade). */
   harnessErrors: number;
+  /** Students without a grade at the end: unjudged checks or a harness error (needs-review.csv). */
+  needsReview: number;
   interrupted: boolean;
 }
 
@@ -213,7 +241,14 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
     if (o.regrade && existing) {
       const dest = path.join(outDir, HISTORY_DIR, new Date().toISOString().replace(/[:.]/g, '-'));
       await mkdir(dest, { recursive: true });
-      for (const name of [JOURNAL_FILE, GRADEBOOK_FILE, SUMMARY_FILE, STUDENTS_DIR, BATCH_FILE]) {
+      for (const name of [
+        JOURNAL_FILE,
+        GRADEBOOK_FILE,
+        SUMMARY_FILE,
+        NEEDS_REVIEW_FILE,
+        STUDENTS_DIR,
+        BATCH_FILE,
+      ]) {
         if (existsSync(path.join(outDir, name))) await rename(path.join(outDir, name), path.join(dest, name));
       }
     }
@@ -315,6 +350,45 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       await writeOutputs(outDir, model());
     };
 
+    /** Reports graded by this process (a retry merges into them; earlier runs' are read back). */
+    const reports = new Map<string, GradeReport>();
+    const sess = () => session!;
+    const gradeCommon = (sub: StudentSubmission) => ({
+      sub,
+      lab,
+      engine: engineOf(sub.key),
+      session: sess(),
+      signal,
+      quick: o.quick,
+      online: o.online,
+      checkTimeoutMs: o.checkTimeoutMs,
+      engineWaitMs: o.engineWaitMs,
+      onGradeEvent: (event: GradeEvent) => o.onEvent?.({ type: 'grade', key: sub.key, event }),
+      onEngineLost: (check: string, attempt: number) =>
+        o.onEvent?.({ type: 'engine-lost', key: sub.key, name: sub.name, check, attempt }),
+    });
+    const recordReport = async (
+      sub: StudentSubmission,
+      report: GradeReport,
+      notes: string[],
+      retries = 0,
+      retry = false,
+    ) => {
+      const who = retry ? { name: sub.name, id: sub.id } : identify(sub, report);
+      if (!retry) report.submission = { ...report.submission, path: sub.origin, student: who };
+      reports.set(sub.key, report);
+      await writeStudentReports(report, path.join(outDir, STUDENTS_DIR, sub.slug));
+      const entry = entryFromReport({ ...sub, ...who }, report, 'graded', notes, lab);
+      if (retries) entry.retries = retries;
+      if (retry) {
+        const prev = previous.get(sub.key);
+        if (prev) entry.previous = { score: prev.score, maxScore: prev.maxScore };
+        await journal.append(entry);
+        o.onEvent?.({ type: 'retry-done', entry });
+        await writeOutputs(outDir, model());
+      } else await record1({ ...sub, ...who }, entry);
+    };
+
     for (let w = 0; w < todo.length && !signal.aborted; w += jobs) {
       const wave = todo.slice(w, w + jobs);
       // 1. Unpack. A refused submission is finished right here: 0 points and a report saying why.
@@ -349,96 +423,23 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
         if (signal.aborted) break;
         const { sub } = r;
         o.onEvent?.({ type: 'student-start', key: sub.key, name: sub.name, index: index + 1, total });
-        const engine = engineOf(sub.key);
         const started = Date.now();
-        let report: GradeReport | undefined;
-        /** The engine went away twice while grading this student: a harness error, not a grade. */
-        let lostTwice: string | undefined;
-        try {
-          // The engine going away mid-student (restart, crash) makes that student's report
-          // untrustworthy: wait for the engine, sweep what the dead one left, grade again from
-          // scratch. A second loss records a harness error (--resume retries); an engine that does
-          // not come back stops the batch (exit 3) with this student not journaled.
-          const sess = session;
-          for (let attempt = 1; ; attempt++) {
-            let lostIn: { id: string; message: string } | undefined;
-            const graded = await gradeSubmission({
-              engine,
-              cgroups: sess.cgroups,
-              host: sess.host,
-              lab,
-              submissionDir: r.dir,
-              quick: o.quick,
-              online: o.online,
-              signal,
-              checkTimeoutMs: o.checkTimeoutMs,
-              liveness: sess.liveness,
-              onEngineLoss: 'stop',
-              onEvent: (event) => {
-                if (event.type === 'engine-lost') lostIn ??= event;
-                o.onEvent?.({ type: 'grade', key: sub.key, event });
-              },
-            });
-            if (!lostIn || signal.aborted) {
-              report = graded;
-              break;
-            }
-            o.onEvent?.({ type: 'engine-lost', key: sub.key, name: sub.name, check: lostIn.id, attempt });
-            const waitMs = o.engineWaitMs ?? engineWaitMs();
-            const back = await waitForEngine(engine, sess.liveness, waitMs, signal);
-            if (signal.aborted) {
-              report = graded;
-              break;
-            }
-            if (!back) {
-              throw new LabgradeError(
-                `the Docker engine went away while grading ${sub.name} (check "${lostIn.id}") and did not come back within ${Math.round(waitMs / 1000)} s`,
-                {
-                  engineUnavailable: true,
-                  hint: 'start it, then run the same command with --resume: finished students are kept, this one is graded again',
-                },
-              );
-            }
-            await engine.sweep().catch(() => undefined);
-            if (attempt >= 2) {
-              lostTwice = lostIn.message;
-              break;
-            }
-          }
-        } catch (err) {
-          if (err instanceof LabgradeError && err.engineUnavailable) throw err;
-          if (signal.aborted) break;
-          log('grade %s: harness error %O', sub.key, err);
-          await record1(sub, harnessErrorEntry(sub, lab, started, errorMessage(err)));
-          continue;
-        } finally {
-          await engine.sweep().catch(() => undefined);
-          await rm(path.join(workRoot, sub.slug), { recursive: true, force: true }).catch(() => undefined);
-        }
+        const out = await gradeStudent({
+          ...gradeCommon(sub),
+          dir: r.dir,
+        }).finally(() =>
+          rm(path.join(workRoot, sub.slug), { recursive: true, force: true }).catch(() => undefined),
+        );
         // Interrupted mid-student: its report is partial. Not journaled, so --resume grades it again.
-        if (signal.aborted) {
+        if (out.kind === 'aborted') {
           o.onEvent?.({ type: 'interrupted', key: sub.key });
           break;
         }
-        if (lostTwice || !report) {
-          await record1(
-            sub,
-            harnessErrorEntry(
-              sub,
-              lab,
-              started,
-              `the Docker engine went away twice while grading this student — ${lostTwice ?? 'no report'}`,
-            ),
-          );
+        if (out.kind === 'harness-error') {
+          await record1(sub, harnessErrorEntry(sub, lab, started, out.why));
           continue;
         }
-        const who = identify(sub, report);
-        report.submission = { ...report.submission, path: sub.origin, student: who };
-        await writeStudentReports(report, path.join(outDir, STUDENTS_DIR, sub.slug));
-        await record1(
-          { ...sub, name: who.name, id: who.id },
-          entryFromReport({ ...sub, ...who }, report, 'graded', r.notes),
-        );
+        await recordReport(sub, out.report, r.notes);
       }
       // 4. The wave before this one is no longer needed as a build cache.
       await Promise.all(
@@ -450,8 +451,73 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       );
       previousWave = ready.map((r) => r.sub.key);
     }
+
+    // 5. Checks without a verdict, tried again after everyone else (also those of earlier runs of
+    // this batch: --resume tries them again), each round after the host has settled.
+    const retries = Math.max(0, Math.floor(o.retries ?? DEFAULT_RETRIES));
+    const quiet =
+      o.waitForQuietHost ??
+      ((s: AbortSignal) => waitForQuietHost(hostStatReader(sess().cgroups as HostFileReader), { signal: s }));
+    for (let round = 1; round <= retries && !signal.aborted; round++) {
+      const pending = mine.filter((s) => (latest().get(s.key)?.unjudged?.length ?? 0) > 0);
+      if (!pending.length) break;
+      for (const sub of pending) {
+        if (signal.aborted) break;
+        const entry = latest().get(sub.key)!;
+        const ids = retrySelection(
+          lab,
+          (entry.unjudged ?? []).map((u) => u.id),
+        );
+        const q = await quiet(signal);
+        if (signal.aborted) break;
+        o.onEvent?.({
+          type: 'retry',
+          key: sub.key,
+          name: entry.name,
+          checks: (entry.unjudged ?? []).map((u) => u.id),
+          round,
+          quiet: q,
+        });
+        const original =
+          reports.get(sub.key) ?? (await readStudentReport(path.join(outDir, STUDENTS_DIR, entry.slug)));
+        if (!original) continue;
+        const m = await materialize(sub, path.join(workRoot, sub.slug), { ...scanOpts, limits: o.limits });
+        if (!m.ok) continue;
+        const out = await gradeStudent({ ...gradeCommon(sub), dir: path.resolve(m.dir), only: ids }).finally(
+          () => rm(path.join(workRoot, sub.slug), { recursive: true, force: true }).catch(() => undefined),
+        );
+        if (out.kind === 'aborted') break;
+        if (out.kind === 'harness-error') continue;
+        const merged = mergeRetry(
+          lab,
+          original,
+          out.report,
+          (entry.unjudged ?? []).map((u) => u.id),
+        );
+        merged.submission = original.submission;
+        await recordReport(
+          { ...sub, name: entry.name, id: entry.id },
+          merged,
+          entry.notes ?? [],
+          (entry.retries ?? 0) + 1,
+          true,
+        );
+      }
+    }
+
     if (signal.aborted) o.onEvent?.({ type: 'interrupted' });
-    return { outDir, batchId, finished, alreadyDone, total, harnessErrors, interrupted: signal.aborted };
+    const final = latest();
+    const needReview = mine.filter((s) => needsReview(final.get(s.key))).length;
+    return {
+      outDir,
+      batchId,
+      finished,
+      alreadyDone,
+      total,
+      harnessErrors,
+      needsReview: needReview,
+      interrupted: signal.aborted,
+    };
   } finally {
     // However the run ends (done, Ctrl-C, a harness fault): nothing of it stays on the machine.
     await Promise.all([...engines.values()].map((e) => e.sweep({ images: true }).catch(() => undefined)));

@@ -30,6 +30,8 @@ export interface FakeWorld {
   /** Keys of run ids that get a harness error from run(). */
   failRuns: Set<string>;
   buildDelayMs: number;
+  /** A run that gets a harness error when this says so (e.g. a busy host's first attempts). */
+  failRun?: (runId: string, spec: ContainerSpec) => boolean;
 }
 
 export function fakeWorld(): FakeWorld {
@@ -99,6 +101,7 @@ export class FakeEngine implements ContainerEngine {
   async run(spec: ContainerSpec, _o: RunOptions): Promise<ProcessResult> {
     if (this.w.activeBuilds > 0) this.w.runDuringBuild += 1;
     if (this.w.failRuns.has(this.runId)) throw new Error('engine hiccup (fake)');
+    if (this.w.failRun?.(this.runId, spec)) throw new Error('engine hiccup (fake, this time)');
     const id = `c${++seq}`;
     this.w.containers.set(id, this.runId);
     this.w.activeRuns += 1;
