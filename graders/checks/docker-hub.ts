@@ -2,6 +2,11 @@
  * Docker Hub: the student's image reference from submission.yaml is well-formed (always checked),
  * and with --online it can be pulled and holds the tools. Offline, the pull part is skipped and
  * left out of maxScore (this grader's machines reach no registry at all).
+ *
+ * Test hook: LABGRADE_REGISTRY_MIRROR=HOST:PORT pulls every Docker Hub reference `user/repo:tag`
+ * from HOST:PORT/user/repo:tag instead (the tests run Debian's docker-registry on 127.0.0.1, see
+ * scripts/provision-registry.sh; engines treat 127.0.0.0/8 as an insecure registry by default).
+ * The report then names that registry, never Docker Hub.
  */
 import { z } from 'zod';
 import { defineCheck, manifestOrFailure } from './check.ts';
@@ -49,6 +54,73 @@ export function parseHubRef(ref: string): { ok: true; ref: HubRef } | { ok: fals
   return { ok: true, ref: { user: m[2]!, repo: m[3]!, tag: m[4], digest: m[5] } };
 }
 
+/** The test hook's registry (HOST[:PORT]), or null; anything else in the variable is refused. */
+export function registryMirror(env: NodeJS.ProcessEnv = process.env): string | null {
+  const v = env.LABGRADE_REGISTRY_MIRROR?.trim()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '');
+  if (!v) return null;
+  if (!/^[a-z0-9.-]+(?::\d{1,5})?$/i.test(v) && !/^\[[0-9a-f:]+\](?::\d{1,5})?$/i.test(v))
+    throw new Error(`LABGRADE_REGISTRY_MIRROR must be HOST[:PORT], got "${env.LABGRADE_REGISTRY_MIRROR}"`);
+  return v;
+}
+
+/**
+ * Why a pull failed, in words a student can act on. The engine relays the registry's error: a
+ * repository that does not exist (Docker Hub: "pull access denied … repository does not exist";
+ * a distribution registry: "repository … not found: name unknown"), a tag that does not
+ * ("manifest for … not found: manifest unknown"), or anything else (network, auth) verbatim.
+ */
+export function explainPullError(
+  error: string,
+  r: HubRef,
+  where: string,
+  known: { repositoryMissing?: boolean } = {},
+): { why: 'no-repository' | 'no-tag' | 'other'; message: string } {
+  const repo = `${r.user}/${r.repo}`;
+  const tag = r.digest ?? r.tag ?? 'latest';
+  if (
+    known.repositoryMissing ||
+    /repository does not exist|name unknown|repository name not known|repository [^ ]+ not found/i.test(error)
+  )
+    return {
+      why: 'no-repository',
+      message: `expected the repository ${repo} on ${where}, but it does not exist there (or is private): push it with \`docker push ${repo}:${tag}\` and make the repository public. The registry said: ${error}`,
+    };
+  if (/manifest unknown|manifest for .* not found|not found: manifest/i.test(error))
+    return {
+      why: 'no-tag',
+      message: `expected ${repo}:${tag} on ${where}: the repository exists but has no ${r.digest ? 'image with that digest' : `tag "${tag}"`}; push it with \`docker push ${repo}:${tag}\` (or fix dockerHub in submission.yaml). The registry said: ${error}`,
+    };
+  return { why: 'other', message: `expected ${repo}:${tag} to pull from ${where}, got: ${error}` };
+}
+
+/**
+ * Ask a plain-HTTP distribution registry (the test hook's) which tags a repository has: null when
+ * it cannot tell. Needed because distribution 2.8 answers a pull of a repository it does not know
+ * with MANIFEST_UNKNOWN, the same words as for a missing tag; its tags list says NAME_UNKNOWN.
+ */
+export async function registryTags(
+  registry: string,
+  repo: string,
+  fetchFn: typeof fetch = fetch,
+): Promise<{ exists: false } | { exists: true; tags: string[] } | null> {
+  try {
+    const res = await fetchFn(`http://${registry}/v2/${repo}/tags/list`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await res.json().catch(() => ({}))) as {
+      tags?: string[] | null;
+      errors?: Array<{ code?: string }>;
+    };
+    if (res.status === 404 && body.errors?.some((e) => e.code === 'NAME_UNKNOWN')) return { exists: false };
+    if (res.ok) return { exists: true, tags: body.tags ?? [] };
+    return null;
+  } catch {
+    return null;
+  }
+}
+
 export default defineCheck({
   kind: 'docker-hub',
   description:
@@ -82,36 +154,70 @@ export default defineCheck({
         message: `pull of ${full} not tried: offline (run with --online to pull it from Docker Hub)`,
       };
     }
-    ctx.progress(`docker pull ${full}`);
-    const pulled = await ctx.engine.pull(full.includes(':') || full.includes('@') ? full : `${full}:latest`, {
-      timeoutMs: 300_000,
-    });
-    if (!pulled.ok)
-      return { status: 'fail', message: `expected ${full} to pull from Docker Hub, got: ${pulled.error}` };
-    const bad: string[] = [];
-    for (const argv of p.verify) {
-      const res = await ctx.engine.run(
-        {
-          image: full,
-          entrypoint: [argv[0]!],
-          cmd: argv.slice(1),
-          networkMode: 'none',
-          labels: { 'labgrade.purpose': 'hub-verify' },
-        },
-        { timeoutMs: 60_000, maxLogChars: 8 * 1024 },
-      );
-      if (res.exitCode !== 0) bad.push(`${argv.join(' ')} → exit ${res.exitCode}`);
+    let mirror: string | null;
+    try {
+      mirror = registryMirror();
+    } catch (err) {
+      return { status: 'error', message: (err as Error).message };
     }
-    await ctx.engine.removeImage(full).catch(() => undefined);
+    const where = mirror
+      ? `the test registry ${mirror} (LABGRADE_REGISTRY_MIRROR, standing in for Docker Hub)`
+      : 'Docker Hub';
+    const tagged = full.includes(':') || full.includes('@') ? full : `${full}:latest`;
+    const ref = mirror ? `${mirror}/${tagged}` : tagged;
+    const hadImage = await ctx.engine.imageExists(ref).catch(() => false);
+    ctx.progress(`docker pull ${ref}`);
+    const pulled = await ctx.engine.pull(ref, { timeoutMs: 300_000 });
+    if (!pulled.ok) {
+      const error = pulled.error ?? 'unknown error';
+      let e = explainPullError(error, r, where);
+      if (mirror && e.why === 'no-tag') {
+        const known = await registryTags(mirror, `${r.user}/${r.repo}`);
+        if (known && !known.exists) e = explainPullError(error, r, where, { repositoryMissing: true });
+        else if (known?.exists && known.tags.length)
+          e = { ...e, message: `${e.message} (tags there: ${known.tags.slice(0, 20).join(', ')})` };
+      }
+      return {
+        status: 'fail',
+        message: e.message,
+        evidence: { details: { ...r, pulled: ref, reason: e.why } },
+      };
+    }
+    const bad: string[] = [];
+    try {
+      for (const argv of p.verify) {
+        const res = await ctx.engine.run(
+          {
+            image: ref,
+            entrypoint: [argv[0]!],
+            cmd: argv.slice(1),
+            networkMode: 'none',
+            labels: { 'labgrade.purpose': 'hub-verify' },
+          },
+          { timeoutMs: 60_000, maxLogChars: 8 * 1024 },
+        );
+        if (res.exitCode === 127)
+          bad.push(
+            `${argv[0]} is not in the image (${argv.join(' ')} → ${res.stderr.trim().split('\n')[0] || 'not found'})`,
+          );
+        else if (res.exitCode !== 0)
+          bad.push(`${argv.join(' ')} → exit ${res.timedOut ? 'none (timed out after 60 s)' : res.exitCode}`);
+      }
+    } finally {
+      // The pulled copy goes; an image that was there before the pull stays.
+      if (!hadImage) await ctx.engine.removeImage(ref).catch(() => undefined);
+    }
     return bad.length
       ? {
           status: 'fail',
           fraction: 0.5,
-          message: `pulled ${full}, but expected the tools to run in it, got: ${bad.join('; ')}`,
+          message: `pulled ${full} from ${where}, but expected the tools to run in it, got: ${bad.join('; ')}. Rebuild the image from your Dockerfile and push it again.`,
+          evidence: { details: { ...r, pulled: ref, reason: 'tools' } },
         }
       : {
           status: 'pass',
-          message: `pulled ${full} from Docker Hub; ${p.verify.map((a) => a[0]).join(' and ')} run in it`,
+          message: `pulled ${full} from ${where}; ${p.verify.map((a) => a[0]).join(' and ')} run in it`,
+          evidence: { details: { ...r, pulled: ref } },
         };
   },
 });
