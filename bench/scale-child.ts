@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { openSession } from '../cli/session.ts';
-import { labsRoot } from '../cli/main.ts';
+import { labsRoot } from '../cli/labs-root.ts';
 import { runBatch } from '../graders/batch.ts';
 import { paramSchemas } from '../graders/checks/index.ts';
 import { loadLab } from '../graders/lab-spec.ts';

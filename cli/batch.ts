@@ -20,7 +20,7 @@ import { parseShard } from '../graders/shard.ts';
 import { TOOL_VERSION } from '../graders/version.ts';
 import { DockerEngine } from '../harness/engine/docker-engine.ts';
 import type { ContainerEngine } from '../harness/engine/engine.ts';
-import { labsRoot } from './main.ts';
+import { labsRoot } from './labs-root.ts';
 import { statusWord } from './progress.ts';
 import { openSession, type Session } from './session.ts';
 

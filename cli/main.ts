@@ -5,7 +5,6 @@
  *   2 usage or lab-file error · 3 environment problem (no engine, no permission, or the engine went
  *   away during a check: that check is `error`, the report is written) · 130 interrupted
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
@@ -21,16 +20,7 @@ import { doctor } from './doctor.ts';
 import { monitor } from './monitor.ts';
 import { DockerEngine } from '../harness/engine/docker-engine.ts';
 import { registerBatchCommands } from './batch.ts';
-
-/** labs/ beside the package, whether run from source (cli/) or built (dist/cli/). */
-export function labsRoot(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const rel of ['../labs', '../../labs']) {
-    const p = path.resolve(here, rel);
-    if (existsSync(path.join(p, 'tutorial7', 'lab.yaml'))) return p;
-  }
-  return path.resolve(here, '../labs');
-}
+import { labsRoot } from './labs-root.ts';
 
 const list = (v: string) =>
   v

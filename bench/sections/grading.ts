@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { openSession } from '../../cli/session.ts';
 import { writeReports } from '../../cli/write-reports.ts';
-import { labsRoot } from '../../cli/main.ts';
+import { labsRoot } from '../../cli/labs-root.ts';
 import { imageTag } from '../../graders/checks/image-build.ts';
 import { paramSchemas } from '../../graders/checks/index.ts';
 import { gradeSubmission } from '../../graders/grade.ts';
