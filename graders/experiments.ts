@@ -4,7 +4,9 @@
  */
 import type { ContainerHandle, ContainerSpec } from '../harness/engine/engine.ts';
 import { LabgradeError } from '../harness/errors.ts';
-import { pointsFromSnapshots, sampleWindow, type SeriesSummary } from '../harness/sampler.ts';
+import { throwIfAborted, sleep } from '../harness/abort.ts';
+import { Sampler, pointsFromSnapshots, summarize, type SeriesSummary } from '../harness/sampler.ts';
+import { factFiles, type CgroupFact } from '../harness/cgroup/facts.ts';
 import type { CgroupSnapshot } from '../harness/cgroup/snapshot.ts';
 import type { Plot, Series } from '../reports/model.ts';
 import type { CheckContext } from './checks/check.ts';
@@ -86,6 +88,20 @@ export function watchProcesses(
   };
 }
 
+/**
+ * A container's cgroup as checks judge it: the normalised snapshot (judge it with
+ * harness/cgroup/facts.ts) and, verbatim for the report, the files behind the facts asked for.
+ */
+export async function readCgroup(
+  ctx: CheckContext,
+  id: string,
+  ...facts: CgroupFact[]
+): Promise<{ snapshot: CgroupSnapshot; files: Record<string, string> }> {
+  const snapshot = await ctx.cgroups.snapshot(id);
+  const files = await ctx.cgroups.readFiles(id, factFiles(snapshot.version, ...facts));
+  return { snapshot, files };
+}
+
 /** Start containers, run fn, and remove them whatever happens. */
 export async function withContainers<T>(
   ctx: CheckContext,
@@ -94,7 +110,7 @@ export async function withContainers<T>(
 ): Promise<T> {
   const handles: ContainerHandle[] = [];
   try {
-    for (const s of specs) handles.push(await ctx.engine.start(s));
+    for (const s of specs) handles.push(await ctx.engine.start(s, { signal: ctx.signal }));
     return await fn(handles);
   } finally {
     await Promise.all(
@@ -132,11 +148,13 @@ export async function cpuWindow(
   seconds: number,
   intervalMs = 100,
 ): Promise<CpuWindow> {
-  const { snapshots, summary } = await sampleWindow(
-    (part) => ctx.cgroups.snapshot(id, part),
-    seconds,
-    intervalMs,
-  );
+  const sampler = new Sampler({ read: (part) => ctx.cgroups.snapshot(id, part), intervalMs }).start();
+  // The window ends early when the check is cancelled; what it read then is not a measurement.
+  await sleep(seconds * 1000, ctx.signal);
+  const snapshots = await sampler.stop(true);
+  throwIfAborted(ctx.signal, `CPU window of ${id.slice(0, 12)}`);
+  if (snapshots.length < 2 && sampler.endedBy) throw sampler.endedBy;
+  const summary = summarize(snapshots);
   if (!Number.isFinite(summary.overallCores)) {
     throw new LabgradeError(`could not read CPU usage of container ${id.slice(0, 12)} (cgroup file absent)`);
   }
@@ -153,8 +171,9 @@ export async function cpuWindows(
   return Promise.all(ids.map((id) => cpuWindow(ctx, id, seconds, intervalMs)));
 }
 
-export function settle(ms = 500): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** A short pause (start-up settling); ends early when `signal` aborts. */
+export function settle(ms = 500, signal?: AbortSignal): Promise<void> {
+  return sleep(ms, signal);
 }
 
 export function usageSeries(name: string, snapshots: CgroupSnapshot[], limit?: number, t0?: number): Series {

@@ -17,6 +17,8 @@ import path from 'node:path';
 import createDebug from 'debug';
 import type { CgroupAccess } from '../harness/cgroup/access.ts';
 import type { ContainerEngine } from '../harness/engine/engine.ts';
+import { abortError, abortScope, untilAborted } from '../harness/abort.ts';
+import { engineWithSignal } from '../harness/engine/signal-engine.ts';
 import { LabgradeError, errorMessage } from '../harness/errors.ts';
 import {
   REPORT_SCHEMA_VERSION,
@@ -120,21 +122,43 @@ export function overallStatus(checks: CheckReport[]): CheckStatus {
   return 'pass';
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new LabgradeError(`${what} did not finish within ${Math.round(ms / 1000)} s`, { timedOut: true }),
-        ),
-      ms,
-    );
-  });
+/** How long a cancelled check gets to finish its own clean-up before the grader moves on, ms. */
+export const CHECK_CLEANUP_GRACE_MS = 30_000;
+
+/**
+ * Run one check under its own signal: the outer one, or its time limit, whichever aborts first.
+ * A cancelled check is not abandoned while it may still start containers: the grader waits for it
+ * to unwind (its `finally` blocks remove what it started; the signal-bound engine refuses new
+ * work) for at most CHECK_CLEANUP_GRACE_MS, then throws the cause (timed out, or interrupted).
+ */
+export async function runUnderSignal<T>(
+  run: (signal: AbortSignal) => Promise<T>,
+  o: { outer?: AbortSignal; timeoutMs: number; what: string; graceMs?: number },
+): Promise<T> {
+  const scope = abortScope([o.outer], { timeoutMs: o.timeoutMs, what: o.what });
+  const p = run(scope.signal);
   try {
-    return await Promise.race([p, t]);
+    const value = await Promise.race([p, untilAborted(scope.signal, o.what)]);
+    // Done at the moment it was cancelled: its windows may have been cut short, so no result.
+    if (scope.signal.aborted) throw abortError(scope.signal, o.what);
+    return value;
+  } catch (err) {
+    if (scope.signal.aborted) {
+      let timer: NodeJS.Timeout | undefined;
+      const unwound = await Promise.race([
+        p.then(
+          () => true,
+          () => true,
+        ),
+        new Promise<false>((r) => (timer = setTimeout(() => r(false), o.graceMs ?? CHECK_CLEANUP_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!unwound) log('%s: still unwinding %d ms after it was cancelled; moving on', o.what, o.graceMs);
+      throw abortError(scope.signal, o.what);
+    }
+    throw err;
   } finally {
-    clearTimeout(timer);
+    scope.dispose();
   }
 }
 
@@ -186,8 +210,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
           message: 'skipped: needs the student image, which was not built (see the build check)',
         };
       } else {
-        const ctx: CheckContext = {
-          engine: o.engine,
+        const ctx: Omit<CheckContext, 'engine' | 'signal'> = {
           cgroups: o.cgroups,
           lab,
           submission,
@@ -195,7 +218,6 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
           state,
           quick,
           online: o.online ?? false,
-          signal,
           window,
           tolerance: lab.spec.tolerance,
           workDir: path.join(workDir, spec.id),
@@ -204,10 +226,21 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
         await mkdir(ctx.workDir, { recursive: true });
         const lossesBefore = o.liveness?.losses() ?? 0;
         try {
-          outcome = await withTimeout(
-            kind.run(ctx, spec, lab.params.get(spec.id)),
-            o.checkTimeoutMs ?? 15 * 60_000,
-            `check ${spec.id}`,
+          outcome = await runUnderSignal(
+            (checkSignal) =>
+              kind.run(
+                { ...ctx, engine: engineWithSignal(o.engine, checkSignal), signal: checkSignal },
+                spec,
+                lab.params.get(spec.id),
+              ),
+            {
+              outer: signal,
+              timeoutMs:
+                spec.timeoutSeconds !== undefined
+                  ? spec.timeoutSeconds * 1000
+                  : (o.checkTimeoutMs ?? 15 * 60_000),
+              what: `check ${spec.id}`,
+            },
           );
         } catch (err) {
           log('check %s: harness error %O', spec.id, err);
@@ -215,7 +248,10 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
           const hint = err instanceof LabgradeError && err.hint ? ` — ${err.hint}` : '';
           outcome = {
             status: 'error',
-            message: `harness error (not the student's fault): ${errorMessage(err)}${hint}`,
+            message:
+              signal.aborted && !(err instanceof LabgradeError && err.timedOut)
+                ? 'not finished: grading was interrupted while this check ran'
+                : `harness error (not the student's fault): ${errorMessage(err)}${hint}`,
           };
         } finally {
           // Whatever the check did, none of its containers may outlive it.

@@ -231,6 +231,11 @@ export const CheckSpec = z
     needs: z.array(z.string()).default([]),
     /** Kind-specific parameters, validated by the kind's own schema. */
     params: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Wall-clock limit for the whole check, seconds (default: the grader's, 15 min). When it runs
+     * out the check is cancelled, its containers are removed, and it is `error`.
+     */
+    timeoutSeconds: z.number().positive().max(86_400).optional(),
     /** Hide from students until grades are published (Gradescope visibility). */
     hidden: z.boolean().default(false),
   })

@@ -8,6 +8,8 @@ export interface LabgradeErrorOptions {
   timedOut?: boolean;
   /** The engine is unreachable or gone (exit code 3 territory). */
   engineUnavailable?: boolean;
+  /** The call was cancelled (an AbortSignal: Ctrl-C, or an outer time limit — see harness/abort.ts). */
+  aborted?: boolean;
   /** Process exit code the CLI should use when this error reaches it. */
   exitCode?: number;
   /** One sentence telling the user what to do next. */
@@ -18,6 +20,7 @@ export class LabgradeError extends Error {
   override name = 'LabgradeError';
   readonly timedOut: boolean;
   readonly engineUnavailable: boolean;
+  readonly aborted: boolean;
   readonly exitCode: number;
   readonly hint: string | undefined;
 
@@ -25,6 +28,7 @@ export class LabgradeError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.timedOut = options.timedOut ?? false;
     this.engineUnavailable = options.engineUnavailable ?? false;
+    this.aborted = options.aborted ?? false;
     this.exitCode = options.exitCode ?? (options.engineUnavailable ? 3 : 1);
     this.hint = options.hint;
   }

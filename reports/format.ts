@@ -3,7 +3,7 @@
  * host facts and measurements. Deterministic: no locale, no clock, fixed rounding rules.
  * Returns plain text — each writer escapes it for its own format.
  */
-import type { CheckReport, CheckStatus, HostFacts, Measurement } from './model.ts';
+import type { CheckReport, CheckStatus, HostFacts, Measurement, MeasurementStatus } from './model.ts';
 
 export const STATUSES: readonly CheckStatus[] = ['pass', 'fail', 'inconclusive', 'error', 'skipped'];
 
@@ -14,6 +14,14 @@ export const STATUS_EMOJI: Record<CheckStatus, string> = {
   error: '💥',
   skipped: '⏭️',
 };
+
+/** The same for measurement rows, which may also be 'info' (judged by no code). */
+export const MEASUREMENT_EMOJI: Record<MeasurementStatus, string> = { ...STATUS_EMOJI, info: 'ℹ️' };
+
+/** A measurement status as a word for people ('info' reads "not judged"). */
+export function measurementStatusWord(status: MeasurementStatus): string {
+  return status === 'info' ? 'not judged' : status;
+}
 
 /** Past-tense words for counts: "3 passed, 1 failed". */
 const STATUS_COUNT_WORD: Record<CheckStatus, string> = {

@@ -9,6 +9,7 @@
  */
 import { capText, escapeMarkdown, stripAnsi } from './escape.ts';
 import {
+  MEASUREMENT_EMOJI,
   STATUS_EMOJI,
   formatMeasurement,
   formatScore,
@@ -124,7 +125,7 @@ function testOutput(check: CheckReport, maxLog: number): string {
         .map((m) => {
           const spread = formatSpread(m);
           const text = `${m.name}: ${formatMeasurement(m)}${spread === null ? '' : ` (spread ${spread})`}`;
-          return `- ${STATUS_EMOJI[m.status]} ${escapeMarkdown(text)}`;
+          return `- ${MEASUREMENT_EMOJI[m.status]} ${escapeMarkdown(text)}`;
         })
         .join('\n'),
     );

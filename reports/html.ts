@@ -6,6 +6,7 @@
  */
 import { capText, escapeHtml, stripAnsi } from './escape.ts';
 import {
+  measurementStatusWord,
   formatBytes,
   formatCgroup,
   formatDuration,
@@ -17,7 +18,7 @@ import {
   formatStatusCounts,
   percentOf,
 } from './format.ts';
-import type { CheckReport, CheckStatus, GradeReport, HostFacts, Measurement } from './model.ts';
+import type { CheckReport, GradeReport, HostFacts, Measurement, MeasurementStatus } from './model.ts';
 import { renderPlotSvg } from './svg.ts';
 
 export interface HtmlOptions {
@@ -29,12 +30,13 @@ export interface HtmlOptions {
   maxDetailsChars?: number;
 }
 
-const STATUS_MARK: Record<CheckStatus, string> = {
+const STATUS_MARK: Record<MeasurementStatus, string> = {
   pass: '✓',
   fail: '✗',
   inconclusive: '?',
   error: '!',
   skipped: '–',
+  info: 'i',
 };
 
 const CSS = `
@@ -68,6 +70,7 @@ a:hover { text-decoration: underline; }
 .s-inconclusive { color: var(--inconclusive); background: var(--inconclusive-bg); border-color: var(--inconclusive-line); }
 .s-error { color: var(--error); background: var(--error-bg); border-color: var(--error-line); }
 .s-skipped { color: var(--skipped); background: var(--skipped-bg); border-color: var(--skipped-line); }
+.s-info { color: var(--skipped); background: var(--skipped-bg); border-color: var(--skipped-line); }
 .score.c-pass { border-color: var(--pass-line); }
 .score.c-fail { border-color: var(--fail-line); }
 .score.c-inconclusive { border-color: var(--inconclusive-line); }
@@ -348,8 +351,8 @@ function footer(report: GradeReport): string {
   return `<footer>${escapeHtml(text)}</footer>`;
 }
 
-function badge(status: CheckStatus): string {
-  return `<span class="badge s-${status}">${STATUS_MARK[status]} ${status}</span>`;
+function badge(status: MeasurementStatus): string {
+  return `<span class="badge s-${status}">${STATUS_MARK[status]} ${measurementStatusWord(status)}</span>`;
 }
 
 /** Fragment ids from check ids: safe characters only, unique even if two ids slug alike. */

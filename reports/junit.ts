@@ -6,6 +6,7 @@
  */
 import { capText, escapeXml, escapeXmlAttribute, stripAnsi } from './escape.ts';
 import {
+  measurementStatusWord,
   formatMeasurement,
   formatScore,
   formatSeconds,
@@ -105,7 +106,7 @@ function failureBody(check: CheckReport): string {
   for (const m of check.evidence.measurements ?? []) {
     const spread = formatSpread(m);
     lines.push(
-      `[${m.status}] ${m.name}: ${formatMeasurement(m)}${spread === null ? '' : ` (spread ${spread})`}`,
+      `[${measurementStatusWord(m.status)}] ${m.name}: ${formatMeasurement(m)}${spread === null ? '' : ` (spread ${spread})`}`,
     );
   }
   return lines.join('\n');

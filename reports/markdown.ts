@@ -5,6 +5,7 @@
  */
 import { capText, escapeMarkdown } from './escape.ts';
 import {
+  MEASUREMENT_EMOJI,
   STATUS_EMOJI,
   formatDuration,
   formatMeasurement,
@@ -95,7 +96,7 @@ function checkDetails(check: CheckReport, h: string, tableCap: number, messageCa
     for (const m of measurements) {
       const spread = formatSpread(m);
       const text = `${m.name}: ${formatMeasurement(m)}${spread === null ? '' : ` (spread ${spread})`}`;
-      lines.push(`- ${STATUS_EMOJI[m.status]} ${escapeMarkdown(text)}`);
+      lines.push(`- ${MEASUREMENT_EMOJI[m.status]} ${escapeMarkdown(text)}`);
     }
   }
   return lines.join('\n');

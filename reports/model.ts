@@ -5,6 +5,11 @@
 export const REPORT_SCHEMA_VERSION = 1;
 
 export type CheckStatus = 'pass' | 'fail' | 'inconclusive' | 'skipped' | 'error';
+/**
+ * A measurement row's status: a judgement in code (the CheckStatus words), or 'info' for a row
+ * no code judges, shown for context (a solo baseline, say) and marked "not judged" in reports.
+ */
+export type MeasurementStatus = CheckStatus | 'info';
 
 /** One measured quantity behind a verdict: "expected X ± tol, got Y". */
 export interface Measurement {
@@ -16,7 +21,7 @@ export interface Measurement {
   /** Allowed relative deviation (0.05 = ±5 %); absent when the check is exact or one-sided. */
   tolerance?: number;
   unit: string;
-  status: CheckStatus;
+  status: MeasurementStatus;
   /** Spread of the repeated windows (coefficient of variation), when repeated. */
   spread?: number;
   /** Every window's value, in order. */

@@ -10,6 +10,7 @@
 import { Buffer } from 'node:buffer';
 import { capText, stripAnsi } from './escape.ts';
 import {
+  measurementStatusWord,
   formatMeasurement,
   formatScore,
   formatSpread,
@@ -151,7 +152,7 @@ function testOutput(check: CheckReport): string {
   for (const m of check.evidence.measurements ?? []) {
     const spread = formatSpread(m);
     lines.push(
-      `[${m.status}] ${m.name}: ${formatMeasurement(m)}${spread === null ? '' : ` (spread ${spread})`}`,
+      `[${measurementStatusWord(m.status)}] ${m.name}: ${formatMeasurement(m)}${spread === null ? '' : ` (spread ${spread})`}`,
     );
   }
   for (const a of check.advice ?? []) {

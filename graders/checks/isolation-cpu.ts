@@ -29,7 +29,7 @@ import {
   usageDecision,
   type Decision,
 } from '../verdict.ts';
-import { prefixKeys } from './scaling-cpu.ts';
+import { prefixKeys } from '../findings.ts';
 
 const Params = z
   .object({

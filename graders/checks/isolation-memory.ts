@@ -11,7 +11,7 @@ import type { Measurement } from '../../reports/model.ts';
 import { defineCheck, type CheckContext } from './check.ts';
 import { idle, settle, studentSpec, withContainers } from '../experiments.ts';
 import { combine, judgeAtLeast, measurement, repeatUntilSettled, stats, type Decision } from '../verdict.ts';
-import { prefixKeys } from './scaling-cpu.ts';
+import { prefixKeys } from '../findings.ts';
 import { formatBytes } from '../../harness/engine/build-context.ts';
 
 const Params = z

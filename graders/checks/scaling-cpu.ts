@@ -31,6 +31,7 @@ import {
   usageDecision,
   type Decision,
 } from '../verdict.ts';
+import { prefixKeys } from '../findings.ts';
 
 const Params = z
   .object({
@@ -354,7 +355,3 @@ export default defineCheck({
     };
   },
 });
-
-export function prefixKeys(files: Record<string, string>, prefix: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(files).map(([k, v]) => [`${prefix}${k}`, v]));
-}

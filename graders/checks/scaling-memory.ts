@@ -10,7 +10,7 @@ import { ByteSize } from '../lab-spec.ts';
 import type { Measurement } from '../../reports/model.ts';
 import { defineCheck, type CheckContext } from './check.ts';
 import { idle, studentSpec, withContainers } from '../experiments.ts';
-import { prefixKeys } from './scaling-cpu.ts';
+import { prefixKeys } from '../findings.ts';
 import { formatBytes } from '../../harness/engine/build-context.ts';
 
 const Params = z

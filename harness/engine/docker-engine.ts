@@ -11,6 +11,7 @@ import os from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import createDebug from 'debug';
 import Docker from 'dockerode';
+import { abortError, throwIfAborted } from '../abort.ts';
 import { LabgradeError, errorMessage } from '../errors.ts';
 import { formatBytes, packContext, planContext } from './build-context.ts';
 import { DEFAULT_BUILD_PIDS_LIMIT, createBuildCgroup, type BuildCgroup } from './build-cgroup.ts';
@@ -23,6 +24,7 @@ import type {
   ContainerSpec,
   ContainerState,
   EngineInfo,
+  ExecOptions,
   Limits,
   ProcessResult,
   RunOptions,
@@ -223,6 +225,7 @@ export class DockerEngine implements ContainerEngine {
       };
     };
 
+    throwIfAborted(o.signal, what);
     const dockerfile = o.dockerfile ?? 'Dockerfile';
     let plan;
     try {
@@ -508,8 +511,10 @@ export class DockerEngine implements ContainerEngine {
     } as Docker.ContainerCreateOptions;
   }
 
-  async start(spec: ContainerSpec): Promise<ContainerHandle> {
-    return this.call(`start ${spec.image}`, async () => {
+  async start(spec: ContainerSpec, options: { signal?: AbortSignal } = {}): Promise<ContainerHandle> {
+    const what = `start ${spec.image}`;
+    throwIfAborted(options.signal, what);
+    const c = await this.call(what, async () => {
       const c = await this.docker.createContainer(this.createOptions(spec));
       try {
         await c.start();
@@ -517,21 +522,27 @@ export class DockerEngine implements ContainerEngine {
         await c.remove({ force: true }).catch(() => undefined);
         throw err;
       }
-      return { id: c.id, name: spec.name };
+      return c;
     });
+    // Cancelled while the engine created it: nobody will hold a handle, so it goes now.
+    if (options.signal?.aborted) {
+      await this.remove(c.id).catch(() => undefined);
+      throw abortError(options.signal, what);
+    }
+    return { id: c.id, name: spec.name };
   }
 
   async run(spec: ContainerSpec, o: RunOptions): Promise<ProcessResult> {
     const started = Date.now();
     let handle: ContainerHandle;
     try {
-      handle = await this.start(spec);
+      handle = await this.start(spec, { signal: o.signal });
     } catch (err) {
       // The runtime refuses to start a program the image does not have: that is the image's
       // fault, so it is a result (exit 127, like a shell's "command not found"), not a throw.
       const msg = errorMessage(err);
       if (
-        !(err instanceof LabgradeError && err.engineUnavailable) &&
+        !(err instanceof LabgradeError && (err.engineUnavailable || err.aborted)) &&
         /executable file not found|no such file or directory|permission denied/i.test(msg)
       ) {
         const cause = /exec: (.*?)(?::\s*unknown)?\s*$/.exec(msg)?.[1] ?? msg;
@@ -547,7 +558,10 @@ export class DockerEngine implements ContainerEngine {
     }
     try {
       if (o.onStarted) await o.onStarted(handle);
-      const w = await this.wait(handle.id, { timeoutMs: Math.max(0, o.timeoutMs - (Date.now() - started)) });
+      const w = await this.wait(handle.id, {
+        timeoutMs: Math.max(0, o.timeoutMs - (Date.now() - started)),
+        signal: o.signal,
+      });
       if (w.timedOut) await this.kill(handle.id);
       const state = await this.inspect(handle.id);
       const logs = await this.logs(handle.id, { maxLogChars: o.maxLogChars });
@@ -567,15 +581,19 @@ export class DockerEngine implements ContainerEngine {
 
   async wait(
     id: string,
-    options: { timeoutMs: number },
+    options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<{ exitCode: number | null; timedOut: boolean }> {
     log('wait %s: start (%d ms)', id.slice(0, 12), options.timeoutMs);
+    const outer = options.signal;
+    throwIfAborted(outer, `wait ${id.slice(0, 12)}`);
     // Not dockerode's wait(): the engine sends the headers at once and the body when the container
     // stops, and when the engine dies in between (a crash, a restart) docker-modem never settles
     // that promise, not even on abort. Read the body here, and treat a cut connection as the
     // engine gone (which it is).
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), Math.max(1, options.timeoutMs));
+    const onOuter = () => ac.abort();
+    outer?.addEventListener('abort', onOuter, { once: true });
     try {
       const res = await new Promise<NodeJS.ReadableStream & { complete?: boolean; destroy(): void }>(
         (resolve, reject) => {
@@ -615,6 +633,7 @@ export class DockerEngine implements ContainerEngine {
       return { exitCode: parsed.StatusCode ?? null, timedOut: false };
     } catch (err) {
       const name = (err as { name?: string })?.name;
+      if (outer?.aborted) throw abortError(outer, `wait ${id.slice(0, 12)}`);
       if (ac.signal.aborted || name === 'TimeoutError' || name === 'AbortError') {
         log('wait %s: timed out', id.slice(0, 12));
         return { exitCode: null, timedOut: true };
@@ -622,16 +641,15 @@ export class DockerEngine implements ContainerEngine {
       throw engineError(`wait ${id.slice(0, 12)}`, err);
     } finally {
       clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuter);
     }
   }
 
-  async exec(
-    id: string,
-    cmd: string[],
-    options: { timeoutMs: number; maxLogChars?: number; user?: string },
-  ): Promise<ProcessResult> {
+  async exec(id: string, cmd: string[], options: ExecOptions): Promise<ProcessResult> {
     const started = Date.now();
     const what = `exec ${id.slice(0, 12)} ${cmd.join(' ').slice(0, 60)}`;
+    const signal = options.signal;
+    throwIfAborted(signal, what);
     const out = new CappedText(options.maxLogChars ?? DEFAULT_LOG_CHARS);
     const err = new CappedText(options.maxLogChars ?? DEFAULT_LOG_CHARS);
     const ex = await this.call(`${what} (create)`, () =>
@@ -644,20 +662,25 @@ export class DockerEngine implements ContainerEngine {
       (s) => out.push(s),
       (s) => err.push(s),
     );
-    const timedOut = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        stream.destroy();
-        resolve(true);
-      }, options.timeoutMs);
-      stream.on('data', (c: Buffer) => demux.push(c));
-      const done = () => {
+    // The command itself is not stopped by a timeout or an abort (the Engine API has no exec kill):
+    // it ends with its container, which every caller removes.
+    const ended = await new Promise<'done' | 'timeout' | 'aborted'>((resolve) => {
+      const finish = (how: 'done' | 'timeout' | 'aborted') => {
         clearTimeout(timer);
-        resolve(false);
+        signal?.removeEventListener('abort', onAbort);
+        if (how !== 'done') stream.destroy();
+        resolve(how);
       };
-      stream.on('end', done);
-      stream.on('close', done);
-      stream.on('error', done);
+      const timer = setTimeout(() => finish('timeout'), options.timeoutMs);
+      const onAbort = () => finish('aborted');
+      signal?.addEventListener('abort', onAbort, { once: true });
+      stream.on('data', (c: Buffer) => demux.push(c));
+      stream.on('end', () => finish('done'));
+      stream.on('close', () => finish('done'));
+      stream.on('error', () => finish('done'));
     });
+    if (ended === 'aborted') throw abortError(signal!, what);
+    const timedOut = ended === 'timeout';
     let exitCode: number | null = null;
     if (!timedOut) {
       // The exit code can lag the stream's end by a moment.

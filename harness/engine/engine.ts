@@ -110,9 +110,17 @@ export interface RunOptions {
   /** Wall-clock limit, ms; on expiry the container is killed and timedOut is set. */
   timeoutMs: number;
   maxLogChars?: number;
+  /** Cancels the run: the container is killed and removed, and the call throws (LabgradeError `aborted`). */
   signal?: AbortSignal;
   /** Called once the container is running, with its id (e.g. to start sampling). */
   onStarted?: (handle: ContainerHandle) => void | Promise<void>;
+}
+
+export interface ExecOptions {
+  timeoutMs: number;
+  maxLogChars?: number;
+  user?: string;
+  signal?: AbortSignal;
 }
 
 /** What a process did: stdout, stderr and how it ended. Never thrown for a non-zero exit. */
@@ -199,18 +207,25 @@ export interface ContainerEngine {
   removeImage(ref: string): Promise<void>;
   /** Pull from a registry; resolves ok:false with the registry's message on failure. */
   pull(ref: string, options: { timeoutMs: number }): Promise<{ ok: boolean; error?: string }>;
-  /** Create and start; the container keeps running. Labelled with the engine's run id. */
-  start(spec: ContainerSpec): Promise<ContainerHandle>;
+  /**
+   * Create and start; the container keeps running. Labelled with the engine's run id. An aborted
+   * signal refuses to start (throws `aborted`), and a container created while it aborted is removed.
+   */
+  start(spec: ContainerSpec, options?: { signal?: AbortSignal }): Promise<ContainerHandle>;
   /** Create, start, wait for exit (or timeout → kill), collect output, remove. */
   run(spec: ContainerSpec, options: RunOptions): Promise<ProcessResult>;
-  exec(
-    id: string,
-    cmd: string[],
-    options: { timeoutMs: number; maxLogChars?: number; user?: string },
-  ): Promise<ProcessResult>;
+  /**
+   * Run a command in a running container. On timeout the result has timedOut set; on abort the call
+   * throws (`aborted`). Either way the command may go on inside the container until it is removed.
+   */
+  exec(id: string, cmd: string[], options: ExecOptions): Promise<ProcessResult>;
   update(id: string, limits: Limits): Promise<void>;
   inspect(id: string): Promise<ContainerState>;
-  wait(id: string, options: { timeoutMs: number }): Promise<{ exitCode: number | null; timedOut: boolean }>;
+  /** Wait for the container to exit: timedOut after timeoutMs; throws (`aborted`) on abort. */
+  wait(
+    id: string,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<{ exitCode: number | null; timedOut: boolean }>;
   logs(
     id: string,
     options?: { maxLogChars?: number },
