@@ -2,7 +2,7 @@
  * Wiring the real parts together (the composition root's helpers): engine, host facts, cgroup
  * access, and their orderly release. Only cli/ constructs a DockerEngine.
  */
-import { openCgroupAccess, type CgroupAccess } from '../harness/cgroup/access.ts';
+import { insideContainer, openCgroupAccess, type CgroupAccess } from '../harness/cgroup/access.ts';
 import { DockerEngine } from '../harness/engine/docker-engine.ts';
 import type { EngineLiveness } from '../graders/grade.ts';
 import type { ContainerEngine, EngineInfo } from '../harness/engine/engine.ts';
@@ -32,12 +32,16 @@ export function hostFacts(
   info: EngineInfo,
   probe: Awaited<ReturnType<typeof probeHost>>,
   access: CgroupAccess,
+  inContainer = false,
 ): HostFacts {
-  // A remote engine's host is the one that matters for cgroups and CPU counts.
-  const remote = !info.local;
+  // A remote engine's host is the one that matters for cgroups and CPU counts. In a container on
+  // the engine's machine (the labgrade image) the hardware is ours (DMI: instance type, CPU model)
+  // but the hostname and OS are the container's: those come from the engine.
+  const remote = !info.local && !access.sameMachine;
+  const own = !remote && !inContainer;
   return {
-    hostname: remote ? info.name : probe.hostname,
-    os: remote ? info.os : probe.os,
+    hostname: own ? probe.hostname : info.name,
+    os: own ? probe.os : info.os,
     kernel: remote ? info.kernel : probe.kernel,
     cpuModel: remote ? undefined : (probe.cpuModel ?? undefined),
     cpus: remote ? info.cpus : info.cpus || probe.cpus,
@@ -60,11 +64,12 @@ export async function openSession(o: SessionOptions = {}): Promise<Session> {
   const engine = new DockerEngine({ runId: o.runId ?? (process.env.LABGRADE_RUN_ID || undefined) });
   await engine.ping();
   const info = await engine.info();
-  const [probe, cgroups] = await Promise.all([
+  const [probe, cgroups, inContainer] = await Promise.all([
     probeHost({ engineInfo: info, skipImds: o.skipImds }),
     openCgroupAccess(engine, info, { mode: o.cgroupAccess, readerImage: o.readerImage ?? 'ubuntu:24.04' }),
+    insideContainer(),
   ]);
-  const host = hostFacts(info, probe, cgroups);
+  const host = hostFacts(info, probe, cgroups, inContainer);
   const watch = engine.watch();
   return {
     engine,

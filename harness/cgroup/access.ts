@@ -1,6 +1,8 @@
 /**
  * How labgrade reaches a container's cgroup files, decided once per run:
- *  - direct: the engine runs on this machine, so /proc/<pid>/cgroup and /sys/fs/cgroup are ours;
+ *  - direct: /proc/<pid>/cgroup of the engine's containers and the cgroup tree they name are
+ *    readable here — labgrade on the engine's host, or in a container on it that shares the host's
+ *    pid and cgroup namespaces and mounts its /sys/fs/cgroup (scripts/labgrade-docker.sh);
  *  - engine: the engine is elsewhere (DOCKER_HOST=tcp://…, ssh://…, Docker Desktop's VM), so the
  *    files are read through the engine by a labelled, read-only reader container that sees the
  *    engine host's cgroup tree (--cgroupns=host, /sys/fs/cgroup mounted read-only, --pid=host).
@@ -14,12 +16,19 @@ import { locateCgroup, type CgroupLocation } from './locate.ts';
 import { LocalFileSource, readSnapshot, type CgroupFileSource } from './reader.ts';
 import type { SnapshotPart } from './files.ts';
 import type { CgroupDriver, CgroupSnapshot } from './snapshot.ts';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 
 const log = createDebug('labgrade:cgroup');
 
 export interface CgroupAccess {
   readonly mode: 'direct' | 'engine';
+  /**
+   * The engine runs on the kernel labgrade runs on (same boot id): true on the host itself and in
+   * a container on it, whichever mode reads the files. Host facts (DMI, CPU model) are then ours.
+   */
+  readonly sameMachine: boolean;
+  /** Why this mode was chosen, for doctor and debugging. */
+  readonly reason: string;
   readonly layout: CgroupLayout;
   readonly driver: CgroupDriver | null;
   /** Where the container's cgroup is (cached per container). */
@@ -46,6 +55,8 @@ export function dirForFile(location: CgroupLocation, name: string): string | und
 abstract class BaseAccess implements CgroupAccess {
   abstract readonly mode: 'direct' | 'engine';
   protected readonly cache = new Map<string, CgroupLocation>();
+  sameMachine = false;
+  reason = '';
   constructor(
     protected readonly engine: ContainerEngine,
     readonly layout: CgroupLayout,
@@ -181,17 +192,100 @@ export interface AccessOptions {
   readerImage: string;
 }
 
-/** Decide once: direct when the engine is local and its containers' cgroups are visible here. */
+const BOOT_ID = '/proc/sys/kernel/random/boot_id';
+
+/** Docker and Podman leave these in every container's root; absent on a host. */
+export async function insideContainer(): Promise<boolean> {
+  for (const marker of ['/.dockerenv', '/run/.containerenv']) {
+    if (
+      await access(marker).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+  }
+  return false;
+}
+
+export type DirectProbe = { ok: true; layout: CgroupLayout } | { ok: false; why: string };
+
+/**
+ * Can the cgroup files of the engine's containers be read here? Proven on a running container
+ * (the reader): its /proc/<pid>/cgroup must be readable here and name the container (not some
+ * other process that happens to have that pid in our pid namespace), its path must lead through
+ * our /sys/fs/cgroup mounts (a private cgroup namespace prints "/.." paths; a container's own
+ * cgroup mounts show only its sub-tree), and that directory's cgroup.procs must list the pid.
+ * Each failure names the `docker run` flag that is missing.
+ */
+export async function probeDirect(
+  containerId: string,
+  pid: number,
+  opts: { root?: string; mountinfo?: string } = {},
+): Promise<DirectProbe> {
+  const root = opts.root ?? '/';
+  const at = (p: string): string => (root === '/' ? p : `${root.replace(/\/+$/, '')}${p}`);
+  let text: string;
+  try {
+    text = await readFile(at(`/proc/${pid}/cgroup`), 'utf8');
+  } catch {
+    return { ok: false, why: `process ${pid} of the engine is not visible here (no --pid host)` };
+  }
+  if (!text.includes(containerId)) {
+    return {
+      ok: false,
+      why: `process ${pid} here is not the engine's container ${containerId.slice(0, 12)} (another pid namespace: no --pid host)`,
+    };
+  }
+  let layout: CgroupLayout;
+  try {
+    layout = await detectLayout({ root, mountinfo: opts.mountinfo });
+  } catch (err) {
+    return { ok: false, why: `no cgroup mounts here (${err instanceof Error ? err.message : String(err)})` };
+  }
+  let loc: CgroupLocation;
+  try {
+    loc = locateCgroup(text, layout);
+  } catch {
+    return {
+      ok: false,
+      why: `the container's cgroup ${JSON.stringify(text.trim().split('\n')[0])} is outside the cgroup tree mounted here (needs --cgroupns host and -v /sys/fs/cgroup:/sys/fs/cgroup:ro)`,
+    };
+  }
+  const dir = loc.dirs.unified ?? loc.dirs.pids ?? loc.dirs.cpu ?? Object.values(loc.dirs)[0]!;
+  const procs = await readFile(at(`${dir}/cgroup.procs`), 'utf8').catch(() => undefined);
+  if (procs === undefined)
+    return { ok: false, why: `${dir}/cgroup.procs is not readable here (mount /sys/fs/cgroup)` };
+  if (!procs.split('\n').includes(String(pid)))
+    return { ok: false, why: `${dir}/cgroup.procs does not list pid ${pid} (another pid namespace)` };
+  return { ok: true, layout };
+}
+
+async function ownBootId(): Promise<string | undefined> {
+  return (await readFile(BOOT_ID, 'utf8').catch(() => undefined))?.trim();
+}
+
+/**
+ * Decide once. On the engine's own host (a local socket, the engine's name is our hostname, and
+ * we are not in a container) files are read directly without further ado. Anywhere else the
+ * engine-mode reader is started anyway and used as the probe: if its cgroup can be read here
+ * (probeDirect), the reader is removed and the files are read directly at 10 Hz; if not, the
+ * reader reads them through the engine. The name test alone is not enough: in a container the
+ * hostname is the container's, and with --network host it is the host's although /proc is not.
+ */
 export async function openCgroupAccess(
   engine: ContainerEngine,
   info: EngineInfo,
   options: AccessOptions,
 ): Promise<CgroupAccess> {
-  const mode = options.mode ?? (info.local ? 'direct' : 'engine');
-  if (mode === 'direct') {
+  if (options.mode === 'direct' || (options.mode === undefined && info.local && !(await insideContainer()))) {
     const layout = await detectLayout();
     log('direct access, layout %o', layout.version);
-    return new DirectAccess(engine, layout, info.cgroupDriver, new LocalFileSource());
+    const direct = new DirectAccess(engine, layout, info.cgroupDriver, new LocalFileSource());
+    direct.sameMachine = true; // reading its cgroup files directly: the engine's kernel is ours
+    direct.reason =
+      options.mode === 'direct' ? 'forced (--cgroup-access direct)' : "labgrade runs on the engine's host";
+    return direct;
   }
   const reader = await engine.start({
     image: options.readerImage,
@@ -206,11 +300,35 @@ export async function openCgroupAccess(
     memoryBytes: 64 * 1024 * 1024,
   });
   try {
-    const r = await engine.exec(reader.id, ['cat', '/proc/self/mountinfo'], { timeoutMs: 15_000 });
-    const layout = layoutFromMountinfo(parseMountinfo(r.stdout));
+    const r = await engine.exec(reader.id, ['cat', BOOT_ID, '/proc/self/mountinfo'], { timeoutMs: 15_000 });
+    const [bootId, ...mountinfo] = r.stdout.split('\n');
+    const sameMachine = bootId !== undefined && bootId.trim() !== '' && bootId.trim() === (await ownBootId());
+    let why = 'forced (--cgroup-access engine)';
+    if (options.mode === undefined) {
+      if (sameMachine) {
+        const st = await engine.inspect(reader.id);
+        const probe = await probeDirect(reader.id, st.pid);
+        if (probe.ok) {
+          await engine.remove(reader.id);
+          log('direct access from inside a container on the engine host, layout v%d', probe.layout.version);
+          const direct = new DirectAccess(engine, probe.layout, info.cgroupDriver, new LocalFileSource());
+          direct.sameMachine = true;
+          direct.reason =
+            "the engine's containers' cgroup files are visible here (host pid and cgroup namespaces)";
+          return direct;
+        }
+        why = `same machine, but ${probe.why}`;
+      } else {
+        why = 'the engine runs on another machine or VM (another kernel boot id)';
+      }
+    }
+    const layout = layoutFromMountinfo(parseMountinfo(mountinfo.join('\n')));
     if (!layout) throw new LabgradeError('the engine host shows no cgroup mounts at /sys/fs/cgroup');
-    log('engine access via reader %s, layout v%d', reader.id.slice(0, 12), layout.version);
-    return new EngineAccess(engine, layout, info.cgroupDriver, reader.id);
+    log('engine access via reader %s, layout v%d: %s', reader.id.slice(0, 12), layout.version, why);
+    const eng = new EngineAccess(engine, layout, info.cgroupDriver, reader.id);
+    eng.sameMachine = sameMachine;
+    eng.reason = why;
+    return eng;
   } catch (err) {
     await engine.remove(reader.id);
     throw err;

@@ -125,14 +125,42 @@ function better(a: CgroupMount | undefined, b: CgroupMount, cgroupRoot: string):
 }
 
 /**
- * Pure: the layout implied by mountinfo entries. v2 when a cgroup2 filesystem is mounted AT
+ * The mounts a path lookup actually reaches. Mountinfo keeps mounts that a later mount covers:
+ * a mount made on top of another at the same point has the covered mount as its parent (its 2nd
+ * field), and whatever hung below a covered mount is unreachable too. Inside a container started
+ * with `-v /sys/fs/cgroup:/sys/fs/cgroup:ro` on top of the runtime's own cgroup mount (which
+ * shows only the container's sub-tree: root /docker/<id> on v1, /system.slice/docker-<id>.scope
+ * on v2), only the bind of the host's whole tree is visible. The order of lines is not used: it
+ * is not the order of mounting after a pivot_root or a move.
+ */
+export function visibleMounts(entries: MountinfoEntry[]): MountinfoEntry[] {
+  const byId = new Map(entries.map((e) => [e.mountId, e]));
+  /** covered mount id → the mounts made on top of it. */
+  const coveredBy = new Map<number, number[]>();
+  for (const e of entries) {
+    if (e.parentId !== e.mountId && byId.get(e.parentId)?.mountPoint === e.mountPoint)
+      coveredBy.set(e.parentId, [...(coveredBy.get(e.parentId) ?? []), e.mountId]);
+  }
+  // Hidden: some mount on the way up is covered by a mount that is not itself on the way up.
+  const hidden = (e: MountinfoEntry): boolean => {
+    const chain: number[] = [];
+    for (let m: MountinfoEntry | undefined = e; m && !chain.includes(m.mountId); m = byId.get(m.parentId))
+      chain.push(m.mountId);
+    return chain.some((id) => (coveredBy.get(id) ?? []).some((top) => !chain.includes(top)));
+  };
+  return entries.filter((e) => !hidden(e));
+}
+
+/**
+ * Pure: the layout implied by mountinfo entries (only the visible ones count). v2 when a cgroup2 filesystem is mounted AT
  * cgroupRoot itself; otherwise v1 (hybrid when a cgroup2 mount exists elsewhere). Returns
  * undefined when mountinfo shows no cgroup mounts at all (e.g. an empty or foreign text).
  */
 export function layoutFromMountinfo(
-  entries: MountinfoEntry[],
+  allEntries: MountinfoEntry[],
   cgroupRoot = CGROUP_ROOT,
 ): CgroupLayout | undefined {
+  const entries = visibleMounts(allEntries);
   const v2Root = entries.find((e) => e.fsType === 'cgroup2' && e.mountPoint === cgroupRoot);
   if (v2Root) {
     return { version: 2, unified: toMount(v2Root, []), controllers: {}, hybrid: false };
