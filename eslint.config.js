@@ -18,6 +18,49 @@ export default tseslint.config(
     },
   },
   { files: ['harness/engine/docker-engine.ts'], rules: { 'no-restricted-imports': 'off' } },
+  // What ships (cli, graders, harness, reports) runs on Node 18.19, Ubuntu 24.04's own nodejs
+  // (package.json engines; test/integration/node18.test.ts runs it under Debian's nodejs 18).
+  {
+    files: ['cli/**/*.ts', 'graders/**/*.ts', 'harness/**/*.ts', 'reports/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...[
+          [
+            'AbortSignal',
+            'any',
+            'Node 20.3: combine signals by hand (one AbortController listening to each)',
+          ],
+          ['Array', 'fromAsync', 'Node 22: collect with for await'],
+          ['Object', 'groupBy', 'Node 21: group with a Map by hand'],
+          ['Map', 'groupBy', 'Node 21: group with a Map by hand'],
+          ['Promise', 'withResolvers', 'Node 22: new Promise((resolve, reject) => …)'],
+        ].map(([object, property, why]) => ({
+          object,
+          property,
+          message: `${object}.${property} is ${why}.`,
+        })),
+        ...['toSorted', 'toReversed', 'toSpliced', 'isWellFormed', 'toWellFormed'].map((property) => ({
+          property,
+          message: `${property} is Node 20: copy, then sort/reverse/splice.`,
+        })),
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.type='MetaProperty'][property.name=/^(dirname|filename)$/]",
+          message:
+            'import.meta.dirname/filename are Node 20.11: path.dirname(fileURLToPath(import.meta.url)).',
+        },
+        {
+          selector: 'ImportAttribute',
+          message:
+            'Import attributes (`with { type: … }`) are Node 18.20+; read JSON with readFile + JSON.parse.',
+        },
+        { selector: 'Literal[regex.flags=/v/]', message: 'The RegExp v flag is Node 20.' },
+      ],
+    },
+  },
   // chai assertions are property reads (`expect(x).to.be.NaN`).
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-unused-expressions': 'off' } },
   {

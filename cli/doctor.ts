@@ -112,16 +112,14 @@ export async function doctor(lab: LoadedLab, o: { json: boolean }): Promise<numb
     const findings: DoctorFinding[] = [];
     const info = session.info;
     findings.push(...engineFindings(info));
+    const cgroupLine = `cgroup v${h.cgroupVersion}, ${h.cgroupDriver ?? 'unknown'} driver, read ${h.cgroupAccess === 'direct' ? 'directly' : 'through the engine'} (${session.cgroups.reason})`;
     if (t.cgroupVersion && h.cgroupVersion !== t.cgroupVersion) {
       findings.push({
         level: 'warn',
-        message: `cgroup v${h.cgroupVersion} host: ${lab.spec.title} expects cgroup v${t.cgroupVersion}; results are still measured, on v${h.cgroupVersion}`,
+        message: `${cgroupLine}: ${lab.spec.title} expects cgroup v${t.cgroupVersion}; results are still measured, on v${h.cgroupVersion}`,
       });
     } else {
-      findings.push({
-        level: 'ok',
-        message: `cgroup v${h.cgroupVersion}, ${h.cgroupDriver ?? 'unknown'} driver, read ${h.cgroupAccess === 'direct' ? 'directly from this host' : 'through the engine (remote host)'}`,
-      });
+      findings.push({ level: 'ok', message: cgroupLine });
     }
     if (t.instanceType) {
       if (h.instanceType === t.instanceType)
@@ -152,6 +150,7 @@ export async function doctor(lab: LoadedLab, o: { json: boolean }): Promise<numb
             cgroupVersion: h.cgroupVersion,
             cgroupDriver: h.cgroupDriver,
             cgroupAccess: h.cgroupAccess,
+            cgroupAccessReason: session.cgroups.reason,
             engineVersion: h.engineVersion,
             engineApiVersion: h.engineApiVersion,
             engineHost: h.engineHost,

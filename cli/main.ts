@@ -21,6 +21,7 @@ import { monitor } from './monitor.ts';
 import { DockerEngine } from '../harness/engine/docker-engine.ts';
 import { registerBatchCommands } from './batch.ts';
 import { labsRoot } from './labs-root.ts';
+import { nodeTooOld } from './node-version.ts';
 
 const list = (v: string) =>
   v
@@ -191,6 +192,11 @@ function positiveInt(v: string): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const tooOld = nodeTooOld(process.version);
+  if (tooOld) {
+    process.stderr.write(`${tooOld}\n`);
+    return 3;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
