@@ -314,7 +314,7 @@ export async function openCgroupAccess(
           const direct = new DirectAccess(engine, probe.layout, info.cgroupDriver, new LocalFileSource());
           direct.sameMachine = true;
           direct.reason =
-            "the engine's containers' cgroup files are visible here (host pid and cgroup namespaces)";
+            "the engine's containers' cgroup files are visible here: host pid and cgroup namespaces";
           return direct;
         }
         why = `same machine, but ${probe.why}`;
