@@ -114,6 +114,17 @@ debootstrap_root() { # $1 = target dir
 
 configure_root() { # $1 = target dir
   local root=$1 unit
+  # Debian's docker.io 28 (forky) no longer ships the CLI: /usr/bin/docker is in docker-cli, only
+  # Recommended, which debootstrap leaves out. The guest's own image loader needs it (without it
+  # every preload failed: "the guest did not load ubuntu:24.04"). Installed with the guest's apt
+  # and the host's resolver (the guest's resolv.conf is copied in below).
+  if [ ! -x "$root/usr/bin/docker" ]; then
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+    # debootstrap's own lists are named debootstrap.invalid_…: apt needs its lists fetched once.
+    chroot "$root" apt-get -qq update
+    chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-cli
+    [ -x "$root/usr/bin/docker" ] || { echo "docker-cli did not install /usr/bin/docker" >&2; return 1; }
+  fi
   # Helper files (network, /etc/default/docker, the daemon.json unit, fstab, hostname…).
   cp -R "$GUEST_FILES"/. "$root"/
   # A fixed machine-id: an empty one would make every boot a "first boot".
