@@ -5,6 +5,8 @@
 # THE STAND-IN'S CONTENT IS DEBIAN 12, NOT UBUNTU: it only lets Dockerfiles written for the lab
 # build and run stress-ng/sysbench here. The rootfs tarball is cached, so a second run takes
 # seconds even after the engine lost its images.
+# Also makes the labgrade image's base: LABGRADE_STANDIN_SUITE=trixie ... debian:trixie (Debian 13
+# content like the real tag, but apt sources `trixie main` only and no Docker-specific trimming).
 set -euo pipefail
 
 TAG=${1:-ubuntu:24.04}
