@@ -121,6 +121,16 @@ function printer(out: NodeJS.WriteStream = process.stderr): (ev: BatchEvent) => 
         );
         break;
       }
+      case 'calibration-start':
+        out.write(
+          `calibration (${ev.label}${ev.attempt > 1 ? `, attempt ${ev.attempt} after waiting for a quiet host` : ''}): measuring the host checks with the reference image …\n`,
+        );
+        break;
+      case 'calibration':
+        out.write(
+          `calibration (${ev.run.label}): ${statusWord(ev.run.status)} in ${seconds(ev.run.durationMs)}${ev.run.checks.length ? ` — ${ev.run.checks.map((c) => `${c.id} ${c.status}`).join(', ')}` : ev.run.problem ? ` — ${ev.run.problem}` : ''}${ev.run.status === 'pass' ? '' : ' (host checks left unjudged: needs review)'}\n`,
+        );
+        break;
       case 'interrupted':
         if (ev.key)
           out.write(`interrupted while grading ${ev.key}: not recorded; --resume grades it again\n`);

@@ -9,6 +9,15 @@ import { Sampler, pointsFromSnapshots, summarize, type SeriesSummary } from '../
 import { factFiles, type CgroupFact } from '../harness/cgroup/facts.ts';
 import type { CgroupSnapshot } from '../harness/cgroup/snapshot.ts';
 import type { Plot, Series } from '../reports/model.ts';
+import {
+  hostLoadPolicy,
+  hostReading,
+  gaveUpWaiting,
+  hostStatReader,
+  markGaveUp,
+  recordHostLoad,
+  waitForQuietHost,
+} from '../harness/host-load.ts';
 import type { CheckContext } from './checks/check.ts';
 
 /** Processes (threads included) a student container may hold: a fork bomb stops here. */
@@ -148,6 +157,25 @@ export async function cpuWindow(
   seconds: number,
   intervalMs = 100,
 ): Promise<CpuWindow> {
+  return (await windowsWithHostLoad(ctx, [id], seconds, intervalMs))[0]!;
+}
+
+/** Measure several containers over the same window (one sampler each, started together). */
+export async function cpuWindows(
+  ctx: CheckContext,
+  ids: string[],
+  seconds: number,
+  intervalMs = 200,
+): Promise<CpuWindow[]> {
+  return windowsWithHostLoad(ctx, ids, seconds, intervalMs);
+}
+
+async function oneWindow(
+  ctx: CheckContext,
+  id: string,
+  seconds: number,
+  intervalMs: number,
+): Promise<CpuWindow> {
   const sampler = new Sampler({ read: (part) => ctx.cgroups.snapshot(id, part), intervalMs }).start();
   // The window ends early when the check is cancelled; what it read then is not a measurement.
   await sleep(seconds * 1000, ctx.signal);
@@ -161,14 +189,64 @@ export async function cpuWindow(
   return { cores: summary.overallCores, summary, snapshots };
 }
 
-/** Measure several containers over the same window (one sampler each, started together). */
-export async function cpuWindows(
+/**
+ * The window(s), with what else used the host's CPUs meanwhile (harness/host-load.ts): host-wide
+ * busy time against our containers' own. When other work took CPU our containers could have had,
+ * the window proves nothing: wait for the host to settle (bounded) and measure once more. Every
+ * reading goes to the check's evidence (evidence.hostLoad).
+ */
+async function windowsWithHostLoad(
   ctx: CheckContext,
   ids: string[],
   seconds: number,
-  intervalMs = 200,
+  intervalMs: number,
 ): Promise<CpuWindow[]> {
-  return Promise.all(ids.map((id) => cpuWindow(ctx, id, seconds, intervalMs)));
+  const read = hostStatReader(ctx.cgroups);
+  const policy = hostLoadPolicy();
+  for (let attempt = 0; ; attempt++) {
+    const a = await read();
+    const ws = await Promise.all(ids.map((id) => oneWindow(ctx, id, seconds, intervalMs)));
+    const b = await read();
+    const cores = ws.reduce((s, w) => s + w.cores, 0);
+    // One container: its quota holding it back (throttled) is not the host's doing.
+    const throttled = ws.length === 1 ? ws[0]!.summary.throttledShare : undefined;
+    const r = hostReading(a, b, cores, throttled, policy);
+    if (!r) return ws;
+    if (!r.disturbed || attempt >= 1 || ctx.signal.aborted || gaveUpWaiting(ctx.state.shared)) {
+      recordHostLoad(ctx.state.shared, r);
+      return ws;
+    }
+    ctx.progress(
+      `other work on the host took ${r.otherCores.toFixed(2)} cores during the window: waiting for it to settle, then measuring again`,
+    );
+    const q = await waitForQuietHost(read, { policy, signal: ctx.signal, ownCores: ownUsage(ctx, ids) });
+    if (!q.quiet) markGaveUp(ctx.state.shared);
+    recordHostLoad(ctx.state.shared, { ...r, retaken: true, waitedMs: q.waitedMs });
+  }
+}
+
+/** Our containers' CPU since the previous call, cores (for subtracting while we wait). */
+function ownUsage(ctx: CheckContext, ids: string[]): () => Promise<number> {
+  let prev: Array<{ usageNs?: number; tMs: number }> | undefined;
+  return async () => {
+    const now = await Promise.all(
+      ids.map(async (id) => {
+        const s = await ctx.cgroups.snapshot(id, 'sample');
+        return { usageNs: s.cpu.usageNs, tMs: s.tMs };
+      }),
+    );
+    const before = prev;
+    prev = now;
+    if (!before) return 0;
+    return now.reduce((sum, n, i) => {
+      const p = before[i]!;
+      const dt = (n.tMs - p.tMs) * 1e6;
+      return (
+        sum +
+        (dt > 0 && n.usageNs !== undefined && p.usageNs !== undefined ? (n.usageNs - p.usageNs) / dt : 0)
+      );
+    }, 0);
+  };
 }
 
 /** A short pause (start-up settling); ends early when `signal` aborts. */

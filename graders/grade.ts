@@ -20,6 +20,7 @@ import type { ContainerEngine } from '../harness/engine/engine.ts';
 import { abortError, abortScope, untilAborted } from '../harness/abort.ts';
 import { engineWithSignal } from '../harness/engine/signal-engine.ts';
 import { LabgradeError, errorMessage } from '../harness/errors.ts';
+import { summarizeHostLoad, takeHostLoad } from '../harness/host-load.ts';
 import {
   REPORT_SCHEMA_VERSION,
   type CheckReport,
@@ -285,6 +286,9 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
         outcome.message +=
           ' — the measurements did not settle within the allowed windows; run again on a quieter host';
       }
+      // What else used the host's CPUs during this check's measured windows (harness/host-load.ts).
+      const hostLoad = summarizeHostLoad(takeHostLoad(state.shared));
+      if (hostLoad) outcome.evidence = { ...outcome.evidence, hostLoad };
       const { score, maxScore } = scoreOf(outcome.status, spec.points, outcome);
       const report: CheckReport = {
         id: spec.id,

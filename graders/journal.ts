@@ -84,6 +84,32 @@ export const BatchRecordSchema = z.object({
   tool: z.string(),
   /** Class-level intake notes (ignored files, duplicates). */
   notes: z.array(z.string()).default([]),
+  /** Host checks measured once per batch (lab `batch.policy: calibrate`): the calibration runs. */
+  calibration: z
+    .object({
+      hostChecks: z.array(z.string()),
+      policy: z.string(),
+      every: z.number().int().nonnegative(),
+      runs: z.array(
+        z.object({
+          label: z.string(),
+          at: z.string(),
+          status: CheckStatus,
+          durationMs: z.number(),
+          checks: z.array(
+            z.object({
+              id: z.string(),
+              status: CheckStatus,
+              score: z.number(),
+              maxScore: z.number(),
+              message: z.string(),
+            }),
+          ),
+          problem: z.string().optional(),
+        }),
+      ),
+    })
+    .optional(),
   /** For a merged output: the folders it was merged from. */
   mergedFrom: z.array(z.string()).optional(),
 });

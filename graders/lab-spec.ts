@@ -241,6 +241,27 @@ export const CheckSpec = z
   })
   .strict();
 
+/**
+ * How `labgrade batch` treats checks that measure the grading host and engine rather than the
+ * submission (docs/batch.md, "Host checks measured once per batch"). `check` ignores this.
+ */
+export const BatchPolicySpec = z
+  .object({
+    /** Checks whose result depends on the host once the student's image runs its tools. */
+    hostChecks: z.array(z.string()).default([]),
+    /**
+     * calibrate: measure them once per batch with the reference image (at the start, every
+     * calibrateEvery students, and at the end) and give each student a short smoke test of their
+     * own image under limits instead · per-student: measure them for every student.
+     */
+    policy: z.enum(['calibrate', 'per-student']).default('per-student'),
+    /** Students between calibrations (0: only at the start and the end). */
+    calibrateEvery: z.number().int().nonnegative().default(25),
+    /** Params of the smoke test (check kind limits-smoke): cpus, seconds, memory, over, tolerance. */
+    smoke: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
 export const LabSpecSchema = z
   .object({
     /** Lab id (folder name under labs/). */
@@ -291,8 +312,14 @@ export const LabSpecSchema = z
     /** Default relative tolerance of measured checks (0.1 = ±10 %). */
     tolerance: z.number().positive().max(1).default(0.1),
     checks: z.array(CheckSpec).min(1),
+    /** Batch policy for host checks; absent: every check measured for every student. */
+    batch: BatchPolicySpec.optional(),
   })
   .strict();
+
+export type BatchPolicy = z.infer<typeof BatchPolicySpec>;
+/** The id under which the batch's smoke test runs, and its parsed params are kept in LoadedLab.params. */
+export const SMOKE_CHECK_ID = 'limits-smoke';
 
 export type LabSpec = z.infer<typeof LabSpecSchema>;
 export type CheckSpecT = z.infer<typeof CheckSpec>;
@@ -426,6 +453,21 @@ export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): O
       if (why) fail([{ code: 'custom', path: ['needs', j], message: why, input: n }], ['checks', i]);
     });
   });
+  if (spec.batch) {
+    spec.batch.hostChecks.forEach((id, j) => {
+      if (!spec.checks.some((c) => c.id === id))
+        fail(
+          [{ code: 'custom', path: ['hostChecks', j], message: `names unknown check "${id}"`, input: id }],
+          ['batch'],
+        );
+    });
+    const smoke = kinds[SMOKE_CHECK_ID];
+    if (smoke && spec.batch.policy === 'calibrate') {
+      const p = smoke.safeParse(spec.batch.smoke);
+      if (!p.success) fail(p.error.issues, ['batch', 'smoke'], spec.batch.smoke);
+      params.set(SMOKE_CHECK_ID, p.data);
+    }
+  }
   return { spec, file, params };
 }
 

@@ -10,6 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import type { HostLoadEvidence } from '../reports/model.ts';
 
 /** Cumulative CPU time of the host, in ticks, from the aggregate `cpu` line of /proc/stat. */
 export interface HostCpuStat {
@@ -203,22 +204,22 @@ export function recordHostLoad(shared: Map<string, unknown>, r: HostLoadReading)
 export function takeHostLoad(shared: Map<string, unknown>): HostLoadReading[] {
   const list = (shared.get(KEY) as HostLoadReading[] | undefined) ?? [];
   shared.delete(KEY);
+  shared.delete(GAVE_UP);
   return list;
 }
 
-/** evidence.hostLoad: what else used the host's CPUs during the check's measured windows. */
-export interface HostLoadEvidence {
-  windows: number;
-  cpus: number;
-  /** Other work during the windows that count, cores: mean and max. */
-  otherCoresMean: number;
-  otherCoresMax: number;
-  /** Windows taken while other work took the CPU (each was measured again). */
-  disturbed: number;
-  /** Windows measured again after waiting for the host to settle. */
-  retaken: number;
-  /** Time spent waiting for a quiet host, ms. */
-  waitedMs: number;
+const GAVE_UP = 'hostLoad.gaveUp';
+
+/**
+ * Once a wait for a quiet host ran out during a check, the host is busy for good: the check's
+ * later windows are recorded but not waited for again (one bounded wait per check, not per window).
+ */
+export function gaveUpWaiting(shared: Map<string, unknown>): boolean {
+  return shared.get(GAVE_UP) === true;
+}
+
+export function markGaveUp(shared: Map<string, unknown>): void {
+  shared.set(GAVE_UP, true);
 }
 
 export function summarizeHostLoad(readings: readonly HostLoadReading[]): HostLoadEvidence | undefined {
@@ -234,14 +235,6 @@ export function summarizeHostLoad(readings: readonly HostLoadReading[]): HostLoa
     retaken: readings.filter((r) => r.retaken).length,
     waitedMs: Math.round(readings.reduce((a, r) => a + (r.waitedMs ?? 0), 0)),
   };
-}
-
-/** One line for a person: "host: other work 0.05 cores on average (max 0.30) of 2 CPUs over 8 windows; …". */
-export function hostLoadLine(h: HostLoadEvidence): string {
-  let s = `other work on the host during the ${h.windows} measured window(s): ${h.otherCoresMean.toFixed(2)} cores on average, at most ${h.otherCoresMax.toFixed(2)}, of ${h.cpus} CPU(s)`;
-  if (h.disturbed)
-    s += `; ${h.disturbed} window(s) disturbed by it, ${h.retaken} measured again after waiting ${(h.waitedMs / 1000).toFixed(1)} s for the host to settle`;
-  return s;
 }
 
 function round2(x: number): number {

@@ -3,7 +3,14 @@
  * host facts and measurements. Deterministic: no locale, no clock, fixed rounding rules.
  * Returns plain text — each writer escapes it for its own format.
  */
-import type { CheckReport, CheckStatus, HostFacts, Measurement, MeasurementStatus } from './model.ts';
+import type {
+  CheckReport,
+  CheckStatus,
+  HostFacts,
+  HostLoadEvidence,
+  Measurement,
+  MeasurementStatus,
+} from './model.ts';
 
 export const STATUSES: readonly CheckStatus[] = ['pass', 'fail', 'inconclusive', 'error', 'skipped'];
 
@@ -198,4 +205,12 @@ function groupThousands(text: string): string {
   const digits = sign ? integer.slice(1) : integer;
   const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return fraction === undefined ? `${sign}${grouped}` : `${sign}${grouped}.${fraction}`;
+}
+
+/** evidence.hostLoad for a person: "other work on the host during the 8 measured windows: 0.05 cores on average, …". */
+export function hostLoadText(h: HostLoadEvidence): string {
+  let s = `Other work on the host during the ${h.windows} measured window(s): ${h.otherCoresMean.toFixed(2)} cores on average, at most ${h.otherCoresMax.toFixed(2)}, of ${h.cpus} CPU(s)`;
+  if (h.disturbed)
+    s += `; ${h.disturbed} window(s) disturbed by it, ${h.retaken} measured again after waiting ${(h.waitedMs / 1000).toFixed(1)} s for the host to settle`;
+  return `${s}.`;
 }

@@ -14,6 +14,7 @@ import {
   formatExpected,
   formatMeasured,
   formatScore,
+  hostLoadText,
   formatSpread,
   formatStatusCounts,
   percentOf,
@@ -261,6 +262,8 @@ function checkSection(
 
   const measurements = evidence.measurements ?? [];
   if (measurements.length > 0) out.push(measurementTable(measurements));
+  if (evidence.hostLoad)
+    out.push(`<p class="meta host-load">${escapeHtml(hostLoadText(evidence.hostLoad))}</p>`);
 
   for (const plot of evidence.plots ?? []) {
     out.push(

@@ -69,7 +69,7 @@ const CHECK_KEYS: Array<keyof CheckReport> = [
   'advice',
 ];
 const ADVICE_KEYS = ['id', 'line', 'message'];
-const EVIDENCE_KEYS: Array<keyof Evidence> = ['files', 'measurements', 'plots', 'log', 'details'];
+const EVIDENCE_KEYS: Array<keyof Evidence> = ['files', 'measurements', 'hostLoad', 'plots', 'log', 'details'];
 const MEASUREMENT_KEYS: Array<keyof Measurement> = [
   'name',
   'value',

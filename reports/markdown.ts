@@ -10,6 +10,7 @@ import {
   formatDuration,
   formatMeasurement,
   formatScore,
+  hostLoadText,
   formatSpread,
   formatStatusCounts,
   hostSummaryParts,
@@ -46,7 +47,7 @@ export function renderMarkdown(report: GradeReport, options: MarkdownOptions = {
   blocks.push(['| Status | Check | Score | Message |', '| --- | --- | ---: | --- |', ...rows].join('\n'));
 
   const details = report.checks.filter(
-    (c) => (c.evidence.measurements?.length ?? 0) > 0 || c.message.length > tableCap,
+    (c) => (c.evidence.measurements?.length ?? 0) > 0 || !!c.evidence.hostLoad || c.message.length > tableCap,
   );
   if (details.length > 0) {
     blocks.push(`${h}# Details`);
@@ -99,6 +100,7 @@ function checkDetails(check: CheckReport, h: string, tableCap: number, messageCa
       lines.push(`- ${MEASUREMENT_EMOJI[m.status]} ${escapeMarkdown(text)}`);
     }
   }
+  if (check.evidence.hostLoad) lines.push('', escapeMarkdown(hostLoadText(check.evidence.hostLoad)));
   return lines.join('\n');
 }
 

@@ -57,6 +57,28 @@ export interface Evidence {
   log?: string;
   /** Anything else worth keeping (small, JSON-able). */
   details?: Record<string, unknown>;
+  /** What else used the host's CPUs during the measured windows (harness/host-load.ts). */
+  hostLoad?: HostLoadEvidence;
+}
+
+/**
+ * Host-wide CPU accounting (/proc/stat of the engine's host) against the measured containers' own
+ * usage, over a check's measured windows: how much other work there was, and what was done about it.
+ */
+export interface HostLoadEvidence {
+  /** Windows that count (retaken ones excluded). */
+  windows: number;
+  /** CPUs of the engine's host. */
+  cpus: number;
+  /** Other work (host busy − our containers), cores: mean and max over the windows that count. */
+  otherCoresMean: number;
+  otherCoresMax: number;
+  /** Windows during which other work took CPU our containers could have had. */
+  disturbed: number;
+  /** Windows measured again after waiting for the host to settle. */
+  retaken: number;
+  /** Time spent waiting for a quiet host, ms. */
+  waitedMs: number;
 }
 
 export interface CheckReport {

@@ -141,6 +141,20 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
     students,
     entries: sortedEntries,
     notes: record.notes,
+    ...(parts.some((p) => p.record.calibration)
+      ? {
+          calibration: {
+            ...parts.find((p) => p.record.calibration)!.record.calibration!,
+            runs: parts.flatMap((p) =>
+              (p.record.calibration?.runs ?? []).map((r) =>
+                p.record.shard
+                  ? { ...r, label: `shard ${p.record.shard.index}/${p.record.shard.count}: ${r.label}` }
+                  : r,
+              ),
+            ),
+          },
+        }
+      : {}),
   });
   const pending = students.filter((s) => !isFinished(sortedEntries.get(s.key))).length;
   const review = students.filter((s) => needsReview(sortedEntries.get(s.key))).length;

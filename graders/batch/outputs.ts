@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { canvasGradebook } from '../../reports/csv.ts';
 import { renderClassSummary, type ClassStudentRow } from '../../reports/class-summary.ts';
-import { isFinished, writeFileDurable, type JournalEntry } from '../journal.ts';
+import { isFinished, writeFileDurable, type BatchRecord, type JournalEntry } from '../journal.ts';
 import type { LoadedLab } from '../lab-spec.ts';
 import { GRADEBOOK_FILE, NEEDS_REVIEW_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
 import { needsReview, needsReviewCsv, reviewReason } from './review.ts';
@@ -15,6 +15,8 @@ export interface OutputModel {
   students: Array<{ key: string; name: string; id: string }>;
   entries: Map<string, JournalEntry>;
   notes: string[];
+  /** Host checks measured once per batch (batch.json's calibration). */
+  calibration?: BatchRecord['calibration'];
 }
 
 function rowsFor(m: OutputModel): ClassStudentRow[] {
@@ -76,6 +78,23 @@ export function summaryHtml(m: OutputModel): string {
     students: rowsFor(m),
     pending,
     notes: [...clashes, ...m.notes],
+    ...(m.calibration
+      ? {
+          calibration: {
+            hostChecks: m.calibration.hostChecks,
+            policy: `${m.calibration.policy}${m.calibration.every ? `, every ${m.calibration.every} students` : ''}`,
+            runs: m.calibration.runs.map((r) => ({
+              label: r.label,
+              at: r.at,
+              status: r.status,
+              durationMs: r.durationMs,
+              checks: r.checks.length
+                ? r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message }))
+                : [{ id: 'reference', status: r.status, message: r.problem ?? 'did not run' }],
+            })),
+          },
+        }
+      : {}),
   });
 }
 

@@ -45,7 +45,7 @@ import {
   type BatchRecord,
   type JournalEntry,
 } from '../journal.ts';
-import type { LoadedLab } from '../lab-spec.ts';
+import { SMOKE_CHECK_ID, type LoadedLab } from '../lab-spec.ts';
 import { classFingerprint, formatShard, selectShard, type Shard } from '../shard.ts';
 import { removeBatchTempFolders, sweepStale } from './cleanup.ts';
 import {
@@ -70,7 +70,23 @@ import { writeOutputs, type OutputModel } from './outputs.ts';
 import { pool, prebuild } from './prebuild.ts';
 import { gradeStudent } from './grade-student.ts';
 import { mergeRetry, needsReview, retrySelection } from './review.ts';
+import {
+  applyCalibration,
+  calibrationFrom,
+  calibrationPolicy,
+  calibrationSelection,
+  failedCalibration,
+  referenceDir,
+  studentLab,
+  studentRetryIds,
+  type CalibrationRun,
+} from './calibration.ts';
 import { hostStatReader, waitForQuietHost, type HostFileReader } from '../../harness/host-load.ts';
+
+/** The calibration's engine objects carry labgrade.run=<batch id>-<hash of this key>. */
+const CALIBRATION_KEY = '@calibration';
+/** Tries per calibration (a busy host: wait for quiet and measure once more). */
+const CALIBRATION_ATTEMPTS = 2;
 
 /** Rounds of retrying unjudged checks in one run. */
 export const DEFAULT_RETRIES = 2;
@@ -157,7 +173,10 @@ export type BatchEvent =
       round: number;
       quiet: { quiet: boolean; waitedMs: number; otherCores: number };
     }
-  | { type: 'retry-done'; entry: JournalEntry };
+  | { type: 'retry-done'; entry: JournalEntry }
+  /** Host checks measured with the reference image (lab batch.policy: calibrate). */
+  | { type: 'calibration-start'; label: string; attempt: number }
+  | { type: 'calibration'; run: CalibrationRun };
 
 export interface BatchResult {
   outDir: string;
@@ -308,6 +327,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       students: record.students,
       entries: latest(),
       notes: record.notes,
+      ...(record.calibration ? { calibration: record.calibration } : {}),
     });
 
     // A previous process of this batch (or the batch this --regrade replaces) may have been killed.
@@ -315,7 +335,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       const stale = await sweepStale(
         o,
         existing.batchId,
-        new Set([...existing.students.map((s) => s.key), ...mine.map((s) => s.key)]),
+        new Set([...existing.students.map((s) => s.key), ...mine.map((s) => s.key), CALIBRATION_KEY]),
       );
       if (stale.containers || stale.images) o.onEvent?.({ type: 'swept', ...stale });
     }
@@ -353,9 +373,84 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
     /** Reports graded by this process (a retry merges into them; earlier runs' are read back). */
     const reports = new Map<string, GradeReport>();
     const sess = () => session!;
+    const quiet =
+      o.waitForQuietHost ??
+      ((s: AbortSignal) => waitForQuietHost(hostStatReader(sess().cgroups as HostFileReader), { signal: s }));
+
+    // Host checks measured once per batch: the reference at the start, every N students, the end.
+    const policy = calibrationPolicy(lab);
+    const gradingLab = policy ? studentLab(lab, policy) : lab;
+    if (policy) {
+      record.calibration = {
+        hostChecks: policy.hostChecks,
+        policy: 'calibrate',
+        every: policy.every,
+        runs: existing && o.resume ? (existing.calibration?.runs ?? []) : [],
+      };
+    }
+    /** The calibration in force, and the students judged by it (this process). */
+    let current: CalibrationRun | undefined;
+    let sinceCalibration: StudentSubmission[] = [];
+    const calibrate = async (label: string): Promise<void> => {
+      if (!policy) return;
+      const ref = referenceDir(lab);
+      const engine = engineOf(`${CALIBRATION_KEY}`);
+      const pseudo = {
+        key: CALIBRATION_KEY,
+        slug: 'calibration',
+        name: 'the reference',
+        id: 'reference',
+      } as StudentSubmission;
+      let run: CalibrationRun | undefined;
+      for (let attempt = 1; attempt <= CALIBRATION_ATTEMPTS && !signal.aborted; attempt++) {
+        if (attempt > 1) await quiet(signal);
+        o.onEvent?.({ type: 'calibration-start', label, attempt });
+        const t0 = Date.now();
+        const out = await gradeStudent({
+          ...gradeCommon(pseudo),
+          lab,
+          engine,
+          dir: ref,
+          only: calibrationSelection(lab, policy),
+        });
+        if (out.kind === 'aborted') return;
+        run =
+          out.kind === 'report'
+            ? calibrationFrom(label, out.report, policy)
+            : failedCalibration(label, out.why, Date.now() - t0);
+        // A busy host (inconclusive) or a harness fault: wait for quiet and measure once more.
+        if (run.status === 'pass' || run.status === 'fail') break;
+      }
+      if (!run) return;
+      await engine.sweep({ images: true }).catch(() => undefined);
+      const stored = { ...run };
+      delete stored.reports;
+      record.calibration!.runs.push(stored);
+      await writeBatchRecord(outDir, record);
+      o.onEvent?.({ type: 'calibration', run: stored });
+      const before = current;
+      current = run;
+      // A calibration that fails after a good one: the students since were judged on a host that
+      // may have broken meanwhile — their host checks become unjudged (needs review, never 0).
+      if (run.status !== 'pass' && before?.status === 'pass') {
+        for (const sub of sinceCalibration) {
+          const rep0 = reports.get(sub.key);
+          const entry = latest().get(sub.key);
+          if (!rep0 || !entry) continue;
+          await recordReport(
+            { ...sub, name: entry.name, id: entry.id },
+            applyCalibration(lab, rep0, policy, run),
+            entry.notes ?? [],
+            entry.retries ?? 0,
+            true,
+          );
+        }
+      }
+      sinceCalibration = [];
+    };
     const gradeCommon = (sub: StudentSubmission) => ({
       sub,
-      lab,
+      lab: gradingLab,
       engine: engineOf(sub.key),
       session: sess(),
       signal,
@@ -374,6 +469,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       retries = 0,
       retry = false,
     ) => {
+      if (policy && !retry) report = applyCalibration(lab, report, policy, current);
       const who = retry ? { name: sub.name, id: sub.id } : identify(sub, report);
       if (!retry) report.submission = { ...report.submission, path: sub.origin, student: who };
       reports.set(sub.key, report);
@@ -389,6 +485,8 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       } else await record1({ ...sub, ...who }, entry);
     };
 
+    if (policy && todo.length && !signal.aborted) await calibrate('start');
+    let gradedHere = 0;
     for (let w = 0; w < todo.length && !signal.aborted; w += jobs) {
       const wave = todo.slice(w, w + jobs);
       // 1. Unpack. A refused submission is finished right here: 0 points and a report saying why.
@@ -440,6 +538,11 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
           continue;
         }
         await recordReport(sub, out.report, r.notes);
+        gradedHere += 1;
+        if (policy) sinceCalibration.push(sub);
+        const more = w + ready.indexOf(r) + 1 < todo.length;
+        if (policy && policy.every > 0 && gradedHere % policy.every === 0 && more)
+          await calibrate(`after ${gradedHere} students`);
       }
       // 4. The wave before this one is no longer needed as a build cache.
       await Promise.all(
@@ -454,20 +557,28 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
 
     // 5. Checks without a verdict, tried again after everyone else (also those of earlier runs of
     // this batch: --resume tries them again), each round after the host has settled.
+    if (policy && gradedHere > 0 && !signal.aborted) await calibrate('end');
     const retries = Math.max(0, Math.floor(o.retries ?? DEFAULT_RETRIES));
-    const quiet =
-      o.waitForQuietHost ??
-      ((s: AbortSignal) => waitForQuietHost(hostStatReader(sess().cgroups as HostFileReader), { signal: s }));
+    const hostUnjudged = (e: JournalEntry | undefined) =>
+      !!policy && (e?.unjudged ?? []).some((u) => policy.hostChecks.includes(u.id));
+    // Host checks without a verdict need a good calibration first.
+    if (policy && !signal.aborted && retries > 0 && current?.status !== 'pass') {
+      if (mine.some((s) => hostUnjudged(latest().get(s.key)))) await calibrate('again, before the retries');
+    }
     for (let round = 1; round <= retries && !signal.aborted; round++) {
       const pending = mine.filter((s) => (latest().get(s.key)?.unjudged?.length ?? 0) > 0);
       if (!pending.length) break;
       for (const sub of pending) {
         if (signal.aborted) break;
         const entry = latest().get(sub.key)!;
-        const ids = retrySelection(
-          lab,
-          (entry.unjudged ?? []).map((u) => u.id),
-        );
+        const unjudgedIds = (entry.unjudged ?? []).map((u) => u.id);
+        // Host checks are judged again through the smoke test, and only under a good calibration.
+        const usable =
+          policy && current?.status !== 'pass'
+            ? unjudgedIds.filter((id) => !policy.hostChecks.includes(id))
+            : unjudgedIds;
+        if (!usable.length) continue;
+        const ids = retrySelection(gradingLab, studentRetryIds(usable, policy));
         const q = await quiet(signal);
         if (signal.aborted) break;
         o.onEvent?.({
@@ -488,12 +599,8 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
         );
         if (out.kind === 'aborted') break;
         if (out.kind === 'harness-error') continue;
-        const merged = mergeRetry(
-          lab,
-          original,
-          out.report,
-          (entry.unjudged ?? []).map((u) => u.id),
-        );
+        const again = policy ? applyCalibration(lab, out.report, policy, current) : out.report;
+        const merged = mergeRetry(lab, original, again, policy ? [...usable, SMOKE_CHECK_ID] : usable);
         merged.submission = original.submission;
         await recordReport(
           { ...sub, name: entry.name, id: entry.id },

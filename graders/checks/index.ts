@@ -8,6 +8,7 @@ import environment from './environment.ts';
 import imageBuild from './image-build.ts';
 import isolationCpu from './isolation-cpu.ts';
 import isolationMemory from './isolation-memory.ts';
+import limitsSmoke from './limits-smoke.ts';
 import measurementTable from './measurement-table.ts';
 import scalingCpu from './scaling-cpu.ts';
 import scalingMemory from './scaling-memory.ts';
@@ -25,6 +26,7 @@ const all = [
   isolationMemory,
   dockerHub,
   measurementTable,
+  limitsSmoke,
 ] as CheckKind<unknown>[];
 
 export const CHECKS: ReadonlyMap<string, CheckKind<unknown>> = new Map(all.map((k) => [k.kind, k]));

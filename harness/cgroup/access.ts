@@ -41,6 +41,11 @@ export interface CgroupAccess {
   forget(containerId: string): void;
   /** Containers the access itself keeps running (the reader), which sweeps must spare. */
   ownedIds(): string[];
+  /**
+   * Read files of the engine's host outside any cgroup (e.g. /proc/stat for harness/host-load.ts),
+   * by the same route as the cgroup files: locally, or through the engine's reader container.
+   */
+  readHostFiles?(paths: string[]): Promise<{ files: Map<string, string | undefined>; tMs: number }>;
   /** Release what the access holds (the reader container in engine mode). */
   close(): Promise<void>;
 }
@@ -106,6 +111,10 @@ abstract class BaseAccess implements CgroupAccess {
 
   ownedIds(): string[] {
     return [];
+  }
+
+  readHostFiles(paths: string[]): Promise<{ files: Map<string, string | undefined>; tMs: number }> {
+    return this.source.read(paths);
   }
 
   async close(): Promise<void> {
