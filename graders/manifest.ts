@@ -3,9 +3,10 @@
  * measured on their own instance. Untrusted input: parsed with alias limits and size caps, every
  * number bounded, errors reported as data (the manifest check loses points; nothing crashes).
  */
-import { LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { z } from 'zod';
 import { aliasBombMessage, decodeTextFile, describeValue, describeYamlError, nodeAt } from './lab-spec.ts';
+import { editDistance } from './dockerfile/similar-name.ts';
 
 /** Bounded both ways so that every ratio of two throughputs stays a finite number. */
 const Throughput = z.number().finite().min(1e-6).max(1e15);
@@ -99,12 +100,174 @@ export const ManifestSchema = z
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 
-export type ManifestResult = { ok: true; manifest: Manifest } | { ok: false; error: string };
+/** Where an error belongs: the part of the file one check reads ('' = the top level). */
+export type ManifestSection =
+  | ''
+  | 'student'
+  | 'dockerHub'
+  | 'measurements'
+  | 'measurements.cpuScaling'
+  | 'measurements.memoryScaling'
+  | 'measurements.cpuIsolation';
+
+export type ManifestResult =
+  | {
+      ok: true;
+      /** The parts that are valid; a part with an error is left out (and named in `errors`). */
+      manifest: Manifest;
+      /** Accepted slips (a key spelt differently), one sentence each. */
+      notes?: string[];
+      /** One line per part that cannot be used, by part: costs only the check that reads it. */
+      errors?: Partial<Record<ManifestSection, string>>;
+    }
+  | { ok: false; error: string };
+
+/** The documented keys, level by level (an array: the keys of each list item). */
+type KeyTree = { [key: string]: KeyTree | [KeyTree] | null };
+const KEYS: KeyTree = {
+  student: { name: null, id: null, email: null },
+  dockerHub: null,
+  measurements: {
+    cpuScaling: { tool: null, unit: null, runs: [{ cpus: null, throughput: null }] },
+    memoryScaling: { tool: null, unit: null, runs: [{ memory: null, throughput: null }] },
+    cpuIsolation: { shares: null, cpuPercent: null },
+  },
+};
+
+const SECTIONS: ManifestSection[] = [
+  'measurements.cpuScaling',
+  'measurements.memoryScaling',
+  'measurements.cpuIsolation',
+  'measurements',
+  'student',
+  'dockerHub',
+];
+
+/** The part a path (zod or key path) belongs to. */
+export function sectionOf(p: ReadonlyArray<PropertyKey>): ManifestSection {
+  const dotted = p.filter((k) => typeof k === 'string').join('.');
+  return SECTIONS.find((s) => dotted === s || dotted.startsWith(`${s}.`)) ?? '';
+}
+
+/** Letter case, `-`, `_` and spaces do not matter when a key is compared. */
+function looseKey(k: string): string {
+  return k.toLowerCase().replace(/[\s_-]+/g, '');
+}
+
+/** The documented key a student's key stands for, and how (case/separators, or a small typo). */
+export function matchKey(
+  key: string,
+  known: readonly string[],
+): { key: string; how: 'spelling' | 'typo' } | null {
+  const l = looseKey(key);
+  const same = known.filter((k) => looseKey(k) === l);
+  if (same.length === 1) return { key: same[0]!, how: 'spelling' };
+  let best: string | null = null;
+  let bestD = Infinity;
+  let tie = false;
+  for (const k of known) {
+    const d = editDistance(l, looseKey(k));
+    const limit = looseKey(k).length >= 6 ? 2 : 1;
+    if (d > limit) continue;
+    if (d < bestD) [best, bestD, tie] = [k, d, false];
+    else if (d === bestD) tie = true;
+  }
+  return best && !tie ? { key: best, how: 'typo' } : null;
+}
+
+interface WalkOut {
+  notes: string[];
+  errors: Partial<Record<ManifestSection, string>>;
+}
+
+function fmt(p: ReadonlyArray<PropertyKey>): string {
+  return p
+    .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+    .join('')
+    .replace(/^\./, '');
+}
+
+const TYPO_QUOTES = /^[\u201c\u201d\u2018\u2019\u00ab\u00bb](.*)[\u201c\u201d\u2018\u2019\u00ab\u00bb]$/s;
 
 /**
- * Read submission.yaml (its bytes, or text already decoded). Every student mistake — not UTF-8, too
- * large, bad YAML, an alias bomb, a wrong field — comes back as an error that names the line or the
- * field and what was expected; nothing throws.
+ * Rename keys that differ from the documented ones only in spelling (in the document, so every
+ * later message names the documented key), take off typographic quotes around a value, and turn
+ * every unknown key into an error of the part it sits in, with its own line.
+ */
+function normalizeKeys(node: unknown, tree: KeyTree, at: PropertyKey[], lc: LineCounter, out: WalkOut): void {
+  if (!isMap(node)) return;
+  const known = Object.keys(tree);
+  const present = new Set(node.items.map((it) => (isScalar(it.key) ? String(it.key.value) : '')));
+  for (const pair of [...node.items]) {
+    if (!isScalar(pair.key)) continue;
+    const raw = String(pair.key.value);
+    const line = pair.key.range ? lc.linePos(pair.key.range[0]).line : undefined;
+    let key = raw;
+    if (!(raw in tree)) {
+      const m = matchKey(raw, known);
+      if (m && !present.has(m.key)) {
+        pair.key.value = m.key;
+        present.add(m.key);
+        key = m.key;
+        out.notes.push(
+          `submission.yaml line ${line}: read "${raw}" as "${m.key}"${m.how === 'typo' ? ' (a small misspelling)' : ''}; write ${m.key}: to be sure`,
+        );
+      } else {
+        const where = [...at, raw];
+        const section = sectionOf(where);
+        const msg = `submission.yaml line ${line}: unknown key "${raw}" in ${at.length ? fmt(at) : 'the top level'}${m ? ` (did you mean ${m.key}? it is there already)` : ''}; expected ${known.join(', ')}`;
+        out.errors[section] ??= msg;
+        node.items.splice(node.items.indexOf(pair), 1);
+        continue;
+      }
+    }
+    const sub = tree[key];
+    const value = pair.value;
+    if (isScalar(value) && typeof value.value === 'string') {
+      const q = TYPO_QUOTES.exec(value.value);
+      if (q) {
+        value.value = q[1];
+        const vline = value.range ? lc.linePos(value.range[0]).line : line;
+        out.notes.push(
+          `submission.yaml line ${vline}: took off the typographic quotes around the value of ${key} (YAML quotes are plain " or ')`,
+        );
+      }
+    }
+    if (sub && Array.isArray(sub) && isSeq(value))
+      value.items.forEach((item, i) => normalizeKeys(item, sub[0], [...at, key, i], lc, out));
+    else if (sub && !Array.isArray(sub)) normalizeKeys(value, sub, [...at, key], lc, out);
+  }
+}
+
+/** One zod issue as a line: path, message, what was there, and the line it is on. */
+function describeIssue(
+  iss: z.core.$ZodIssue,
+  prefix: PropertyKey[],
+  data: unknown,
+  doc: Document,
+  lc: LineCounter,
+): string {
+  const full = [...prefix, ...iss.path];
+  let got: unknown = data;
+  for (const k of iss.path) got = (got as Record<PropertyKey, unknown> | undefined)?.[k as never];
+  const gotText =
+    iss.code === 'invalid_type' ||
+    iss.code === 'invalid_format' ||
+    iss.code === 'too_big' ||
+    iss.code === 'too_small' ||
+    iss.code === 'custom'
+      ? `, got ${describeValue(got)}`
+      : '';
+  const node = nodeAt(doc.contents as Node | null, full);
+  const line = node?.range ? ` (line ${lc.linePos(node.range[0]).line})` : '';
+  return `submission.yaml ${fmt(full) || '(top level)'}: ${iss.message}${gotText}${line}`;
+}
+
+/**
+ * Read submission.yaml (its bytes, or text already decoded). A file that cannot be read at all —
+ * not UTF-8, too large, bad YAML, an alias bomb, not a mapping — is `ok: false` with the line and
+ * what was expected. Otherwise each part (student, dockerHub, each measurements table) is checked
+ * on its own: a wrong field costs only the check that reads that part. Nothing throws.
  */
 export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024): ManifestResult {
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
@@ -127,8 +290,12 @@ export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024):
     };
   }
   let data: unknown;
+  const out: WalkOut = { notes: [], errors: {} };
   try {
-    // A billion-laughs document expands aliases exponentially: refuse beyond a few.
+    // A billion-laughs document expands aliases exponentially: refuse beyond a few, before any
+    // key is renamed or dropped (which could hide the bomb).
+    doc.toJS({ maxAliasCount: 50 });
+    normalizeKeys(doc.contents, KEYS, [], lineCounter, out);
     data = doc.toJS({ maxAliasCount: 50 });
   } catch (err) {
     const msg = (err as Error).message;
@@ -140,26 +307,65 @@ export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024):
       ok: false,
       error: `submission.yaml (top level): expected ${TOP_LEVEL}, got ${Array.isArray(data) ? 'a list' : `${typeof data} ${describeValue(data)}`}`,
     };
-  const parsed = ManifestSchema.safeParse(data);
-  if (!parsed.success) {
-    const iss = parsed.error.issues[0]!;
-    const where = iss.path
-      .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
-      .join('')
-      .replace(/^\./, '');
-    let got: unknown = data;
-    for (const k of iss.path) got = (got as Record<PropertyKey, unknown> | undefined)?.[k as never];
-    const gotText =
-      iss.code === 'invalid_type' ||
-      iss.code === 'invalid_format' ||
-      iss.code === 'too_big' ||
-      iss.code === 'too_small' ||
-      iss.code === 'custom'
-        ? `, got ${describeValue(got)}`
-        : '';
-    const node = nodeAt(doc.contents as Node | null, iss.path);
-    const line = node?.range ? ` (line ${lineCounter.linePos(node.range[0]).line})` : '';
-    return { ok: false, error: `submission.yaml ${where || '(top level)'}: ${iss.message}${gotText}${line}` };
+  const obj = data as Record<string, unknown>;
+  const manifest: Manifest = {};
+  const shape = ManifestSchema.shape;
+  const part = <K extends 'student' | 'dockerHub'>(k: K) => {
+    if (obj[k] === undefined || out.errors[k]) return;
+    const r = shape[k].safeParse(obj[k]);
+    if (r.success) (manifest as Record<string, unknown>)[k] = r.data;
+    else out.errors[k] = describeIssue(r.error.issues[0]!, [k], obj[k], doc, lineCounter);
+  };
+  part('student');
+  part('dockerHub');
+  const m = obj.measurements;
+  if (m !== undefined && m !== null) {
+    if (typeof m !== 'object' || Array.isArray(m)) {
+      const r = shape.measurements.safeParse(m);
+      if (!r.success)
+        out.errors.measurements ??= describeIssue(r.error.issues[0]!, ['measurements'], m, doc, lineCounter);
+    } else {
+      const tables = shape.measurements.unwrap().shape;
+      const got: Record<string, unknown> = {};
+      for (const t of ['cpuScaling', 'memoryScaling', 'cpuIsolation'] as const) {
+        const v = (m as Record<string, unknown>)[t];
+        const sec = `measurements.${t}` as ManifestSection;
+        if (v === undefined || out.errors[sec]) continue;
+        const r = tables[t].safeParse(v);
+        if (r.success) got[t] = r.data;
+        else out.errors[sec] = describeIssue(r.error.issues[0]!, ['measurements', t], v, doc, lineCounter);
+      }
+      manifest.measurements = got as Manifest['measurements'];
+    }
   }
-  return { ok: true, manifest: parsed.data };
+  return {
+    ok: true,
+    manifest,
+    ...(out.notes.length ? { notes: out.notes } : {}),
+    ...(Object.keys(out.errors).length ? { errors: out.errors } : {}),
+  };
+}
+
+/**
+ * The one line that says why a part of the manifest cannot be used, or why it is missing (an
+ * unknown key where it should be, e.g. `image:` for `dockerHub:`): undefined when there is none.
+ */
+export function manifestProblem(
+  result: ManifestResult | undefined,
+  section: ManifestSection,
+): string | undefined {
+  if (!result?.ok || !result.errors) return undefined;
+  const e = result.errors;
+  if (e[section]) return e[section];
+  // Missing because its key was not recognised where it should be: the enclosing part's error.
+  const m = result.manifest;
+  const present =
+    section === ''
+      ? true
+      : section.startsWith('measurements.')
+        ? m.measurements?.[section.slice('measurements.'.length) as 'cpuScaling'] !== undefined
+        : m[section as 'student' | 'dockerHub' | 'measurements'] !== undefined;
+  if (present) return undefined;
+  const parent: ManifestSection = section.startsWith('measurements.') ? 'measurements' : '';
+  return e[parent] ?? (parent ? e[''] : undefined);
 }

@@ -1,22 +1,37 @@
 /**
  * One student's submission as found on disk: the folder, which artifacts are there, and the
  * parsed manifest. Reading never throws for a student's mistake; it records what is missing.
+ *
+ * Which file is which is decided the way the tutorial's commands decide it (preflight/names.ts):
+ * the Dockerfile as `docker build .` resolves it, the lab's other files by their name give or take
+ * spelling. A folder zipped one level deep (`lab7/Dockerfile`, with `__MACOSX/` beside it) is graded
+ * from inside, with a note. Each file a student hands in is looked at for the slips of an editor on
+ * Windows or macOS (preflight/script.ts for the monitor script).
  */
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../harness/errors.ts';
 import type { LoadedLab } from './lab-spec.ts';
 import { parseManifest, type ManifestResult } from './manifest.ts';
+import { loneFolder, resolveDockerfile, resolveLabFile } from './preflight/names.ts';
+import { analyzeScript, bashSyntaxCheck, judgeScript } from './preflight/script.ts';
 
 export interface ArtifactFile {
   role: string;
+  /** The file's name in the folder (the one found, which may be spelt differently from the lab's). */
   path: string;
   /** Absolute path when present. */
   absPath?: string;
   present: boolean;
   sizeBytes?: number;
-  /** Why it cannot be used (too large, a symlink, not a regular file). */
+  /** Why it cannot be used (too large, a symlink, not a regular file, a name Docker does not read). */
   problem?: string;
+  /** Accepted slips worth telling (a spelling of the name, a line-ending or encoding oddity). */
+  notes?: string[];
+  /** A script the tutorial's `bash <script>` would not run: one line, cause and fix. */
+  refusal?: string;
+  /** The first slip that can break a script's run: named when its run fails. */
+  likelyCause?: string;
 }
 
 export interface Submission {
@@ -25,10 +40,17 @@ export interface Submission {
   id: string;
   artifacts: Record<string, ArtifactFile>;
   manifest?: ManifestResult;
+  /** About the folder itself (graded from a folder inside it). */
+  notes?: string[];
+}
+
+/** Roles whose file is a shell script run with bash (by artifact path extension). */
+function isScript(p: string): boolean {
+  return /\.(sh|bash)$/i.test(p);
 }
 
 export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submission> {
-  const abs = path.resolve(dir);
+  let abs = path.resolve(dir);
   try {
     const st = await lstat(abs);
     if (!st.isDirectory()) throw new UsageError(`${dir} is not a folder: pass the submission folder`);
@@ -36,28 +58,68 @@ export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submi
     if (err instanceof UsageError) throw err;
     throw new UsageError(`submission folder ${dir} does not exist`);
   }
+  const folderNotes: string[] = [];
+  const dockerfileSpec = lab.spec.artifacts.dockerfile;
+  let entries = await readdir(abs, { withFileTypes: true });
+  if (dockerfileSpec) {
+    const inner = loneFolder(
+      entries.map((e) => ({ name: e.name, isDirectory: e.isDirectory() })),
+      dockerfileSpec.path,
+    );
+    if (inner) {
+      abs = path.join(abs, inner);
+      entries = await readdir(abs, { withFileTypes: true });
+      folderNotes.push(
+        `graded the folder ${inner}/ inside the submission (it holds the files; the top holds no ${dockerfileSpec.path})`,
+      );
+    }
+  }
+  const names = entries.map((e) => e.name);
   const artifacts: Record<string, ArtifactFile> = {};
   for (const [role, a] of Object.entries(lab.spec.artifacts)) {
-    const p = path.join(abs, a.path);
-    const entry: ArtifactFile = { role, path: a.path, present: false };
+    const top = !a.path.includes('/');
+    const res = !top
+      ? { found: a.path }
+      : role === 'dockerfile'
+        ? resolveDockerfile(names, a.path)
+        : resolveLabFile(names, a.path);
+    const name = res.found ?? a.path;
+    const p = path.join(abs, name);
+    const entry: ArtifactFile = { role, path: name, present: false };
+    if (res.note) entry.notes = [res.note];
+    if (res.problem) {
+      entry.problem = res.problem;
+      artifacts[role] = entry;
+      continue;
+    }
     try {
       const st = await lstat(p);
       entry.sizeBytes = st.size;
-      if (st.isSymbolicLink()) entry.problem = `${a.path} is a symbolic link; submit the file itself`;
-      else if (st.isDirectory()) entry.problem = `${a.path} is a folder, not a file`;
-      else if (!st.isFile()) entry.problem = `${a.path} is not a regular file`;
+      if (st.isSymbolicLink()) entry.problem = `${name} is a symbolic link; submit the file itself`;
+      else if (st.isDirectory()) entry.problem = `${name} is a folder, not a file`;
+      else if (!st.isFile()) entry.problem = `${name} is not a regular file`;
       else if (st.size > a.maxSize)
-        entry.problem = `${a.path} is ${st.size} bytes; at most ${a.maxSize} accepted`;
+        entry.problem = `${name} is ${st.size} bytes; at most ${a.maxSize} accepted`;
       else {
         entry.present = true;
         entry.absPath = p;
+        if (isScript(a.path)) {
+          const bytes = await readFile(p);
+          const analysis = analyzeScript(bytes, name, st.mode);
+          const fatal = analysis.findings.some((f) => f.fatal);
+          const verdict = judgeScript(analysis, fatal ? undefined : await bashSyntaxCheck(bytes, name), name);
+          if (verdict.refusal) entry.refusal = verdict.refusal;
+          if (verdict.likelyCause) entry.likelyCause = verdict.likelyCause;
+          if (verdict.notes.length) entry.notes = [...(entry.notes ?? []), ...verdict.notes];
+        }
       }
     } catch {
       // absent: entry.present stays false
     }
     artifacts[role] = entry;
   }
-  const sub: Submission = { dir: abs, id: path.basename(abs), artifacts };
+  const sub: Submission = { dir: abs, id: path.basename(path.resolve(dir)), artifacts };
+  if (folderNotes.length) sub.notes = folderNotes;
   const m = artifacts.manifest;
   if (m?.present && m.absPath) {
     sub.manifest = parseManifest(await readFile(m.absPath), lab.spec.artifacts.manifest?.maxSize);

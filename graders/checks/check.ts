@@ -9,6 +9,7 @@ import type { CgroupAccess } from '../../harness/cgroup/access.ts';
 import type { CheckReport, CheckStatus, Evidence, HostFacts } from '../../reports/model.ts';
 import type { LoadedLab, CheckSpecT, WindowSpecT } from '../lab-spec.ts';
 import type { Submission } from '../submission.ts';
+import { manifestProblem } from '../manifest.ts';
 
 export interface CheckOutcome {
   status: CheckStatus;
@@ -65,11 +66,14 @@ export function defineCheck<P>(k: CheckKind<P>): CheckKind<P> {
 
 /**
  * The parsed submission.yaml, or the failing outcome that says why there is none — shared by the
- * checks that read the manifest so each student sees the same wording.
+ * checks that read the manifest so each student sees the same wording. With `section`, a part of
+ * the file that cannot be used (a wrong field, an unknown key where it should be) fails only the
+ * check that reads that part.
  */
 export function manifestOrFailure(
   ctx: CheckContext,
   wanted: string,
+  section?: import('../manifest.ts').ManifestSection,
 ): { manifest: import('../manifest.ts').Manifest } | { failure: CheckOutcome } {
   const man = ctx.submission.manifest;
   const file = ctx.submission.artifacts.manifest?.path ?? 'submission.yaml';
@@ -77,5 +81,8 @@ export function manifestOrFailure(
     return { failure: { status: 'fail', message: `expected ${file} with ${wanted}, got no ${file}` } };
   if (!man.ok)
     return { failure: { status: 'fail', message: `expected a readable ${file}, got: ${man.error}` } };
+  const problem = section !== undefined ? manifestProblem(man, section) : undefined;
+  if (problem)
+    return { failure: { status: 'fail', message: `expected ${wanted} in ${file}, got: ${problem}` } };
   return { manifest: man.manifest };
 }

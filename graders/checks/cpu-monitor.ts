@@ -32,6 +32,7 @@ import {
 } from '../experiments.ts';
 import { Sampler, summarize } from '../../harness/sampler.ts';
 import { stats } from '../verdict.ts';
+import { readMonitorSamples } from '../preflight/monitor-output.ts';
 
 const Params = z
   .object({
@@ -98,17 +99,7 @@ export async function monitorRunnerImage(
   return tag;
 }
 
-/** Numbers the script printed, one per line (the last number on each line; % signs allowed). */
-export function parseMonitorOutput(stdout: string): number[] {
-  const out: number[] = [];
-  for (const line of stdout.split(/\r?\n/)) {
-    const nums = line.match(/-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/gi);
-    if (!nums) continue;
-    const v = Number(nums[nums.length - 1]);
-    if (Number.isFinite(v)) out.push(v);
-  }
-  return out;
-}
+export { parseMonitorOutput } from '../preflight/monitor-output.ts';
 
 async function runScript(
   ctx: CheckContext,
@@ -209,7 +200,12 @@ export default defineCheck({
     );
     const harness = summarize(res.snaps);
     const harnessPct = harness.overallCores * 100;
-    const values = parseMonitorOutput(res.run.stdout);
+    const read = readMonitorSamples(res.run.stdout);
+    const values = read.values;
+    // Lines with several numbers and no way to tell which is the sample (labs/tutorial7/README.md).
+    const unclear = read.ambiguousCount
+      ? `; ${read.ambiguousCount} line${read.ambiguousCount === 1 ? '' : 's'} held several numbers and were not read (e.g. "${read.ambiguous[0]}"): print one number per line`
+      : '';
     // The first sample of a Δ-based monitor often covers start-up (or is 0): judge the rest.
     const judged = values.length > 2 ? values.slice(1) : values;
     const m = stats(judged).mean;
@@ -284,11 +280,15 @@ export default defineCheck({
       return {
         ...base,
         status: 'fail',
-        message: `expected one number per line (CPU %), got no numbers (exit code ${res.run.exitCode}${res.run.stderr ? `; stderr: ${res.run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})`,
+        message: `expected one number per line (CPU %), got no numbers (exit code ${res.run.exitCode}${res.run.stderr ? `; stderr: ${res.run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})${unclear}`,
       };
     }
     if (values.length < Math.min(2, p.samples)) {
-      return { ...base, status: 'fail', message: `expected ${p.samples} samples, got ${values.length}` };
+      return {
+        ...base,
+        status: 'fail',
+        message: `expected ${p.samples} samples, got ${values.length}${unclear}`,
+      };
     }
     if (harnessPct < 2 * p.tolerancePoints) {
       // A starved container cannot tell a right monitor from one printing cores or zeros.

@@ -128,7 +128,7 @@ export default defineCheck({
   params: Params,
   needsImage: false,
   async run(ctx, _spec, p) {
-    const got = manifestOrFailure(ctx, 'dockerHub: user/repo:tag');
+    const got = manifestOrFailure(ctx, 'dockerHub: user/repo:tag', 'dockerHub');
     if ('failure' in got) return got.failure;
     const raw = got.manifest.dockerHub;
     if (!raw)

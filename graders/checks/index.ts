@@ -13,6 +13,7 @@ import measurementTable from './measurement-table.ts';
 import scalingCpu from './scaling-cpu.ts';
 import scalingMemory from './scaling-memory.ts';
 import tools from './tools.ts';
+import { withPreflight } from '../preflight/apply.ts';
 
 const all = [
   environment,
@@ -27,7 +28,7 @@ const all = [
   dockerHub,
   measurementTable,
   limitsSmoke,
-] as CheckKind<unknown>[];
+].map((k) => withPreflight(k as CheckKind<unknown>));
 
 export const CHECKS: ReadonlyMap<string, CheckKind<unknown>> = new Map(all.map((k) => [k.kind, k]));
 

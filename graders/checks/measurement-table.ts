@@ -9,6 +9,7 @@ import { parseByteSize } from '../lab-spec.ts';
 import type { Measurement } from '../../reports/model.ts';
 import { defineCheck, manifestOrFailure } from './check.ts';
 import { round } from '../verdict.ts';
+import { manifestProblem } from '../manifest.ts';
 
 const Params = z
   .object({
@@ -41,7 +42,7 @@ export default defineCheck({
   params: Params,
   needsImage: false,
   async run(ctx, _spec, p) {
-    const got = manifestOrFailure(ctx, 'a measurements: table');
+    const got = manifestOrFailure(ctx, 'a measurements: table', 'measurements');
     if ('failure' in got) return got.failure;
     const t = got.manifest.measurements ?? {};
     const tol = p.tolerance;
@@ -71,10 +72,16 @@ export default defineCheck({
         ...(expected !== null ? { tolerance: tol } : {}),
       });
     };
-    for (const need of p.require) {
-      if (!t[need]) {
+    // A table that cannot be used costs its own share of this check, never the others' (nor other checks).
+    for (const table of ['cpuScaling', 'memoryScaling', 'cpuIsolation'] as const) {
+      const why = manifestProblem(ctx.submission.manifest, `measurements.${table}`);
+      if (t[table]) continue;
+      if (why) {
         total += 1;
-        problems.push(`expected a measurements.${need} table, got none`);
+        problems.push(why);
+      } else if (p.require.includes(table)) {
+        total += 1;
+        problems.push(`expected a measurements.${table} table, got none`);
       }
     }
 
