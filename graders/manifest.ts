@@ -177,6 +177,8 @@ export function matchKey(
 
 interface WalkOut {
   notes: string[];
+  /** Keys read as a documented one: `line 3 "docker_hub" as dockerHub`. */
+  renames: string[];
   errors: Partial<Record<ManifestSection, string>>;
 }
 
@@ -209,9 +211,7 @@ function normalizeKeys(node: unknown, tree: KeyTree, at: PropertyKey[], lc: Line
         pair.key.value = m.key;
         present.add(m.key);
         key = m.key;
-        out.notes.push(
-          `submission.yaml line ${line}: read "${raw}" as "${m.key}"${m.how === 'typo' ? ' (a small misspelling)' : ''}; write ${m.key}: to be sure`,
-        );
+        out.renames.push(`line ${line} "${raw}" as ${m.key}${m.how === 'typo' ? ' (misspelt)' : ''}`);
       } else {
         const where = [...at, raw];
         const section = sectionOf(where);
@@ -290,7 +290,7 @@ export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024):
     };
   }
   let data: unknown;
-  const out: WalkOut = { notes: [], errors: {} };
+  const out: WalkOut = { notes: [], renames: [], errors: {} };
   try {
     // A billion-laughs document expands aliases exponentially: refuse beyond a few, before any
     // key is renamed or dropped (which could hide the bomb).
@@ -318,6 +318,12 @@ export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024):
   };
   part('student');
   part('dockerHub');
+  if (out.renames.length)
+    out.notes.unshift(
+      `submission.yaml: read ${out.renames.length === 1 ? 'a key' : `${out.renames.length} keys`} spelt differently from the documented ${out.renames.length === 1 ? 'one' : 'ones'} (write them as documented to be sure): ${out.renames.join(', ')}`,
+    );
+  // No check grades the student part: a wrong field there is said (as a note), and costs nothing.
+  if (out.errors.student) out.notes.push(`${out.errors.student}; the student: part was not used`);
   const m = obj.measurements;
   if (m !== undefined && m !== null) {
     if (typeof m !== 'object' || Array.isArray(m)) {

@@ -17,6 +17,9 @@
  * no start-up file is read) on the grading host.
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { findInvalidUtf8 } from '../dockerfile/decode.ts';
 
 export interface ScriptFinding {
@@ -71,16 +74,26 @@ export function analyzeScript(bytes: Uint8Array, name = 'cpu-monitor.sh', mode?:
     });
     return { findings: f };
   }
-  const nul = b.indexOf(0);
+  // bash's own test (check_binary_file): a NUL before the first newline of the first 80 bytes.
+  const head = b.subarray(0, 80);
+  const nl = head.indexOf(10);
+  const nul = (nl < 0 ? head : head.subarray(0, nl)).indexOf(0);
   if (nul >= 0) {
     f.push({
       id: 'nul',
       fatal: true,
-      line: lineAt(b.toString('latin1'), nul),
-      message: `${name} holds NUL bytes (first on line ${lineAt(b.toString('latin1'), nul)}), so bash refuses it as a binary file: submit the script as plain text`,
+      line: 1,
+      message: `${name} has NUL bytes in its first line, so bash refuses it as a binary file ("cannot execute binary file"): submit the script as plain text`,
     });
     return { findings: f };
   }
+  const laterNul = b.indexOf(0);
+  if (laterNul >= 0)
+    f.push({
+      id: 'nul',
+      line: lineAt(b.toString('latin1'), laterNul),
+      message: `${name} has NUL bytes (first on line ${lineAt(b.toString('latin1'), laterNul)}), which bash skips; is it a text file? save it as plain text`,
+    });
   const bom = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
   const bad = findInvalidUtf8(b);
   const text = b.toString(bad.count > 0 ? 'latin1' : 'utf8');
@@ -89,7 +102,7 @@ export function analyzeScript(bytes: Uint8Array, name = 'cpu-monitor.sh', mode?:
       id: 'bom',
       line: 1,
       breaks: true,
-      message: `${name} starts with a byte order mark (BOM), so bash reads line 1 as a command ("${text.startsWith('\uFEFF') ? '\\uFEFF' : 'ï»¿'}#!…: No such file or directory") and ./${name} finds no #! line; remove it: sed -i '1s/^\\xEF\\xBB\\xBF//' ${name}`,
+      message: `${name} starts with a UTF-8 byte order mark (BOM): bash reads it and the #! line as a command (line 1: No such file or directory) and ./${name} finds no #! line; remove it: sed -i '1s/^\\xEF\\xBB\\xBF//' ${name}`,
     });
   const crlf = text.indexOf('\r\n');
   if (crlf >= 0) {
@@ -135,7 +148,7 @@ export function analyzeScript(bytes: Uint8Array, name = 'cpu-monitor.sh', mode?:
       breaks: true,
       message: `line ${lineAt(code, nbsp)} of ${name} has a non-breaking space (U+00A0, from copying out of a web page or Word), which bash reads as part of a word ("command not found"); replace it with a plain space: sed -i 's/\\xC2\\xA0/ /g' ${name}`,
     });
-  const zw = find(/[\u200b\u200c\u200d\u2060\ufeff]/);
+  const zw = find(/\u200b|\u200c|\u200d|\u2060|\ufeff/);
   if (zw >= 0 && !(bom && zw === 0))
     f.push({
       id: 'zero-width',
@@ -223,54 +236,53 @@ export interface SyntaxResult {
   unavailable?: boolean;
 }
 
-/** `bash -n` on the script's bytes: parse only, nothing executed. */
-export function bashSyntaxCheck(
+/** `bash -n` on the script's bytes (a private temp copy): parse only, nothing executed. */
+export async function bashSyntaxCheck(
   bytes: Uint8Array,
   name = 'cpu-monitor.sh',
   timeoutMs = 5000,
 ): Promise<SyntaxResult> {
-  return new Promise((resolve) => {
-    let err = '';
-    let settled = false;
-    const done = (r: SyntaxResult) => {
-      if (!settled) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(r);
-      }
-    };
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn('bash', ['--norc', '--noprofile', '-n', '/dev/stdin'], {
-        stdio: ['pipe', 'ignore', 'pipe'],
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'labgrade-bash-n-'));
+  const file = path.join(dir, 'script');
+  try {
+    await writeFile(file, bytes, { mode: 0o600 });
+    return await new Promise<SyntaxResult>((resolve) => {
+      let err = '';
+      let settled = false;
+      const done = (r: SyntaxResult) => {
+        if (!settled) {
+          settled = true;
+          clearTimeout(timer);
+          resolve(r);
+        }
+      };
+      const child = spawn('bash', ['--norc', '--noprofile', '-n', file], {
+        stdio: ['ignore', 'ignore', 'pipe'],
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
       });
-    } catch {
-      resolve({ ok: true, unavailable: true });
-      return;
-    }
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      done({ ok: true, unavailable: true });
-    }, timeoutMs);
-    child.on('error', () => done({ ok: true, unavailable: true }));
-    child.stderr!.on('data', (d: Buffer) => {
-      if (err.length < 4096) err += d.toString('latin1');
-    });
-    child.stdin!.on('error', () => undefined);
-    child.on('close', (codeNum) => {
-      if (codeNum === 0) return done({ ok: true });
-      const first = err
-        .split('\n')
-        .map((l) => l.trim())
-        .find((l) => l);
-      done({
-        ok: false,
-        error: (first ?? `bash -n exited with ${codeNum}`).replace(/\/dev\/stdin/g, name).slice(0, 300),
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        done({ ok: true, unavailable: true });
+      }, timeoutMs);
+      child.on('error', () => done({ ok: true, unavailable: true }));
+      child.stderr!.on('data', (d: Buffer) => {
+        if (err.length < 4096) err += d.toString('latin1');
+      });
+      child.on('close', (code) => {
+        if (code === 0) return done({ ok: true });
+        const first = err
+          .split('\n')
+          .map((l) => l.trim())
+          .find((l) => l);
+        // Only bash's verdict on the text counts; bash failing to start or to open the copy does not.
+        if (!first || !/syntax error|unexpected|binary file/.test(first))
+          return done({ ok: true, unavailable: true });
+        done({ ok: false, error: first.split(file).join(name).slice(0, 300) });
       });
     });
-    child.stdin!.end(Buffer.from(bytes));
-  });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export interface ScriptVerdict {
@@ -293,14 +305,14 @@ export function judgeScript(
   const notes = a.findings.map((x) => x.message);
   if (fatal) return { refusal: fatal.message, notes: [] };
   if (syntax && !syntax.ok) {
-    const err = syntax.error ?? 'a syntax error';
+    const err = (syntax.error ?? 'a syntax error').replace(`${name}: `, '');
     const crlf = a.findings.find((x) => x.id === 'crlf' || x.id === 'cr');
     if (crlf || /\\r|\$'[^']*\r/.test(err))
       return {
         refusal: `${name} has Windows (CRLF) line endings, so bash cannot run it (${err.replace(/\r/g, '\\r')}); convert it: ${FIX_CRLF(name)}`,
         notes: notes.filter((n) => n !== crlf?.message),
       };
-    const cause = breaking.find((x) => x.id === 'smart-quotes' || x.id === 'nbsp' || x.id === 'zero-width');
+    const cause = breaking[0];
     return {
       refusal: `bash cannot parse ${name}: ${err}${cause ? ` — likely cause: ${cause.message}` : '; check it with bash -n ' + name}`,
       notes: notes.filter((n) => n !== cause?.message),

@@ -450,9 +450,11 @@ const CASES: Case[] = [
         status: 'fail',
         score: 0,
         maxScore: 10,
+        // Refused before building (issue 15): what Docker would say, and the fix, in one line.
         includes: [
-          'expected the image to build, got an error',
-          /unknown instruction|parse error|no build stage/i,
+          'expected the image to build, got none: Dockerfile is saved as UTF-16',
+          /unknown instruction/,
+          'save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8 Dockerfile > x && mv x Dockerfile',
         ],
       },
       tools: SKIPPED_TOOLS,

@@ -103,6 +103,19 @@ describe('hostile inputs', function () {
       hub: { status: 'fail', score: 0, includes: [`expected a readable submission.yaml, got: ${error}`] },
       table: { status: 'fail', score: 0, includes: [`expected a readable submission.yaml, got: ${error}`] },
     });
+    /** One part of the file is wrong: only the check that reads that part fails (issue 15). */
+    const tableOnly = (error: string): { hub: Expected; table: Expected } => ({
+      hub: HUB_OK,
+      table: {
+        status: 'fail',
+        score: 0,
+        includes: [`expected a measurements: table in submission.yaml, got: ${error}`],
+      },
+    });
+    const tableProblem = (error: string): { hub: Expected; table: Expected } => ({
+      hub: HUB_OK,
+      table: { status: 'fail', score: 0, includes: [error] },
+    });
     const HUB_OK: Expected = {
       status: 'pass',
       score: 2,
@@ -134,7 +147,7 @@ describe('hostile inputs', function () {
         name: 'huge-number',
         what: 'throughput: 1e308',
         expect: () =>
-          unreadable(
+          tableProblem(
             'submission.yaml measurements.cpuScaling.runs[1].throughput: Too big: expected number to be <=1000000000000000, got 1e+308 (line 7)',
           ),
       },
@@ -142,7 +155,7 @@ describe('hostile inputs', function () {
         name: 'overflow-infinity',
         what: 'throughput: 1e400 (Infinity once read)',
         expect: () =>
-          unreadable(
+          tableProblem(
             'submission.yaml measurements.cpuScaling.runs[1].throughput: Invalid input: expected number, received Infinity, got Infinity (line 7)',
           ),
       },
@@ -150,17 +163,28 @@ describe('hostile inputs', function () {
         name: 'nan',
         what: 'throughput: .nan',
         expect: () =>
-          unreadable(
+          tableProblem(
             'submission.yaml measurements.cpuScaling.runs[0].throughput: Invalid input: expected number, received NaN, got NaN (line 6)',
           ),
       },
       {
         name: 'int-2-64',
         what: 'student id 18446744073709551616 (2^64)',
-        expect: () =>
-          unreadable(
-            'submission.yaml student.id: expected a whole number of at most 15 digits (a longer one loses digits: write the id in quotes), got 18446744073709552000 (line 2)',
-          ),
+        // No check grades the student part: the wrong id is a note on the checks that read the file.
+        expect: () => ({
+          hub: HUB_OK,
+          table: {
+            status: 'fail',
+            score: 0,
+            includes: ['expected a measurements.cpuScaling table, got none'],
+          },
+        }),
+        extra: (run) => {
+          const hub = run.report!.checks.find((c) => c.id === 'docker-hub')!;
+          expect((hub.advice ?? []).map((a) => a.message)).to.include(
+            'submission.yaml student.id: expected a whole number of at most 15 digits (a longer one loses digits: write the id in quotes), got 18446744073709552000 (line 2); the student: part was not used',
+          );
+        },
       },
       {
         name: 'negative-zero',
@@ -200,7 +224,7 @@ describe('hostile inputs', function () {
         name: 'list-for-mapping',
         what: 'measurements: is a list',
         expect: () =>
-          unreadable(
+          tableOnly(
             'submission.yaml measurements: Invalid input: expected object, received array, got ["cpuScaling","memoryScaling"] (line 4)',
           ),
       },
@@ -208,7 +232,7 @@ describe('hostile inputs', function () {
         name: 'string-for-number',
         what: 'throughput: "1684 ops/s"',
         expect: () =>
-          unreadable(
+          tableProblem(
             'submission.yaml measurements.cpuScaling.runs[1].throughput: Invalid input: expected number, received string, got "1684 ops/s" (line 7)',
           ),
       },
@@ -216,7 +240,7 @@ describe('hostile inputs', function () {
         name: 'memory-not-a-size',
         what: 'memory: lots (was a harness error before the fix)',
         expect: () =>
-          unreadable(
+          tableProblem(
             'submission.yaml measurements.memoryScaling.runs[0].memory: expected a size such as 256m or 1g, got "lots" (line 6)',
           ),
       },

@@ -35,8 +35,9 @@ export interface RunOptions {
 
 /** `labgrade check <dir> --quick --out <tmp> --json --only …`, run from source through tsx. */
 export async function runCheck(caseName: string, o: RunOptions): Promise<CliRun> {
-  const out = mkdtempSync(path.join(os.tmpdir(), `labgrade-it-${caseName}-`));
-  const dir = path.join(SUBMISSIONS, caseName);
+  const out = mkdtempSync(path.join(os.tmpdir(), `labgrade-it-${path.basename(caseName)}-`));
+  // A case name, or an absolute folder (fixtures kept elsewhere, e.g. test/fixtures/slips/).
+  const dir = path.isAbsolute(caseName) ? caseName : path.join(SUBMISSIONS, caseName);
   const args = [
     '--import',
     'tsx',

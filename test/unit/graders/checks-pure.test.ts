@@ -112,7 +112,7 @@ describe('submission.yaml', () => {
   it('names the field of a wrong type, refuses unknown fields and huge or negative numbers (in their own part)', () => {
     const errors = (text: string) => {
       const r = parseManifest(text);
-      return r.ok ? (r.errors ?? {}) : { file: r.error };
+      return (r.ok ? (r.errors ?? {}) : { file: r.error }) as Record<string, string>;
     };
     const wrong = errors(
       'dockerHub: a/b\nmeasurements:\n  cpuScaling:\n    runs:\n      - { cpus: half, throughput: 1 }\n      - { cpus: 1, throughput: 2 }\n',
