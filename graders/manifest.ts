@@ -280,6 +280,12 @@ export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024):
     if (!decoded.ok) return { ok: false, error: `submission.yaml cannot be read: ${decoded.why}` };
     text = decoded.text;
   }
+  if (/^\{\\rtf/.test(text))
+    return {
+      ok: false,
+      error:
+        "submission.yaml cannot be read: it is saved as Rich Text (TextEdit's default), not plain text; in TextEdit choose Format → Make Plain Text and save it again",
+    };
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { uniqueKeys: true, lineCounter });
   if (doc.errors.length) {

@@ -23,6 +23,11 @@ export function dockerfileSlips(bytes: Buffer, name = 'Dockerfile'): DockerfileS
       refusal: `${name} is saved as UTF-16 (Notepad "Unicode", or PowerShell echo … > ${name}): docker build reads UTF-8 only and stops at line 1 ("unknown instruction"); save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8 ${name} > x && mv x ${name}`,
       causes: [],
     };
+  if (/^\uFEFF?\{\\rtf/.test(text))
+    return {
+      refusal: `${name} is saved as Rich Text (TextEdit's default), not plain text: docker build stops at line 1 ("unknown instruction: {\\RTF1…"); in TextEdit choose Format → Make Plain Text and save it again`,
+      causes: [],
+    };
   const causes: string[] = [];
   const lines = text.split('\n');
   const code = (l: string) => !/^\s*#/.test(l);

@@ -25,6 +25,7 @@ import { findInvalidUtf8 } from '../dockerfile/decode.ts';
 export interface ScriptFinding {
   /** Stable id for tests and reports. */
   id:
+    | 'rtf'
     | 'utf16'
     | 'nul'
     | 'crlf'
@@ -95,6 +96,13 @@ export function analyzeScript(bytes: Uint8Array, name = 'cpu-monitor.sh', mode?:
       message: `${name} has NUL bytes (first on line ${lineAt(b.toString('latin1'), laterNul)}), which bash skips; is it a text file? save it as plain text`,
     });
   const bom = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
+  if (b.subarray(bom ? 3 : 0, (bom ? 3 : 0) + 5).toString('latin1') === '{\\rtf')
+    f.push({
+      id: 'rtf',
+      line: 1,
+      breaks: true,
+      message: `${name} is saved as Rich Text (TextEdit's default), not plain text: bash runs the formatting codes as commands; in TextEdit choose Format → Make Plain Text and save it again`,
+    });
   const bad = findInvalidUtf8(b);
   const text = b.toString(bad.count > 0 ? 'latin1' : 'utf8');
   if (bom)

@@ -45,6 +45,9 @@ const TABLE_PASS: Want = {
   message: 'all 4 of your ratios agree with physics within 20 %',
 };
 
+const KEYS_NOTE =
+  'submission.yaml: read 12 keys spelt differently from the documented ones (write them as documented to be sure): line 2 "Student" as student, line 2 "Name" as name, line 2 "ID" as id, line 3 "docker_hub" as dockerHub, line 4 "measurments" as measurements (misspelt), line 5 "cpu-scaling" as cpuScaling, line 7 "cpu" as cpus (misspelt), line 8 "cpu" as cpus (misspelt), line 9 "cpu" as cpus (misspelt), line 10 "memory_scaling" as memoryScaling, line 14 "CpuIsolation" as cpuIsolation, line 16 "cpu_percent" as cpuPercent';
+
 const CASES: Case[] = [
   {
     name: 'lowercase-names',
@@ -64,7 +67,12 @@ const CASES: Case[] = [
           "read submission.yml as submission.yaml (the lab's name for it; rename it to be sure: mv submission.yml submission.yaml)",
         ],
       },
-      measurements: TABLE_PASS,
+      measurements: {
+        ...TABLE_PASS,
+        advice: [
+          "read submission.yml as submission.yaml (the lab's name for it; rename it to be sure: mv submission.yml submission.yaml)",
+        ],
+      },
     },
   },
   {
@@ -124,11 +132,9 @@ const CASES: Case[] = [
         status: 'pass',
         score: 2,
         message: 'ada/t7:v1 is a well-formed Docker Hub reference',
-        advice: [
-          'submission.yaml: read 12 keys spelt differently from the documented ones (write them as documented to be sure): line 2 "Student" as student, line 2 "Name" as name, line 2 "ID" as id, line 3 "docker_hub" as dockerHub, line 4 "measurments" as measurements (misspelt), line 5 "cpu-scaling" as cpuScaling, line 7 "cpu" as cpus (misspelt), line 8 "cpu" as cpus (misspelt), line 9 "cpu" as cpus (misspelt), line 10 "memory_scaling" as memoryScaling, line 14 "CpuIsolation" as cpuIsolation, line 16 "cpu_percent" as cpuPercent',
-        ],
+        advice: [KEYS_NOTE],
       },
-      measurements: TABLE_PASS,
+      measurements: { ...TABLE_PASS, advice: [KEYS_NOTE] },
     },
   },
   {
@@ -178,6 +184,10 @@ const CASES: Case[] = [
       'cpu-monitoring': {
         status: 'fail',
         score: 0,
+        // The fixture is committed without the execute bit: a note, never a cost.
+        advice: [
+          'cpu-monitor.sh is not executable: fine under bash cpu-monitor.sh; chmod +x cpu-monitor.sh to run it as ./cpu-monitor.sh',
+        ],
         message:
           "cpu-monitor.sh has Windows (CRLF) line endings, so bash cannot run it (line 15: syntax error near unexpected token `$'{\\r''); convert it: sed -i 's/\\r$//' cpu-monitor.sh (or dos2unix cpu-monitor.sh)",
       },

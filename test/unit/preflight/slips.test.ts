@@ -71,6 +71,12 @@ describe('slips: cpu-monitor.sh as bash cpu-monitor.sh takes it', function () {
     ['sh-shebang.sh', ['other-shell'], null],
     ['zsh-shebang.sh', ['other-shell'], null],
     ['shebang-line-2.sh', ['shebang-not-first'], null],
+    // TextEdit's default: every line ends in \ (RTF's line break), so bash joins them and cannot parse it.
+    [
+      'textedit-rtf.sh',
+      ['rtf', 'no-shebang'],
+      "bash cannot parse cpu-monitor.sh: line 9: syntax error near unexpected token `do' — likely cause: cpu-monitor.sh is saved as Rich Text (TextEdit's default), not plain text: bash runs the formatting codes as commands; in TextEdit choose Format → Make Plain Text and save it again",
+    ],
   ];
   for (const [file, ids, refusal] of CASES) {
     it(`${file}: ${refusal ? 'refused' : 'runs'}${ids.length ? ` (${ids.join(', ')})` : ''}`, async () => {
@@ -166,6 +172,9 @@ describe('slips: Dockerfile bytes as docker build takes them', () => {
       /^line 2 of Dockerfile has a non-breaking space/,
     );
     expect(dockerfileSlips(Buffer.from(`# “quoted” comment\n${t}`)).causes).to.deep.equal([]);
+    expect(dockerfileSlips(Buffer.from(`{\\rtf1\\ansi\\cocoartf2639\n\\f0 ${t}}`)).refusal).to.equal(
+      'Dockerfile is saved as Rich Text (TextEdit\'s default), not plain text: docker build stops at line 1 ("unknown instruction: {\\RTF1…"); in TextEdit choose Format → Make Plain Text and save it again',
+    );
   });
 });
 
@@ -206,6 +215,13 @@ describe('slips: submission.yaml keys', () => {
     expect(r.ok && r.errors?.['']).to.match(
       /^submission\.yaml line 2: unknown key "docker_hub" in the top level \(did you mean dockerHub\? it is there already\)/,
     );
+  });
+  it('a TextEdit Rich Text file is named as such', () => {
+    expect(parseManifest('{\\rtf1\\ansi\ndockerHub: a/b\n}')).to.deep.equal({
+      ok: false,
+      error:
+        "submission.yaml cannot be read: it is saved as Rich Text (TextEdit's default), not plain text; in TextEdit choose Format → Make Plain Text and save it again",
+    });
   });
   it('typographic quotes around a value are taken off with a note', () => {
     const r = parseManifest('dockerHub: “ada/t7:v1”\n');
