@@ -359,8 +359,9 @@ const CASES: Case[] = [
         score: 0,
         maxScore: 5,
         includes: [
-          'expected a readable submission.yaml, got: submission.yaml measurements.cpuScaling.runs[1].throughput',
-          'expected number, received string',
+          // Since issue 15 a wrong field is the error of its own table (the file itself is readable).
+          'submission.yaml measurements.cpuScaling.runs[1].throughput: Invalid input: expected number, received string, got "1450 ops/s" (line 11)',
+          'expected a measurements.memoryScaling table, got none',
         ],
       },
     },
