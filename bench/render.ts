@@ -453,6 +453,25 @@ function batch(r: BenchResults): string {
   const j1 = b.runs.find((x) => x.jobs === 1);
   const j2 = b.runs.find((x) => x.jobs === 2);
   const speedup = j1 && j2 ? j2.perHour / j1.perHour : NaN;
+  const t7 = b.tutorial7;
+  const t7text = t7
+    ? `
+
+### Full Tutorial 7 lab, host checks calibrated once per batch
+
+${t7.submissions} unmodified copies of the reference${t7.quick ? ' (--quick windows)' : ''}, warm build cache, the lab's \`batch:\` policy (scaling and isolation measured with the reference at the start and the end; each student gets the limits smoke test). Wall ${secs(t7.wallMs)} (**${n(t7.perHour, 0)} students / hour** including the calibrations of this short batch); grading alone **${n(t7.gradingPerHour, 0)} students / hour** (${mmm(t7.studentSeconds, 1)} s per student, min / median / max); projected for a class of 150 with a calibration every 25 students: **${n(t7.class150PerHour, 0)} students / hour**. Scores: ${Object.entries(
+        t7.scores,
+      )
+        .map(([k, v]) => `${v} × ${k}`)
+        .join(
+          ', ',
+        )}${t7.needsReview ? ` (${t7.needsReview} left for review: a busy host, never a lower number)` : ''}.
+
+${table(
+  ['calibration', 'result', 'seconds', 'host checks'],
+  t7.calibrations.map((c) => [c.label, c.status, n(c.seconds, 1), c.checks]),
+)}`
+    : '';
   return `## 4. Batch throughput
 
 \`labgrade batch\` (graders/batch.ts \`runBatch\`, wired as cli/batch.ts wires it) over copies of the reference;
@@ -473,7 +492,7 @@ ${
           : 'The saving is the overlapped build time.'
       } The rest of a student's time is container runs (the tools check starts two containers) and the per-student reports, journal and gradebook.`
     : ''
-}
+}${t7text}
 ${b.notes.length ? `\nNotes: ${b.notes.join('; ')}.\n` : ''}`;
 }
 
