@@ -562,7 +562,8 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
     const hostUnjudged = (e: JournalEntry | undefined) =>
       !!policy && (e?.unjudged ?? []).some((u) => policy.hostChecks.includes(u.id));
     // Host checks without a verdict need a good calibration first.
-    if (policy && !signal.aborted && retries > 0 && current?.status !== 'pass') {
+    // (A run that just took its end calibration does not take another at once.)
+    if (policy && !signal.aborted && retries > 0 && gradedHere === 0 && current?.status !== 'pass') {
       if (mine.some((s) => hostUnjudged(latest().get(s.key)))) await calibrate('again, before the retries');
     }
     for (let round = 1; round <= retries && !signal.aborted; round++) {
