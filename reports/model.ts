@@ -28,6 +28,10 @@ export interface Measurement {
   samples?: number[];
   /** Windows (indices into samples) left out of the estimate: disturbed by other work on the host. */
   excluded?: number[];
+  /** Measurement windows this verdict took (adaptive checks stop once the verdict is settled). */
+  windows?: number;
+  /** What the interval was estimated from, e.g. "8 sub-windows of 500 ms in 1 quota-bound window". */
+  basis?: string;
 }
 
 /** A time series for plots: x in seconds, y in `unit`. */

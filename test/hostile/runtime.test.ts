@@ -376,27 +376,27 @@ const CASES: Case[] = [
   },
   {
     name: 'stress-ng-ignores-sigint',
-    what: 'stress-ng behind a pid-1 shell that ignores INT and TERM: scaling-cpu SIGINT does not stop it',
+    what: 'stress-ng behind a pid-1 shell that ignores INT and TERM: invisible to bounded stress-ng runs',
     only: ['build', 'tools', 'scaling-cpu'],
-    exitCode: 1,
-    status: 'fail',
-    score: 20,
+    exitCode: 0,
+    status: 'pass',
+    score: 35,
     maxScore: 35,
-    timeoutMs: 360_000,
+    timeoutMs: 300_000,
     checks: {
       build: { status: 'pass', score: 10, maxScore: 10 },
       // Short runs end by themselves (--timeout 2s): the wrapper is invisible to them.
       tools: { status: 'pass', score: 10, maxScore: 10, includes: ['all 4 tool runs worked'] },
+      // scaling-cpu execs stress-ng with a bounded --timeout per window (issue 17) and never signals
+      // it, so a wrapper that ignores signals changes nothing: stress-ng ends and prints its metrics.
       'scaling-cpu': {
-        status: 'fail',
-        score: 0,
+        status: 'pass',
+        score: 15,
         maxScore: 15,
-        includes: [
-          '--cpus 1: expected stress-ng to stop on SIGINT and print its metrics, got no exit within 10 s of SIGINT (killed; no throughput, so no ratio can be judged)',
-        ],
-        excludes: ['harness error', 'did not finish within'],
-        // 3 limits × 2–3 windows × (2 s + 10 s grace + start/stop) + the live update.
-        maxDurationMs: 240_000,
+        includes: ['CPU limits hold: usage/limit 0.', 'throughput scales with --cpus'],
+        excludes: ['harness error', 'did not finish within', 'got none'],
+        maxDurationMs: 180_000,
+        busy: true,
       },
     },
     extra: {

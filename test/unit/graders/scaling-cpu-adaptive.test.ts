@@ -1,0 +1,92 @@
+/**
+ * scaling-cpu's adaptive verdicts (issue 17): usage settled from sub-windows of quota-bound
+ * windows, throughput ratios judged with a spread pooled over the limits.
+ */
+import { expect } from 'chai';
+import { adaptiveUsage, judgeRatio, pooledCv, subWindowUsage } from '../../../graders/checks/scaling-cpu.ts';
+import type { CgroupSnapshot } from '../../../harness/cgroup/snapshot.ts';
+
+function snap(tMs: number, usageNs: number): CgroupSnapshot {
+  return { version: 2, path: '/u', paths: {}, tMs, cpu: { usageNs }, memory: {}, pids: {} };
+}
+
+/** A run as adaptiveUsage sees it (the fields it reads). */
+function run(cores: number, throttled: number | undefined, sub: number[]) {
+  return {
+    cpus: 0,
+    cores,
+    sub,
+    throttled,
+    throughput: undefined,
+    seconds: 2,
+    exit: 'exit code 0',
+    series: { name: '', unit: 'cores', points: [] },
+  };
+}
+
+describe('scaling-cpu adaptive verdicts', () => {
+  it('subWindowUsage: usage over consecutive sub-windows of at least 500 ms', () => {
+    // 0.5 cores for the first second, 1 core for the next, sampled every 100 ms.
+    const snaps: CgroupSnapshot[] = [];
+    let u = 0;
+    for (let t = 0; t <= 2000; t += 100) {
+      snaps.push(snap(t, u));
+      u += (t < 1000 ? 0.5 : 1) * 100 * 1e6;
+    }
+    expect(subWindowUsage(snaps).map((x) => Math.round(x * 1000) / 1000)).to.deep.equal([0.5, 0.5, 1, 1]);
+    expect(subWindowUsage(snaps.slice(0, 3))).to.deep.equal([]);
+  });
+
+  it('one quota-bound window settles usage from its sub-windows; pass and fail both', () => {
+    const tight = [0.5, 0.501, 0.499, 0.5];
+    const pass = adaptiveUsage([run(0.5, 0.98, tight)], 0.5, 0.1, 2);
+    expect(pass.decision).to.equal('pass');
+    expect(pass.basis).to.equal('sub-windows');
+    const wrong = adaptiveUsage([run(0.25, 0.99, [0.25, 0.251, 0.249, 0.25])], 0.5, 0.1, 2);
+    expect(wrong.decision, 'a quota of 0.25 where 0.5 was set').to.equal('fail');
+  });
+
+  it('a window the quota did not hold needs minRepeats windows, and a busy host stays inconclusive', () => {
+    const one = adaptiveUsage([run(1.0, 0.02, [1, 1, 1, 1])], 1, 0.1, 2);
+    expect(one).to.include({ decision: 'inconclusive', basis: 'windows' });
+    const two = adaptiveUsage([run(1.0, 0.02, [1, 1]), run(0.99, 0.01, [1, 0.98])], 1, 0.1, 2);
+    expect(two.decision).to.equal('pass');
+    const busy = adaptiveUsage([run(0.2, 0.01, [0.2, 0.2]), run(0.21, 0.0, [0.2, 0.22])], 1, 0.1, 2);
+    expect(busy.decision).to.equal('inconclusive');
+    expect(busy.u.hostBusy).to.equal(true);
+  });
+
+  it('scattered sub-windows of a quota-bound window fall back to whole windows', () => {
+    const r = adaptiveUsage([run(0.5, 0.9, [0.3, 0.7, 0.35, 0.65])], 0.5, 0.1, 2);
+    expect(r).to.include({ decision: 'inconclusive', basis: 'windows' });
+  });
+
+  it('pooledCv pools the relative spread of the limits with two or more values', () => {
+    expect(pooledCv([[100], [50]])).to.equal(undefined);
+    const cv = pooledCv([[100, 110, 90], [50]])!;
+    expect(cv).to.be.closeTo(0.1, 1e-9);
+    // Two groups with the same relative spread pool to it.
+    expect(
+      pooledCv([
+        [100, 110, 90],
+        [50, 55, 45],
+      ]),
+    ).to.be.closeTo(0.1, 1e-9);
+  });
+
+  it('judgeRatio: an interval from the pooled spread, band and at-least', () => {
+    const b = [100, 100];
+    expect(judgeRatio([50], b, 0.02, { band: 0.5, tol: 0.15 }).decision).to.equal('pass');
+    expect(judgeRatio([100], b, 0.02, { band: 0.5, tol: 0.15 }).decision).to.equal('fail');
+    expect(judgeRatio([42], b, 0.05, { band: 0.5, tol: 0.15 }).decision, 'straddles 0.425').to.equal(
+      'inconclusive',
+    );
+    expect(judgeRatio([50], b, undefined, { band: 0.5, tol: 0.15 }).decision, 'no spread known').to.equal(
+      'inconclusive',
+    );
+    const r = judgeRatio([50], b, 0.1, { band: 0.5, tol: 0.15 });
+    expect(r.half).to.be.closeTo(2 * 0.5 * Math.sqrt(0.01 / 1 + 0.01 / 2), 1e-12);
+    expect(judgeRatio([180], b, 0.05, { atLeast: 0.85 }).decision).to.equal('pass');
+    expect(judgeRatio([50], b, 0.05, { atLeast: 0.85 }).decision).to.equal('fail');
+  });
+});
