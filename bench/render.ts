@@ -338,6 +338,8 @@ function grading(r: BenchResults): string {
     secs(x.measuredMs),
     secs(x.nominalMs, 0),
     `**${n(x.overhead, 2)}**`,
+    x.reportWindowMs !== undefined ? `${x.reportWindows} · ${secs(x.reportWindowMs)}` : '–',
+    x.overheadReport !== undefined ? n(x.overheadReport, 2) : '–',
     `${x.status} ${x.score}`,
   ]);
   const cold = g.runs.find((x) => x.cache === 'cold');
@@ -356,6 +358,18 @@ function grading(r: BenchResults): string {
     ];
   });
   const ref = warm ?? cold;
+  const targets = warm
+    ? `Targets (issue 17), warm: wall + start-up ≤ 60 s — ${secs(warm.wallWithStartupMs)} (${
+        warm.wallWithStartupMs <= 60_000 ? 'met' : 'not met'
+      }); overhead ≤ 1.15 — ${n(warm.overhead, 2)} (${warm.overhead <= 1.15 ? 'met' : 'not met'}). Load: ${
+        r.load.sections.grading
+          ? `1-min load average ${n(r.load.sections.grading.loadStart[0], 2)} at the start of this section, ${n(
+              r.load.sections.grading.loadEnd[0],
+              2,
+            )} at its end`
+          : 'see Machine'
+      }.${g.builtStartupMs && g.tsxStartupMs ? ` Start-up is the built CLI's (\`node dist/cli/main.js --version\`, ${mmm(g.builtStartupMs, 0)} ms); through tsx it is ${mmm(g.tsxStartupMs, 0)} ms.` : ''}`
+    : '';
   const costly = ref
     ? [...ref.phases]
         .map((p) => ({ ...p, idle: p.ms - p.measuredMs }))
@@ -400,9 +414,9 @@ function grading(r: BenchResults): string {
         .join(', ')}.`,
     );
     text.push(
-      `What costs there: around each sampling window a check creates and starts a fresh container, lets it settle (300–500 ms), and afterwards waits for stress-ng to exit so it can read its bogo-ops (scaling-cpu runs stress-ng for the window + 1.5 s, rounded up to whole seconds), then reads the logs and removes the container; a verdict takes at least ${
+      `What costs there: container lifecycles (create, start, remove) around windows, the settling before a window, waiting for workloads to exit and reading their output. scaling-cpu keeps one container for all its limits (live \`docker update --cpus\` between windows) and execs stress-ng with a bounded --timeout per window, the window filling the run but for its start and last quarter second; its usage verdicts can settle in one quota-bound window, its throughput ratios once the base limit has two windows. The other measured checks still take at least ${
         g.labWindow?.minRepeats ?? 'minRepeats'
-      } windows and up to ${g.labWindow?.maxRepeats ?? 'maxRepeats'} while its interval stays inconclusive, which a busy host makes likely. The tools check is container lifecycles around short runs; a cold build is the largest single cost of a first check.`,
+      } windows and up to ${g.labWindow?.maxRepeats ?? 'maxRepeats'} while their interval stays inconclusive, which a busy host makes likely.`,
     );
   }
   return `## 3. Grading time
@@ -416,7 +430,9 @@ the sampling windows the checks took (runs of cgroup snapshots of one container)
 they ran to completion (sysbench --time, stress-ng --timeout); "nominal" is lab window × windows + the
 workloads' requested durations.
 
-${table(['cache', 'wall', '+ start-up', 'build', 'windows + workload runs', 'experiment time', 'nominal', '**overhead** (wall ÷ experiment)', 'result'], runRows)}
+${table(['cache', 'wall', '+ start-up', 'build', 'windows + workload runs', 'experiment time', 'nominal', '**overhead** (wall ÷ experiment)', 'windows in report.json (n · s)', 'wall ÷ report windows', 'result'], runRows)}
+
+${targets}
 
 By phase (${g.runs.map((x) => x.cache).join(', ')}; the spread is over these runs; windows and measured time of the last run):
 

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import createDebug from 'debug';
 import type { CgroupAccess } from '../harness/cgroup/access.ts';
+import { WindowLog } from '../harness/cgroup/window-log.ts';
 import type { ContainerEngine } from '../harness/engine/engine.ts';
 import { abortError, abortScope, untilAborted } from '../harness/abort.ts';
 import { engineWithSignal } from '../harness/engine/signal-engine.ts';
@@ -196,6 +197,8 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
       let outcome: CheckOutcome;
       const unmet = spec.needs.filter((n) => state.results.has(n) && state.results.get(n)!.status !== 'pass');
       let lost: { err?: unknown } | undefined;
+      /** The check's cgroup reads, for the report's `measured` (sampling windows and their length). */
+      const windowLog = new WindowLog(o.cgroups);
       if (signal.aborted) {
         outcome = { status: 'skipped', message: 'not run: grading was interrupted' };
       } else if (engineGone) {
@@ -212,7 +215,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
         };
       } else {
         const ctx: Omit<CheckContext, 'engine' | 'signal'> = {
-          cgroups: o.cgroups,
+          cgroups: windowLog,
           lab,
           submission,
           host: o.host,
@@ -301,6 +304,8 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
         evidence: outcome.evidence ?? {},
         durationMs: Date.now() - t0,
       };
+      const measured = windowLog.summary();
+      if (measured.windows > 0) report.measured = measured;
       if (outcome.advice?.length) report.advice = outcome.advice;
       state.results.set(spec.id, report);
       checks.push(report);

@@ -96,6 +96,11 @@ export interface CheckReport {
   message: string;
   evidence: Evidence;
   durationMs: number;
+  /**
+   * Sampling windows this check took (runs of cgroup snapshots of one container) and their total
+   * length in seconds, overlaps counted once; absent for a check that sampled nothing.
+   */
+  measured?: { windows: number; seconds: number };
   /** Advice that costs no points (lint findings). */
   advice?: Array<{ id: string; line?: number; message: string }>;
 }

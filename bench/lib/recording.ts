@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { CgroupAccess } from '../../harness/cgroup/access.ts';
 import type { SnapshotPart } from '../../harness/cgroup/files.ts';
 import type { CgroupSnapshot } from '../../harness/cgroup/snapshot.ts';
+import type { Read } from '../../harness/cgroup/window-log.ts';
 import type {
   BuildOptions,
   ContainerEngine,
@@ -21,18 +22,7 @@ import type {
   RunOptions,
 } from '../../harness/engine/engine.ts';
 
-export interface Read {
-  id: string;
-  start: number;
-  end: number;
-}
-
-export interface Window {
-  id: string;
-  start: number;
-  end: number;
-  reads: number;
-}
+export { unionMs, windowsOf, type Read, type Window } from '../../harness/cgroup/window-log.ts';
 
 export class RecordingAccess implements CgroupAccess {
   readonly reads: Read[] = [];
@@ -76,44 +66,6 @@ export class RecordingAccess implements CgroupAccess {
   close(): Promise<void> {
     return this.inner.close();
   }
-}
-
-export function windowsOf(reads: readonly Read[], maxGapMs = 1500, minReads = 3): Window[] {
-  const byId = new Map<string, Read[]>();
-  for (const r of reads) byId.set(r.id, [...(byId.get(r.id) ?? []), r]);
-  const out: Window[] = [];
-  for (const [id, rs] of byId) {
-    rs.sort((a, b) => a.start - b.start);
-    let cur: Window | undefined;
-    for (const r of rs) {
-      if (cur && r.start - cur.end <= maxGapMs) {
-        cur.end = Math.max(cur.end, r.end);
-        cur.reads += 1;
-      } else {
-        if (cur && cur.reads >= minReads) out.push(cur);
-        cur = { id, start: r.start, end: r.end, reads: 1 };
-      }
-    }
-    if (cur && cur.reads >= minReads) out.push(cur);
-  }
-  return out.sort((a, b) => a.start - b.start);
-}
-
-/** Total length of the union of intervals, ms. */
-export function unionMs(intervals: ReadonlyArray<{ start: number; end: number }>): number {
-  const s = [...intervals].sort((a, b) => a.start - b.start);
-  let total = 0;
-  let curStart = NaN;
-  let curEnd = NaN;
-  for (const iv of s) {
-    if (!Number.isFinite(curEnd) || iv.start > curEnd) {
-      if (Number.isFinite(curEnd)) total += curEnd - curStart;
-      curStart = iv.start;
-      curEnd = iv.end;
-    } else curEnd = Math.max(curEnd, iv.end);
-  }
-  if (Number.isFinite(curEnd)) total += curEnd - curStart;
-  return total;
 }
 
 /**
