@@ -189,9 +189,29 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
   /** Set when the engine went away and did not come back (or the caller asked to stop). */
   let engineGone: string | undefined;
 
+  // Preparations (helper images and the like) start now and run beside the build and the checks
+  // before theirs; a check that measures CPU waits until none is left running.
+  const preparations = new Map<string, Promise<unknown>>();
+  for (const spec of selected) {
+    const kind = CHECKS.get(spec.kind)!;
+    if (!kind.prepare) continue;
+    const dir = path.join(workDir, spec.id);
+    const prep = (async () => {
+      await mkdir(dir, { recursive: true });
+      return kind.prepare!(
+        { engine: o.engine, lab, submission, signal, workDir: dir },
+        lab.params.get(spec.id),
+      );
+    })();
+    prep.catch(() => undefined); // the check that awaits it reports a failure
+    preparations.set(spec.id, prep);
+  }
+  const preparationsDone = () => Promise.allSettled([...preparations.values()]);
+
   try {
     for (const [index, spec] of selected.entries()) {
       const kind = CHECKS.get(spec.kind)!;
+      if (kind.measuresCpu) await preparationsDone();
       const t0 = Date.now();
       o.onEvent?.({ type: 'check-start', id: spec.id, title: spec.title, index, total: selected.length });
       let outcome: CheckOutcome;
@@ -227,6 +247,8 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
           workDir: path.join(workDir, spec.id),
           progress: (message) => o.onEvent?.({ type: 'progress', id: spec.id, message }),
         };
+        const prepared = preparations.get(spec.id);
+        if (prepared) ctx.prepared = prepared;
         await mkdir(ctx.workDir, { recursive: true });
         const lossesBefore = o.liveness?.losses() ?? 0;
         try {
@@ -312,6 +334,8 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
       o.onEvent?.({ type: 'check-done', check: report, index, total: selected.length });
     }
   } finally {
+    // Nothing of this grade may outlive it: a preparation whose check was skipped still runs.
+    await preparationsDone();
     // The listener goes only once the folder is gone: Ctrl-C may end the process during the rm.
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     process.off('exit', removeOnExit);

@@ -48,6 +48,21 @@ export interface CheckContext {
   progress(message: string): void;
   /** Scratch folder for this check (student script copies, temp files). */
   workDir: string;
+  /**
+   * What the kind's prepare() produced, started when grading began and run beside the checks
+   * before this one (undefined when the kind has none). Rejects as prepare() did.
+   */
+  prepared?: Promise<unknown>;
+}
+
+/** What a check's preparation may use: no student image, no cgroup reads, nothing measured. */
+export interface PrepareContext {
+  engine: ContainerEngine;
+  lab: LoadedLab;
+  submission: Submission;
+  signal: AbortSignal;
+  /** Scratch folder of the check it prepares for. */
+  workDir: string;
 }
 
 export interface CheckKind<P = unknown> {
@@ -57,6 +72,20 @@ export interface CheckKind<P = unknown> {
   params: z.ZodType<P>;
   /** Needs the student's image (build check must pass first). */
   needsImage: boolean;
+  /**
+   * Work that measures nothing and needs neither the student's image nor any result (pulling or
+   * building a helper image, say): started as grading begins, so it runs beside the build and the
+   * checks before this one instead of in front of this check's measurement. The check awaits it
+   * through ctx.prepared. It must not load the CPU while a measurement could be running: keep it
+   * to engine work that is over long before the measured checks start, or that they wait for.
+   */
+  prepare?(ctx: PrepareContext, params: P): Promise<unknown>;
+  /**
+   * Its result rests on CPU it measures (usage, throughput, timing): grading waits for every
+   * preparation still running before such a check starts, so nothing of labgrade's own competes
+   * with a measurement.
+   */
+  measuresCpu?: boolean;
   run(ctx: CheckContext, spec: CheckSpecT, params: P): Promise<CheckOutcome>;
 }
 

@@ -166,6 +166,13 @@ export default defineCheck({
     "runs the student's cgroup CPU monitor (confined) against a loaded container and compares it with the harness's reading",
   params: Params,
   needsImage: true,
+  measuresCpu: true,
+  // The runner image (the base image + bc, gawk, procps): built beside the student's image.
+  // Nothing to prepare without a script (the check fails at once).
+  prepare: async (pctx) =>
+    pctx.submission.artifacts.monitor?.present
+      ? monitorRunnerImage(pctx.engine, pctx.lab.spec.build.baseImage, pctx.workDir)
+      : undefined,
   async run(ctx, _spec, p) {
     const art = ctx.submission.artifacts.monitor;
     if (!art?.present) {
@@ -178,7 +185,12 @@ export default defineCheck({
     const expectedPct = cpus * 100;
     // Built (or found cached) before the load starts, so its apt run cannot steal the window's CPU.
     ctx.progress('preparing the confined runner for cpu-monitor.sh');
-    const runner = await monitorRunnerImage(ctx.engine, ctx.lab.spec.build.baseImage, ctx.workDir);
+    // Usually started as grading began (prepare), beside the student's build.
+    const prepared = ctx.prepared ? await ctx.prepared : undefined;
+    const runner =
+      typeof prepared === 'string'
+        ? prepared
+        : await monitorRunnerImage(ctx.engine, ctx.lab.spec.build.baseImage, ctx.workDir);
     ctx.progress(`running cpu-monitor.sh ${p.samples}×${p.interval}s against a container at --cpus ${cpus}`);
     const res = await withContainers(
       ctx,

@@ -56,6 +56,7 @@ export default defineCheck({
     'two containers pinned to one CPU split it by their cgroup weights (either runc formula); --cpus pairs hold side by side',
   params: Params,
   needsImage: true,
+  measuresCpu: true,
   async run(ctx, _spec, p) {
     const tol = p.tolerance ?? ctx.tolerance;
     const seconds = ctx.window.effectiveSeconds;

@@ -51,6 +51,7 @@ export default defineCheck({
     "a neighbour's sysbench memory throughput holds and it sees no OOM while another container is OOM-killed",
   params: Params,
   needsImage: true,
+  measuresCpu: true,
   async run(ctx, _spec, p) {
     const seconds = ctx.window.effectiveSeconds;
     const twoCpus = ctx.host.cpus >= 2;

@@ -330,6 +330,7 @@ export default defineCheck({
     'runs stress-ng at several --cpus limits: quota in the cgroup files, usage ≈ limit, throughput ratio ≈ limit ratio; live docker update',
   params: Params,
   needsImage: true,
+  measuresCpu: true,
   async run(ctx, _spec, p) {
     const tol = p.tolerance ?? ctx.tolerance;
     const hostCpus = Math.max(1, ctx.host.cpus);

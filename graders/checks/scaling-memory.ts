@@ -70,6 +70,7 @@ export default defineCheck({
     'memory limits land in the cgroup files, docker update changes them live, under-limit survives, over-limit is OOM-killed and counted',
   params: Params,
   needsImage: true,
+  measuresCpu: true,
   async run(ctx, _spec, p) {
     const files: Record<string, string> = {};
     const problems: string[] = [];
