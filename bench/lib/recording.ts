@@ -51,7 +51,7 @@ export class RecordingAccess implements CgroupAccess {
     try {
       return await this.inner.snapshot(containerId, part);
     } finally {
-      this.reads.push({ id: containerId, start, end: performance.now() });
+      this.reads.push({ id: containerId, start, end: performance.now(), ...(part ? { part } : {}) });
     }
   }
   readFiles(containerId: string, names: string[]) {

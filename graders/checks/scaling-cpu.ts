@@ -188,8 +188,10 @@ class CpuExperiment {
     // Measure once the workers run: the idle init, stress-ng and its workers.
     const want = 2 + workers;
     while (Date.now() - t0 < runSeconds * 500 && !finished) {
-      const s = await ctx.cgroups.snapshot(id, 'sample').catch(() => undefined);
-      if ((s?.pids.current ?? want) >= want) break;
+      // readFiles, not a snapshot: this wait is no part of a measurement window.
+      const f = await ctx.cgroups.readFiles(id, ['pids.current']).catch(() => ({}) as Record<string, string>);
+      const n = Number(Object.values(f)[0]);
+      if (!Number.isFinite(n) || n >= want) break;
       await settle(50);
     }
     await settle(100);

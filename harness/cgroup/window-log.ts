@@ -2,7 +2,9 @@
  * Which part of a check was measurement: a CgroupAccess that notes when each snapshot was read,
  * so a grade can say how many sampling windows each check took and how long they lasted. A
  * window is a run of snapshots of one container with no gap longer than `maxGapMs` (samplers read
- * every 100–250 ms); single reads (a quota file, an OOM counter) are not windows. Windows of
+ * every 100–250 ms); single reads (a quota file, an OOM counter) are not windows. A sampler's
+ * window reads full, samples…, full (see Sampler): a full read after samples ends the window, so
+ * back-to-back windows of one container (scaling-cpu keeps its container) stay apart. Windows of
  * containers measured side by side overlap, so their length is the union, not the sum.
  */
 import { performance } from 'node:perf_hooks';
@@ -14,6 +16,8 @@ export interface Read {
   id: string;
   start: number;
   end: number;
+  /** 'sample' for a sampler's reads between a window's full first and last snapshots. */
+  part?: SnapshotPart;
 }
 
 export interface Window {
@@ -33,17 +37,23 @@ export function windowsOf(reads: readonly Read[], maxGapMs = 1500, minReads = 3)
   const out: Window[] = [];
   for (const [id, rs] of byId) {
     rs.sort((a, b) => a.start - b.start);
-    let cur: Window | undefined;
+    let cur: (Window & { sampled: boolean }) | undefined;
+    const close = () => {
+      if (cur && cur.reads >= minReads) out.push({ id, start: cur.start, end: cur.end, reads: cur.reads });
+      cur = undefined;
+    };
     for (const r of rs) {
       if (cur && r.start - cur.end <= maxGapMs) {
         cur.end = Math.max(cur.end, r.end);
         cur.reads += 1;
+        if (r.part === 'sample') cur.sampled = true;
+        else if (cur.sampled) close();
       } else {
-        if (cur && cur.reads >= minReads) out.push(cur);
-        cur = { id, start: r.start, end: r.end, reads: 1 };
+        close();
+        cur = { id, start: r.start, end: r.end, reads: 1, sampled: r.part === 'sample' };
       }
     }
-    if (cur && cur.reads >= minReads) out.push(cur);
+    close();
   }
   return out.sort((a, b) => a.start - b.start);
 }
@@ -87,7 +97,7 @@ export class WindowLog implements CgroupAccess {
     try {
       return await this.inner.snapshot(containerId, part);
     } finally {
-      this.reads.push({ id: containerId, start, end: performance.now() });
+      this.reads.push({ id: containerId, start, end: performance.now(), ...(part ? { part } : {}) });
     }
   }
   readFiles(containerId: string, names: string[]) {

@@ -12,6 +12,7 @@ import { locateCgroup, type CgroupLocation } from '../../../harness/cgroup/locat
 import { LocalFileSource, readSnapshot } from '../../../harness/cgroup/reader.ts';
 import { carryLimits, type CgroupSnapshot } from '../../../harness/cgroup/snapshot.ts';
 import { Sampler } from '../../../harness/sampler.ts';
+import { unionMs, windowsOf } from '../../../harness/cgroup/window-log.ts';
 import { fixtureText, tree } from './fixtures.ts';
 
 async function located(name: string, procFile: string): Promise<{ root: string; location: CgroupLocation }> {
@@ -211,5 +212,35 @@ describe('Sampler with snapshot parts', () => {
     await new Promise((r) => setTimeout(r, 60));
     await s.stop(false);
     expect(asked.slice(0, 7)).to.deep.equal(['full', 'sample', 'sample', 'full', 'sample', 'sample', 'full']);
+  });
+});
+
+describe('windowsOf (what a report counts as measured)', () => {
+  const r = (start: number, part?: 'sample') => ({
+    id: 'c',
+    start,
+    end: start + 1,
+    ...(part ? { part } : {}),
+  });
+  it("a sampler's full, samples…, full is one window; the next full starts another however close", () => {
+    const reads = [
+      r(0),
+      r(100, 'sample'),
+      r(200, 'sample'),
+      r(300),
+      r(500),
+      r(600, 'sample'),
+      r(700, 'sample'),
+      r(800),
+    ];
+    expect(windowsOf(reads).map((w) => [w.start, w.end, w.reads])).to.deep.equal([
+      [0, 301, 4],
+      [500, 801, 4],
+    ]);
+    expect(unionMs(windowsOf(reads))).to.equal(602);
+  });
+  it('full reads alone (a process watch) fall back to the gap rule; single reads are no window', () => {
+    const watch = [r(0), r(250), r(500), r(750), r(5000)];
+    expect(windowsOf(watch).map((w) => [w.start, w.end])).to.deep.equal([[0, 751]]);
   });
 });
