@@ -89,6 +89,12 @@ export class WindowLog implements CgroupAccess {
   get driver() {
     return this.inner.driver;
   }
+  get sameMachine() {
+    return this.inner.sameMachine;
+  }
+  get reason() {
+    return this.inner.reason;
+  }
   locate(containerId: string) {
     return this.inner.locate(containerId);
   }
