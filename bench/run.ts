@@ -4,11 +4,13 @@
  * machine's facts and the date) and bench/results.json.
  *
  *   npm run bench                                   full run → bench/RESULTS.md, bench/results.json
+ *   npm run bench -- --only grading,sampling        some sections, full repeats → bench/ (≈ 5 min quiet)
  *   npx tsx bench/run.ts --only sampling,accuracy --quick   a trial → bench/out/
  *   npx tsx bench/run.ts --render bench/results.json        re-render RESULTS.md from a results file
  *
- * Partial (--only) and --quick runs write to bench/out/ unless --out says otherwise, so a trial
- * never replaces the reference figures. Everything the bench creates carries a labgrade.run label
+ * --quick runs write to bench/out/ unless --out says otherwise, so a trial never replaces the
+ * reference figures; a run of some sections with full repeats (--only) writes bench/ (its
+ * RESULTS.md says which sections it holds). Everything the bench creates carries a labgrade.run label
  * (this run's id, or an id derived from it) and is removed in `finally`, also on Ctrl-C / SIGTERM.
  */
 import { readFile, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -35,7 +37,7 @@ const USAGE = `usage: tsx bench/run.ts [--only ${SECTIONS.join(',')}] [--quick] 
 
   --only LIST   run only these sections (comma-separated)
   --quick       fewer repeats and shorter windows, for trials
-  --out DIR     where RESULTS.md and results.json go (default: bench/ for a full run, bench/out/ otherwise)
+  --out DIR     where RESULTS.md and results.json go (default: bench/, or bench/out/ with --quick)
   --render FILE re-render RESULTS.md beside FILE from it (no measuring)
 `;
 
@@ -87,8 +89,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const sections = SECTIONS.filter((s) => only.includes(s));
   const quick = values.quick ?? false;
-  const full = !quick && sections.length === SECTIONS.length;
-  const outDir = path.resolve(values.out ?? path.join(REPO, full ? 'bench' : 'bench/out'));
+  const outDir = path.resolve(values.out ?? path.join(REPO, quick ? 'bench/out' : 'bench'));
 
   const t0 = performance.now();
   const log = makeLogger(t0);
