@@ -80,7 +80,11 @@ export async function runAccuracy(ctx: BenchContext): Promise<AccuracyResult> {
             }
             return cores;
           })();
-          const { summary } = await sampleWindow(() => ctx.cgroups.snapshot(h.id), windowSeconds, intervalMs);
+          const { summary } = await sampleWindow(
+            (part) => ctx.cgroups.snapshot(h.id, part),
+            windowSeconds,
+            intervalMs,
+          );
           const stats = await statsRun;
           const statsCores = stats.length ? stats.reduce((a, b) => a + b, 0) / stats.length : null;
           const measured = summary.overallCores;
