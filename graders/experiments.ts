@@ -156,8 +156,14 @@ export async function cpuWindow(
   id: string,
   seconds: number,
   intervalMs = 100,
+  /**
+   * retake: false — one window only, whatever the host did (its load still goes to the evidence):
+   * for a window inside a workload of bounded length (scaling-cpu), which a wait and a second
+   * window would outlast.
+   */
+  opts: { retake?: boolean } = {},
 ): Promise<CpuWindow> {
-  return (await windowsWithHostLoad(ctx, [id], seconds, intervalMs))[0]!;
+  return (await windowsWithHostLoad(ctx, [id], seconds, intervalMs, opts.retake ?? true))[0]!;
 }
 
 /** Measure several containers over the same window (one sampler each, started together). */
@@ -200,6 +206,7 @@ async function windowsWithHostLoad(
   ids: string[],
   seconds: number,
   intervalMs: number,
+  retake = true,
 ): Promise<CpuWindow[]> {
   const read = hostStatReader(ctx.cgroups);
   const policy = hostLoadPolicy();
@@ -212,7 +219,7 @@ async function windowsWithHostLoad(
     const throttled = ws.length === 1 ? ws[0]!.summary.throttledShare : undefined;
     const r = hostReading(a, b, cores, throttled, policy);
     if (!r) return ws;
-    if (!r.disturbed || attempt >= 1 || ctx.signal.aborted || gaveUpWaiting(ctx.state.shared)) {
+    if (!r.disturbed || !retake || attempt >= 1 || ctx.signal.aborted || gaveUpWaiting(ctx.state.shared)) {
       recordHostLoad(ctx.state.shared, r);
       return ws;
     }

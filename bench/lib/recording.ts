@@ -63,6 +63,11 @@ export class RecordingAccess implements CgroupAccess {
   ownedIds(): string[] {
     return this.inner.ownedIds();
   }
+  /** Host files (harness/host-load.ts) by the inner access's route, when it has one. */
+  get readHostFiles() {
+    const inner = this.inner;
+    return inner.readHostFiles ? (paths: string[]) => inner.readHostFiles!(paths) : undefined;
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

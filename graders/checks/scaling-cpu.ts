@@ -76,6 +76,8 @@ interface Run {
 export const RUN_MARGIN_SECONDS = 0.6;
 /** The window ends this long before stress-ng's --timeout. */
 const TAIL_SECONDS = 0.25;
+/** A window inside a bounded stress-ng run cannot be retaken after a wait: the run would be over. */
+const ONE = { retake: false } as const;
 /** Sub-windows for the in-window interval estimate: 5 CFS periods of the default 100 ms. */
 export const SUB_WINDOW_MS = 500;
 
@@ -201,13 +203,19 @@ class CpuExperiment {
     let before: CpuWindow | undefined;
     let after: CpuWindow | undefined;
     if (between) {
-      before = await cpuWindow(ctx, id, Math.max(0.3, Math.min(between.beforeSeconds, left() - seconds)));
+      before = await cpuWindow(
+        ctx,
+        id,
+        Math.max(0.3, Math.min(between.beforeSeconds, left() - seconds)),
+        100,
+        ONE,
+      );
       await between.fn();
       await settle(100);
-      after = await cpuWindow(ctx, id, Math.max(0.3, left()));
+      after = await cpuWindow(ctx, id, Math.max(0.3, left()), 100, ONE);
       w = after;
     } else {
-      w = await cpuWindow(ctx, id, Math.max(0.3, left()));
+      w = await cpuWindow(ctx, id, Math.max(0.3, left()), 100, ONE);
     }
     const res = await exec.catch(() => undefined);
     const parsed = res ? parseStressNgOutput(res.stdout, res.stderr) : undefined;
