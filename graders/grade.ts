@@ -307,10 +307,6 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
           }
         }
       }
-      if (outcome.status === 'inconclusive' && !/host was busy|did not settle/.test(outcome.message)) {
-        outcome.message +=
-          ' — the measurements did not settle within the allowed windows; run again on a quieter host';
-      }
       // What else used the host's CPUs during this check's measured windows (harness/host-load.ts).
       const hostLoad = summarizeHostLoad(takeHostLoad(state.shared));
       if (hostLoad) outcome.evidence = { ...outcome.evidence, hostLoad };

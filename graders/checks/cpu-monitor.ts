@@ -33,6 +33,7 @@ import {
 import { Sampler, summarize } from '../../harness/sampler.ts';
 import { stats } from '../verdict.ts';
 import { readMonitorSamples } from '../preflight/monitor-output.ts';
+import type { Measurement } from '../../reports/model.ts';
 
 const Params = z
   .object({
@@ -238,99 +239,89 @@ export default defineCheck({
       ]),
     ];
     plots[0]!.yLabel = 'CPU (% of one CPU)';
-    const base = {
-      evidence: {
-        log,
-        plots,
-        measurements: [
-          {
-            name: 'harness CPU over the same time',
-            value: round3(harnessPct),
-            expected: expectedPct,
-            unit: '%',
-            status: 'pass' as const,
-          },
-          {
-            name: 'cpu-monitor.sh mean (first sample dropped)',
-            value: Number.isFinite(m) ? round3(m) : null,
-            expected: round3(harnessPct),
-            tolerance: p.tolerancePoints / Math.max(1, harnessPct),
-            unit: '%',
-            status: 'pass' as const,
-            samples: values,
-          },
-        ],
+    const verdict = judgeMonitor(p, values, m, harnessPct, expectedPct, res.run, res.watch, unclear);
+    // Every row's status is the judgement above: the harness's reading counts as a measurement
+    // only when it gave the container enough CPU to tell a right monitor from a wrong one.
+    const measurements: Measurement[] = [
+      {
+        name: 'harness CPU over the same time',
+        value: round3(harnessPct),
+        expected: expectedPct,
+        unit: '%',
+        status: harnessPct < 2 * p.tolerancePoints ? 'inconclusive' : 'pass',
       },
-    };
-    if (res.watch?.forkBomb)
-      return {
-        ...base,
-        status: 'fail',
-        message: `expected cpu-monitor.sh to take ${p.samples} samples, got ${res.watch.peakPids} processes at the runner's limit of ${res.watch.pidsMax ?? RUNNER_PIDS_LIMIT} (a fork bomb?): stopped`,
-      };
-    if (res.run.timedOut)
-      return {
-        ...base,
-        status: 'fail',
-        message: `expected cpu-monitor.sh to finish ${p.samples} samples at ${p.interval} s, got no end within ${p.interval * p.samples + 60} s`,
-      };
-    // CappedText marks a cut in what it keeps: stdout longer than the cap is a flood, not samples.
-    const cut = /\n… \[(\d+) characters cut\] …\n/.exec(res.run.stdout);
-    if (cut)
-      return {
-        ...base,
-        status: 'fail',
-        message: `expected ${p.samples} lines (one number each), got more than ${RUNNER_OUTPUT_CHARS / 1024} KiB on stdout (output capped: ${cut[1]} characters cut)`,
-      };
-    if (values.length > 2 * p.samples + 2)
-      return {
-        ...base,
-        status: 'fail',
-        message: `expected ${p.samples} samples (one number per line), got ${values.length} numbers`,
-      };
-    if (values.length === 0) {
-      return {
-        ...base,
-        status: 'fail',
-        message: `expected one number per line (CPU %), got no numbers (exit code ${res.run.exitCode}${res.run.stderr ? `; stderr: ${res.run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})${unclear}`,
-      };
-    }
-    if (values.length < Math.min(2, p.samples)) {
-      return {
-        ...base,
-        status: 'fail',
-        message: `expected ${p.samples} samples, got ${values.length}${unclear}`,
-      };
-    }
-    if (harnessPct < 2 * p.tolerancePoints) {
-      // A starved container cannot tell a right monitor from one printing cores or zeros.
-      return {
-        ...base,
-        status: 'inconclusive',
-        message: `the monitored container got only ${harnessPct.toFixed(1)} % of a CPU (limit ${expectedPct} %): the host was busy, so the monitor (${m.toFixed(2)}) cannot be judged; run again on a quiet host`,
-      };
-    }
-    const diff = Math.abs(m - harnessPct);
-    if (diff <= p.tolerancePoints) {
-      return {
-        ...base,
-        status: 'pass',
-        message: `cpu-monitor.sh read ${m.toFixed(1)} % on average; the harness measured ${harnessPct.toFixed(1)} % (limit ${expectedPct} %)`,
-      };
-    }
-    const looksLikeCores = Math.abs(m * 100 - harnessPct) <= p.tolerancePoints;
-    const looksLikeUsec = m > 1000;
-    base.evidence.measurements[1]!.status = 'fail' as never;
-    return {
-      ...base,
-      status: 'fail',
-      message:
-        `expected ≈ ${harnessPct.toFixed(1)} % (± ${p.tolerancePoints} points) as the harness measured, got ${m.toFixed(2)}` +
-        (looksLikeCores
-          ? ' — that looks like cores: print percent of one CPU (× 100)'
-          : looksLikeUsec
-            ? ' — that looks like raw usage_usec: print Δusage_usec ÷ Δt as percent'
-            : ''),
-    };
+      {
+        name: 'cpu-monitor.sh mean (first sample dropped)',
+        value: Number.isFinite(m) ? round3(m) : null,
+        expected: round3(harnessPct),
+        tolerance: p.tolerancePoints / Math.max(1, harnessPct),
+        unit: '%',
+        status: verdict.status,
+        samples: values,
+      },
+    ];
+    return { ...verdict, evidence: { log, plots, measurements } };
   },
 });
+
+/**
+ * The verdict on the script's run: each way a monitor can go wrong, in the order a person would
+ * fix them (a fork bomb or a hang first, the numbers last).
+ */
+export function judgeMonitor(
+  p: Pick<z.infer<typeof Params>, 'samples' | 'interval' | 'tolerancePoints'>,
+  values: number[],
+  m: number,
+  harnessPct: number,
+  expectedPct: number,
+  run: Pick<ProcessResult, 'stdout' | 'stderr' | 'exitCode' | 'timedOut'>,
+  watch: ProcessWatch | undefined,
+  /** Why some lines were not read (several numbers on one line), appended where samples are missing. */
+  unclear = '',
+): { status: 'pass' | 'fail' | 'inconclusive'; message: string } {
+  const fail = (message: string) => ({ status: 'fail' as const, message });
+  if (watch?.forkBomb)
+    return fail(
+      `expected cpu-monitor.sh to take ${p.samples} samples, got ${watch.peakPids} processes at the runner's limit of ${watch.pidsMax ?? RUNNER_PIDS_LIMIT} (a fork bomb?): stopped`,
+    );
+  if (run.timedOut)
+    return fail(
+      `expected cpu-monitor.sh to finish ${p.samples} samples at ${p.interval} s, got no end within ${p.interval * p.samples + 60} s`,
+    );
+  // CappedText marks a cut in what it keeps: stdout longer than the cap is a flood, not samples.
+  const cut = /\n… \[(\d+) characters cut\] …\n/.exec(run.stdout);
+  if (cut)
+    return fail(
+      `expected ${p.samples} lines (one number each), got more than ${RUNNER_OUTPUT_CHARS / 1024} KiB on stdout (output capped: ${cut[1]} characters cut)`,
+    );
+  if (values.length > 2 * p.samples + 2)
+    return fail(`expected ${p.samples} samples (one number per line), got ${values.length} numbers`);
+  if (values.length === 0)
+    return fail(
+      `expected one number per line (CPU %), got no numbers (exit code ${run.exitCode}${run.stderr ? `; stderr: ${run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})${unclear}`,
+    );
+  if (values.length < Math.min(2, p.samples))
+    return fail(`expected ${p.samples} samples, got ${values.length}${unclear}`);
+  if (harnessPct < 2 * p.tolerancePoints) {
+    // A starved container cannot tell a right monitor from one printing cores or zeros.
+    return {
+      status: 'inconclusive',
+      message: `the monitored container got only ${harnessPct.toFixed(1)} % of a CPU (limit ${expectedPct} %): the host was busy, so the monitor (${m.toFixed(2)}) cannot be judged; run again on a quiet host`,
+    };
+  }
+  if (Math.abs(m - harnessPct) <= p.tolerancePoints)
+    return {
+      status: 'pass',
+      message: `cpu-monitor.sh read ${m.toFixed(1)} % on average; the harness measured ${harnessPct.toFixed(1)} % (limit ${expectedPct} %)`,
+    };
+  const looksLikeCores = Math.abs(m * 100 - harnessPct) <= p.tolerancePoints;
+  const looksLikeUsec = m > 1000;
+  return fail(
+    `expected ≈ ${harnessPct.toFixed(1)} % (± ${p.tolerancePoints} points) as the harness measured, got ${m.toFixed(2)}` +
+      (looksLikeCores
+        ? ' — that looks like cores: print percent of one CPU (× 100)'
+        : looksLikeUsec
+          ? ' — that looks like raw usage_usec: print Δusage_usec ÷ Δt as percent'
+          : ''),
+  );
+}

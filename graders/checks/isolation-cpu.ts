@@ -8,11 +8,11 @@
  * (2) With ≥ 2 CPUs, --cpus 1.5 and 0.5 side by side each hold their own limit.
  */
 import { z } from 'zod';
-import type { Measurement } from '../../reports/model.ts';
 import { defineCheck } from './check.ts';
 import {
   cpuPlot,
   cpuWindows,
+  readCgroup,
   settle,
   stressCpu,
   studentSpec,
@@ -29,7 +29,8 @@ import {
   usageDecision,
   type Decision,
 } from '../verdict.ts';
-import { prefixKeys } from '../findings.ts';
+import { Findings, unsettled, windowOptions } from '../findings.ts';
+import { cpuWeight, describeLimit } from '../../harness/cgroup/facts.ts';
 
 const Params = z
   .object({
@@ -45,9 +46,15 @@ const Params = z
   })
   .strict();
 
-function weightOf(files: Record<string, string>): number {
-  const v = Object.entries(files).find(([p]) => p.endsWith('cpu.weight') || p.endsWith('cpu.shares'))?.[1];
-  return Number(v);
+/**
+ * Both pinned containers together should use the one CPU. More than it means the pinning did not
+ * hold (a fail); less means other work on the host shared that CPU, which proves nothing
+ * (inconclusive).
+ */
+export function judgeTogether(sums: number[], tol: number): Decision {
+  const d = judgeBand(sums, 1, tol);
+  if (d === 'fail' && stats(sums).mean < 1) return 'inconclusive';
+  return d;
 }
 
 export default defineCheck({
@@ -60,20 +67,17 @@ export default defineCheck({
   async run(ctx, _spec, p) {
     const tol = p.tolerance ?? ctx.tolerance;
     const seconds = ctx.window.effectiveSeconds;
-    const decisions: Decision[] = [];
-    const problems: string[] = [];
-    const measurements: Measurement[] = [];
-    const files: Record<string, string> = {};
-    const plots = [];
-    const weightFile = ctx.cgroups.layout.version === 2 ? 'cpu.weight' : 'cpu.shares';
+    const f = new Findings();
+    const series = [];
 
     ctx.progress(`--cpu-shares ${p.shares[0]}:${p.shares[1]} pinned to CPU ${p.cpu}`);
     const specs = p.shares.map((s) => studentSpec(ctx, { ...stressCpu(1), cpuShares: s, cpusetCpus: p.cpu }));
     const shareRes = await withContainers(ctx, specs, async ([a, b]) => {
-      const fa = await ctx.cgroups.readFiles(a!.id, [weightFile, 'cpuset.cpus']);
-      const fb = await ctx.cgroups.readFiles(b!.id, [weightFile, 'cpuset.cpus']);
-      const expectedRatio = weightOf(fa) / weightOf(fb);
-      await settle(500);
+      const ca = await readCgroup(ctx, a!.id, 'weight', 'cpuset');
+      const cb = await readCgroup(ctx, b!.id, 'weight', 'cpuset');
+      const weights = [cpuWeight(ca.snapshot), cpuWeight(cb.snapshot)] as const;
+      const expectedRatio = (weights[0].value ?? NaN) / (weights[1].value ?? NaN);
+      await settle(500, ctx.signal);
       const { samples, decision } = await repeatUntilSettled(
         () => cpuWindows(ctx, [a!.id, b!.id], seconds),
         (ws) =>
@@ -82,24 +86,23 @@ export default defineCheck({
             expectedRatio,
             tol,
           ),
-        { minRepeats: ctx.window.minRepeats, maxRepeats: ctx.window.maxRepeats, signal: ctx.signal },
+        windowOptions(ctx),
       );
-      return { fa, fb, expectedRatio, samples, decision };
+      return { files: [ca.files, cb.files] as const, weights, expectedRatio, samples, decision };
     });
-    Object.assign(
-      files,
-      prefixKeys(shareRes.fa, `--cpu-shares ${p.shares[0]}: `),
-      prefixKeys(shareRes.fb, `--cpu-shares ${p.shares[1]}: `),
-    );
+    f.files(`--cpu-shares ${p.shares[0]}: `, shareRes.files[0]);
+    f.files(`--cpu-shares ${p.shares[1]}: `, shareRes.files[1]);
+    const [wa, wb] = shareRes.weights;
     const ratios = shareRes.samples.map(([x, y]) => x!.cores / y!.cores);
     if (!Number.isFinite(shareRes.expectedRatio)) {
-      decisions.push('fail');
-      problems.push(`could not read ${weightFile} of the two containers`);
+      f.judge(
+        'fail',
+        `expected ${wa.file} in both containers' cgroups, got ${describeLimit(wa.value)} and ${describeLimit(wb.value)}`,
+      );
     } else {
-      decisions.push(shareRes.decision);
-      measurements.push(
+      f.row(
         measurement(
-          `usage ratio, shares ${p.shares[0]}:${p.shares[1]} on one CPU (weights ${weightOf(shareRes.fa)}:${weightOf(shareRes.fb)})`,
+          `usage ratio, shares ${p.shares[0]}:${p.shares[1]} on one CPU (weights ${wa.value}:${wb.value})`,
           ratios,
           shareRes.expectedRatio,
           ':1',
@@ -107,41 +110,41 @@ export default defineCheck({
           tol,
         ),
       );
-      if (shareRes.decision !== 'pass')
-        problems.push(
-          `shares ${p.shares.join(':')}: ${expectedGot(shareRes.expectedRatio, tol, stats(ratios).mean, ': 1 usage ratio')}`,
-        );
+      f.judge(
+        shareRes.decision,
+        `shares ${p.shares.join(':')}: ${expectedGot(shareRes.expectedRatio, tol, stats(ratios).mean, ': 1 usage ratio')}` +
+          (shareRes.decision === 'inconclusive' ? unsettled(ratios.length) : ''),
+      );
     }
     const sums = shareRes.samples.map(([x, y]) => x!.cores + y!.cores);
+    const together = judgeTogether(sums, tol);
+    f.row(measurement('CPU used by both together (one pinned CPU)', sums, 1, 'cores', together, tol));
+    f.judge(
+      together,
+      together === 'fail'
+        ? `both containers pinned to CPU ${p.cpu}: ${expectedGot(1, tol, stats(sums).mean, 'cores')} together — the pinning did not hold`
+        : `both containers pinned to CPU ${p.cpu} got ${stats(sums).mean.toFixed(2)} cores together, less than the CPU: other work on the host shared it, so the split proves nothing; run again on a quiet host`,
+    );
     ctx.state.shared.set('sharesRatio', {
       expected: shareRes.expectedRatio,
       measured: stats(ratios).mean,
-      weights: [weightOf(shareRes.fa), weightOf(shareRes.fb)],
+      weights: [wa.value ?? NaN, wb.value ?? NaN],
     });
     const last = shareRes.samples[shareRes.samples.length - 1]!;
-    plots.push(
+    series.push(
       usageSeries(`shares ${p.shares[0]}`, last[0]!.snapshots),
       usageSeries(`shares ${p.shares[1]}`, last[1]!.snapshots, undefined, last[0]!.snapshots[0]?.tMs),
     );
-    measurements.push(
-      measurement(
-        'CPU used by both together (one pinned CPU)',
-        sums,
-        1,
-        'cores',
-        judgeBand(sums, 1, tol),
-        tol,
-      ),
-    );
 
     const [ca, cb] = p.cpusPair;
-    if (Math.ceil(ca + cb) <= ctx.host.cpus) {
+    const pairFits = Math.ceil(ca + cb) <= ctx.host.cpus;
+    if (pairFits) {
       ctx.progress(`--cpus ${ca} and ${cb} side by side`);
       const pair = await withContainers(
         ctx,
         [ca, cb].map((c) => studentSpec(ctx, { ...stressCpu(Math.ceil(ctx.host.cpus)), cpus: c })),
         async ([a, b]) => {
-          await settle(500);
+          await settle(500, ctx.signal);
           return repeatUntilSettled(
             () => cpuWindows(ctx, [a!.id, b!.id], seconds),
             (ws) =>
@@ -156,47 +159,47 @@ export default defineCheck({
                     ).decision,
                 ),
               ),
-            { minRepeats: ctx.window.minRepeats, maxRepeats: ctx.window.maxRepeats, signal: ctx.signal },
+            windowOptions(ctx),
           );
         },
       );
       for (const [i, c] of [ca, cb].entries()) {
         const v = pair.samples.map((w) => w[i]!.cores);
-        const {
-          decision: d,
-          hostBusy,
-          kept,
-          excluded,
-        } = usageDecision(
+        const u = usageDecision(
           v,
           c,
           tol,
           pair.samples.map((w) => w[i]!.summary.throttledShare),
         );
-        decisions.push(d);
-        measurements.push(
+        const beside = `--cpus ${i ? ca : cb}`;
+        f.row(
           measurement(
-            `CPU usage at --cpus ${c} beside --cpus ${i ? ca : cb}`,
+            `CPU usage at --cpus ${c} beside ${beside}`,
             v,
             c,
             'cores',
-            d,
+            u.decision,
             tol,
-            excluded,
+            u.excluded,
           ),
         );
-        if (d !== 'pass')
-          problems.push(
-            `--cpus ${c} beside --cpus ${i ? ca : cb}: ${expectedGot(c, tol, stats(kept).mean, 'cores')}${hostBusy ? ' while hardly throttled — the host was busy; run again on a quiet host' : ''}`,
-          );
+        f.judge(
+          u.decision,
+          `--cpus ${c} beside ${beside}: ${expectedGot(c, tol, stats(u.kept).mean, 'cores')}` +
+            (u.hostBusy
+              ? ' while hardly throttled — the host was busy; run again on a quiet host'
+              : u.decision === 'inconclusive'
+                ? unsettled(v.length)
+                : ''),
+        );
       }
       const lp = pair.samples[pair.samples.length - 1]!;
-      plots.push(
+      series.push(
         usageSeries(`--cpus ${ca}`, lp[0]!.snapshots, ca, lp[0]!.snapshots[0]?.tMs),
         usageSeries(`--cpus ${cb}`, lp[1]!.snapshots, cb, lp[0]!.snapshots[0]?.tMs),
       );
     } else {
-      measurements.push({
+      f.row({
         name: `--cpus ${ca} beside --cpus ${cb}`,
         value: null,
         expected: null,
@@ -204,22 +207,13 @@ export default defineCheck({
         status: 'skipped',
       });
     }
+    f.plot(cpuPlot('cpu-isolation', 'CPU isolation: usage of competing containers', series));
 
-    const status = combine(decisions);
-    return {
-      status,
-      message:
-        status === 'pass'
-          ? `shares ${p.shares.join(':')} on one CPU gave a ${stats(ratios).mean.toFixed(2)}:1 split (weights set: ${weightOf(shareRes.fa)}:${weightOf(shareRes.fb)} → ${shareRes.expectedRatio.toFixed(2)}:1)` +
-            (Math.ceil(ca + cb) <= ctx.host.cpus
-              ? `; --cpus ${ca}/${cb} held side by side`
-              : `; --cpus ${ca}/${cb} not tested: host has ${ctx.host.cpus} CPU(s)`)
-          : problems.join('; ') || 'measurements did not settle',
-      evidence: {
-        files,
-        measurements,
-        plots: [cpuPlot('cpu-isolation', 'CPU isolation: usage of competing containers', plots)],
-      },
-    };
+    return f.outcome(
+      `shares ${p.shares.join(':')} on one CPU gave a ${stats(ratios).mean.toFixed(2)}:1 split (weights set: ${wa.value}:${wb.value} → ${shareRes.expectedRatio.toFixed(2)}:1)` +
+        (pairFits
+          ? `; --cpus ${ca}/${cb} held side by side`
+          : `; --cpus ${ca}/${cb} not tested: host has ${ctx.host.cpus} CPU(s)`),
+    );
   },
 });

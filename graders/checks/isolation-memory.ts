@@ -7,11 +7,11 @@
 import { z } from 'zod';
 import { parseSysbench, sysbenchMemoryArgs } from '../../harness/workloads/sysbench.ts';
 import { ByteSize } from '../lab-spec.ts';
-import type { Measurement } from '../../reports/model.ts';
 import { defineCheck, type CheckContext } from './check.ts';
-import { idle, settle, studentSpec, withContainers } from '../experiments.ts';
-import { combine, judgeAtLeast, measurement, repeatUntilSettled, stats, type Decision } from '../verdict.ts';
-import { prefixKeys } from '../findings.ts';
+import { idle, readCgroup, settle, studentSpec, withContainers } from '../experiments.ts';
+import { judgeAtLeast, measurement, repeatUntilSettled, stats } from '../verdict.ts';
+import { Findings, notJudged, prefixKeys, unsettled, windowOptions } from '../findings.ts';
+import { oomEvents, oomKills } from '../../harness/cgroup/facts.ts';
 import { formatBytes } from '../../harness/engine/build-context.ts';
 
 const Params = z
@@ -72,8 +72,8 @@ export default defineCheck({
     ];
     ctx.progress(`neighbour sysbench memory vs a hog OOM-killed at ${formatBytes(p.hogLimit)}`);
     const res = await withContainers(ctx, specs, async ([nb, hog]) => {
-      const neighbourKills0 = (await ctx.cgroups.snapshot(nb!.id)).memory;
-      const hogKills0 = (await ctx.cgroups.snapshot(hog!.id)).memory.oomKill ?? 0;
+      const nb0 = await ctx.cgroups.snapshot(nb!.id);
+      const hogKills0 = oomKills(await ctx.cgroups.snapshot(hog!.id)) ?? 0;
       const hogBytes = Math.floor((p.hogLimit * p.over) / 1024);
       const { samples, decision } = await repeatUntilSettled(
         async () => {
@@ -99,7 +99,7 @@ export default defineCheck({
             () => undefined,
             (err: unknown) => err,
           );
-          await settle(300);
+          await settle(300, ctx.signal);
           const contended = await sysbenchMiBps(ctx, nb!.id, seconds, p.blockSize);
           const hogError = await hogDone;
           if (hogError) throw hogError;
@@ -110,38 +110,40 @@ export default defineCheck({
             ws.map((w) => w.contended / w.solo),
             1 - p.tolerance,
           ),
-        { minRepeats: ctx.window.minRepeats, maxRepeats: ctx.window.maxRepeats, signal: ctx.signal },
+        windowOptions(ctx),
       );
-      const nbSnap = await ctx.cgroups.snapshot(nb!.id);
-      const hogSnap = await ctx.cgroups.snapshot(hog!.id);
-      const eventsFile = ctx.cgroups.layout.version === 2 ? 'memory.events' : 'memory.oom_control';
-      const files = {
-        ...prefixKeys(await ctx.cgroups.readFiles(nb!.id, [eventsFile]), 'neighbour: '),
-        ...prefixKeys(await ctx.cgroups.readFiles(hog!.id, [eventsFile]), 'hog: '),
-      };
+      const nbAfter = await readCgroup(ctx, nb!.id, 'oom');
+      const hogAfter = await readCgroup(ctx, hog!.id, 'oom');
+      const hogKills = oomKills(hogAfter.snapshot);
       return {
         samples,
         decision,
-        files,
-        neighbourKills: (nbSnap.memory.oomKill ?? 0) - (neighbourKills0.oomKill ?? 0),
-        neighbourOom: (nbSnap.memory.oom ?? 0) - (neighbourKills0.oom ?? 0),
-        hogKills: (hogSnap.memory.oomKill ?? 0) - hogKills0,
-        counted: hogSnap.memory.oomKill !== undefined,
+        files: { ...prefixKeys(nbAfter.files, 'neighbour: '), ...prefixKeys(hogAfter.files, 'hog: ') },
+        neighbourKills: (oomKills(nbAfter.snapshot) ?? 0) - (oomKills(nb0) ?? 0),
+        neighbourOom: (oomEvents(nbAfter.snapshot) ?? 0) - (oomEvents(nb0) ?? 0),
+        hogKills: hogKills === undefined ? undefined : hogKills - hogKills0,
       };
     });
 
     const ratios = res.samples.map((w) => w.contended / w.solo);
-    const decisions: Decision[] = [res.decision];
-    const problems: string[] = [];
-    const measurements: Measurement[] = [
-      measurement('neighbour throughput, contended ÷ solo', ratios, 1, '×', res.decision, p.tolerance),
-      measurement(
-        'neighbour sysbench memory, solo',
-        res.samples.map((w) => w.solo),
-        null,
-        'MiB/s',
-        'pass',
-      ),
+    const f = new Findings();
+    f.files('', res.files);
+    f.row(measurement('neighbour throughput, contended ÷ solo', ratios, 1, '×', res.decision, p.tolerance));
+    f.judge(
+      res.decision,
+      `neighbour throughput beside the hog: expected ≥ ${Math.round((1 - p.tolerance) * 100)} % of solo, got ${Math.round(stats(ratios).mean * 100)} %` +
+        (res.decision === 'inconclusive' ? unsettled(ratios.length) : ''),
+    );
+    // The solo run is the baseline of the ratio above, not a claim of its own.
+    const solo = measurement(
+      'neighbour sysbench memory, solo (baseline)',
+      res.samples.map((w) => w.solo),
+      null,
+      'MiB/s',
+      'pass',
+    );
+    f.row(notJudged(solo));
+    f.row(
       measurement(
         'neighbour sysbench memory, beside the hog',
         res.samples.map((w) => w.contended),
@@ -149,68 +151,50 @@ export default defineCheck({
         'MiB/s',
         res.decision,
       ),
-      {
-        name: 'neighbour OOM kills',
-        value: res.neighbourKills,
-        expected: 0,
-        unit: 'kills',
-        status: res.neighbourKills === 0 ? 'pass' : 'fail',
-      },
-      {
-        name: 'hog OOM kills',
-        value: res.hogKills,
-        expected: 1,
-        unit: 'kills (at least)',
-        status: res.hogKills >= 1 ? 'pass' : 'fail',
-      },
-    ];
-    if (res.decision !== 'pass')
-      problems.push(
-        `neighbour throughput beside the hog: expected ≥ ${Math.round((1 - p.tolerance) * 100)} % of solo, got ${Math.round(stats(ratios).mean * 100)} %`,
-      );
-    if (res.neighbourKills !== 0 || res.neighbourOom !== 0) {
-      decisions.push('fail');
-      problems.push(
-        `neighbour: expected no OOM events, got ${res.neighbourOom} OOM, ${res.neighbourKills} kill(s)`,
-      );
-    }
-    if (!res.counted) {
-      decisions.push('inconclusive');
-      problems.push(
-        'this kernel does not count OOM kills per cgroup: the hog could not be proven OOM-killed',
-      );
-    } else if (res.hogKills < 1) {
-      decisions.push('fail');
-      problems.push(`hog over its ${formatBytes(p.hogLimit)} limit: expected ≥ 1 OOM kill, got 0`);
-    }
-    const status = combine(decisions);
-    return {
-      status,
-      message:
-        status === 'pass'
-          ? `the hog was OOM-killed ${res.hogKills} time(s) at ${formatBytes(p.hogLimit)}; the neighbour kept ${Math.round(stats(ratios).mean * 100)} % of its solo throughput with no OOM events`
-          : problems.join('; '),
-      evidence: {
-        files: res.files,
-        measurements,
-        plots: [
-          {
-            id: 'memory-isolation',
-            title: 'Neighbour sysbench memory throughput, solo vs beside an OOM-killed hog',
-            kind: 'bar',
-            xLabel: 'window',
-            yLabel: 'MiB/s',
-            series: [
-              { name: 'solo', unit: 'MiB/s', points: res.samples.map((w, i) => [i + 1, Math.round(w.solo)]) },
-              {
-                name: 'beside the hog',
-                unit: 'MiB/s',
-                points: res.samples.map((w, i) => [i + 1, Math.round(w.contended)]),
-              },
-            ],
-          },
-        ],
-      },
-    };
+    );
+    const neighbourQuiet = res.neighbourKills === 0 && res.neighbourOom === 0;
+    f.row({
+      name: 'neighbour OOM events (oom + oom_kill)',
+      value: res.neighbourKills + res.neighbourOom,
+      expected: 0,
+      unit: 'events',
+      status: neighbourQuiet ? 'pass' : 'fail',
+    });
+    f.expect(
+      neighbourQuiet,
+      `neighbour: expected no OOM events, got ${res.neighbourOom} OOM, ${res.neighbourKills} kill(s)`,
+    );
+    const hogDecision = res.hogKills === undefined ? 'inconclusive' : res.hogKills >= 1 ? 'pass' : 'fail';
+    f.row({
+      name: 'hog OOM kills',
+      value: res.hogKills ?? null,
+      expected: 1,
+      unit: 'kills (at least)',
+      status: hogDecision,
+    });
+    f.judge(
+      hogDecision,
+      res.hogKills === undefined
+        ? 'this kernel does not count OOM kills per cgroup: the hog could not be proven OOM-killed'
+        : `hog over its ${formatBytes(p.hogLimit)} limit: expected ≥ 1 OOM kill, got 0`,
+    );
+    f.plot({
+      id: 'memory-isolation',
+      title: 'Neighbour sysbench memory throughput, solo vs beside an OOM-killed hog',
+      kind: 'bar',
+      xLabel: 'window',
+      yLabel: 'MiB/s',
+      series: [
+        { name: 'solo', unit: 'MiB/s', points: res.samples.map((w, i) => [i + 1, Math.round(w.solo)]) },
+        {
+          name: 'beside the hog',
+          unit: 'MiB/s',
+          points: res.samples.map((w, i) => [i + 1, Math.round(w.contended)]),
+        },
+      ],
+    });
+    return f.outcome(
+      `the hog was OOM-killed ${res.hogKills} time(s) at ${formatBytes(p.hogLimit)}; the neighbour kept ${Math.round(stats(ratios).mean * 100)} % of its solo throughput with no OOM events`,
+    );
   },
 });

@@ -7,10 +7,11 @@
  */
 import { z } from 'zod';
 import { ByteSize } from '../lab-spec.ts';
-import type { Measurement } from '../../reports/model.ts';
-import { defineCheck, type CheckContext } from './check.ts';
-import { idle, studentSpec, withContainers } from '../experiments.ts';
-import { prefixKeys } from '../findings.ts';
+import { defineCheck } from './check.ts';
+import { idle, readCgroup, studentSpec, withContainers } from '../experiments.ts';
+import { Findings } from '../findings.ts';
+import { describeLimit, factFiles, memoryLimit, oomKills } from '../../harness/cgroup/facts.ts';
+import type { Limit } from '../../harness/cgroup/snapshot.ts';
 import { formatBytes } from '../../harness/engine/build-context.ts';
 
 const Params = z
@@ -33,24 +34,6 @@ const Params = z
   })
   .strict();
 
-export function memoryLimitFile(ctx: CheckContext): string {
-  return ctx.cgroups.layout.version === 2 ? 'memory.max' : 'memory.limit_in_bytes';
-}
-
-export function limitFromFiles(files: Record<string, string>): number | 'max' | undefined {
-  const v = Object.entries(files).find(
-    ([p]) => p.endsWith('memory.max') || p.endsWith('memory.limit_in_bytes'),
-  )?.[1];
-  if (v === undefined || v === '(absent)') return undefined;
-  if (v === 'max') return 'max';
-  const n = Number(v);
-  return n >= 2 ** 62 ? 'max' : n;
-}
-
-export async function oomKills(ctx: CheckContext, id: string): Promise<number | undefined> {
-  return (await ctx.cgroups.snapshot(id)).memory.oomKill;
-}
-
 export function vmArgs(bytes: number, seconds: number): string[] {
   return [
     'stress-ng',
@@ -72,51 +55,36 @@ export default defineCheck({
   needsImage: true,
   measuresCpu: true,
   async run(ctx, _spec, p) {
-    const files: Record<string, string> = {};
-    const problems: string[] = [];
-    const measurements: Measurement[] = [];
-    let ok = 0;
-    let total = 0;
-    const expect = (cond: boolean, problem: string) => {
-      total += 1;
-      if (cond) ok += 1;
-      else problems.push(problem);
-      return cond;
-    };
+    const f = new Findings();
+    const limitFile = factFiles(ctx.cgroups.layout.version, 'memoryLimit').join(', ');
+    const limitIs = (got: Limit | undefined, want: number, what: string) =>
+      f.expect(got === want, `${what}: expected ${want} bytes in ${limitFile}, got ${describeLimit(got)}`);
 
     for (const limit of p.limits) {
       ctx.progress(`--memory ${formatBytes(limit)}`);
-      const f = await withContainers(
+      const r = await withContainers(
         ctx,
         [studentSpec(ctx, { ...idle(), memoryBytes: limit, memorySwapBytes: limit })],
-        async ([h]) => ctx.cgroups.readFiles(h!.id, [memoryLimitFile(ctx)]),
+        async ([h]) => readCgroup(ctx, h!.id, 'memoryLimit'),
       );
-      Object.assign(files, prefixKeys(f, `--memory ${formatBytes(limit)}: `));
-      const got = limitFromFiles(f);
-      expect(
-        got === limit,
-        `--memory ${formatBytes(limit)}: expected ${limit} bytes in ${memoryLimitFile(ctx)}, got ${got ?? 'no file'}`,
-      );
+      f.files(`--memory ${formatBytes(limit)}: `, r.files);
+      limitIs(memoryLimit(r.snapshot), limit, `--memory ${formatBytes(limit)}`);
     }
 
     if (p.update) {
       const { from, to } = p.update;
       ctx.progress(`live update --memory ${formatBytes(from)} → ${formatBytes(to)}`);
-      const f = await withContainers(
+      const r = await withContainers(
         ctx,
         [studentSpec(ctx, { ...idle(), memoryBytes: from, memorySwapBytes: from })],
         async ([h]) => {
           // Docker refuses a memory change without --memory-swap once swap was set (HTTP 409).
           await ctx.engine.update(h!.id, { memoryBytes: to, memorySwapBytes: to });
-          return ctx.cgroups.readFiles(h!.id, [memoryLimitFile(ctx)]);
+          return readCgroup(ctx, h!.id, 'memoryLimit');
         },
       );
-      Object.assign(files, prefixKeys(f, `after docker update --memory ${formatBytes(to)}: `));
-      const got = limitFromFiles(f);
-      expect(
-        got === to,
-        `after docker update --memory ${formatBytes(to)}: expected ${to} bytes, got ${got ?? 'no file'}`,
-      );
+      f.files(`after docker update --memory ${formatBytes(to)}: `, r.files);
+      limitIs(memoryLimit(r.snapshot), to, `after docker update --memory ${formatBytes(to)}`);
     }
 
     const L = p.workloadLimit;
@@ -126,76 +94,62 @@ export default defineCheck({
       [studentSpec(ctx, { ...idle(), memoryBytes: L, memorySwapBytes: L })],
       async ([h]) => {
         const id = h!.id;
-        const k0 = (await oomKills(ctx, id)) ?? 0;
+        const kills = async () => oomKills(await ctx.cgroups.snapshot(id));
+        const k0 = (await kills()) ?? 0;
         const under = await ctx.engine.exec(id, vmArgs(L * p.under, p.seconds), {
           timeoutMs: (p.seconds + 30) * 1000,
         });
-        const k1 = (await oomKills(ctx, id)) ?? 0;
+        const k1 = (await kills()) ?? 0;
         const over = await ctx.engine.exec(id, vmArgs(L * p.over, p.seconds), {
           timeoutMs: (p.seconds + 30) * 1000,
         });
-        const snap = await ctx.cgroups.snapshot(id);
-        const eventsFile = ctx.cgroups.layout.version === 2 ? 'memory.events' : 'memory.oom_control';
-        const f = await ctx.cgroups.readFiles(id, [eventsFile]);
+        const after = await readCgroup(ctx, id, 'oom');
+        const k2 = oomKills(after.snapshot);
         return {
           under,
           over,
           underKills: k1 - k0,
-          overKills: (snap.memory.oomKill ?? 0) - k1,
-          hasCounter: snap.memory.oomKill !== undefined,
-          f,
+          overKills: k2 === undefined ? undefined : k2 - k1,
+          files: after.files,
         };
       },
     );
-    Object.assign(files, prefixKeys(work.f, 'after the workloads: '));
-    expect(
-      work.under.exitCode === 0 && work.underKills === 0,
-      `stress-ng --vm ${formatBytes(L * p.under)} under a ${formatBytes(L)} limit: expected to finish (exit 0, no OOM kill), got exit ${work.under.exitCode}${work.under.timedOut ? ' (timed out)' : ''}, ${work.underKills} OOM kill(s)`,
-    );
-    if (work.hasCounter) {
-      expect(
-        work.overKills >= 1,
-        `stress-ng --vm ${formatBytes(L * p.over)} over a ${formatBytes(L)} limit: expected ≥ 1 OOM kill counted, got ${work.overKills}`,
-      );
-    } else {
-      problems.push(
-        'this kernel has no oom_kill counter (memory.oom_control without oom_kill): the OOM kill could not be counted',
-      );
-    }
-    measurements.push({
+    f.files('after the workloads: ', work.files);
+    const underOk = work.under.exitCode === 0 && work.underKills === 0;
+    f.row({
       name: `OOM kills, ${formatBytes(L * p.under)} under a ${formatBytes(L)} limit`,
       value: work.underKills,
       expected: 0,
       unit: 'kills',
-      status: work.underKills === 0 ? 'pass' : 'fail',
+      status: underOk ? 'pass' : 'fail',
     });
-    measurements.push({
+    f.expect(
+      underOk,
+      `stress-ng --vm ${formatBytes(L * p.under)} under a ${formatBytes(L)} limit: expected to finish (exit 0, no OOM kill), got exit ${work.under.exitCode}${work.under.timedOut ? ' (timed out)' : ''}, ${work.underKills} OOM kill(s)`,
+    );
+    const overDecision =
+      work.overKills === undefined ? 'inconclusive' : work.overKills >= 1 ? 'pass' : 'fail';
+    f.row({
       name: `OOM kills, ${formatBytes(L * p.over)} over a ${formatBytes(L)} limit`,
-      value: work.overKills,
+      value: work.overKills ?? null,
       expected: 1,
       unit: 'kills (at least)',
-      status: work.overKills >= 1 ? 'pass' : 'fail',
+      status: overDecision,
     });
-    ctx.state.shared.set('memoryOomKills', work.overKills);
+    f.judge(
+      overDecision,
+      work.overKills === undefined
+        ? 'this kernel has no oom_kill counter (memory.oom_control without oom_kill): the OOM kill could not be counted'
+        : `stress-ng --vm ${formatBytes(L * p.over)} over a ${formatBytes(L)} limit: expected ≥ 1 OOM kill counted, got ${work.overKills}`,
+    );
+    ctx.state.shared.set('memoryOomKills', work.overKills ?? 0);
 
-    const status =
-      !work.hasCounter && problems.length === 1 && ok === total
-        ? 'inconclusive'
-        : ok === total
-          ? 'pass'
-          : 'fail';
-    return {
-      status,
-      fraction: total ? ok / total : 0,
-      message:
-        status === 'pass'
-          ? `memory limits land in ${memoryLimitFile(ctx)}, docker update works live, ${formatBytes(L * p.under)} under the limit survives, ${formatBytes(L * p.over)} over it was OOM-killed (${work.overKills} kill(s) counted)`
-          : problems.join('; '),
-      evidence: {
-        files,
-        measurements,
+    return f.outcome(
+      `memory limits land in ${limitFile}, docker update works live, ${formatBytes(L * p.under)} under the limit survives, ${formatBytes(L * p.over)} over it was OOM-killed (${work.overKills} kill(s) counted)`,
+      {
+        fraction: true,
         log: `under-limit run:\n${work.under.stdout}${work.under.stderr}\nover-limit run:\n${work.over.stdout}${work.over.stderr}`,
       },
-    };
+    );
   },
 });

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import { parseHubRef } from '../../../graders/checks/docker-hub.ts';
 import { acceptedShareRatios, weightNew, weightOld } from '../../../graders/checks/measurement-table.ts';
-import { parseMonitorOutput } from '../../../graders/checks/cpu-monitor.ts';
-import { quotaFromFiles } from '../../../graders/checks/scaling-cpu.ts';
-import { limitFromFiles } from '../../../graders/checks/scaling-memory.ts';
+import { judgeMonitor, parseMonitorOutput } from '../../../graders/checks/cpu-monitor.ts';
+import { judgeTogether } from '../../../graders/checks/isolation-cpu.ts';
 import { imageTag } from '../../../graders/checks/image-build.ts';
 import { overallStatus, scoreOf } from '../../../graders/grade.ts';
 import { parseManifest } from '../../../graders/manifest.ts';
@@ -46,17 +45,32 @@ describe('check kinds: pure parts', () => {
     expect(parseMonitorOutput('')).to.deep.equal([]);
   });
 
-  it('quota and memory limits from the files of either cgroup version', () => {
-    expect(quotaFromFiles({ '/x/cpu.max': '50000 100000' })).to.equal(0.5);
-    expect(quotaFromFiles({ '/x/cpu.max': 'max 100000' })).to.be.NaN;
-    expect(quotaFromFiles({ '/c/cpu.cfs_quota_us': '150000', '/c/cpu.cfs_period_us': '100000' })).to.equal(
-      1.5,
-    );
-    expect(quotaFromFiles({ '/c/cpu.cfs_quota_us': '-1', '/c/cpu.cfs_period_us': '100000' })).to.be.NaN;
-    expect(limitFromFiles({ '/m/memory.max': '134217728' })).to.equal(134217728);
-    expect(limitFromFiles({ '/m/memory.max': 'max' })).to.equal('max');
-    expect(limitFromFiles({ '/m/memory.limit_in_bytes': '9223372036854771712' })).to.equal('max');
-    expect(limitFromFiles({ '/m/memory.max': '(absent)' })).to.equal(undefined);
+  it('cpu-monitor: every way a monitor goes wrong is judged, a starved container is inconclusive', () => {
+    const p = { samples: 6, interval: 1, tolerancePoints: 10 };
+    const ok = { stdout: '', stderr: '', exitCode: 0, timedOut: false };
+    const judge = (
+      values: number[],
+      m: number,
+      harness: number,
+      run = ok,
+      watch?: Parameters<typeof judgeMonitor>[6],
+    ) => judgeMonitor(p, values, m, harness, 50, run, watch).status;
+    expect(judge([50, 49, 51], 50, 48)).to.equal('pass');
+    expect(judge([0.5, 0.49, 0.51], 0.5, 48)).to.equal('fail');
+    expect(judge([], NaN, 48)).to.equal('fail');
+    expect(judge([50], 50, 48)).to.equal('fail');
+    expect(judge([50, 50, 50], 50, 48, { ...ok, timedOut: true })).to.equal('fail');
+    expect(
+      judge([50, 50, 50], 50, 48, ok, { forkBomb: true, oomKills: 0, peakPids: 64, pidsMax: 64 }),
+    ).to.equal('fail');
+    expect(judge([50, 50, 50], 50, 5)).to.equal('inconclusive');
+    expect(judgeMonitor(p, [0.5, 0.5], 0.5, 48, 50, ok, undefined).message).to.match(/looks like cores/);
+  });
+
+  it('isolation-cpu: two pinned containers above one CPU fail, below it the host was busy', () => {
+    expect(judgeTogether([1, 0.99, 1.01], 0.1)).to.equal('pass');
+    expect(judgeTogether([1.9, 1.95, 2], 0.1)).to.equal('fail');
+    expect(judgeTogether([0.5, 0.55, 0.52], 0.1)).to.equal('inconclusive');
   });
 
   it('image tags are stable per lab and folder', () => {
