@@ -38,18 +38,23 @@ describe('cgroup access through the engine (reader container)', function () {
       const later = await h.cgroups.snapshot(c.id);
       expect(later.tMs, 'timestamps come from the engine host’s uptime').to.be.greaterThan(viaEngine.tMs);
       expect(later.cpu.usageNs).to.be.greaterThan(viaEngine.cpu.usageNs!);
-      const files = await h.cgroups.readFiles(
-        c.id,
-        h.cgroups.layout.version === 2
-          ? ['cpu.max', 'memory.peak']
-          : ['cpu.cfs_quota_us', 'memory.nonexistent'],
-      );
-      expect(Object.values(files)[0]).to.match(/^50000/);
-      expect(Object.values(files)[1]).to.equal(
-        h.cgroups.layout.version === 2 ? Object.values(files)[1] : '(absent)',
-      );
+      // Two independent reads of the same files, one through the reader container, one from this
+      // machine's /sys/fs/cgroup; a file that does not exist is '(absent)' on both versions.
+      const v2 = h.cgroups.layout.version === 2;
+      const names = v2
+        ? ['cpu.max', 'memory.max', 'memory.nonexistent']
+        : ['cpu.cfs_quota_us', 'memory.limit_in_bytes', 'memory.nonexistent'];
+      const viaEngineFiles = await h.cgroups.readFiles(c.id, names);
+      const viaFsFiles = await direct.readFiles(c.id, names);
+      expect(viaEngineFiles).to.deep.equal(viaFsFiles);
+      expect(Object.values(viaEngineFiles)).to.deep.equal([
+        v2 ? '50000 100000' : '50000',
+        '134217728',
+        '(absent)',
+      ]);
     } finally {
       await h.engine.remove(c.id);
+      await direct.close();
     }
   });
 
