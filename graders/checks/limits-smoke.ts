@@ -11,11 +11,20 @@
  */
 import { z } from 'zod';
 import { ByteSize } from '../lab-spec.ts';
-import { cpuWindow, settle, stressCpu, studentSpec, withContainers, idle } from '../experiments.ts';
-import { expectedGot, measurement, usageDecision, type Decision } from '../verdict.ts';
+import {
+  cpuWindow,
+  idle,
+  readCgroup,
+  settle,
+  stressCpu,
+  studentSpec,
+  withContainers,
+} from '../experiments.ts';
+import { expectedGot, measurement, usageDecision } from '../verdict.ts';
+import { Findings, unsettled } from '../findings.ts';
+import { cpuQuota, describeLimit, oomKills } from '../../harness/cgroup/facts.ts';
 import { defineCheck } from './check.ts';
-import { quotaFiles, quotaFromFiles } from './scaling-cpu.ts';
-import { oomKills, vmArgs } from './scaling-memory.ts';
+import { vmArgs } from './scaling-memory.ts';
 
 const Params = z
   .object({
@@ -42,8 +51,7 @@ export default defineCheck({
   async run(ctx, _spec, p) {
     const tol = p.tolerance ?? ctx.tolerance;
     const seconds = p.seconds ?? ctx.window.effectiveSeconds;
-    const problems: string[] = [];
-    const decisions: Decision[] = [];
+    const f = new Findings();
 
     // 1. CPU: stress-ng from the student's image under --cpus.
     ctx.progress(`--cpus ${p.cpus}: one ${seconds}s window`);
@@ -51,25 +59,23 @@ export default defineCheck({
       ctx,
       [studentSpec(ctx, { ...stressCpu(Math.max(1, Math.ceil(p.cpus))), cpus: p.cpus })],
       async ([h]) => {
-        const files = await ctx.cgroups.readFiles(h!.id, quotaFiles(ctx));
-        await settle(300);
+        const cg = await readCgroup(ctx, h!.id, 'quota');
+        await settle(300, ctx.signal);
         const w = await cpuWindow(ctx, h!.id, seconds);
-        return { files, w };
+        return { files: cg.files, quota: cpuQuota(cg.snapshot), w };
       },
     );
-    const quota = quotaFromFiles(cpu.files);
-    if (Math.abs(quota - p.cpus) >= 0.005) {
-      decisions.push('fail');
-      problems.push(
-        `--cpus ${p.cpus}: expected quota ${p.cpus} CPUs in the cgroup files, got ${Number.isNaN(quota) ? 'none' : quota}`,
-      );
-    }
+    f.files('', cpu.files);
+    f.expect(
+      typeof cpu.quota === 'number' && Math.abs(cpu.quota - p.cpus) < 0.005,
+      `--cpus ${p.cpus}: expected quota ${p.cpus} CPUs in the cgroup files, got ${describeLimit(cpu.quota, 'CPUs')}`,
+    );
     const u = usageDecision([cpu.w.cores], p.cpus, tol, [cpu.w.summary.throttledShare]);
-    decisions.push(u.decision);
-    if (u.decision !== 'pass')
-      problems.push(
-        `stress-ng from your image at --cpus ${p.cpus}: ${expectedGot(p.cpus, tol, cpu.w.cores, 'cores')}${u.hostBusy ? ' while hardly throttled — the host was busy' : ''}`,
-      );
+    f.row(measurement(`CPU usage at --cpus ${p.cpus}`, [cpu.w.cores], p.cpus, 'cores', u.decision, tol));
+    f.judge(
+      u.decision,
+      `stress-ng from your image at --cpus ${p.cpus}: ${expectedGot(p.cpus, tol, cpu.w.cores, 'cores')}${u.hostBusy ? ' while hardly throttled — the host was busy' : u.decision === 'inconclusive' ? unsettled(1) : ''}`,
+    );
 
     // 2. Memory: the image's stress-ng asks for more than the limit and must be OOM-killed.
     ctx.progress(`stress-ng --vm over a ${Math.round(p.memory / 1024 / 1024)} MiB limit`);
@@ -77,46 +83,32 @@ export default defineCheck({
       ctx,
       [studentSpec(ctx, { ...idle(), memoryBytes: p.memory, memorySwapBytes: p.memory })],
       async ([h]) => {
-        const k0 = (await oomKills(ctx, h!.id)) ?? 0;
+        const kills = async () => oomKills(await ctx.cgroups.snapshot(h!.id));
+        const k0 = (await kills()) ?? 0;
         const over = await ctx.engine.exec(h!.id, vmArgs(p.memory * p.over, 5), { timeoutMs: 40_000 });
-        const k1 = await oomKills(ctx, h!.id);
+        const k1 = await kills();
         return { over, kills: k1 === undefined ? undefined : k1 - k0 };
       },
     );
-    if (mem.kills === undefined) {
-      decisions.push('inconclusive');
-      problems.push('this kernel has no oom_kill counter: the OOM kill could not be counted');
-    } else if (mem.kills < 1) {
-      decisions.push('fail');
-      problems.push(
-        `stress-ng --vm from your image, ${p.over}× over a ${Math.round(p.memory / 1024 / 1024)} MiB limit: expected ≥ 1 OOM kill counted, got 0 (exit ${mem.over.exitCode}${mem.over.timedOut ? ', timed out' : ''})`,
-      );
-    } else decisions.push('pass');
+    const memDecision = mem.kills === undefined ? 'inconclusive' : mem.kills >= 1 ? 'pass' : 'fail';
+    f.row(
+      measurement(
+        `OOM kills, ${p.over}× over the limit`,
+        mem.kills === undefined ? [] : [mem.kills],
+        null,
+        'kills',
+        memDecision,
+      ),
+    );
+    f.judge(
+      memDecision,
+      mem.kills === undefined
+        ? 'this kernel has no oom_kill counter: the OOM kill could not be counted'
+        : `stress-ng --vm from your image, ${p.over}× over a ${Math.round(p.memory / 1024 / 1024)} MiB limit: expected ≥ 1 OOM kill counted, got 0 (exit ${mem.over.exitCode}${mem.over.timedOut ? ', timed out' : ''})`,
+    );
 
-    const status = decisions.includes('fail')
-      ? 'fail'
-      : decisions.includes('inconclusive')
-        ? 'inconclusive'
-        : 'pass';
-    return {
-      status,
-      message:
-        status === 'pass'
-          ? `your image behaves under limits: stress-ng used ${cpu.w.cores.toFixed(2)} of --cpus ${p.cpus}, and its memory hog was OOM-killed (${mem.kills} kill(s))`
-          : problems.join('; '),
-      evidence: {
-        files: cpu.files,
-        measurements: [
-          measurement(`CPU usage at --cpus ${p.cpus}`, [cpu.w.cores], p.cpus, 'cores', u.decision, tol),
-          measurement(
-            `OOM kills, ${p.over}× over the limit`,
-            mem.kills === undefined ? [] : [mem.kills],
-            null,
-            'kills',
-            mem.kills === undefined ? 'inconclusive' : mem.kills >= 1 ? 'pass' : 'fail',
-          ),
-        ],
-      },
-    };
+    return f.outcome(
+      `your image behaves under limits: stress-ng used ${cpu.w.cores.toFixed(2)} of --cpus ${p.cpus}, and its memory hog was OOM-killed (${mem.kills} kill(s))`,
+    );
   },
 });

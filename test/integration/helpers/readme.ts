@@ -31,7 +31,11 @@ export function fullMarksProblems(checks: CheckLike[]): string[] {
   for (const c of checks) {
     if (c.maxScore === 0) continue;
     if (c.status === 'inconclusive') {
-      if (!/host was busy|did not settle/.test(c.message))
+      if (
+        !/host was busy|not settled after \d+ window|did not get their CPU|other work on the host/.test(
+          c.message,
+        )
+      )
         problems.push(`${c.id}: inconclusive without a busy host: ${c.message}`);
       continue;
     }
