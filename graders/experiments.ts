@@ -283,7 +283,3 @@ export function cpuPlot(id: string, title: string, series: Series[]): Plot {
 export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
-
-export function windowSeconds(ctx: CheckContext, override?: number): number {
-  return override ?? ctx.window.effectiveSeconds;
-}

@@ -240,7 +240,6 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
           submission,
           host: o.host,
           state,
-          quick,
           online: o.online ?? false,
           window,
           tolerance: lab.spec.tolerance,

@@ -40,13 +40,6 @@ export function stats(values: number[]): Stats {
   };
 }
 
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const idx = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[idx]!;
-}
-
 /** Judge values against expected ± tol (relative). `absFloor` widens the band for values near 0. */
 export function judgeBand(values: number[], expected: number, tol: number, absFloor = 0): Decision {
   const s = stats(values);

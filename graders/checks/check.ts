@@ -38,7 +38,6 @@ export interface CheckContext {
   submission: Submission;
   host: HostFacts;
   state: RunState;
-  quick: boolean;
   online: boolean;
   signal: AbortSignal;
   /** Measurement window settings in force (lab defaults, --quick applied). */

@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 
 export const RUN_LABEL = 'labgrade.run';
-export const PURPOSE_LABEL = 'labgrade.purpose';
 
 export function newRunId(prefix = 'lg'): string {
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
