@@ -59,6 +59,8 @@ a:hover { text-decoration: underline; }
 .muted { color: var(--muted); }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 18px 20px; margin: 16px 0; }
 .top { display: flex; gap: 24px; align-items: center; justify-content: space-between; flex-wrap: wrap; }
+/* A long student name wraps in its own column; the score box stays on the right (below on a phone). */
+.top > div:first-child { flex: 1 1 320px; min-width: 0; }
 .eyebrow { margin: 0; color: var(--muted); font-size: 13px; text-transform: uppercase; letter-spacing: 0.06em; }
 .who { margin: 0; overflow-wrap: anywhere; }
 .score { text-align: center; min-width: 170px; padding: 12px 18px; border-radius: 10px; border: 2px solid var(--line); }
@@ -94,7 +96,6 @@ td { overflow-wrap: break-word; }
 .measurements { min-width: 560px; }
 th { font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-.measurements td.num { white-space: normal; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 tfoot td { font-weight: 700; border-bottom: none; }
 .check { border-left: 6px solid var(--line); }
@@ -103,8 +104,10 @@ tfoot td { font-weight: 700; border-bottom: none; }
 .check.c-inconclusive { border-left-color: var(--inconclusive-line); }
 .check.c-error { border-left-color: var(--error-line); }
 .check.c-skipped { border-left-color: var(--skipped-line); }
-.check h2 { display: flex; gap: 10px; align-items: baseline; flex-wrap: wrap; }
-.check h2 .points { margin-left: auto; font-variant-numeric: tabular-nums; }
+.check h2 { display: flex; gap: 10px; align-items: baseline; }
+/* A long title wraps inside its own span; the points stay on the first line, at the right. */
+.check h2 .title { flex: 1 1 auto; min-width: 0; }
+.check h2 .points { flex: none; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .meta { margin: -6px 0 8px; color: var(--muted); font-size: 13px; }
 .message { margin: 0 0 8px; overflow-wrap: anywhere; white-space: pre-wrap; }
 .plot { margin: 14px 0 4px; }
@@ -253,7 +256,7 @@ function checkSection(
   const out: string[] = [];
   out.push(`<section class="card check c-${check.status}" id="${anchor}">`);
   out.push(
-    `<h2>${badge(check.status)} <span>${escapeHtml(check.title)}</span> <span class="points">${formatScore(check.score)} / ${formatScore(check.maxScore)}</span></h2>`,
+    `<h2>${badge(check.status)} <span class="title">${escapeHtml(check.title)}</span> <span class="points">${formatScore(check.score)} / ${formatScore(check.maxScore)}</span></h2>`,
   );
   out.push(
     `<p class="meta"><code>${escapeHtml(check.id)}</code> · kind ${escapeHtml(check.kind)} · ${escapeHtml(formatDuration(check.durationMs))}</p>`,
