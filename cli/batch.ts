@@ -9,6 +9,7 @@ import {
   mergeBatches,
   removeBatchTempFolders,
   runBatch,
+  DEFAULT_RETRIES,
   GRADEBOOK_FILE,
   NEEDS_REVIEW_FILE,
   SUMMARY_FILE,
@@ -30,6 +31,12 @@ export const BATCH_INCOMPLETE = 4;
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a positive whole number');
+  return n;
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number, 0 or more');
   return n;
 }
 
@@ -158,6 +165,12 @@ export function registerBatchCommands(program: Command): void {
     .option('--regrade', 'grade everyone again; previous grades move to history/ and show as "before"', false)
     .option('--shard <i/n>', 'grade only shard i of n (1-based; deterministic, order-independent)', shardArg)
     .option('--quick', 'shorter measurement windows', false)
+    .option(
+      '--retries <n>',
+      `rounds of grading checks without a verdict again once everyone is graded (0: none; --resume still retries them)`,
+      nonNegativeInt,
+      DEFAULT_RETRIES,
+    )
     .option('--online', 'allow network use (pull the Docker Hub image)', false)
     .option(
       '--assignment-name <name>',
@@ -213,6 +226,7 @@ export function registerBatchCommands(program: Command): void {
           regrade: opts.regrade,
           shard: opts.shard ?? null,
           quick: opts.quick,
+          retries: opts.retries,
           online: opts.online,
           assignment: { name: opts.assignmentName, id: opts.assignmentId },
           limits: { maxBytes: opts.maxSubmissionSize ?? lab.spec.build.maxContextSize },
