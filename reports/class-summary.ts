@@ -103,10 +103,11 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-/* Names and ids are student text and can be one endless word: they wrap anywhere, so the message
-   column keeps a readable width instead of a few characters per line. */
+/* Names and ids are student text and can be one endless word: they wrap anywhere. The message
+   column takes half the table, the other columns share the rest by their content, so neither a
+   long message nor a long name squeezes the other to a few characters a line. */
 td { overflow-wrap: anywhere; }
-td.msg { white-space: pre-wrap; min-width: 320px; }
+td.msg { white-space: pre-wrap; width: 50%; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .s-pass { color: var(--pass); background: var(--pass-bg); } .s-fail { color: var(--fail); background: var(--fail-bg); }
 .s-inconclusive { color: var(--inconclusive); background: var(--inconclusive-bg); } .s-error { color: var(--error); background: var(--error-bg); }

@@ -179,6 +179,7 @@ function problemsOf(s: Seen): string[] {
       p.push(`table ${i + 1} ("${t.caption}") is ${t.overflowPx} px wider than its card at 1280 px`);
   });
   for (const c of l.squeezedCells) p.push(`long text squeezed into a narrow column: ${c}`);
+  for (const w of l.brokenWords) p.push(`word split over two lines: ${w}`);
   for (const f of l.brokenFragments) p.push(`link to a missing anchor: ${f}`);
   return p;
 }
@@ -255,6 +256,7 @@ describe('reports in a real browser (Chromium)', function () {
       bad,
       `<!DOCTYPE html><html><body><h1>bad</h1><svg width="0" height="0"></svg>
 <div style="width:3000px">wide</div><table style="width:400px"><tr><td style="width:390px">x</td><td>${'word '.repeat(40)}</td></tr></table>
+<table><tr><td style="width:30px;overflow-wrap:anywhere">reference</td></tr></table>
 <img src="x" onerror="window.__pwned='img'"><script>alert('hi'); fetch('http://127.0.0.1:9/x').catch(()=>{}); console.error('boom')</script>
 </body></html>`,
     );
@@ -270,6 +272,7 @@ describe('reports in a real browser (Chromium)', function () {
       'page scrolls sideways at 1280 px',
       'plot 1 "" has no size: 0×0',
       'long text squeezed into a narrow column',
+      'word split over two lines: "reference"',
     ])
       expect(problems, 'the probe page must be caught').to.include(want);
   });
@@ -313,7 +316,8 @@ describe('reports in a real browser (Chromium)', function () {
         const b = batch(name);
         const summary = path.join(b.out, 'summary.html');
         const s = await look(summary, b);
-        const page = (await visit(browser, summary, b.out)).page;
+        const tab = await visit(browser, summary, b.out);
+        const page = tab.page;
         const targets = new Set<string>();
         try {
           for (let i = 0; i < s.layout.links.length; i++) {
@@ -349,6 +353,15 @@ describe('reports in a real browser (Chromium)', function () {
             await page.goBack({ waitUntil: 'load' });
             expect(fileURLToPath(page.url())).to.equal(summary);
           }
+          // Nothing went wrong on the way either (errors, dialogs or requests of the pages visited).
+          const t = await tab.trouble();
+          expect([
+            ...t.consoleErrors,
+            ...t.pageErrors,
+            ...t.dialogs,
+            ...t.foreignRequests,
+            ...t.cspViolations,
+          ]).to.deep.equal([]);
         } finally {
           await page.close();
         }

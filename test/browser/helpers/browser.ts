@@ -149,6 +149,8 @@ export interface Layout {
   tables: Array<{ width: number; height: number; overflowPx: number; rows: number; caption: string }>;
   /** Cells with a long text (over 120 characters) squeezed into a column under 160 px: a few words a line. */
   squeezedCells: string[];
+  /** Short words split over two lines of a table cell (a column squeezed below a word's width). */
+  brokenWords: string[];
   /** Document width beyond the viewport (horizontal scrolling of the whole page). */
   pageOverflowPx: number;
   /** Elements that run code or load things: script, iframe, object, embed, img, base, link, meta refresh. */
@@ -201,6 +203,23 @@ export async function layout(page: Page): Promise<Layout> {
     const squeezedCells = [...document.querySelectorAll('td')]
       .filter((td) => (td.textContent ?? '').length > 120 && r(td).width < 160)
       .map((td) => `${Math.round(r(td).width)} px: ${(td.textContent ?? '').slice(0, 60)}…`);
+    // Short words (up to 16 characters, e.g. "reference") split over two lines of a table cell; a
+    // break after a hyphen is a normal line break, so hyphens end words here.
+    const brokenWords: string[] = [];
+    for (const cell of document.querySelectorAll('td, th')) {
+      const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const text = n.textContent ?? '';
+        for (const m of text.matchAll(/[^\s-]+/g)) {
+          if (m[0].length < 2 || m[0].length > 16) continue;
+          const range = document.createRange();
+          range.setStart(n, m.index);
+          range.setEnd(n, m.index + m[0].length);
+          const tops = new Set([...range.getClientRects()].map((q) => Math.round(q.top)));
+          if (tops.size > 1) brokenWords.push(`"${m[0]}" in a ${Math.round(r(cell).width)} px column`);
+        }
+      }
+    }
     const active = [
       ...document.querySelectorAll(
         'script, iframe, frame, object, embed, img, base, link, form, meta[http-equiv="refresh" i]',
@@ -227,6 +246,7 @@ export async function layout(page: Page): Promise<Layout> {
       svgs,
       tables,
       squeezedCells,
+      brokenWords,
       pageOverflowPx: Math.max(0, document.documentElement.scrollWidth - window.innerWidth),
       activeElements: active,
       handlers,
