@@ -67,6 +67,19 @@ function realClass(root: string): string {
 }
 
 /**
+ * Tutorial 7 with its host checks graded per student: the reference is graded once, as by
+ * `labgrade check` (the lab's `batch.policy: calibrate` would also measure the host with the
+ * reference image at the start and the end: minutes more, and no page of its own to look at).
+ */
+function perStudentLab(root: string): string {
+  const text = readFileSync(path.join(REPO_ROOT, 'labs/tutorial7/lab.yaml'), 'utf8');
+  const changed = text.replace(/^(\s*)policy: calibrate\b/m, '$1policy: per-student');
+  const file = path.join(root, 'tutorial7-per-student.yaml');
+  writeFileSync(file, changed);
+  return file;
+}
+
+/**
  * The hostile class. The payloads of `pwn` do what an attacker wants if any of them ever runs:
  * set window.__pwned, open a dialog, or fetch a URL (the page probes record all three).
  */
@@ -231,7 +244,13 @@ describe('reports in a real browser (Chromium)', function () {
     const [real, hostile] = await Promise.all([
       // --retries 0: a check a busy host left without a verdict is not graded again (minutes);
       // the student then shows in summary.html's "Needs review" box, which is looked at too.
-      runBatch('real', realClass(root), path.join(root, 'real-out'), ['--quick', '--retries', '0']),
+      runBatch('real', realClass(root), path.join(root, 'real-out'), [
+        '--quick',
+        '--retries',
+        '0',
+        '--lab',
+        perStudentLab(root),
+      ]),
       runBatch('hostile', hostileClass(root), path.join(root, 'hostile-out'), ['--lab', STATIC_LAB]),
     ]);
     batches.real = real;
