@@ -304,7 +304,7 @@ describe('the students’ engine: Docker 28.5 + containerd store + runc 1.3 in t
       expect(r.ok).to.equal(false);
       expect(r.error).to.match(/returned a non-zero code: 3/);
       expect(r.log).to.include('about to fail');
-      expect(r.step).to.match(/^Step 2\/2 : RUN echo "about to fail" && exit 3/);
+      expect(r.step).to.match(/^Step 2\/\d+ : RUN echo "about to fail" && exit 3/);
     });
   });
 
