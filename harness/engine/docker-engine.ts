@@ -5,17 +5,21 @@
  *
  * Timeouts are per call, through AbortSignal or our own timers — never dockerode's client-wide
  * `timeout` option, which also applies to the long-poll `wait()` and makes it hang or fail.
+ *
+ * Longer than ~500 lines because it is the one door to dockerode (lint-enforced): each method is
+ * one Engine API call with its own cancellation and error mapping, and the parts that need no
+ * dockerode live beside it (build-stream, engine-error, engine-watch, stats-from-docker).
  */
 import http from 'node:http';
 import os from 'node:os';
-import { StringDecoder } from 'node:string_decoder';
 import createDebug from 'debug';
 import Docker from 'dockerode';
 import { abortError, throwIfAborted } from '../abort.ts';
 import { LabgradeError, errorMessage } from '../errors.ts';
 import { formatBytes, packContext, planContext } from './build-context.ts';
 import { DEFAULT_BUILD_PIDS_LIMIT, createBuildCgroup, type BuildCgroup } from './build-cgroup.ts';
-import { CappedText, Demuxer, lastLines, stripAnsi } from './capture.ts';
+import { BuildStream } from './build-stream.ts';
+import { CappedText, Demuxer, lastLines } from './capture.ts';
 import type {
   BuildOptions,
   BuildResult,
@@ -30,7 +34,10 @@ import type {
   RunOptions,
   StatsSample,
 } from './engine.ts';
+import { engineError, engineHost, isConnectionError, statusCode } from './engine-error.ts';
+import { EngineWatch } from './engine-watch.ts';
 import { RUN_LABEL, newRunId, runLabels } from './labels.ts';
+import { statsFromDocker, type DockerStats } from './stats-from-docker.ts';
 
 const log = createDebug('labgrade:engine');
 const DEFAULT_LOG_CHARS = 256 * 1024;
@@ -39,48 +46,6 @@ export interface DockerEngineOptions {
   runId?: string;
   /** Defaults to DOCKER_HOST, then the local socket (dockerode's own resolution). */
   docker?: ConstructorParameters<typeof Docker>[0];
-}
-
-function engineHost(): string {
-  return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-}
-
-function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: string })?.code;
-  return (
-    code === 'ENOENT' ||
-    code === 'ECONNREFUSED' ||
-    code === 'ECONNRESET' ||
-    code === 'EACCES' ||
-    code === 'EPIPE' ||
-    code === 'EHOSTUNREACH' ||
-    code === 'ETIMEDOUT'
-  );
-}
-
-function statusCode(err: unknown): number | undefined {
-  return (err as { statusCode?: number })?.statusCode;
-}
-
-/** Wrap a harness-side failure: the engine gone is an environment problem (exit 3). */
-export function engineError(what: string, err: unknown): LabgradeError {
-  if (err instanceof LabgradeError) return err;
-  const code = (err as { code?: string })?.code;
-  if (isConnectionError(err)) {
-    const host = engineHost();
-    const hint =
-      code === 'EACCES'
-        ? `permission denied on ${host}: add yourself to the docker group (sudo usermod -aG docker $USER, then log in again) or run with sudo`
-        : host.startsWith('unix://')
-          ? 'start it with `sudo systemctl start docker` (or run `bash scripts/provision-engine.sh` as root)'
-          : `check that the engine at ${host} is up, or unset DOCKER_HOST to use the local one`;
-    return new LabgradeError(`Docker engine not reachable at ${host} (${code}) during ${what}`, {
-      cause: err,
-      engineUnavailable: true,
-      hint,
-    });
-  }
-  return new LabgradeError(`${what} failed: ${errorMessage(err)}`, { cause: err });
 }
 
 /**
@@ -193,21 +158,13 @@ export class DockerEngine implements ContainerEngine {
   async build(o: BuildOptions): Promise<BuildResult> {
     const started = Date.now();
     const maxLog = o.maxLogChars ?? DEFAULT_LOG_CHARS;
-    const capped = new CappedText(maxLog);
     // Everything the build printed is counted, only head and tail are kept: a RUN printing
     // hundreds of MB costs time, never memory, and the report says how much was dropped.
-    let logChars = 0;
-    const push = (s: string) => {
-      logChars += s.length;
-      capped.push(s);
-    };
-    let step: string | undefined;
-    /** The builder's container of the RUN step in progress ("Running in <id>"; it has no label). */
-    let running: string | undefined;
+    const out = new BuildStream(maxLog, o.onProgress);
     const pids: { limit: number | null; note?: string; peak?: number } = { limit: null };
     const what = `build ${o.tag} from ${o.contextDir}`;
     const fail = (error: string, timedOut = false, contextBytes?: number): BuildResult => {
-      const logText = capped.toString();
+      const logText = out.capped.toString();
       return {
         ok: false,
         tag: o.tag,
@@ -217,8 +174,8 @@ export class DockerEngine implements ContainerEngine {
         timedOut,
         durationMs: Date.now() - started,
         contextBytes,
-        step,
-        logChars,
+        step: out.step,
+        logChars: out.logChars,
         pidsLimit: pids.limit,
         pidsNote: pids.note,
         pidsPeak: pids.peak,
@@ -257,8 +214,6 @@ export class DockerEngine implements ContainerEngine {
     o.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
     const replaced = await this.labgradeImageIdOf(o.tag);
-    let imageId: string | undefined;
-    let builderError: string | undefined;
     /** A failure found while streaming, reported after the cgroup is gone (its peak known). */
     let early: (() => BuildResult) | undefined;
     try {
@@ -273,68 +228,12 @@ export class DockerEngine implements ContainerEngine {
         ...('parent' in cgroup ? { cgroupparent: cgroup.parent } : {}),
         abortSignal: controller.signal,
       } as Docker.ImageBuildOptions);
-      await new Promise<void>((resolve, reject) => {
-        let buf = '';
-        const decoder = new StringDecoder('utf8');
-        const onLine = (line: string) => {
-          if (!line.trim()) return;
-          let ev: Record<string, unknown>;
-          try {
-            ev = JSON.parse(line) as Record<string, unknown>;
-          } catch {
-            push(`${line}\n`);
-            return;
-          }
-          if (typeof ev.stream === 'string') {
-            const streamText = stripAnsi(ev.stream);
-            push(streamText);
-            const text = streamText.trim();
-            const isStep = /^Step \d+\/\d+ :/.test(text);
-            if (isStep) step = text.split('\n')[0]!.slice(0, 500);
-            const run = /^ ---> Running in ([0-9a-f]{12,64})/m.exec(streamText);
-            if (run) running = run[1];
-            if (running && streamText.includes(`Removing intermediate container ${running}`))
-              running = undefined;
-            if (text) o.onProgress?.({ line: text.slice(0, 1000), step: isStep ? text : undefined });
-            const m = /^Successfully built ([0-9a-f]+)/.exec(text);
-            if (m) imageId = m[1];
-          }
-          const aux = ev.aux as { ID?: string } | undefined;
-          if (aux?.ID) imageId = aux.ID;
-          // The builder reports failures as stream events, not as an HTTP error: keep its words.
-          if (ev.error || ev.errorDetail) {
-            const detail = ev.errorDetail as { message?: string } | undefined;
-            builderError = stripAnsi(String(detail?.message ?? ev.error));
-            push(`${builderError}\n`);
-          }
-        };
-        let ended = false;
-        stream.on('data', (chunk: Buffer) => {
-          buf += decoder.write(chunk);
-          let nl: number;
-          let from = 0;
-          while ((nl = buf.indexOf('\n', from)) >= 0) {
-            onLine(buf.slice(from, nl));
-            from = nl + 1;
-          }
-          buf = buf.slice(from);
-        });
-        stream.on('end', () => {
-          ended = true;
-          onLine(buf + decoder.end());
-          resolve();
-        });
-        stream.on('error', reject);
-        // An aborted request may close without 'end' or 'error'.
-        stream.on('close', () => {
-          if (!ended) reject(new Error(controller.signal.aborted ? 'aborted' : 'build stream closed'));
-        });
-      });
+      await out.read(stream, controller.signal);
     } catch (err) {
       const code = statusCode(err);
       if (timedOut || o.signal?.aborted) {
         // The builder removes the step's container when it notices the cancel; do not rely on it.
-        if (running) await this.remove(running).catch(() => undefined);
+        if (out.running) await this.remove(out.running).catch(() => undefined);
         if (timedOut) log('%s: timed out after %d ms', what, o.timeoutMs);
         early = timedOut
           ? () => fail(`build did not finish within ${Math.round(o.timeoutMs / 1000)} s`, true, plan.bytes)
@@ -361,6 +260,7 @@ export class DockerEngine implements ContainerEngine {
     if (early) return early();
     if (timedOut)
       return fail(`build did not finish within ${Math.round(o.timeoutMs / 1000)} s`, true, plan.bytes);
+    const { builderError, imageId } = out;
     if (builderError || !imageId) {
       log('%s: builder error: %s', what, builderError);
       return fail(builderError ?? 'the builder ended without producing an image', false, plan.bytes);
@@ -368,7 +268,7 @@ export class DockerEngine implements ContainerEngine {
     log('%s: built %s', what, imageId);
     const bare = (id: string) => id.replace(/^sha256:/, '');
     if (replaced && !bare(replaced).startsWith(bare(imageId))) await this.removeUntagged(replaced);
-    const logText = capped.toString();
+    const logText = out.capped.toString();
     return {
       ok: true,
       tag: o.tag,
@@ -378,8 +278,8 @@ export class DockerEngine implements ContainerEngine {
       timedOut: false,
       durationMs: Date.now() - started,
       contextBytes: plan.bytes,
-      step,
-      logChars,
+      step: out.step,
+      logChars: out.logChars,
       pidsLimit: pids.limit,
       pidsNote: pids.note,
       pidsPeak: pids.peak,
@@ -826,126 +726,4 @@ export class DockerEngine implements ContainerEngine {
       return { containers: containers.length, images };
     });
   }
-}
-
-/** See DockerEngine.watch(). */
-export class EngineWatch {
-  private lossCount = 0;
-  private up = false;
-  private closed = false;
-  private stream: (NodeJS.ReadableStream & { destroy(): void }) | undefined;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(private readonly docker: Docker) {}
-
-  start(): void {
-    void this.connect().then((ok) => {
-      if (!ok) this.retry();
-    });
-  }
-
-  /** Times the engine has gone away since the watch started. */
-  losses(): number {
-    return this.lossCount;
-  }
-
-  /** Resolves true once the engine answers again, false after timeoutMs or on abort. */
-  async waitUntilUp(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const t0 = Date.now();
-    while (!this.up) {
-      if (this.closed || signal?.aborted || Date.now() - t0 >= timeoutMs) return false;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return true;
-  }
-
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
-    this.stream?.destroy();
-    this.stream = undefined;
-  }
-
-  private async connect(): Promise<boolean> {
-    let s: NodeJS.ReadableStream & { destroy(): void; socket?: { unref?: () => void } };
-    // Give up connecting after 10 s, but never abort the stream once it is open.
-    const ac = new AbortController();
-    const t = setTimeout(() => ac.abort(), 10_000);
-    t.unref();
-    try {
-      // Daemon events are rare (a reload): the stream is an idle open connection.
-      s = (await this.docker.getEvents({
-        filters: { type: ['daemon'] },
-        abortSignal: ac.signal,
-      } as never)) as unknown as typeof s;
-    } catch (err) {
-      log('watch: engine not answering: %s', errorMessage(err));
-      return false;
-    } finally {
-      clearTimeout(t);
-    }
-    if (this.closed) {
-      s.destroy();
-      return false;
-    }
-    // The watch must never keep the process alive.
-    s.socket?.unref?.();
-    this.stream = s;
-    this.up = true;
-    let gone = false;
-    const lost = () => {
-      if (gone || this.closed) return;
-      gone = true;
-      this.lossCount += 1;
-      this.up = false;
-      this.stream = undefined;
-      log('watch: the engine went away (loss %d)', this.lossCount);
-      this.retry();
-    };
-    s.on('end', lost);
-    s.on('close', lost);
-    s.on('error', lost);
-    s.resume();
-    return true;
-  }
-
-  private retry(): void {
-    if (this.closed) return;
-    this.timer = setTimeout(() => {
-      void this.connect().then((ok) => {
-        if (!ok) this.retry();
-      });
-    }, 250);
-    this.timer.unref();
-  }
-}
-
-interface DockerStats {
-  read: string;
-  cpu_stats: {
-    cpu_usage: { total_usage: number; percpu_usage?: number[] };
-    system_cpu_usage?: number;
-    online_cpus?: number;
-  };
-  precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
-  memory_stats: { usage?: number; limit?: number; stats?: Record<string, number> };
-}
-
-/** The docker CLI's formula (cli/command/container/stats_helpers.go), as `docker stats` shows it. */
-export function statsFromDocker(s: DockerStats): StatsSample {
-  const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
-  const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
-  const online = s.cpu_stats.online_cpus || s.cpu_stats.cpu_usage.percpu_usage?.length || 1;
-  const cpuPercent = sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * online * 100 : 0;
-  const st = s.memory_stats.stats ?? {};
-  // v1 reports total_inactive_file, v2 inactive_file; docker subtracts it from usage.
-  const inactive = st.total_inactive_file ?? st.inactive_file ?? 0;
-  const usage = s.memory_stats.usage ?? 0;
-  return {
-    cpuPercent,
-    onlineCpus: online,
-    memoryBytes: usage > inactive ? usage - inactive : usage,
-    memoryLimitBytes: s.memory_stats.limit ?? 0,
-    readAt: s.read,
-  };
 }

@@ -6,7 +6,7 @@ import { parseFramed } from '../../../harness/cgroup/access.ts';
 import type { CgroupSnapshot } from '../../../harness/cgroup/snapshot.ts';
 import { planContext } from '../../../harness/engine/build-context.ts';
 import { CappedText, Demuxer, lastLines } from '../../../harness/engine/capture.ts';
-import { statsFromDocker } from '../../../harness/engine/docker-engine.ts';
+import { statsFromDocker } from '../../../harness/engine/stats-from-docker.ts';
 import { Sampler, pointsFromSnapshots, summarize, usageBetween } from '../../../harness/sampler.ts';
 
 function snap(tMs: number, usageNs: number, periods = 0, throttled = 0, mem?: number): CgroupSnapshot {
