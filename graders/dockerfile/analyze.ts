@@ -4,6 +4,10 @@
 //
 // Pure and total: any text gives facts, never an exception. Anything Docker would reject is
 // listed in `problems` with its line.
+//
+// One file (over ~500 lines) because analyzeDockerfile is one pass over the instructions whose
+// closures share the stage, ARG/ENV and problem state it builds; reading shell and command text
+// already lives in ./shell.ts and ./commands.ts.
 
 import {
   Arg,

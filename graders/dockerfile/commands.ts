@@ -1,5 +1,8 @@
 // What a simple shell command does, as far as the grader cares: an apt-family package operation,
 // another installer (pip, npm, snap, …), a nested shell script (`sh -c '…'`), or anything else.
+//
+// One file (over ~500 lines) because each recogniser (command wrappers, apt options, the other
+// installers) is an option table plus its reader, and interpretCommand dispatches between them.
 
 import type { ShellWord, Unresolved } from './shell.ts';
 

@@ -4,6 +4,9 @@
 // with their words quoted, expanded and field-split the way /bin/sh would, so the analyser can see
 // which packages get installed. It never throws on odd input; what it cannot follow (command
 // substitution, unknown variables) stays in the word as written and is listed as unresolved.
+//
+// One file (over ~500 lines) because the lexer and the parser share its private token type and
+// quoting rules, and parseShell is the only way in; splitting would make those internals public.
 
 /** A value the reader could not work out: `$PKGS` when nothing sets PKGS, `$(lsb_release -cs)`. */
 export interface Unresolved {
