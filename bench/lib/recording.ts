@@ -9,10 +9,6 @@
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { CgroupAccess } from '../../harness/cgroup/access.ts';
-import type { SnapshotPart } from '../../harness/cgroup/files.ts';
-import type { CgroupSnapshot } from '../../harness/cgroup/snapshot.ts';
-import type { Read } from '../../harness/cgroup/window-log.ts';
 import type {
   BuildOptions,
   ContainerEngine,
@@ -24,54 +20,8 @@ import type {
 
 export { unionMs, windowsOf, type Read, type Window } from '../../harness/cgroup/window-log.ts';
 
-export class RecordingAccess implements CgroupAccess {
-  readonly reads: Read[] = [];
-  constructor(private readonly inner: CgroupAccess) {}
-
-  get mode() {
-    return this.inner.mode;
-  }
-  get layout() {
-    return this.inner.layout;
-  }
-  get driver() {
-    return this.inner.driver;
-  }
-  get sameMachine() {
-    return this.inner.sameMachine;
-  }
-  get reason() {
-    return this.inner.reason;
-  }
-  locate(containerId: string) {
-    return this.inner.locate(containerId);
-  }
-  async snapshot(containerId: string, part?: SnapshotPart): Promise<CgroupSnapshot> {
-    const start = performance.now();
-    try {
-      return await this.inner.snapshot(containerId, part);
-    } finally {
-      this.reads.push({ id: containerId, start, end: performance.now(), ...(part ? { part } : {}) });
-    }
-  }
-  readFiles(containerId: string, names: string[]) {
-    return this.inner.readFiles(containerId, names);
-  }
-  forget(containerId: string): void {
-    this.inner.forget(containerId);
-  }
-  ownedIds(): string[] {
-    return this.inner.ownedIds();
-  }
-  /** Host files (harness/host-load.ts) by the inner access's route, when it has one. */
-  get readHostFiles() {
-    const inner = this.inner;
-    return inner.readHostFiles ? (paths: string[]) => inner.readHostFiles!(paths) : undefined;
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
+/** The grade's own WindowLog: it passes everything through and remembers when each snapshot was read. */
+export { WindowLog as RecordingAccess } from '../../harness/cgroup/window-log.ts';
 
 /**
  * How long a workload argv asks to run, seconds: sysbench `--time=N`, stress-ng `--timeout N[s]`
