@@ -15,6 +15,10 @@
  * <batch id>-main. Run ids are deterministic, so a resumed batch sweeps exactly what a killed
  * process left behind — and nothing of any other run on the machine. Temp folders live under
  * os.tmpdir()/labgrade-<batch id>… and are removed at the end and on resume.
+ *
+ * One file, longer than most: the first pass, the retry rounds for unjudged checks and the
+ * calibration points all drive the same journal, lock, abort signal and wave state of one batch;
+ * what stands alone (ids, entries, outputs, review, calibration, merge) is in its own file beside it.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';

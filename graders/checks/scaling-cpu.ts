@@ -6,6 +6,11 @@
  * Throughput is compared as ratios to the 1-CPU run. Up to one CPU the ratio must follow the limit;
  * beyond one CPU it depends on the host's cores (2 vCPUs of a c7i-flex.large are hyperthreads of
  * one core), so there we only require that more CPU is not slower, and report the ratio.
+ *
+ * One file, longer than most checks: the one-container experiment (live updates between windows,
+ * a bounded stress-ng per window) and the adaptive verdicts read the same per-limit window state;
+ * its pure parts (sub-window usage, the adaptive usage verdict, ratio judgement, pooled spread)
+ * are exported and unit-tested on their own.
  */
 import { z } from 'zod';
 import type { CgroupSnapshot } from '../../harness/cgroup/snapshot.ts';
