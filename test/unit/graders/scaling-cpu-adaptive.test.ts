@@ -3,7 +3,13 @@
  * windows, throughput ratios judged with a spread pooled over the limits.
  */
 import { expect } from 'chai';
-import { adaptiveUsage, judgeRatio, pooledCv, subWindowUsage } from '../../../graders/checks/scaling-cpu.ts';
+import {
+  adaptiveUsage,
+  judgeRatio,
+  pooledCv,
+  settleRatio,
+  subWindowUsage,
+} from '../../../graders/checks/scaling-cpu.ts';
 import type { CgroupSnapshot } from '../../../harness/cgroup/snapshot.ts';
 
 function snap(tMs: number, usageNs: number): CgroupSnapshot {
@@ -18,6 +24,7 @@ function run(cores: number, throttled: number | undefined, sub: number[]) {
     sub,
     throttled,
     throughput: undefined,
+    perCpuSecond: undefined,
     seconds: 2,
     exit: 'exit code 0',
     series: { name: '', unit: 'cores', points: [] },
@@ -88,5 +95,58 @@ describe('scaling-cpu adaptive verdicts', () => {
     expect(r.half).to.be.closeTo(2 * 0.5 * Math.sqrt(0.01 / 1 + 0.01 / 2), 1e-12);
     expect(judgeRatio([180], b, 0.05, { atLeast: 0.85 }).decision).to.equal('pass');
     expect(judgeRatio([50], b, 0.05, { atLeast: 0.85 }).decision).to.equal('fail');
+  });
+
+  it('settleRatio: a miss the host speed explains is inconclusive; an unsettled point inside the band passes', () => {
+    const band = { band: 0.5, tol: 0.15 };
+    const on = { exhausted: true, usageHeld: true };
+    // 0.40 is a clear miss; at 0.85× the speed per CPU-second the usage alone implies 0.47: the host.
+    expect(settleRatio({ decision: 'fail', ratio: 0.4 }, band, { ...on, speedRatio: 0.85 })).to.deep.equal({
+      decision: 'inconclusive',
+      why: 'host-speed',
+    });
+    // The same miss at the same speed is the image's: a fail.
+    expect(settleRatio({ decision: 'fail', ratio: 0.4 }, band, { ...on, speedRatio: 1.0 }).decision).to.equal(
+      'fail',
+    );
+    // Usage not held: the speed cannot excuse it.
+    expect(
+      settleRatio({ decision: 'fail', ratio: 0.4 }, band, { ...on, usageHeld: false, speedRatio: 0.85 })
+        .decision,
+    ).to.equal('fail');
+    // No speed known: no excuse.
+    expect(
+      settleRatio({ decision: 'fail', ratio: 0.4 }, band, { ...on, speedRatio: undefined }).decision,
+    ).to.equal('fail');
+    // Straddling, more windows to come: stays inconclusive (take another).
+    expect(
+      settleRatio({ decision: 'inconclusive', ratio: 0.46 }, band, { ...on, exhausted: false, speedRatio: 1 })
+        .decision,
+    ).to.equal('inconclusive');
+    // Straddling after the last window: the point estimate decides when inside the band…
+    expect(
+      settleRatio({ decision: 'inconclusive', ratio: 0.46 }, band, { ...on, speedRatio: 1 }),
+    ).to.deep.equal({
+      decision: 'pass',
+      why: 'point-estimate',
+    });
+    // …and is inconclusive, never a fail, outside it.
+    expect(
+      settleRatio({ decision: 'inconclusive', ratio: 0.41 }, band, { ...on, speedRatio: 1 }),
+    ).to.deep.equal({
+      decision: 'inconclusive',
+      why: 'not-settled',
+    });
+    // At-least limits (--cpus 2 ÷ 1): same rules.
+    expect(
+      settleRatio({ decision: 'inconclusive', ratio: 0.9 }, { atLeast: 0.85 }, { ...on, speedRatio: 1 })
+        .decision,
+    ).to.equal('pass');
+    expect(
+      settleRatio({ decision: 'fail', ratio: 0.7 }, { atLeast: 0.85 }, { ...on, speedRatio: 0.8 }).decision,
+    ).to.equal('inconclusive');
+    expect(settleRatio({ decision: 'pass', ratio: 0.5 }, band, { ...on, speedRatio: 0.5 }).decision).to.equal(
+      'pass',
+    );
   });
 });
