@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import type { CgroupSnapshot } from '../../harness/cgroup/snapshot.ts';
 import { errorMessage } from '../../harness/errors.ts';
+import { cpuQuotaFromFiles, factFiles } from '../../harness/cgroup/facts.ts';
 import { usageBetween } from '../../harness/sampler.ts';
 import { parseStressNgOutput } from '../../harness/workloads/stress-ng.ts';
 import type { Measurement } from '../../reports/model.ts';
@@ -357,21 +358,15 @@ export function pooledCv(groups: number[][]): number | undefined {
   return Math.sqrt(num / den);
 }
 
-export function quotaFiles(ctx: CheckContext): string[] {
-  return ctx.cgroups.layout.version === 2 ? ['cpu.max'] : ['cpu.cfs_quota_us', 'cpu.cfs_period_us'];
+/** The quota files on this host's cgroup version. */
+function quotaFiles(ctx: CheckContext): string[] {
+  return factFiles(ctx.cgroups.layout.version, 'quota');
 }
 
 /** The quota the files show, in CPUs (NaN when unlimited or unreadable). */
-export function quotaFromFiles(files: Record<string, string>): number {
-  for (const [p, v] of Object.entries(files)) {
-    if (p.endsWith('cpu.max')) {
-      const [q, per] = v.split(/\s+/);
-      return q === 'max' ? NaN : Number(q) / Number(per);
-    }
-  }
-  const q = Number(Object.entries(files).find(([p]) => p.endsWith('cpu.cfs_quota_us'))?.[1]);
-  const per = Number(Object.entries(files).find(([p]) => p.endsWith('cpu.cfs_period_us'))?.[1]);
-  return q > 0 && per > 0 ? q / per : NaN;
+function quotaFromFiles(files: Record<string, string>): number {
+  const q = cpuQuotaFromFiles(files);
+  return typeof q === 'number' ? q : NaN;
 }
 
 export default defineCheck({

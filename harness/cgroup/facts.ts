@@ -12,7 +12,10 @@
  *   oomKills(s)      OOM kills counted in the cgroup, or undefined where the kernel counts none
  *   oomEvents(s)     v2 memory.events `oom` (v1 has no such counter: undefined)
  *   factFiles(version, fact)   e.g. factFiles(2, 'quota') → ['cpu.max']
+ *   cpuQuotaFromFiles(files)   the quota from the texts of factFiles(v, 'quota') (paths → text),
+ *                              for a check that reads only those files (no full snapshot)
  */
+import { parseCpuMax, parseLimit, parseSingleNumber } from './parse.ts';
 import type { CgroupSnapshot, CgroupVersion, Limit } from './snapshot.ts';
 
 export function cpuQuota(s: CgroupSnapshot): Limit | undefined {
@@ -64,4 +67,25 @@ export function describeLimit(v: Limit | undefined, unit = ''): string {
   if (v === undefined) return 'absent (no such file)';
   if (v === 'max') return 'max (no limit)';
   return `${Number.isInteger(v) ? v : Math.round(v * 1000) / 1000}${unit ? ` ${unit}` : ''}`;
+}
+
+/**
+ * CPUs the quota allows, from the texts of the quota files keyed by path (as readFiles returns
+ * them): 'max', a number, or undefined when the files are absent or unreadable. Parsed by the
+ * same parsers as the snapshots, so a file that is not what the kernel writes is undefined here.
+ */
+export function cpuQuotaFromFiles(files: Record<string, string>): Limit | undefined {
+  const text = (name: string) =>
+    Object.entries(files).find(([p]) => p.endsWith(`/${name}`) || p === name)?.[1];
+  try {
+    const v2 = parseCpuMax(text('cpu.max'));
+    if (v2) return v2.quotaUs === 'max' ? 'max' : v2.periodUs > 0 ? v2.quotaUs / v2.periodUs : undefined;
+    const q = parseLimit(text('cpu.cfs_quota_us'));
+    const per = parseSingleNumber(text('cpu.cfs_period_us'));
+    if (q === undefined) return undefined;
+    if (q === 'max') return 'max';
+    return per !== undefined && per > 0 ? q / per : undefined;
+  } catch {
+    return undefined;
+  }
 }
