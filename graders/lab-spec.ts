@@ -20,6 +20,7 @@ import {
 } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../harness/errors.ts';
+import { findInvalidUtf8 } from './dockerfile/decode.ts';
 
 /** Sizes as Docker writes them: 128m, 1g, 512k, or plain bytes. */
 export const ByteSize = z
@@ -52,30 +53,9 @@ function bytePosition(buf: Uint8Array, offset: number): { line: number; col: num
   return { line, col: offset - start + 1 };
 }
 
-/** Offset of the first byte that is not valid UTF-8, or -1 when all of it is. */
+/** Offset of the first byte that is not valid UTF-8, or -1 when all of it is (one validator: decode.ts). */
 export function firstInvalidUtf8(buf: Uint8Array): number {
-  let i = 0;
-  while (i < buf.length) {
-    const b = buf[i]!;
-    let n: number;
-    let min: number;
-    if (b < 0x80) {
-      i += 1;
-      continue;
-    } else if (b >= 0xc2 && b <= 0xdf) [n, min] = [1, 0x80];
-    else if (b >= 0xe0 && b <= 0xef) [n, min] = [2, 0x800];
-    else if (b >= 0xf0 && b <= 0xf4) [n, min] = [3, 0x10000];
-    else return i;
-    let cp = b & (0x3f >> n);
-    for (let k = 1; k <= n; k++) {
-      const c = buf[i + k];
-      if (c === undefined || (c & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (c & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += n + 1;
-  }
-  return -1;
+  return findInvalidUtf8(buf).first;
 }
 
 /**
