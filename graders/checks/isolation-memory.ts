@@ -212,10 +212,10 @@ export default defineCheck({
     );
     const hogDecision = res.hogKills === undefined ? 'inconclusive' : res.hogKills >= 1 ? 'pass' : 'fail';
     f.row({
-      name: 'hog OOM kills',
+      name: 'hog OOM kills (at least 1)',
       value: res.hogKills ?? null,
       expected: 1,
-      unit: 'kills (at least)',
+      unit: 'kill(s)',
       status: hogDecision,
     });
     f.judge(

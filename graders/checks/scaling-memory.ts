@@ -130,10 +130,10 @@ export default defineCheck({
     const overDecision =
       work.overKills === undefined ? 'inconclusive' : work.overKills >= 1 ? 'pass' : 'fail';
     f.row({
-      name: `OOM kills, ${formatBytes(L * p.over)} over a ${formatBytes(L)} limit`,
+      name: `OOM kills (at least 1), ${formatBytes(L * p.over)} over a ${formatBytes(L)} limit`,
       value: work.overKills ?? null,
       expected: 1,
-      unit: 'kills (at least)',
+      unit: 'kill(s)',
       status: overDecision,
     });
     f.judge(
