@@ -119,8 +119,23 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
     name: o.assignment?.name ?? first.assignment.name,
     id: o.assignment?.id ?? first.assignment.id,
   };
+  // Every shard's calibration runs, labelled by shard: each shard measured its own host.
+  const withCalibration = parts.find((p) => p.record.calibration);
+  const calibration: BatchRecord['calibration'] = withCalibration
+    ? {
+        ...withCalibration.record.calibration!,
+        runs: parts.flatMap((p) =>
+          (p.record.calibration?.runs ?? []).map((r) =>
+            p.record.shard
+              ? { ...r, label: `shard ${p.record.shard.index}/${p.record.shard.count}: ${r.label}` }
+              : r,
+          ),
+        ),
+      }
+    : undefined;
   const record: BatchRecord = {
     ...first,
+    ...(calibration ? { calibration } : {}),
     batchId: first.batchId,
     shard: null,
     students,
@@ -141,20 +156,7 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
     students,
     entries: sortedEntries,
     notes: record.notes,
-    ...(parts.some((p) => p.record.calibration)
-      ? {
-          calibration: {
-            ...parts.find((p) => p.record.calibration)!.record.calibration!,
-            runs: parts.flatMap((p) =>
-              (p.record.calibration?.runs ?? []).map((r) =>
-                p.record.shard
-                  ? { ...r, label: `shard ${p.record.shard.index}/${p.record.shard.count}: ${r.label}` }
-                  : r,
-              ),
-            ),
-          },
-        }
-      : {}),
+    ...(calibration ? { calibration } : {}),
   });
   const pending = students.filter((s) => !isFinished(sortedEntries.get(s.key))).length;
   const review = students.filter((s) => needsReview(sortedEntries.get(s.key))).length;

@@ -183,11 +183,33 @@ describe('batch on a fake engine', function () {
       err = e;
     }
     expect(String(err)).to.match(/missing shard\(s\) 2\/2/);
+    // Each shard measured its own host: both shards' calibration runs reach the merged batch.json.
+    for (const [dir, label] of [
+      ['s1', 'start'],
+      ['s2', 'end'],
+    ] as const) {
+      const f = path.join(tmp, dir, 'batch.json');
+      const rec = JSON.parse(readFileSync(f, 'utf8')) as Record<string, unknown>;
+      rec.calibration = {
+        hostChecks: ['scaling-cpu'],
+        policy: 'calibrate',
+        every: 25,
+        runs: [{ label, at: '2026-12-06T09:00:00Z', status: 'pass', durationMs: 1000, checks: [] }],
+      };
+      writeFileSync(f, JSON.stringify(rec));
+    }
     const m = await mergeBatches({
       dirs: [path.join(tmp, 's2'), path.join(tmp, 's1')],
       outDir: path.join(tmp, 'merged'),
     });
     expect(m).to.deep.include({ students: 12, graded: 12, pending: 0 });
+    const merged = JSON.parse(readFileSync(path.join(tmp, 'merged', 'batch.json'), 'utf8')) as {
+      calibration?: { runs: Array<{ label: string }> };
+    };
+    expect(merged.calibration?.runs.map((r) => r.label).sort()).to.deep.equal([
+      'shard 1/2: start',
+      'shard 2/2: end',
+    ]);
     expect(gradebook('merged')).to.equal(gradebook('one'));
     expect(readdirSync(path.join(tmp, 'merged', 'students')).sort()).to.deep.equal(
       readdirSync(path.join(tmp, 'one', 'students')).sort(),
