@@ -77,6 +77,12 @@ interface Run {
   seconds: number;
   /** How stress-ng ended ("exit code 0", …), for a message when it gave no throughput. */
   exit: string;
+  /**
+   * Why the window is no measurement of the limit, if it is not: stress-ng's workers were not
+   * running from its first snapshot to its last (pids.current below theirs: the engine was slow to
+   * start them, or the run ended inside the window). Such a window is left out and retaken.
+   */
+  invalid?: string;
   series: ReturnType<typeof usageSeries>;
 }
 
@@ -117,6 +123,12 @@ class CpuExperiment {
   liveUpdates: boolean | undefined;
   updateError: string | undefined;
   containers = 0;
+  /**
+   * Seconds the engine took to get stress-ng's workers running, the most seen so far: later runs
+   * last that much longer, so a slow engine (an emulated guest, a loaded host) still leaves a whole
+   * window inside the run.
+   */
+  startSlack = 0;
 
   constructor(
     private readonly ctx: CheckContext,
@@ -177,7 +189,7 @@ class CpuExperiment {
     // Whole seconds (stress-ng truncates "2.5s"), with room for the workers to start; the window
     // then lasts as long as the run allows (at least `seconds` unless the start was slow), so
     // little of the run goes unmeasured.
-    const runSeconds = Math.ceil(measured + RUN_MARGIN_SECONDS);
+    const runSeconds = Math.ceil(measured + RUN_MARGIN_SECONDS + this.startSlack);
     const argv = [
       'stress-ng',
       '--cpu',
@@ -197,13 +209,21 @@ class CpuExperiment {
     exec.catch(() => undefined);
     // Measure once the workers run: the idle init, stress-ng and its workers.
     const want = 2 + workers;
+    let up = false;
     while (Date.now() - t0 < runSeconds * 500 && !finished) {
       // readFiles, not a snapshot: this wait is no part of a measurement window.
       const f = await ctx.cgroups.readFiles(id, ['pids.current']).catch(() => ({}) as Record<string, string>);
       const n = Number(Object.values(f)[0]);
-      if (!Number.isFinite(n) || n >= want) break;
+      if (!Number.isFinite(n) || n >= want) {
+        up = true;
+        break;
+      }
       await settle(50);
     }
+    const startedAfter = (Date.now() - t0) / 1000;
+    // A start slower than the margin allows: later runs get that much more room (never less).
+    if (startedAfter > RUN_MARGIN_SECONDS / 2 || !up)
+      this.startSlack = Math.max(this.startSlack, up ? startedAfter : runSeconds / 2 + 1);
     await settle(100);
     // The window ends TAIL_SECONDS before stress-ng does, so the workers' exit is not in it.
     const left = () => runSeconds - TAIL_SECONDS - (Date.now() - t0) / 1000;
@@ -226,6 +246,14 @@ class CpuExperiment {
       w = await cpuWindow(ctx, id, Math.max(0.3, left()), 100, ONE);
     }
     const res = await exec.catch(() => undefined);
+    // Every snapshot of the window must see the workers (pids.current absent: cannot tell, kept).
+    const short = w.snapshots.filter((s) => s.pids.current !== undefined && s.pids.current < want).length;
+    const invalid =
+      w.snapshots.length < 2
+        ? 'no snapshots in the window'
+        : short
+          ? `stress-ng's workers were not running in ${short} of the window's ${w.snapshots.length} snapshots (they started ${startedAfter.toFixed(1)} s after the exec${up ? '' : ', or never'}; the run was ${runSeconds} s)`
+          : undefined;
     const parsed = res ? parseStressNgOutput(res.stdout, res.stderr) : undefined;
     const cpu = parsed?.stressors.find((x) => x.stressor === 'cpu');
     return {
@@ -239,6 +267,7 @@ class CpuExperiment {
         perCpuSecond: res?.exitCode === 0 ? cpu?.bogoOpsPerSecUsrSys : undefined,
         exit: res ? (res.timedOut ? 'timed out' : `exit code ${res.exitCode}`) : 'exec failed',
         series: usageSeries(`--cpus ${this.#cpus}`, w.snapshots, this.#cpus),
+        ...(invalid ? { invalid } : {}),
       },
       ...(before ? { before } : {}),
       ...(after ? { after } : {}),
@@ -441,10 +470,18 @@ export default defineCheck({
     };
 
     const exp = new CpuExperiment(ctx, p.cpuMethod);
+    /** Windows left out because stress-ng was not running through them (see Run.invalid), by limit. */
+    const invalidBy = new Map<number, Run[]>();
+    /** Windows taken at a limit, kept or not: bounds the retakes when none is valid. */
+    const tries = (c: number) => (runsBy.get(c)?.length ?? 0) + (invalidBy.get(c)?.length ?? 0);
     const take = async (c: number) => {
       const { files: f } = await exp.setCpus(c);
       const { run } = await exp.run(Math.max(1, Math.ceil(c)), seconds);
       windows += 1;
+      if (run.invalid) {
+        invalidBy.set(c, [...(invalidBy.get(c) ?? []), run]);
+        return f;
+      }
       if (run.throughput === undefined && c === baseLimit) noMetrics = true;
       runsBy.get(c)!.push(run);
       return f;
@@ -463,12 +500,26 @@ export default defineCheck({
           problems.push(
             `--cpus ${c}: expected quota ${c} CPUs in the cgroup files, got ${Number.isNaN(quota) ? 'none' : quota}`,
           );
-        while ((runsBy.get(c)?.length ?? 0) < maxRepeats && !ctx.signal?.aborted) {
+        while (
+          (runsBy.get(c)?.length ?? 0) < maxRepeats &&
+          tries(c) < maxRepeats + 2 &&
+          !ctx.signal?.aborted
+        ) {
           const usage = adaptiveUsage(runsBy.get(c)!, c, tol, minRepeats);
-          if (usage.decision !== 'inconclusive' && throughputSettled(c)) break;
+          if (runsBy.get(c)!.length && usage.decision !== 'inconclusive' && throughputSettled(c)) break;
           await take(c);
         }
         const runs = runsBy.get(c)!;
+        if (!runs.length) {
+          // Not one window with stress-ng running throughout: no measurement, so no verdict.
+          const bad = invalidBy.get(c) ?? [];
+          decisions.push('inconclusive');
+          problems.push(
+            `--cpus ${c}: no window had stress-ng running throughout (${bad.length} taken; ${bad[bad.length - 1]?.invalid ?? 'none taken'}): the engine was too slow to start it — the host was busy; run again on a quiet host`,
+          );
+          if (bad[0]) plots.push(bad[0].series);
+          continue;
+        }
         const { decision, basis, u } = adaptiveUsage(runs, c, tol, 1);
         if (u.hostBusy) hostBusy.push(c);
         decisions.push(decision);
@@ -496,12 +547,16 @@ export default defineCheck({
       for (let round = 0; round < maxRepeats; round++) {
         if (ctx.signal?.aborted || baseLimit === undefined || noMetrics) break;
         const pending = limits.filter(
-          (c) => ratioJudged(c)?.decision === 'inconclusive' && (runsBy.get(c)?.length ?? 0) < maxRepeats,
+          (c) =>
+            ratioJudged(c)?.decision === 'inconclusive' &&
+            (runsBy.get(c)?.length ?? 0) < maxRepeats &&
+            tries(c) < maxRepeats + 2,
         );
         if (!pending.length) break;
         ctx.progress(`throughput at --cpus ${pending.join(', ')} not settled: one more window each`);
-        for (const c of pending) await take(c);
-        if ((runsBy.get(baseLimit)?.length ?? 0) < maxRepeats) await take(baseLimit);
+        for (const c of pending) if (tries(c) < maxRepeats + 2) await take(c);
+        if ((runsBy.get(baseLimit)?.length ?? 0) < maxRepeats && tries(baseLimit) < maxRepeats + 2)
+          await take(baseLimit);
       }
 
       const throughputRows: Array<[number, number]> = [];
@@ -601,7 +656,10 @@ export default defineCheck({
         decisions.push(qOk ? 'pass' : 'fail');
         if (!qOk)
           problems.push(`after docker update --cpus ${to}: expected quota ${to} in the files, got ${q}`);
-        const { decision: d, basis } = adaptiveUsage([upd.run], to, tol, 1);
+        const judged = adaptiveUsage([upd.run], to, tol, 1);
+        const { basis } = judged;
+        // A window stress-ng did not run through measures nothing: no verdict, and why.
+        const d: Decision = upd.run.invalid ? 'inconclusive' : judged.decision;
         decisions.push(d);
         measurements.push({
           ...measurement(
@@ -616,7 +674,9 @@ export default defineCheck({
           basis: usageBasis(basis, [upd.run]),
         });
         if (d !== 'pass')
-          problems.push(`after docker update: ${expectedGot(to, tol, upd.run.cores, 'cores')}`);
+          problems.push(
+            `after docker update: ${expectedGot(to, tol, upd.run.cores, 'cores')}${upd.run.invalid ? ` — ${upd.run.invalid}: the engine was too slow, the host was busy; run again on a quiet host` : ''}`,
+          );
         const t0 = upd.before?.snapshots[0]?.tMs;
         plots.push({
           ...usageSeries(
@@ -632,6 +692,7 @@ export default defineCheck({
     }
 
     const status = combine(decisions);
+    const invalidCount = [...invalidBy.values()].reduce((a, r) => a + r.length, 0);
     const summary = measurements
       .filter((m) => m.name.startsWith('CPU usage at'))
       .map((m) => `${m.value}/${m.expected}`)
@@ -644,7 +705,7 @@ export default defineCheck({
       status,
       message:
         status === 'pass'
-          ? `CPU limits hold: usage/limit ${summary} cores; throughput scales with --cpus; live update took effect${disturbed ? ` (${disturbed} window(s) disturbed by other work on the host left out)` : ''}; ${how}`
+          ? `CPU limits hold: usage/limit ${summary} cores; throughput scales with --cpus; live update took effect${disturbed ? ` (${disturbed} window(s) disturbed by other work on the host left out)` : ''}${invalidCount ? ` (${invalidCount} window(s) stress-ng was not running through left out)` : ''}; ${how}`
           : problems.join('; ') || 'measurements did not settle within the allowed windows',
       evidence: {
         files,
