@@ -129,6 +129,8 @@ class CpuExperiment {
    * window inside the run.
    */
   startSlack = 0;
+  /** Seconds one cgroup read took, the most seen (reads through the engine can take a second). */
+  readLatency = 0;
 
   constructor(
     private readonly ctx: CheckContext,
@@ -189,7 +191,9 @@ class CpuExperiment {
     // Whole seconds (stress-ng truncates "2.5s"), with room for the workers to start; the window
     // then lasts as long as the run allows (at least `seconds` unless the start was slow), so
     // little of the run goes unmeasured.
-    const runSeconds = Math.ceil(measured + RUN_MARGIN_SECONDS + this.startSlack);
+    // The window's last snapshot is read after the window ends: the run must outlast that read.
+    const readRoom = 2 * this.readLatency;
+    const runSeconds = Math.ceil(measured + RUN_MARGIN_SECONDS + this.startSlack + readRoom);
     const argv = [
       'stress-ng',
       '--cpu',
@@ -212,7 +216,9 @@ class CpuExperiment {
     let up = false;
     while (Date.now() - t0 < runSeconds * 500 && !finished) {
       // readFiles, not a snapshot: this wait is no part of a measurement window.
+      const r0 = Date.now();
       const f = await ctx.cgroups.readFiles(id, ['pids.current']).catch(() => ({}) as Record<string, string>);
+      this.readLatency = Math.max(this.readLatency, (Date.now() - r0) / 1000);
       const n = Number(Object.values(f)[0]);
       if (!Number.isFinite(n) || n >= want) {
         up = true;
@@ -226,7 +232,7 @@ class CpuExperiment {
       this.startSlack = Math.max(this.startSlack, up ? startedAfter : runSeconds / 2 + 1);
     await settle(100);
     // The window ends TAIL_SECONDS before stress-ng does, so the workers' exit is not in it.
-    const left = () => runSeconds - TAIL_SECONDS - (Date.now() - t0) / 1000;
+    const left = () => runSeconds - TAIL_SECONDS - readRoom - (Date.now() - t0) / 1000;
     let w: CpuWindow;
     let before: CpuWindow | undefined;
     let after: CpuWindow | undefined;
@@ -564,6 +570,8 @@ export default defineCheck({
         const base = stats(tput(baseLimit)).mean;
         for (const c of limits) {
           const t = tput(c);
+          // No valid window at this limit: its usage is inconclusive already, and says why.
+          if (!runsBy.get(c)?.length) continue;
           if (!t.length) {
             decisions.push('fail');
             problems.push(
@@ -627,8 +635,9 @@ export default defineCheck({
           }
         }
         ctx.state.shared.set('cpuThroughput', throughputRows);
-      } else if (baseLimit !== undefined) {
-        // No base throughput, no ratio: that is a failed claim, not one left unjudged.
+      } else if (baseLimit !== undefined && runsBy.get(baseLimit)?.length) {
+        // No base throughput, no ratio: that is a failed claim, not one left unjudged (unless no
+        // window at the base was valid: then its usage is inconclusive, with the reason).
         decisions.push('fail');
         problems.push(
           `--cpus ${baseLimit}: expected stress-ng to print its throughput, got none (${exits(baseLimit)}; did it run?), so no ratio can be judged`,
