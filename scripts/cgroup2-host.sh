@@ -10,6 +10,8 @@
 #   scripts/cgroup2-host.sh down                  stop the qemu that `up` started
 #   scripts/cgroup2-host.sh status                running?, port, driver, guest cgroup info
 #   scripts/cgroup2-host.sh env                   print the export line of the running guest
+#   scripts/cgroup2-host.sh cached                exit 0 when this configuration's guest image is
+#                                                 built (prints its folder), 1 when build has work
 #
 # Only the export line goes to stdout (so `eval "$(scripts/cgroup2-host.sh up)"` works);
 # progress goes to stderr.
@@ -505,6 +507,14 @@ cmd_status() {
   fi
 }
 
+cmd_cached() {
+  local dir
+  dir="$CACHE_ROOT/$(config_key)"
+  if [ -f "$dir/complete" ]; then echo "$dir"; return 0; fi
+  echo "not built: $dir" >&2
+  return 1
+}
+
 cmd_env() {
   our_qemu_pid >/dev/null || die "no guest running: '$0 up' first"
   printf 'export DOCKER_HOST=tcp://127.0.0.1:%s\n' "$(state_get port)"
@@ -516,5 +526,6 @@ case "${1:-}" in
   down) shift; cmd_down ;;
   status) shift; cmd_status ;;
   env) shift; cmd_env ;;
+  cached) shift; cmd_cached ;;
   *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
