@@ -318,6 +318,14 @@ export function adaptiveUsage(
   return { decision: u.decision, basis: 'windows', u };
 }
 
+/** What a throughput ratio should be: a band around a value, or at least a value. */
+export type RatioExpectation = { band: number; tol: number } | { atLeast: number };
+
+/** The accepted range of a ratio: [lo, hi] (hi is Infinity for "at least"). */
+function ratioBounds(e: RatioExpectation): [number, number] {
+  return 'atLeast' in e ? [e.atLeast, Infinity] : [e.band * (1 - e.tol), e.band * (1 + e.tol)];
+}
+
 /**
  * A throughput ratio mean(t) ÷ mean(b) with an interval from a pooled relative spread: windows at
  * any limit scatter alike (the same stress-ng method on the same CPUs), so the spread seen where a
@@ -328,7 +336,7 @@ export function judgeRatio(
   t: number[],
   b: number[],
   pooledCv: number | undefined,
-  expected: { band: number; tol: number } | { atLeast: number },
+  expected: RatioExpectation,
 ): { decision: Decision; ratio: number; half: number } {
   const mt = stats(t).mean;
   const mb = stats(b).mean;
@@ -336,13 +344,7 @@ export function judgeRatio(
   if (!Number.isFinite(ratio) || pooledCv === undefined || !Number.isFinite(pooledCv))
     return { decision: 'inconclusive', ratio, half: NaN };
   const half = 2 * ratio * Math.sqrt((pooledCv * pooledCv) / t.length + (pooledCv * pooledCv) / b.length);
-  if ('atLeast' in expected) {
-    const d: Decision =
-      ratio - half >= expected.atLeast ? 'pass' : ratio + half < expected.atLeast ? 'fail' : 'inconclusive';
-    return { decision: d, ratio, half };
-  }
-  const lo = expected.band * (1 - expected.tol);
-  const hi = expected.band * (1 + expected.tol);
+  const [lo, hi] = ratioBounds(expected);
   const d: Decision =
     ratio - half >= lo && ratio + half <= hi
       ? 'pass'
@@ -364,13 +366,11 @@ export function judgeRatio(
  */
 export function settleRatio(
   judged: { decision: Decision; ratio: number },
-  expected: { band: number; tol: number } | { atLeast: number },
+  expected: RatioExpectation,
   opts: { exhausted: boolean; usageHeld: boolean; speedRatio: number | undefined },
 ): { decision: Decision; why?: 'host-speed' | 'point-estimate' | 'not-settled' } {
-  const inBand = (r: number) =>
-    'atLeast' in expected
-      ? r >= expected.atLeast
-      : r >= expected.band * (1 - expected.tol) && r <= expected.band * (1 + expected.tol);
+  const [lo, hi] = ratioBounds(expected);
+  const inBand = (r: number) => r >= lo && r <= hi;
   const { decision, ratio } = judged;
   if (decision === 'pass') return { decision };
   if (decision === 'fail') {
@@ -452,7 +452,7 @@ export default defineCheck({
         .filter((x): x is number => x !== undefined);
     const cv = () => pooledCv(limits.map(tput));
     const exits = (c: number) => [...new Set((runsBy.get(c) ?? []).map((r) => r.exit))].join(', ');
-    const expectedRatio = (c: number, base: number) =>
+    const expectedRatio = (c: number, base: number): RatioExpectation =>
       c < base || c <= 1
         ? { band: c / base, tol: p.throughputTolerance }
         : { atLeast: 1 - p.throughputTolerance };
