@@ -22,7 +22,7 @@
 import { LabgradeError } from '../harness/errors.ts';
 import type { Measurement, Plot } from '../reports/model.ts';
 import type { CheckContext, CheckOutcome } from './checks/check.ts';
-import { combine, type Decision, type RepeatOptions } from './verdict.ts';
+import { combine, expectedGot, stats, type Decision, type RepeatOptions } from './verdict.ts';
 
 export class Findings {
   readonly decisions: Decision[] = [];
@@ -98,6 +98,26 @@ export function windowOptions(ctx: CheckContext): RepeatOptions {
 /** Why an inconclusive repeated measurement is so, for its problem sentence. */
 export function unsettled(windows: number): string {
   return ` — not settled after ${windows} window(s): the interval of the mean still straddles the band (other work on the host, or a value right at the edge); run again on a quiet host`;
+}
+
+/**
+ * The problem line of a usage verdict: "what: expected L ± t %, got M cores", and, when it is not a
+ * pass, why the windows prove nothing (a busy host: short of the quota while hardly throttled) or
+ * that they did not settle.
+ */
+export function usageProblem(
+  what: string,
+  limit: number,
+  tol: number,
+  u: { decision: Decision; hostBusy: boolean; kept: number[] },
+  windows: number,
+): string {
+  const why = u.hostBusy
+    ? ' while hardly throttled — the host was busy, so this proves nothing; run again on a quiet host'
+    : u.decision === 'inconclusive'
+      ? unsettled(windows)
+      : '';
+  return `${what}: ${expectedGot(limit, tol, stats(u.kept).mean, 'cores')}${why}`;
 }
 
 export function prefixKeys(files: Record<string, string>, prefix: string): Record<string, string> {

@@ -8,7 +8,7 @@ import type { ContainerEngine } from '../../harness/engine/engine.ts';
 import type { CgroupAccess } from '../../harness/cgroup/access.ts';
 import type { CheckReport, CheckStatus, Evidence, HostFacts } from '../../reports/model.ts';
 import type { LoadedLab, CheckSpecT, WindowSpecT } from '../lab-spec.ts';
-import type { Submission } from '../submission.ts';
+import type { ArtifactFile, Submission } from '../submission.ts';
 import { manifestProblem } from '../manifest.ts';
 
 export interface CheckOutcome {
@@ -90,6 +90,25 @@ export interface CheckKind<P = unknown> {
 
 export function defineCheck<P>(k: CheckKind<P>): CheckKind<P> {
   return k;
+}
+
+/**
+ * The submission's file in a role (dockerfile, monitor, …) when it can be used, or the failing
+ * outcome that says why not — one wording for every check that needs the file.
+ */
+export function artifactOrFailure(
+  ctx: CheckContext,
+  role: string,
+  name: string,
+): { art: ArtifactFile & { absPath: string } } | { failure: CheckOutcome } {
+  const art = ctx.submission.artifacts[role];
+  if (art?.present && art.absPath) return { art: { ...art, absPath: art.absPath } };
+  return {
+    failure: {
+      status: 'fail',
+      message: `expected ${art?.path ?? name} in the submission folder, got ${art?.problem ?? 'no such file'}`,
+    },
+  };
 }
 
 /**

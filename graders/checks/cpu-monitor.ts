@@ -18,7 +18,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ContainerEngine, ProcessResult } from '../../harness/engine/engine.ts';
 import { LabgradeError } from '../../harness/errors.ts';
-import { defineCheck, type CheckContext } from './check.ts';
+import { artifactOrFailure, defineCheck, type CheckContext } from './check.ts';
 import {
   cpuPlot,
   settle,
@@ -175,13 +175,8 @@ export default defineCheck({
       ? monitorRunnerImage(pctx.engine, pctx.lab.spec.build.baseImage, pctx.workDir)
       : undefined,
   async run(ctx, _spec, p) {
-    const art = ctx.submission.artifacts.monitor;
-    if (!art?.present) {
-      return {
-        status: 'fail',
-        message: `expected ${art?.path ?? 'cpu-monitor.sh'} in the submission folder, got ${art?.problem ?? 'no such file'}`,
-      };
-    }
+    const got = artifactOrFailure(ctx, 'monitor', 'cpu-monitor.sh');
+    if ('failure' in got) return got.failure;
     const cpus = Math.min(p.cpus, ctx.host.cpus);
     const expectedPct = cpus * 100;
     // Built (or found cached) before the load starts, so its apt run cannot steal the window's CPU.

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { decodeDockerfile } from '../dockerfile/decode.ts';
 import { analyzeDockerfile } from '../dockerfile/analyze.ts';
 import { checkRequirements, lint } from '../dockerfile/rules.ts';
-import { defineCheck } from './check.ts';
+import { artifactOrFailure, defineCheck } from './check.ts';
 
 const Params = z
   .object({
@@ -26,13 +26,9 @@ export default defineCheck({
   params: Params,
   needsImage: false,
   async run(ctx, _spec, p) {
-    const art = ctx.submission.artifacts.dockerfile;
-    if (!art?.present || !art.absPath) {
-      return {
-        status: 'fail',
-        message: `expected ${art?.path ?? 'Dockerfile'} in the submission folder, got ${art?.problem ?? 'no such file'}`,
-      };
-    }
+    const got = artifactOrFailure(ctx, 'dockerfile', 'Dockerfile');
+    if ('failure' in got) return got.failure;
+    const { art } = got;
     const { text, notes } = decodeDockerfile(await readFile(art.absPath));
     const facts = analyzeDockerfile(text);
     const results = checkRequirements(facts, {

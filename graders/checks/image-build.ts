@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { defineCheck } from './check.ts';
+import { artifactOrFailure, defineCheck } from './check.ts';
 
 const Params = z
   .object({
@@ -81,13 +81,9 @@ export default defineCheck({
   params: Params,
   needsImage: false,
   async run(ctx, _spec, p) {
-    const df = ctx.submission.artifacts.dockerfile;
-    if (!df?.present) {
-      return {
-        status: 'fail',
-        message: `expected a ${df?.path ?? 'Dockerfile'} in the submission folder, got ${df?.problem ?? 'no such file'}`,
-      };
-    }
+    const got = artifactOrFailure(ctx, 'dockerfile', 'Dockerfile');
+    if ('failure' in got) return got.failure;
+    const df = got.art;
     const tag = imageTag(ctx.lab.spec.id, ctx.submission.dir);
     const timeoutMs = (p.timeoutSeconds ?? ctx.lab.spec.build.timeoutSeconds) * 1000;
     let steps = 0;

@@ -29,7 +29,7 @@ import {
   usageDecision,
   type Decision,
 } from '../verdict.ts';
-import { Findings, unsettled, windowOptions } from '../findings.ts';
+import { Findings, unsettled, usageProblem, windowOptions } from '../findings.ts';
 import { cpuWeight, describeLimit } from '../../harness/cgroup/facts.ts';
 
 const Params = z
@@ -183,15 +183,7 @@ export default defineCheck({
             u.excluded,
           ),
         );
-        f.judge(
-          u.decision,
-          `--cpus ${c} beside ${beside}: ${expectedGot(c, tol, stats(u.kept).mean, 'cores')}` +
-            (u.hostBusy
-              ? ' while hardly throttled — the host was busy; run again on a quiet host'
-              : u.decision === 'inconclusive'
-                ? unsettled(v.length)
-                : ''),
-        );
+        f.judge(u.decision, usageProblem(`--cpus ${c} beside ${beside}`, c, tol, u, v.length));
       }
       const lp = pair.samples[pair.samples.length - 1]!;
       series.push(

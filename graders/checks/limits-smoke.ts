@@ -20,8 +20,8 @@ import {
   studentSpec,
   withContainers,
 } from '../experiments.ts';
-import { expectedGot, measurement, usageDecision } from '../verdict.ts';
-import { Findings, unsettled } from '../findings.ts';
+import { measurement, usageDecision } from '../verdict.ts';
+import { Findings, usageProblem } from '../findings.ts';
 import { cpuQuota, describeLimit, oomKills } from '../../harness/cgroup/facts.ts';
 import { defineCheck } from './check.ts';
 import { vmArgs } from './scaling-memory.ts';
@@ -72,10 +72,7 @@ export default defineCheck({
     );
     const u = usageDecision([cpu.w.cores], p.cpus, tol, [cpu.w.summary.throttledShare]);
     f.row(measurement(`CPU usage at --cpus ${p.cpus}`, [cpu.w.cores], p.cpus, 'cores', u.decision, tol));
-    f.judge(
-      u.decision,
-      `stress-ng from your image at --cpus ${p.cpus}: ${expectedGot(p.cpus, tol, cpu.w.cores, 'cores')}${u.hostBusy ? ' while hardly throttled — the host was busy' : u.decision === 'inconclusive' ? unsettled(1) : ''}`,
-    );
+    f.judge(u.decision, usageProblem(`stress-ng from your image at --cpus ${p.cpus}`, p.cpus, tol, u, 1));
 
     // 2. Memory: the image's stress-ng asks for more than the limit and must be OOM-killed.
     ctx.progress(`stress-ng --vm over a ${Math.round(p.memory / 1024 / 1024)} MiB limit`);

@@ -505,7 +505,7 @@ const CASES: Case[] = [
         status: 'fail',
         score: 0,
         maxScore: 10,
-        includes: ['expected a Dockerfile in the submission folder, got Dockerfile is a folder, not a file'],
+        includes: ['expected Dockerfile in the submission folder, got Dockerfile is a folder, not a file'],
       },
       tools: SKIPPED_TOOLS,
     },

@@ -8,7 +8,7 @@ import {
   oomKills,
 } from '../../../harness/cgroup/facts.ts';
 import type { CgroupSnapshot } from '../../../harness/cgroup/snapshot.ts';
-import { Findings, notJudged, prefixKeys } from '../../../graders/findings.ts';
+import { Findings, notJudged, prefixKeys, usageProblem } from '../../../graders/findings.ts';
 
 const snap = (
   version: 1 | 2,
@@ -86,5 +86,20 @@ describe('Findings', () => {
     });
     expect(prefixKeys({ a: '1' }, 'p ')).to.deep.equal({ 'p a': '1' });
     expect(() => new Findings().outcome('nothing claimed')).to.throw(/judged nothing/);
+  });
+
+  it('usageProblem: the mean of the kept windows against the band, and why a non-pass proves nothing', () => {
+    const u = { decision: 'fail' as const, hostBusy: false, kept: [0.6, 0.62] };
+    expect(usageProblem('--cpus 0.5', 0.5, 0.1, u, 2)).to.equal(
+      '--cpus 0.5: expected 0.50 ± 10 %, got 0.61 cores',
+    );
+    expect(
+      usageProblem('--cpus 1', 1, 0.1, { decision: 'inconclusive', hostBusy: true, kept: [0.7] }, 3),
+    ).to.equal(
+      '--cpus 1: expected 1.00 ± 10 %, got 0.70 cores while hardly throttled — the host was busy, so this proves nothing; run again on a quiet host',
+    );
+    expect(
+      usageProblem('--cpus 1', 1, 0.1, { decision: 'inconclusive', hostBusy: false, kept: [0.89, 0.93] }, 4),
+    ).to.match(/^--cpus 1: expected 1\.00 ± 10 %, got 0\.91 cores — not settled after 4 window\(s\)/);
   });
 });

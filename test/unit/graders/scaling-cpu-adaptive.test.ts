@@ -9,7 +9,7 @@ import {
   pooledCv,
   settleRatio,
   subWindowUsage,
-} from '../../../graders/checks/scaling-cpu.ts';
+} from '../../../graders/checks/scaling-cpu-judge.ts';
 import type { CgroupSnapshot } from '../../../harness/cgroup/snapshot.ts';
 
 function snap(tMs: number, usageNs: number): CgroupSnapshot {
