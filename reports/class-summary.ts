@@ -159,6 +159,7 @@ export function histogram(percents: readonly number[]): number[] {
   return bins;
 }
 
+/** Drawn at 620 × 220 and scaled to the card's width (at most 1.5×), so it fills a wide summary without a fixed size. */
 function histogramSvg(bins: number[]): string {
   const w = 620;
   const h = 220;
@@ -168,7 +169,7 @@ function histogramSvg(bins: number[]): string {
   const bw = (w - left - 10) / bins.length;
   const max = Math.max(1, ...bins);
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Score distribution: students per 10 % band">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="100%" style="height:auto;max-width:${w * 1.5}px;display:block" role="img" aria-label="Score distribution: students per 10 % band">`,
   ];
   out.push(`<line x1="${left}" y1="${h - bottom}" x2="${w - 10}" y2="${h - bottom}" stroke="#d1d9e0"/>`);
   bins.forEach((n, i) => {

@@ -214,3 +214,16 @@ export function hostLoadText(h: HostLoadEvidence): string {
     s += `; ${h.disturbed} window(s) disturbed by it, ${h.retaken} measured again after waiting ${(h.waitedMs / 1000).toFixed(1)} s for the host to settle`;
   return `${s}.`;
 }
+
+/**
+ * A check's message as a page shows it: its first line, and the lines after it unless the log
+ * shown with it holds every one of them (a failed build's message ends with the log's last lines,
+ * which the log block below repeats). A line that only introduces the rest ("…:") does not count.
+ */
+export function messageParts(message: string, log?: string): { head: string; rest: string; inLog: boolean } {
+  const [head = '', ...more] = message.split('\n');
+  const rest = more.join('\n');
+  const lines = more.map((l) => l.trim()).filter((l) => l !== '' && !l.endsWith(':'));
+  const inLog = rest !== '' && log !== undefined && lines.length > 0 && lines.every((l) => log.includes(l));
+  return { head, rest, inLog };
+}

@@ -14,6 +14,7 @@ import {
   formatExpected,
   formatMeasured,
   formatScore,
+  messageParts,
   hostLoadText,
   formatSpread,
   formatStatusCounts,
@@ -219,6 +220,12 @@ function hostSection(host: HostFacts): string {
   ].join('\n');
 }
 
+/** The summary table's message: the first line, "…" when the check's section has more. */
+function tableMessage(check: CheckReport): string {
+  const { head, rest } = messageParts(check.message);
+  return rest.trim() === '' ? head : `${head} …`;
+}
+
 function summarySection(report: GradeReport, anchors: string[]): string {
   const rows = report.checks.map((check, i) =>
     [
@@ -226,7 +233,7 @@ function summarySection(report: GradeReport, anchors: string[]): string {
       `<td>${badge(check.status)}</td>`,
       `<td><a href="#${anchors[i] ?? ''}">${escapeHtml(check.title)}</a><br><code class="muted">${escapeHtml(check.id)}</code></td>`,
       `<td class="num">${formatScore(check.score)} / ${formatScore(check.maxScore)}</td>`,
-      `<td>${escapeHtml(check.message)}</td>`,
+      `<td>${escapeHtml(tableMessage(check))}</td>`,
       `<td class="num">${escapeHtml(formatDuration(check.durationMs))}</td>`,
       '</tr>',
     ].join(''),
@@ -261,7 +268,12 @@ function checkSection(
   out.push(
     `<p class="meta"><code>${escapeHtml(check.id)}</code> · kind ${escapeHtml(check.kind)} · ${escapeHtml(formatDuration(check.durationMs))}</p>`,
   );
-  out.push(`<p class="message">${escapeHtml(check.message)}</p>`);
+  const msg = messageParts(check.message, evidence.log && stripAnsi(evidence.log));
+  out.push(
+    msg.inLog
+      ? `<p class="message">${escapeHtml(msg.head)} <span class="muted">(its last lines are in the log below)</span></p>`
+      : `<p class="message">${escapeHtml(check.message)}</p>`,
+  );
 
   const measurements = evidence.measurements ?? [];
   if (measurements.length > 0) out.push(measurementTable(measurements));

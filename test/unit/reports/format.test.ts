@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  messageParts,
   formatBytes,
   formatDuration,
   formatExpected,
@@ -110,5 +111,21 @@ describe('reports/format', () => {
       'instance type unknown',
       '1 CPU, 2 GiB',
     ]);
+  });
+
+  it('messageParts: a failed build message whose last lines the log repeats shows its first line only', () => {
+    const log =
+      'Step 1/2 : FROM ubuntu:24.04\nE: Unable to locate package nope\nreturned a non-zero code: 100\n';
+    const msg =
+      'expected the image to build, got an error at Step 2/2: exit 100\nLast lines of the build log:\nE: Unable to locate package nope\nreturned a non-zero code: 100';
+    expect(messageParts(msg, log)).to.deep.equal({
+      head: 'expected the image to build, got an error at Step 2/2: exit 100',
+      rest: 'Last lines of the build log:\nE: Unable to locate package nope\nreturned a non-zero code: 100',
+      inLog: true,
+    });
+    // A line the log does not hold keeps the whole message; so does no log, or one line.
+    expect(messageParts(`${msg}\nrename it: mv a b`, log).inLog).to.equal(false);
+    expect(messageParts(msg).inLog).to.equal(false);
+    expect(messageParts('one line', log)).to.deep.equal({ head: 'one line', rest: '', inLog: false });
   });
 });
