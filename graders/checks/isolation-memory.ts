@@ -36,6 +36,16 @@ export interface NeighbourWindow {
   contended: number;
   soloCores: number;
   contendedCores: number;
+  /**
+   * The hog's stress-ng was gone halfway through the neighbour's contended run (its container held
+   * nothing but its idle process): that run was not beside a hog, so the window is left out.
+   */
+  hogGone?: boolean;
+}
+
+/** The windows whose contended run had the hog running beside it. */
+export function contendedWindows(ws: NeighbourWindow[]): NeighbourWindow[] {
+  return ws.filter((w) => !w.hogGone);
 }
 
 /**
@@ -127,21 +137,35 @@ export default defineCheck({
           // Held as a settled value: a rejection while the neighbour is measured must not go
           // unhandled (Node would end the process with no report and no cleanup).
           const hogDone = hogRun.then(
-            () => undefined,
-            (err: unknown) => err,
+            () => ({ err: undefined }),
+            (err: unknown) => ({ err }),
           );
           await settle(300, ctx.signal);
           const c0 = await ctx.cgroups.snapshot(nb!.id);
+          // Halfway through the contended run, is the hog's stress-ng still there? (Its container
+          // idles with one process; pids.current unreadable: cannot tell, taken as running.)
+          const hogMid = settle(seconds * 500, ctx.signal)
+            .then(() => ctx.cgroups.readFiles(hog!.id, ['pids.current']))
+            .then((files) => Number(Object.values(files)[0]))
+            .then((n) => !(Number.isFinite(n) && n < 2))
+            .catch(() => true);
           const contended = await sysbenchMiBps(ctx, nb!.id, seconds, p.blockSize);
           const c1 = await ctx.cgroups.snapshot(nb!.id);
-          const hogError = await hogDone;
-          if (hogError) throw hogError;
-          return { solo, contended, soloCores: usageBetween(s0, s1), contendedCores: usageBetween(c0, c1) };
+          const hogRunning = await hogMid;
+          const hogEnd = await hogDone;
+          if (hogEnd.err) throw hogEnd.err;
+          return {
+            solo,
+            contended,
+            soloCores: usageBetween(s0, s1),
+            contendedCores: usageBetween(c0, c1),
+            ...(hogRunning ? {} : { hogGone: true }),
+          };
         },
-        (ws) => judgeNeighbour(ws, 1 - p.tolerance).decision,
+        (ws) => judgeNeighbour(contendedWindows(ws), 1 - p.tolerance).decision,
         windowOptions(ctx),
       );
-      const cpuLost = judgeNeighbour(samples, 1 - p.tolerance).cpuLost;
+      const cpuLost = judgeNeighbour(contendedWindows(samples), 1 - p.tolerance).cpuLost;
       const nbAfter = await readCgroup(ctx, nb!.id, 'oom');
       const hogAfter = await readCgroup(ctx, hog!.id, 'oom');
       const hogKills = oomKills(hogAfter.snapshot);
@@ -156,24 +180,27 @@ export default defineCheck({
       };
     });
 
-    const ratios = res.samples.map((w) => w.contended / w.solo);
+    const judged = contendedWindows(res.samples);
+    const ratios = judged.map((w) => w.contended / w.solo);
     const f = new Findings();
     f.files('', res.files);
     f.row(measurement('neighbour throughput, contended ÷ solo', ratios, 1, '×', res.decision, p.tolerance));
     f.judge(
       res.decision,
-      `neighbour throughput beside the hog: expected ≥ ${Math.round((1 - p.tolerance) * 100)} % of solo, got ${Math.round(stats(ratios).mean * 100)} %` +
+      `neighbour throughput beside the hog: expected ≥ ${Math.round((1 - p.tolerance) * 100)} % of solo, got ${judged.length ? `${Math.round(stats(ratios).mean * 100)} %` : 'no run beside a running hog'}` +
         (res.decision !== 'inconclusive'
           ? ''
-          : res.cpuLost
-            ? ` — the neighbour got ${Math.round(stats(res.samples.map((w) => w.contendedCores / w.soloCores)).mean * 100)} % of its solo CPU beside the hog, which is pinned to the other CPU: other work on the host took it, so the memory throughput says nothing; run again on a quiet host`
-            : unsettled(ratios.length)),
+          : !judged.length
+            ? ` — the hog's stress-ng had ended halfway through the neighbour's run beside it in all ${res.samples.length} windows: the neighbour was never measured beside a running hog (does the image's stress-ng --vm run for its --timeout?)`
+            : res.cpuLost
+              ? ` — the neighbour got ${Math.round(stats(judged.map((w) => w.contendedCores / w.soloCores)).mean * 100)} % of its solo CPU beside the hog, which is pinned to the other CPU: other work on the host took it, so the memory throughput says nothing; run again on a quiet host`
+              : unsettled(ratios.length)),
     );
     f.row(
       notJudged(
         measurement(
           'neighbour CPU beside the hog ÷ solo (cgroup usage)',
-          res.samples.map((w) => w.contendedCores / w.soloCores),
+          judged.map((w) => w.contendedCores / w.soloCores),
           null,
           '×',
           'pass',
@@ -183,7 +210,7 @@ export default defineCheck({
     // The solo run is the baseline of the ratio above, not a claim of its own.
     const solo = measurement(
       'neighbour sysbench memory, solo (baseline)',
-      res.samples.map((w) => w.solo),
+      judged.map((w) => w.solo),
       null,
       'MiB/s',
       'pass',
@@ -192,7 +219,7 @@ export default defineCheck({
     f.row(
       measurement(
         'neighbour sysbench memory, beside the hog',
-        res.samples.map((w) => w.contended),
+        judged.map((w) => w.contended),
         null,
         'MiB/s',
         res.decision,

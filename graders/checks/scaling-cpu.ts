@@ -81,6 +81,8 @@ interface Run {
    * start them, or the run ended inside the window). Such a window is left out and retaken.
    */
   invalid?: string;
+  /** Invalid because stress-ng itself ended before the window did, its workers having come up. */
+  endedEarly?: boolean;
   series: ReturnType<typeof usageSeries>;
 }
 
@@ -235,12 +237,21 @@ class CpuExperiment {
     const res = await exec.catch(() => undefined);
     // Every snapshot of the window must see the workers (pids.current absent: cannot tell, kept).
     const short = w.snapshots.filter((s) => s.pids.current !== undefined && s.pids.current < want).length;
+    // The workers came up, yet stress-ng was back before the window's end: the image's stress-ng
+    // did not run for its --timeout (not the host's doing: the engine started it in time).
+    const endedEarly =
+      up &&
+      res !== undefined &&
+      !res.timedOut &&
+      res.durationMs / 1000 < runSeconds - TAIL_SECONDS - readRoom;
     const invalid =
       w.snapshots.length < 2
         ? 'no snapshots in the window'
-        : short
-          ? `stress-ng's workers were not running in ${short} of the window's ${w.snapshots.length} snapshots (they started ${startedAfter.toFixed(1)} s after the exec${up ? '' : ', or never'}; the run was ${runSeconds} s)`
-          : undefined;
+        : short && endedEarly
+          ? `stress-ng ended ${(res.durationMs / 1000).toFixed(1)} s into its ${runSeconds} s --timeout (exit code ${res.exitCode}), inside the window`
+          : short
+            ? `stress-ng's workers were not running in ${short} of the window's ${w.snapshots.length} snapshots (they started ${startedAfter.toFixed(1)} s after the exec${up ? '' : ', or never'}; the run was ${runSeconds} s)`
+            : undefined;
     const parsed = res ? parseStressNgOutput(res.stdout, res.stderr) : undefined;
     const cpu = parsed?.stressors.find((x) => x.stressor === 'cpu');
     return {
@@ -255,6 +266,7 @@ class CpuExperiment {
         exit: res ? (res.timedOut ? 'timed out' : `exit code ${res.exitCode}`) : 'exec failed',
         series: usageSeries(`--cpus ${this.#cpus}`, w.snapshots, this.#cpus),
         ...(invalid ? { invalid } : {}),
+        ...(invalid && short && endedEarly ? { endedEarly: true } : {}),
       },
       ...(before ? { before } : {}),
       ...(after ? { after } : {}),
@@ -397,6 +409,15 @@ export default defineCheck({
         if (!runs.length) {
           // Not one window with stress-ng running throughout: no measurement, so no verdict.
           const bad = invalidBy.get(c) ?? [];
+          if (bad.length && bad.every((r) => r.endedEarly)) {
+            // Started in time every time and ended early every time: the image's stress-ng.
+            decisions.push('fail');
+            problems.push(
+              `--cpus ${c}: expected stress-ng to run for its --timeout, got it ending early in all ${bad.length} windows (last: ${bad[bad.length - 1]!.invalid})`,
+            );
+            if (bad[0]) plots.push(bad[0].series);
+            continue;
+          }
           decisions.push('inconclusive');
           problems.push(
             `--cpus ${c}: no window had stress-ng running throughout (${bad.length} taken; ${bad[bad.length - 1]?.invalid ?? 'none taken'}): the engine was too slow to start it — the host was busy; run again on a quiet host`,
@@ -526,7 +547,17 @@ export default defineCheck({
         const from = Math.min(p.update.from, hostCpus);
         const to = Math.min(p.update.to, hostCpus);
         ctx.progress(`live update --cpus ${from} → ${to}`);
-        await exp.setCpus(from);
+        // The update is only seen if the container was at `from` first: a quota that ignores the
+        // limit, already at `to`, would otherwise pass as an update that took effect.
+        const start = await exp.setCpus(from);
+        Object.assign(files, prefixKeys(start.files, `before docker update (--cpus ${from}): `));
+        const q0 = quotaFromFiles(start.files);
+        if (Math.abs(q0 - from) >= 0.005) {
+          decisions.push('fail');
+          problems.push(
+            `before docker update: expected quota ${from} in the files, got ${q0}, so the update to ${to} cannot be told from no change`,
+          );
+        }
         let filesAfter: Record<string, string> = {};
         const upd = await exp.run(Math.max(1, Math.ceil(Math.max(from, to))), seconds, {
           beforeSeconds: Math.min(seconds, 1),

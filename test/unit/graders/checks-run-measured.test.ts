@@ -132,7 +132,14 @@ describe('measured check run() through the fake kernel', function () {
 
   describe('scaling-cpu', () => {
     let s: Record<
-      'faithful' | 'quotaIgnored' | 'updateLost' | 'stolen' | 'exitsEarly' | 'noMetrics',
+      | 'faithful'
+      | 'quotaIgnored'
+      | 'updateLost'
+      | 'neverAtFrom'
+      | 'stolen'
+      | 'exitsEarly'
+      | 'neverStarts'
+      | 'noMetrics',
       Promise<Scenario>
     >;
     before(() => {
@@ -144,6 +151,11 @@ describe('measured check run() through the fake kernel', function () {
           scenario(scalingCpu, labParams('scaling-cpu', { cpus: [0.5] }), {
             rules: { updateApplies: false },
           }),
+        // At --cpus 1 already, and no update reaches the cgroup: the "update" 0.5 → 1 changes nothing.
+        neverAtFrom: () =>
+          scenario(scalingCpu, labParams('scaling-cpu', { cpus: [1] }), {
+            rules: { updateApplies: false },
+          }),
         stolen: () =>
           scenario(scalingCpu, labParams('scaling-cpu', { cpus: [1], update: undefined }), {
             rules: { steal: { cores: 1.6 } },
@@ -151,6 +163,10 @@ describe('measured check run() through the fake kernel', function () {
         exitsEarly: () =>
           scenario(scalingCpu, labParams('scaling-cpu', { cpus: [1], update: undefined }), {
             rules: { stressNgLifetime: 0.3 },
+          }),
+        neverStarts: () =>
+          scenario(scalingCpu, labParams('scaling-cpu', { cpus: [1], update: undefined }), {
+            rules: { workerStartMs: Infinity },
           }),
         noMetrics: () =>
           scenario(scalingCpu, labParams('scaling-cpu', { cpus: [1], update: undefined }), {
@@ -222,7 +238,7 @@ describe('measured check run() through the fake kernel', function () {
       const { outcome: o, kernel } = await s.quotaIgnored;
       expect(o.status).to.equal('fail');
       expect(o.message).to.equal(
-        '--cpus 0.5: expected quota 0.5 CPUs in the cgroup files, got 1; --cpus 0.5: expected 0.50 ± 10 %, got 1.00 cores; --cpus 2: expected quota 2 CPUs in the cgroup files, got 1; --cpus 2: expected 2.00 ± 10 %, got 1.00 cores; throughput at --cpus 0.5: expected 0.50 ± 15 %, got 1.00 × the 1-CPU throughput',
+        '--cpus 0.5: expected quota 0.5 CPUs in the cgroup files, got 1; --cpus 0.5: expected 0.50 ± 10 %, got 1.00 cores; --cpus 2: expected quota 2 CPUs in the cgroup files, got 1; --cpus 2: expected 2.00 ± 10 %, got 1.00 cores; throughput at --cpus 0.5: expected 0.50 ± 15 %, got 1.00 × the 1-CPU throughput; before docker update: expected quota 0.5 in the files, got 1, so the update to 1 cannot be told from no change',
       );
       expect(rows(o)).to.deep.equal([
         ['CPU usage at --cpus 1', 'pass'],
@@ -230,8 +246,7 @@ describe('measured check run() through the fake kernel', function () {
         ['CPU usage at --cpus 2', 'fail'],
         ['throughput ratio --cpus 0.5 ÷ --cpus 1', 'fail'],
         ['throughput ratio --cpus 2 ÷ --cpus 1', 'pass'],
-        // Vacuous: the quota is 1 CPU whatever was asked, and 1 is the update's `to`. The check
-        // never confirms the container was at `from` (0.5) before the update.
+        // Usage after the update is 1 core, as asked; what fails is the quota before it (above).
         ['CPU usage after docker update --cpus 0.5 → 1', 'pass'],
       ]);
       expect(kernel.boxes.size).to.equal(0);
@@ -257,6 +272,23 @@ describe('measured check run() through the fake kernel', function () {
       expect(kernel.updates.map((u) => u.limits)).to.deep.equal([{ cpus: 1 }]);
     });
 
+    it('fails an update that could not be seen: the container never reached --cpus 0.5 before the update to 1', async () => {
+      const { outcome: o, kernel } = await s.neverAtFrom;
+      expect(o.status).to.equal('fail');
+      expect(o.message).to.equal(
+        'before docker update: expected quota 0.5 in the files, got 1, so the update to 1 cannot be told from no change',
+      );
+      expect(rows(o)).to.deep.equal([
+        ['CPU usage at --cpus 1', 'pass'],
+        ['CPU usage after docker update --cpus 0.5 → 1', 'pass'],
+      ]);
+      expect(o.evidence?.files).to.include({
+        [`before docker update (--cpus 0.5): /sys/fs/cgroup/system.slice/docker-${'k1'.padEnd(64, '0')}.scope/cpu.max`]:
+          '100000 100000',
+      });
+      expect(kernel.boxes.size).to.equal(0);
+    });
+
     it('is inconclusive, not failed, when other work takes the CPU (usage short of --cpus 1, unthrottled)', async () => {
       const { outcome: o, kernel } = await s.stolen;
       expect(o.status).to.equal('inconclusive');
@@ -269,15 +301,26 @@ describe('measured check run() through the fake kernel', function () {
       expect(kernel.boxes.size).to.equal(0);
     });
 
-    it('is inconclusive when stress-ng exits early: no window had it running throughout, and says so', async () => {
+    it('fails an image whose stress-ng starts in time but ends before its --timeout, in every window', async () => {
       const { outcome: o, kernel } = await s.exitsEarly;
-      expect(o.status).to.equal('inconclusive');
+      expect(o.status).to.equal('fail');
       expect(o.message).to.match(
-        /^--cpus 1: no window had stress-ng running throughout \(6 taken; stress-ng's workers were not running in \d+ of the window's \d+ snapshots \(they started 0\.\d s after the exec; the run was 1 s\)\): the engine was too slow to start it — the host was busy; run again on a quiet host$/,
+        /^--cpus 1: expected stress-ng to run for its --timeout, got it ending early in all 6 windows \(last: stress-ng ended 0\.[34] s into its 1 s --timeout \(exit code 0\), inside the window\)$/,
       );
       expect(rows(o)).to.deep.equal([]);
       // Retaken up to maxRepeats + 2 times, each a fresh bounded stress-ng in the same container.
       expect(kernel.execs).to.have.length(lab.spec.window.maxRepeats + 2);
+      expect(kernel.boxes.size).to.equal(0);
+    });
+
+    it('is inconclusive when the workers never come up in any window (a slow engine), and says so', async () => {
+      // (", or never" is left out when a pids.current read in the start-up wait failed: cannot tell.)
+      const { outcome: o, kernel } = await s.neverStarts;
+      expect(o.status).to.equal('inconclusive');
+      expect(o.message).to.match(
+        /^--cpus 1: no window had stress-ng running throughout \(6 taken; stress-ng's workers were not running in \d+ of the window's \d+ snapshots \(they started \d+\.\d s after the exec(, or never)?; the run was \d+ s\)\): the engine was too slow to start it — the host was busy; run again on a quiet host$/,
+      );
+      expect(rows(o)).to.deep.equal([]);
       expect(kernel.boxes.size).to.equal(0);
     });
 
@@ -411,7 +454,10 @@ describe('measured check run() through the fake kernel', function () {
   describe('isolation-memory', () => {
     /** The hog runs for its --timeout, so it overlaps the neighbour's contended sysbench run. */
     const HOG = { vmRunsItsTime: true } as const;
-    let s: Record<'faithful' | 'bandwidth' | 'spills' | 'noCounter' | 'noLimit', Promise<Scenario>>;
+    let s: Record<
+      'faithful' | 'bandwidth' | 'spills' | 'noCounter' | 'noLimit' | 'hogEarly',
+      Promise<Scenario>
+    >;
     before(() => {
       s = startAll({
         faithful: () =>
@@ -430,7 +476,22 @@ describe('measured check run() through the fake kernel', function () {
           scenario(isolationMemory, labParams('isolation-memory'), {
             rules: { ...HOG, memoryMax: () => 'max' },
           }),
+        // The hog's stress-ng is OOM-killed once and gives up at once: no contention to measure.
+        hogEarly: () =>
+          scenario(isolationMemory, labParams('isolation-memory'), {
+            rules: { vmRunsItsTime: false, memoryBandwidthKept: 0.5 },
+          }),
       });
+    });
+
+    it('leaves out windows whose hog ended before the contended run did: never beside a running hog is inconclusive, with why', async () => {
+      const { outcome: o, kernel } = await s.hogEarly;
+      expect(o.status).to.equal('inconclusive');
+      expect(o.message).to.match(
+        /^neighbour throughput beside the hog: expected ≥ 60 % of solo, got no run beside a running hog — the hog's stress-ng had ended halfway through the neighbour's run beside it in all 4 windows: the neighbour was never measured beside a running hog \(does the image's stress-ng --vm run for its --timeout\?\)$/,
+      );
+      expect(rows(o)[0]).to.deep.equal(['neighbour throughput, contended ÷ solo', 'inconclusive']);
+      expect(kernel.boxes.size).to.equal(0);
     });
 
     it('passes a faithful kernel: the hog is OOM-killed every window, the neighbour keeps 85 % and sees no OOM', async () => {
