@@ -255,7 +255,6 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
             (checkSignal) =>
               kind.run(
                 { ...ctx, engine: engineWithSignal(o.engine, checkSignal), signal: checkSignal },
-                spec,
                 lab.params.get(spec.id),
               ),
             {

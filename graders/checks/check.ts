@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { ContainerEngine } from '../../harness/engine/engine.ts';
 import type { CgroupAccess } from '../../harness/cgroup/access.ts';
 import type { CheckReport, CheckStatus, Evidence, HostFacts } from '../../reports/model.ts';
-import type { LoadedLab, CheckSpecT, WindowSpecT } from '../lab-spec.ts';
+import type { LoadedLab, WindowSpecT } from '../lab-spec.ts';
 import type { ArtifactFile, Submission } from '../submission.ts';
 import { manifestProblem } from '../manifest.ts';
 
@@ -85,7 +85,7 @@ export interface CheckKind<P = unknown> {
    * with a measurement.
    */
   measuresCpu?: boolean;
-  run(ctx: CheckContext, spec: CheckSpecT, params: P): Promise<CheckOutcome>;
+  run(ctx: CheckContext, params: P): Promise<CheckOutcome>;
 }
 
 export function defineCheck<P>(k: CheckKind<P>): CheckKind<P> {

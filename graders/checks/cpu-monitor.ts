@@ -174,7 +174,7 @@ export default defineCheck({
     pctx.submission.artifacts.monitor?.present
       ? monitorRunnerImage(pctx.engine, pctx.lab.spec.build.baseImage, pctx.workDir)
       : undefined,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const got = artifactOrFailure(ctx, 'monitor', 'cpu-monitor.sh');
     if ('failure' in got) return got.failure;
     const cpus = Math.min(p.cpus, ctx.host.cpus);

@@ -127,7 +127,7 @@ export default defineCheck({
     'the Docker Hub reference in submission.yaml is well-formed; with --online, it pulls and holds the tools',
   params: Params,
   needsImage: false,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const got = manifestOrFailure(ctx, 'dockerHub: user/repo:tag', 'dockerHub');
     if ('failure' in got) return got.failure;
     const raw = got.manifest.dockerHub;

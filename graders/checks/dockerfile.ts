@@ -25,7 +25,7 @@ export default defineCheck({
     'static Dockerfile rules (base image, required apt packages in the final stage) with hadolint-style advice',
   params: Params,
   needsImage: false,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const got = artifactOrFailure(ctx, 'dockerfile', 'Dockerfile');
     if ('failure' in got) return got.failure;
     const { art } = got;

@@ -18,7 +18,7 @@ export default defineCheck({
   description: "reports the engine, cgroup version/driver and EC2 instance type against the lab's target",
   params: Params,
   needsImage: false,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const h = ctx.host;
     const t = ctx.lab.spec.target;
     const diffs: string[] = [];

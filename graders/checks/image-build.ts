@@ -80,7 +80,7 @@ export default defineCheck({
     "builds the student's Dockerfile with a time limit; failures show the builder's error and the log's last lines",
   params: Params,
   needsImage: false,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const got = artifactOrFailure(ctx, 'dockerfile', 'Dockerfile');
     if ('failure' in got) return got.failure;
     const df = got.art;

@@ -64,7 +64,7 @@ export default defineCheck({
   params: Params,
   needsImage: true,
   measuresCpu: true,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const tol = p.tolerance ?? ctx.tolerance;
     const seconds = ctx.window.effectiveSeconds;
     const f = new Findings();

@@ -12,7 +12,7 @@ import { idle, readCgroup, settle, studentSpec, withContainers } from '../experi
 import { judgeAtLeast, measurement, repeatUntilSettled, stats } from '../verdict.ts';
 import { Findings, notJudged, prefixKeys, unsettled, windowOptions } from '../findings.ts';
 import { oomEvents, oomKills } from '../../harness/cgroup/facts.ts';
-import { formatBytes } from '../../harness/engine/build-context.ts';
+import { formatBytes } from '../../reports/format.ts';
 import { usageBetween } from '../../harness/sampler.ts';
 import type { Decision } from '../verdict.ts';
 
@@ -91,7 +91,7 @@ export default defineCheck({
   params: Params,
   needsImage: true,
   measuresCpu: true,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const seconds = ctx.window.effectiveSeconds;
     const twoCpus = ctx.host.cpus >= 2;
     const specs = [

@@ -48,7 +48,7 @@ export default defineCheck({
     "batch only: one CPU window at --cpus 0.5 and one OOM run with the student's own image; decides the host checks a batch calibrated with the reference",
   params: Params,
   needsImage: true,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const tol = p.tolerance ?? ctx.tolerance;
     const seconds = p.seconds ?? ctx.window.effectiveSeconds;
     const f = new Findings();

@@ -41,7 +41,7 @@ export default defineCheck({
     "the student's measured ratios (cpu scaling, memory scaling, shares split) agree with physics and with this run",
   params: Params,
   needsImage: false,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const got = manifestOrFailure(ctx, 'a measurements: table', 'measurements');
     if ('failure' in got) return got.failure;
     const t = got.manifest.measurements ?? {};

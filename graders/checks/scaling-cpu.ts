@@ -301,7 +301,7 @@ export default defineCheck({
   params: Params,
   needsImage: true,
   measuresCpu: true,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const tol = p.tolerance ?? ctx.tolerance;
     const hostCpus = Math.max(1, ctx.host.cpus);
     const limits = [...new Set(p.cpus.map((c) => Math.min(c, hostCpus)))].sort((a, b) => a - b);

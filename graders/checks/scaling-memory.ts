@@ -12,7 +12,7 @@ import { idle, readCgroup, studentSpec, withContainers } from '../experiments.ts
 import { Findings } from '../findings.ts';
 import { describeLimit, factFiles, memoryLimit, oomKills } from '../../harness/cgroup/facts.ts';
 import type { Limit } from '../../harness/cgroup/snapshot.ts';
-import { formatBytes } from '../../harness/engine/build-context.ts';
+import { formatBytes } from '../../reports/format.ts';
 
 const Params = z
   .object({
@@ -54,7 +54,7 @@ export default defineCheck({
   params: Params,
   needsImage: true,
   measuresCpu: true,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const f = new Findings();
     const limitFile = factFiles(ctx.cgroups.layout.version, 'memoryLimit').join(', ');
     const limitIs = (got: Limit | undefined, want: number, what: string) =>

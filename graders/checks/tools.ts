@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { defineCheck } from './check.ts';
 import { studentSpec, watchProcesses } from '../experiments.ts';
-import { formatBytes } from '../../harness/engine/build-context.ts';
+import { formatBytes } from '../../reports/format.ts';
 import { parseStressNgOutput } from '../../harness/workloads/stress-ng.ts';
 import { parseSysbench } from '../../harness/workloads/sysbench.ts';
 
@@ -62,7 +62,7 @@ export default defineCheck({
   description: 'runs each tool inside the image (entrypoint overridden): --version and a short real run',
   params: Params,
   needsImage: true,
-  async run(ctx, _spec, p) {
+  async run(ctx, p) {
     const lines: string[] = [];
     const problems: string[] = [];
     let ok = 0;

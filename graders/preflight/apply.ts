@@ -31,7 +31,7 @@ export function withPreflight<P>(kind: CheckKind<P>): CheckKind<P> {
   if (!reads) return kind;
   return {
     ...kind,
-    async run(ctx, spec, params): Promise<CheckOutcome> {
+    async run(ctx, params): Promise<CheckOutcome> {
       const sub = ctx.submission;
       const notes: string[] = [];
       if (reads.folder) notes.push(...(sub.notes ?? []));
@@ -58,7 +58,7 @@ export function withPreflight<P>(kind: CheckKind<P>): CheckKind<P> {
           buildCauses = slips.causes;
         }
       }
-      const out = await kind.run(ctx, spec, params);
+      const out = await kind.run(ctx, params);
       if (out.status === 'fail') {
         if (kind.kind === 'cpu-monitor' && sub.artifacts.monitor?.likelyCause)
           out.message = withCause(out.message, sub.artifacts.monitor.likelyCause);

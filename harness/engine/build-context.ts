@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import dockerignore from '@balena/dockerignore';
 import { pack } from 'tar-fs';
+import { formatBytes } from '../../reports/format.ts';
 
 export interface ContextPlan {
   /** Paths relative to the context root, '/'-separated, files and links only. */
@@ -90,11 +91,4 @@ export async function planContext(
 
 export function packContext(contextDir: string, plan: ContextPlan): Readable {
   return pack(contextDir, { entries: plan.entries, dereference: false }) as unknown as Readable;
-}
-
-export function formatBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GiB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
 }

@@ -360,7 +360,7 @@ const CASES: Case[] = [
         score: 0,
         maxScore: 10,
         includes: [
-          `expected the image to build, got an error: the build context is 200.0 MiB in 2 files, over the limit of 64.0 MiB (largest: big.bin 200.0 MiB, Dockerfile ${Buffer.byteLength(REFERENCE)} B); add a .dockerignore listing what the image does not need, or remove large files`,
+          `expected the image to build, got an error: the build context is 200 MiB in 2 files, over the limit of 64 MiB (largest: big.bin 200 MiB, Dockerfile ${Buffer.byteLength(REFERENCE)} B); add a .dockerignore listing what the image does not need, or remove large files`,
         ],
         excludes: ['Step 1/', 'Last lines'],
       },

@@ -465,8 +465,8 @@ const CASES: Case[] = [
         score: 5,
         maxScore: 10,
         includes: [
-          "sysbench --version: expected it to run, got exit code 137 (killed by the kernel's OOM killer at the container's 1.0 GiB memory limit)",
-          "sysbench cpu run: expected it to run, got exit code 137 (killed by the kernel's OOM killer at the container's 1.0 GiB memory limit)",
+          "sysbench --version: expected it to run, got exit code 137 (killed by the kernel's OOM killer at the container's 1 GiB memory limit)",
+          "sysbench cpu run: expected it to run, got exit code 137 (killed by the kernel's OOM killer at the container's 1 GiB memory limit)",
         ],
         excludes: ['stress-ng --version:', 'stress-ng cpu run:', 'harness error'],
         maxDurationMs: 60_000,

@@ -24,7 +24,7 @@ import isolationCpu from '../../../graders/checks/isolation-cpu.ts';
 import isolationMemory from '../../../graders/checks/isolation-memory.ts';
 import scalingCpu from '../../../graders/checks/scaling-cpu.ts';
 import { paramSchemas } from '../../../graders/checks/index.ts';
-import { loadLab, type CheckSpecT, type LoadedLab } from '../../../graders/lab-spec.ts';
+import { loadLab, type LoadedLab } from '../../../graders/lab-spec.ts';
 import { readSubmission } from '../../../graders/submission.ts';
 import { parseStressNgOutput } from '../../../harness/workloads/stress-ng.ts';
 import { parseSysbench } from '../../../harness/workloads/sysbench.ts';
@@ -65,8 +65,6 @@ interface Scenario {
   kernel: FakeKernel;
 }
 
-const SPEC: CheckSpecT = { id: 'c', kind: 'k', title: 't', points: 1, needs: [], params: {}, hidden: false };
-
 /**
  * One run() of a kind on a fresh fake kernel with these rules, the submission folder given (the
  * reference by default) and the student's image already built.
@@ -98,7 +96,7 @@ async function scenario<P>(
     progress: () => undefined,
     workDir: await mkdtemp(path.join(scratch, `${kind.kind}-`)),
   };
-  const outcome = await kind.run(ctx, { ...SPEC, kind: kind.kind }, kind.params.parse(params));
+  const outcome = await kind.run(ctx, kind.params.parse(params));
   return { outcome, ctx, engine, kernel };
 }
 
@@ -498,7 +496,7 @@ describe('measured check run() through the fake kernel', function () {
       const { outcome: o, kernel } = await s.faithful;
       expect(o.status, o.message).to.equal('pass');
       expect(o.message).to.equal(
-        'the hog was OOM-killed 2 time(s) at 128.0 MiB; the neighbour kept 85 % of its solo throughput with no OOM events',
+        'the hog was OOM-killed 2 time(s) at 128 MiB; the neighbour kept 85 % of its solo throughput with no OOM events',
       );
       expect(rows(o)).to.deep.equal([
         ['neighbour throughput, contended ÷ solo', 'pass'],
@@ -562,7 +560,7 @@ describe('measured check run() through the fake kernel', function () {
     it('fails a hog limit the runtime never writes: no OOM kill over "128 MiB"', async () => {
       const { outcome: o, kernel } = await s.noLimit;
       expect(o.status).to.equal('fail');
-      expect(o.message).to.equal('hog over its 128.0 MiB limit: expected ≥ 1 OOM kill, got 0');
+      expect(o.message).to.equal('hog over its 128 MiB limit: expected ≥ 1 OOM kill, got 0');
       expect(rows(o).slice(-1)).to.deep.equal([['hog OOM kills (at least 1)', 'fail']]);
       expect(kernel.boxes.size).to.equal(0);
     });

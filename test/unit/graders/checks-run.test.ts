@@ -23,7 +23,7 @@ import measurementTable from '../../../graders/checks/measurement-table.ts';
 import scalingMemory from '../../../graders/checks/scaling-memory.ts';
 import tools from '../../../graders/checks/tools.ts';
 import { paramSchemas } from '../../../graders/checks/index.ts';
-import { loadLab, type CheckSpecT, type LoadedLab } from '../../../graders/lab-spec.ts';
+import { loadLab, type LoadedLab } from '../../../graders/lab-spec.ts';
 import { readSubmission, type Submission } from '../../../graders/submission.ts';
 import type { Limit } from '../../../harness/cgroup/snapshot.ts';
 import type { HostFacts } from '../../../reports/model.ts';
@@ -68,11 +68,9 @@ function context(
   return { ctx, engine, progress };
 }
 
-const SPEC: CheckSpecT = { id: 'c', kind: 'k', title: 't', points: 1, needs: [], params: {}, hidden: false };
-
 /** The kind's run() with params as a lab file would give them (defaults filled by its schema). */
 function run<P>(kind: CheckKind<P>, ctx: CheckContext, params: Record<string, unknown> = {}) {
-  return kind.run(ctx, { ...SPEC, kind: kind.kind }, kind.params.parse(params));
+  return kind.run(ctx, kind.params.parse(params));
 }
 
 /** A submission folder of its own: the given files, read by the real readSubmission. */
@@ -413,8 +411,8 @@ describe('check run() through fakes', () => {
       expect(o.status, o.message).to.equal('pass');
       expect(o.fraction).to.equal(1);
       expect(rows(o)).to.deep.equal([
-        ['OOM kills, 64.0 MiB under a 128.0 MiB limit', 'pass'],
-        ['OOM kills (at least 1), 256.0 MiB over a 128.0 MiB limit', 'pass'],
+        ['OOM kills, 64 MiB under a 128 MiB limit', 'pass'],
+        ['OOM kills (at least 1), 256 MiB over a 128 MiB limit', 'pass'],
       ]);
       expect(ctx.state.shared.get('memoryOomKills')).to.equal(1);
       // Every container it started is gone again, each sandboxed with swap = memory.
@@ -436,10 +434,10 @@ describe('check run() through fakes', () => {
       expect(o.status).to.equal('fail');
       expect(o.fraction).to.equal(0.8);
       expect(o.message).to.equal(
-        `after docker update --memory 256.0 MiB: expected ${256 * MiB} bytes in memory.max, got ${128 * MiB}`,
+        `after docker update --memory 256 MiB: expected ${256 * MiB} bytes in memory.max, got ${128 * MiB}`,
       );
       expect(o.evidence?.files).to.have.property(
-        `after docker update --memory 256.0 MiB: /sys/fs/cgroup/system.slice/docker-${'k3'.padEnd(64, '0')}.scope/memory.max`,
+        `after docker update --memory 256 MiB: /sys/fs/cgroup/system.slice/docker-${'k3'.padEnd(64, '0')}.scope/memory.max`,
         String(128 * MiB),
       );
     });
@@ -451,8 +449,8 @@ describe('check run() through fakes', () => {
       expect(o.status).to.equal('inconclusive');
       expect(o.message).to.match(/^this kernel has no oom_kill counter/);
       expect(rows(o)).to.deep.equal([
-        ['OOM kills, 64.0 MiB under a 128.0 MiB limit', 'pass'],
-        ['OOM kills (at least 1), 256.0 MiB over a 128.0 MiB limit', 'inconclusive'],
+        ['OOM kills, 64 MiB under a 128 MiB limit', 'pass'],
+        ['OOM kills (at least 1), 256 MiB over a 128 MiB limit', 'inconclusive'],
       ]);
     });
 
@@ -464,11 +462,11 @@ describe('check run() through fakes', () => {
       expect(o.status).to.equal('fail');
       expect(o.fraction).to.be.closeTo(1 / 3, 1e-9);
       expect(o.message).to.equal(
-        `--memory 128.0 MiB: expected ${128 * MiB} bytes in memory.max, got ${32 * MiB}; stress-ng --vm 64.0 MiB under a 128.0 MiB limit: expected to finish (exit 0, no OOM kill), got exit 0, 1 OOM kill(s)`,
+        `--memory 128 MiB: expected ${128 * MiB} bytes in memory.max, got ${32 * MiB}; stress-ng --vm 64 MiB under a 128 MiB limit: expected to finish (exit 0, no OOM kill), got exit 0, 1 OOM kill(s)`,
       );
       expect(rows(o)).to.deep.equal([
-        ['OOM kills, 64.0 MiB under a 128.0 MiB limit', 'fail'],
-        ['OOM kills (at least 1), 256.0 MiB over a 128.0 MiB limit', 'pass'],
+        ['OOM kills, 64 MiB under a 128 MiB limit', 'fail'],
+        ['OOM kills (at least 1), 256 MiB over a 128 MiB limit', 'pass'],
       ]);
     });
 
@@ -478,7 +476,7 @@ describe('check run() through fakes', () => {
       const o = await run(scalingMemory, context(sub, { image: IMAGE, engine }).ctx, { limits: ['128m'] });
       expect(o.status).to.equal('fail');
       expect(o.message).to.equal(
-        `--memory 128.0 MiB: expected ${128 * MiB} bytes in memory.max, got max (no limit); stress-ng --vm 256.0 MiB over a 128.0 MiB limit: expected ≥ 1 OOM kill counted, got 0`,
+        `--memory 128 MiB: expected ${128 * MiB} bytes in memory.max, got max (no limit); stress-ng --vm 256 MiB over a 128 MiB limit: expected ≥ 1 OOM kill counted, got 0`,
       );
       expect(rows(o).map((r) => r[1])).to.deep.equal(['pass', 'fail']);
     });

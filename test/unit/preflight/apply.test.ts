@@ -29,8 +29,6 @@ function ctx(submission: Partial<Submission>): CheckContext {
   return { submission: { dir: '/x', id: 'x', artifacts: {}, ...submission } } as unknown as CheckContext;
 }
 
-const spec = {} as never;
-
 describe('preflight hook on the checks', () => {
   it('a refused cpu-monitor.sh fails before the check runs, with its one line', async () => {
     const k = kind('cpu-monitor', { status: 'pass', message: 'ran' });
@@ -46,7 +44,6 @@ describe('preflight hook on the checks', () => {
           },
         },
       }),
-      spec,
       {},
     );
     expect(k.calls).to.equal(0);
@@ -66,11 +63,10 @@ describe('preflight hook on the checks', () => {
     };
     const fail = await withPreflight(
       kind('cpu-monitor', { status: 'fail', message: 'got no numbers\nlog' }),
-    ).run(ctx({ artifacts: { monitor: art } }), spec, {});
+    ).run(ctx({ artifacts: { monitor: art } }), {});
     expect(fail.message).to.equal('got no numbers — likely cause: line 8 has a non-breaking space\nlog');
     const pass = await withPreflight(kind('cpu-monitor', { status: 'pass', message: 'ok' })).run(
       ctx({ artifacts: { monitor: art } }),
-      spec,
       {},
     );
     expect(pass).to.deep.equal({ status: 'pass', message: 'ok' });
@@ -86,7 +82,7 @@ describe('preflight hook on the checks', () => {
         Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('FROM ubuntu:24.04\n', 'utf16le')]),
       );
       const k = kind('image-build', { status: 'pass', message: 'built' });
-      const refused = await withPreflight(k).run(ctx({ artifacts: { dockerfile: art } }), spec, {});
+      const refused = await withPreflight(k).run(ctx({ artifacts: { dockerfile: art } }), {});
       expect(k.calls).to.equal(0);
       expect(refused.status).to.equal('fail');
       expect(refused.message).to.match(
@@ -98,7 +94,7 @@ describe('preflight hook on the checks', () => {
           status: 'fail',
           message: 'expected the image to build, got an error\nLast lines',
         }),
-      ).run(ctx({ artifacts: { dockerfile: art } }), spec, {});
+      ).run(ctx({ artifacts: { dockerfile: art } }), {});
       expect(failed.message).to.match(
         /^expected the image to build, got an error — likely cause: line 2 of Dockerfile has a non-breaking space .*\nLast lines$/,
       );
@@ -115,11 +111,11 @@ describe('preflight hook on the checks', () => {
         manifest: { role: 'manifest', path: 'submission.yml', present: true, notes: ['read submission.yml'] },
       },
     });
-    const hub = await withPreflight(kind('docker-hub', { status: 'pass', message: 'ok' })).run(c, spec, {});
+    const hub = await withPreflight(kind('docker-hub', { status: 'pass', message: 'ok' })).run(c, {});
     expect(hub.advice?.map((a) => a.message)).to.deep.equal(['read submission.yml', 'read 1 key']);
     const df = await withPreflight(
       kind('dockerfile', { status: 'pass', message: 'ok', advice: [{ id: 'DL3008', message: 'pin' }] }),
-    ).run(c, spec, {});
+    ).run(c, {});
     expect(df.advice?.map((a) => a.id)).to.deep.equal(['LG0100', 'DL3008']);
     expect(withCause('one', 'two')).to.equal('one — likely cause: two');
     // A kind that reads no submission file is not wrapped at all.
