@@ -386,7 +386,7 @@ const CASES: Case[] = [
         status: 'fail',
         score: 0,
         maxScore: 10,
-        includes: ['expected a Dockerfile in the submission'],
+        includes: ['expected Dockerfile in the submission folder, got no such file'],
       },
       tools: { status: 'skipped', score: 0, maxScore: 10, includes: ['skipped: needs "build"'] },
     },
