@@ -39,6 +39,8 @@ export interface SysbenchMemoryOptions {
   timeSeconds?: number;
   /** --memory-oper (default write). */
   oper?: 'read' | 'write' | 'none';
+  /** --report-interval, whole seconds: a "[ Ns ] X MiB/sec" line every N seconds of the run. */
+  reportIntervalSeconds?: number;
 }
 
 export interface SysbenchLatency {
@@ -71,6 +73,8 @@ export interface SysbenchResult {
   opsPerSec?: number;
   mibTransferred?: number;
   mibPerSec?: number;
+  /** memory with --report-interval: MiB/s of each interval ("[ 1s ] 26286.90 MiB/sec"), in order. */
+  intervalMibPerSec?: number[];
   latencyMs?: SysbenchLatency;
   fairness?: { eventsAvg: number; eventsStddev: number; execTimeAvgSecs: number; execTimeStddevSecs: number };
   /** The statistics block was printed (the run finished). */
@@ -105,6 +109,8 @@ export function sysbenchMemoryArgs(options: SysbenchMemoryOptions): string[] {
     }
     args.push(`--memory-oper=${options.oper}`);
   }
+  if (options.reportIntervalSeconds !== undefined)
+    args.push(`--report-interval=${wholeNumber('--report-interval', options.reportIntervalSeconds, 1)}`);
   args.push(...commonOptions(options));
   args.push('run');
   return args;
@@ -200,6 +206,11 @@ export function parseSysbench(stdout: string, stderr = ''): SysbenchResult {
     result.mibTransferred = Number(transfer[1]);
     result.mibPerSec = Number(transfer[2]);
   }
+
+  const intervals = [
+    ...text.matchAll(new RegExp(String.raw`^\[\s*\d+s\s*\]\s+${FLOAT} MiB/sec\s*$`, 'gm')),
+  ].map((m) => Number(m[1]));
+  if (intervals.length) result.intervalMibPerSec = intervals;
 
   const latency = latencyBlock(text);
   if (latency) result.latencyMs = latency;

@@ -518,12 +518,12 @@ describe('measured check run() through the fake kernel', function () {
         [128 * MiB, 128 * MiB, 0.5, '0', ['sleep']],
       ]);
       expect(kernel.execs.map((a) => a.join(' '))).to.deep.equal([
-        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --threads=1 --time=1 run',
+        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
         'stress-ng --vm 1 --vm-bytes 262144k --timeout 2s --quiet',
-        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --threads=1 --time=1 run',
-        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --threads=1 --time=1 run',
+        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
+        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
         'stress-ng --vm 1 --vm-bytes 262144k --timeout 2s --quiet',
-        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --threads=1 --time=1 run',
+        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
       ]);
     });
 

@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { judgeNeighbour, type NeighbourWindow } from '../../../graders/checks/isolation-memory.ts';
+import {
+  earlyNeighbourPass,
+  judgeNeighbour,
+  type NeighbourWindow,
+} from '../../../graders/checks/isolation-memory.ts';
 
 const w = (solo: number, contended: number, soloCores: number, contendedCores: number): NeighbourWindow => ({
   solo,
@@ -34,5 +38,21 @@ describe('isolation-memory: the neighbour judged per CPU it got', () => {
 
   it('without CPU readings (NaN) there is no excuse', () => {
     expect(judgeNeighbour([w(1000, 400, NaN, NaN), w(1000, 410, NaN, NaN)], 0.75).decision).to.equal('fail');
+  });
+
+  it('earlyNeighbourPass: three or more one-second ratios clearly above the bound pass one window; nothing else does', () => {
+    const secs = (solo: number[], contended: number[]): NeighbourWindow => ({
+      ...w(1000, 950, 1, 1),
+      soloSeconds: solo,
+      contendedSeconds: contended,
+    });
+    expect(earlyNeighbourPass([secs([26000, 27000, 26500], [25000, 25500, 25200])], 0.6)).to.equal(true);
+    // Two seconds only (a 2 s run), or none (an older sysbench without interval reports): no early pass.
+    expect(earlyNeighbourPass([secs([26000, 27000], [25000, 25500])], 0.6)).to.equal(false);
+    expect(earlyNeighbourPass([w(1000, 950, 1, 1)], 0.6)).to.equal(false);
+    // Clearly below the bound: not an early fail either — that takes the lab's windows.
+    expect(earlyNeighbourPass([secs([26000, 27000, 26500], [9000, 9500, 9200])], 0.6)).to.equal(false);
+    // Seconds that scatter across the bound: take another window.
+    expect(earlyNeighbourPass([secs([26000, 26000, 26000], [9000, 26000, 16000])], 0.6)).to.equal(false);
   });
 });

@@ -26,6 +26,48 @@ function sections(name: string): string[] {
 const NO_MESSAGES = { warnings: [], errors: [] };
 
 describe('sysbench argv builders', () => {
+  it('memory with --report-interval: one MiB/s line per second, parsed in order (captured on this host, 1.0.20)', () => {
+    expect(
+      sysbenchMemoryArgs({
+        blockSize: '1M',
+        totalSize: '100000G',
+        threads: 1,
+        timeSeconds: 3,
+        reportIntervalSeconds: 1,
+      }),
+    ).to.deep.equal([
+      'memory',
+      '--memory-block-size=1M',
+      '--memory-total-size=100000G',
+      '--report-interval=1',
+      '--threads=1',
+      '--time=3',
+      'run',
+    ]);
+    const out = [
+      'sysbench 1.0.20 (using system LuaJIT 2.1.0-beta3)',
+      '',
+      'Report intermediate results every 1 second(s)',
+      'Running memory speed test with the following options:',
+      '  block size: 1024KiB',
+      '',
+      'Threads started!',
+      '',
+      '[ 1s ] 26286.90 MiB/sec',
+      '[ 2s ] 27219.85 MiB/sec',
+      'Total operations: 80053 (26659.26 per second)',
+      '',
+      '80053.00 MiB transferred (26659.26 MiB/sec)',
+      '',
+    ].join('\n');
+    const r = parseSysbench(out);
+    expect(r.intervalMibPerSec).to.deep.equal([26286.9, 27219.85]);
+    expect(r.mibPerSec).to.equal(26659.26);
+    expect(parseSysbench('80053.00 MiB transferred (26659.26 MiB/sec)\n').intervalMibPerSec).to.equal(
+      undefined,
+    );
+  });
+
   it('builds a cpu run', () => {
     expect(sysbenchCpuArgs({ maxPrime: 20000, threads: 2, timeSeconds: 10, events: 0 })).to.deep.equal([
       'cpu',
