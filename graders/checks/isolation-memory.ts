@@ -40,8 +40,8 @@ export interface NeighbourWindow {
   soloCores: number;
   contendedCores: number;
   /**
-   * The hog's stress-ng was gone halfway through the neighbour's contended run (its container held
-   * nothing but its idle process): that run was not beside a hog, so the window is left out.
+   * The hog's stress-ng was gone halfway through the neighbour's contended run (its exec had
+   * returned): that run was not beside a hog, so the window is left out.
    */
   hogGone?: boolean;
 }
@@ -154,19 +154,23 @@ export default defineCheck({
           );
           // Held as a settled value: a rejection while the neighbour is measured must not go
           // unhandled (Node would end the process with no report and no cleanup).
+          let hogOver = false;
           const hogDone = hogRun.then(
             () => ({ err: undefined }),
             (err: unknown) => ({ err }),
           );
+          void hogDone.then(() => {
+            hogOver = true;
+          });
           await settle(300, ctx.signal);
           const c0 = await ctx.cgroups.snapshot(nb!.id);
-          // Halfway through the contended run, is the hog's stress-ng still there? (Its container
-          // idles with one process; pids.current unreadable: cannot tell, taken as running.)
-          const hogMid = settle(seconds * 500, ctx.signal)
-            .then(() => ctx.cgroups.readFiles(hog!.id, ['pids.current']))
-            .then((files) => Number(Object.values(files)[0]))
-            .then((n) => !(Number.isFinite(n) && n < 2))
-            .catch(() => true);
+          // Halfway through the contended run, is the hog's stress-ng still running (its exec not
+          // yet returned)? Asked of the promise, not the cgroup: a read through the engine (an exec
+          // of a reader container) would itself take CPU from the neighbour while it is measured.
+          const hogMid = settle(seconds * 500, ctx.signal).then(
+            () => !hogOver,
+            () => true,
+          );
           const contended = await sysbenchMiBps(ctx, nb!.id, seconds, p.blockSize);
           const c1 = await ctx.cgroups.snapshot(nb!.id);
           const hogRunning = await hogMid;
