@@ -119,7 +119,12 @@ export async function withContainers<T>(
 ): Promise<T> {
   const handles: ContainerHandle[] = [];
   try {
-    for (const s of specs) handles.push(await ctx.engine.start(s, { signal: ctx.signal }));
+    // Started side by side (a start is engine work, not a measurement); every one that started is
+    // removed below even when another failed.
+    const started = await Promise.allSettled(specs.map((s) => ctx.engine.start(s, { signal: ctx.signal })));
+    for (const r of started) if (r.status === 'fulfilled') handles.push(r.value);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return await fn(handles);
   } finally {
     await Promise.all(
@@ -166,33 +171,62 @@ export async function cpuWindow(
   return (await windowsWithHostLoad(ctx, [id], seconds, intervalMs, opts.retake ?? true))[0]!;
 }
 
+/**
+ * When a window may end before its time: `enough` is asked every `everyMs` from `minSeconds` on with
+ * the snapshots so far (one array per container); true ends the window there. For verdicts that one
+ * window can settle (a pass whose interval is already tight): the rest of the window adds nothing.
+ */
+export interface EarlyEnd {
+  enough: (snapshots: CgroupSnapshot[][]) => boolean;
+  minSeconds: number;
+  everyMs: number;
+}
+
 /** Measure several containers over the same window (one sampler each, started together). */
 export async function cpuWindows(
   ctx: CheckContext,
   ids: string[],
   seconds: number,
   intervalMs = 200,
+  early?: EarlyEnd,
 ): Promise<CpuWindow[]> {
-  return windowsWithHostLoad(ctx, ids, seconds, intervalMs);
+  return windowsWithHostLoad(ctx, ids, seconds, intervalMs, true, early);
 }
 
-async function oneWindow(
+/** The containers' windows, sampled side by side (ended together, early when `early` says so). */
+async function windowsTogether(
   ctx: CheckContext,
-  id: string,
+  ids: string[],
   seconds: number,
   intervalMs: number,
-): Promise<CpuWindow> {
-  const sampler = new Sampler({ read: (part) => ctx.cgroups.snapshot(id, part), intervalMs }).start();
+  early?: EarlyEnd,
+): Promise<CpuWindow[]> {
+  const samplers = ids.map((id) =>
+    new Sampler({ read: (part) => ctx.cgroups.snapshot(id, part), intervalMs }).start(),
+  );
+  const t0 = Date.now();
+  const end = t0 + seconds * 1000;
   // The window ends early when the check is cancelled; what it read then is not a measurement.
-  await sleep(seconds * 1000, ctx.signal);
-  const snapshots = await sampler.stop(true);
-  throwIfAborted(ctx.signal, `CPU window of ${id.slice(0, 12)}`);
-  if (snapshots.length < 2 && sampler.endedBy) throw sampler.endedBy;
-  const summary = summarize(snapshots);
-  if (!Number.isFinite(summary.overallCores)) {
-    throw new LabgradeError(`could not read CPU usage of container ${id.slice(0, 12)} (cgroup file absent)`);
+  while (Date.now() < end && !ctx.signal.aborted) {
+    const next = early ? Math.max(t0 + early.minSeconds * 1000, Date.now() + early.everyMs) : end;
+    await sleep(Math.max(0, Math.min(end, next) - Date.now()), ctx.signal);
+    if (early && Date.now() < end - early.everyMs / 2 && early.enough(samplers.map((s) => s.snapshots)))
+      break;
   }
-  return { cores: summary.overallCores, summary, snapshots };
+  const all = await Promise.all(samplers.map((s) => s.stop(true)));
+  throwIfAborted(ctx.signal, `CPU window of ${ids.map((id) => id.slice(0, 12)).join(', ')}`);
+  return all.map((snapshots, i) => {
+    const id = ids[i]!;
+    const endedBy = samplers[i]!.endedBy;
+    if (snapshots.length < 2 && endedBy) throw endedBy;
+    const summary = summarize(snapshots);
+    if (!Number.isFinite(summary.overallCores)) {
+      throw new LabgradeError(
+        `could not read CPU usage of container ${id.slice(0, 12)} (cgroup file absent)`,
+      );
+    }
+    return { cores: summary.overallCores, summary, snapshots };
+  });
 }
 
 /**
@@ -207,12 +241,13 @@ async function windowsWithHostLoad(
   seconds: number,
   intervalMs: number,
   retake = true,
+  early?: EarlyEnd,
 ): Promise<CpuWindow[]> {
   const read = hostStatReader(ctx.cgroups);
   const policy = hostLoadPolicy();
   for (let attempt = 0; ; attempt++) {
     const a = await read();
-    const ws = await Promise.all(ids.map((id) => oneWindow(ctx, id, seconds, intervalMs)));
+    const ws = await windowsTogether(ctx, ids, seconds, intervalMs, early);
     const b = await read();
     const cores = ws.reduce((s, w) => s + w.cores, 0);
     // One container: its quota holding it back (throttled) is not the host's doing.
@@ -254,6 +289,29 @@ function ownUsage(ctx: CheckContext, ids: string[]): () => Promise<number> {
       );
     }, 0);
   };
+}
+
+/**
+ * Wait until each container runs at least `want` processes (pids.current: stress-ng and its
+ * workers), then a short settle, so a window starts once the load is up rather than after a fixed
+ * pause. At most maxMs; where pids.current cannot be read, the fixed pause of 500 ms instead.
+ */
+export async function loadUp(ctx: CheckContext, ids: string[], want: number, maxMs = 2000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const n = await Promise.all(
+      ids.map((id) =>
+        ctx.cgroups.readFiles(id, ['pids.current']).then(
+          (f) => Number(Object.values(f)[0]),
+          () => NaN,
+        ),
+      ),
+    );
+    if (n.some((x) => !Number.isFinite(x))) return settle(Math.max(0, 500 - (Date.now() - t0)), ctx.signal);
+    if (n.every((x) => x >= want) || Date.now() - t0 > maxMs || ctx.signal.aborted) break;
+    await settle(50, ctx.signal);
+  }
+  await settle(100, ctx.signal);
 }
 
 /** A short pause (start-up settling); ends early when `signal` aborts. */

@@ -21,7 +21,7 @@ import { LabgradeError } from '../../harness/errors.ts';
 import { artifactOrFailure, defineCheck, type CheckContext } from './check.ts';
 import {
   cpuPlot,
-  settle,
+  loadUp,
   stressCpu,
   studentSpec,
   usageSeries,
@@ -192,7 +192,7 @@ export default defineCheck({
       ctx,
       [studentSpec(ctx, { ...stressCpu(Math.ceil(cpus)), cpus })],
       async ([h]) => {
-        await settle(500);
+        await loadUp(ctx, [h!.id], 1 + Math.ceil(cpus)); // stress-ng and its workers
         const sampler = new Sampler({
           read: (part) => ctx.cgroups.snapshot(h!.id, part),
           intervalMs: 200,

@@ -38,15 +38,19 @@ export function subWindowUsage(snaps: CgroupSnapshot[], subMs = SUB_WINDOW_MS): 
 /**
  * Usage vs limit, adaptively: while every window so far was held by its quota (throttled in most
  * periods), the window's own sub-windows (SUB_WINDOW_MS each) are the samples, so one window can
- * settle it — quota-bound usage is exact to well under 1 % within a second. Otherwise (a limit the
- * host cannot fill, a busy host) the windows themselves are the samples, at least minRepeats.
+ * settle it — quota-bound usage is exact to well under 1 % within a second. A window the quota did
+ * not hold (a limit as large as the host, one worker at --cpus 1) can settle a pass the same way
+ * when its sub-windows, at least MIN_UNBOUND_SUB of them, lie inside the band with their interval:
+ * the container was seen using its limit throughout, which is what is claimed; never a fail, since
+ * a short or scattered window there can be the host's doing. Otherwise (a busy host, a limit the
+ * host cannot fill) the windows themselves are the samples, at least minRepeats.
  */
 export function adaptiveUsage(
   runs: UsageWindow[],
   limit: number,
   tol: number,
   minRepeats: number,
-): { decision: Decision; basis: 'sub-windows' | 'windows'; u: ReturnType<typeof usageDecision> } {
+): { decision: Decision; basis: UsageBasis; u: ReturnType<typeof usageDecision> } {
   const u = usageDecision(
     runs.map((r) => r.cores),
     limit,
@@ -59,8 +63,45 @@ export function adaptiveUsage(
     const d = judgeBand(sub, limit, tol);
     if (d !== 'inconclusive') return { decision: d, basis: 'sub-windows', u: { ...u, decision: d } };
   }
-  if (runs.length < minRepeats) return { decision: 'inconclusive', basis: 'windows', u };
+  if (runs.length < minRepeats) {
+    if (!quotaBound && sub.length >= MIN_UNBOUND_SUB && judgeBand(sub, limit, tol) === 'pass')
+      return { decision: 'pass', basis: 'sub-windows-pass', u: { ...u, decision: 'pass' } };
+    return { decision: 'inconclusive', basis: 'windows', u };
+  }
   return { decision: u.decision, basis: 'windows', u };
+}
+
+/**
+ * The last word on usage once no more windows will be taken: a verdict the adaptive rule settles
+ * (with its basis), else whatever the windows taken say.
+ */
+export function finalUsage(
+  runs: UsageWindow[],
+  limit: number,
+  tol: number,
+  minRepeats: number,
+): ReturnType<typeof adaptiveUsage> {
+  const early = adaptiveUsage(runs, limit, tol, Math.max(2, minRepeats));
+  return early.decision !== 'inconclusive' ? early : adaptiveUsage(runs, limit, tol, 1);
+}
+
+/**
+ * What settled a usage verdict: the sub-windows of quota-bound windows, the sub-windows of windows
+ * the quota did not hold (a pass only), or whole windows.
+ */
+export type UsageBasis = 'sub-windows' | 'sub-windows-pass' | 'windows';
+
+/** Sub-windows an unthrottled window needs before they can settle a pass (2 s at 500 ms). */
+export const MIN_UNBOUND_SUB = 4;
+
+/** The evidence's words for a usage basis. */
+export function usageBasisText(basis: UsageBasis, runs: UsageWindow[]): string {
+  const n = runs.reduce((a, r) => a + r.sub.length, 0);
+  return basis === 'sub-windows'
+    ? `${n} sub-windows of ${SUB_WINDOW_MS} ms in ${runs.length} quota-bound window(s)`
+    : basis === 'sub-windows-pass'
+      ? `${n} sub-windows of ${SUB_WINDOW_MS} ms in ${runs.length} window(s), every one inside the band (the quota did not hold the container, so only a pass settles this early)`
+      : `${runs.length} window(s)`;
 }
 
 /** What a throughput ratio should be: a band around a value, or at least a value. */
@@ -127,6 +168,33 @@ export function settleRatio(
   if (!opts.exhausted) return { decision };
   if (Number.isFinite(ratio) && inBand(ratio)) return { decision: 'pass', why: 'point-estimate' };
   return { decision: 'inconclusive', why: 'not-settled' };
+}
+
+/** What speedSpread needs of a window. */
+export interface SpeedWindow {
+  /** stress-ng's bogo ops per CPU-second (usr+sys). */
+  perCpuSecond: number | undefined;
+  /** Usage over the window's sub-windows, cores. */
+  sub: number[];
+}
+
+/**
+ * A window's throughput is its usage × the host's speed (bogo ops per CPU-second), so the spread of
+ * throughput from window to window at one limit is the spread of the speed plus that of the usage.
+ * The speed does not depend on the limit, only on the host (for the same number of workers: two
+ * workers on hyperthread siblings run slower per CPU-second than one), so windows at different
+ * limits with the base's worker count are samples of it — a spread for the ratios before any limit
+ * has a second window. The usage part is the largest relative spread of any window's sub-windows
+ * (quota-bound: ≈ 0; unthrottled: the host's noise), a conservative stand-in. Undefined below two
+ * speeds.
+ */
+export function speedSpread(windows: SpeedWindow[]): { cv: number; n: number } | undefined {
+  const speeds = windows.map((w) => w.perCpuSecond).filter((x): x is number => x !== undefined && x > 0);
+  if (speeds.length < 2) return undefined;
+  const sCv = stats(speeds).cv;
+  const uCv = Math.max(0, ...windows.filter((w) => w.sub.length >= 2).map((w) => stats(w.sub).cv));
+  const cv = Math.sqrt(sCv * sCv + uCv * uCv);
+  return Number.isFinite(cv) ? { cv, n: speeds.length } : undefined;
 }
 
 /** Relative spread pooled over every limit with two or more throughput values. */

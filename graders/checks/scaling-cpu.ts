@@ -31,11 +31,13 @@ import { combine, expectedGot, measurement, fmt, stats, usageDecision, type Deci
 import { prefixKeys, usageProblem } from '../findings.ts';
 import {
   adaptiveUsage,
+  finalUsage,
   judgeRatio,
   pooledCv,
   settleRatio,
-  SUB_WINDOW_MS,
+  speedSpread,
   subWindowUsage,
+  usageBasisText,
   type RatioExpectation,
 } from './scaling-cpu-judge.ts';
 
@@ -283,6 +285,14 @@ class CpuExperiment {
   }
 }
 
+/** stress-ng's workers at a limit: enough to fill it (one per started CPU). */
+function workersFor(cpus: number): number {
+  return Math.max(1, Math.ceil(cpus));
+}
+
+/** The window after the live update, s (the lab's window when shorter). */
+const UPDATE_AFTER_SECONDS = 2;
+
 /** The quota files on this host's cgroup version. */
 function quotaFiles(ctx: CheckContext): string[] {
   return factFiles(ctx.cgroups.layout.version, 'quota');
@@ -340,7 +350,26 @@ export default defineCheck({
       kept(c)
         .map((r) => r.throughput)
         .filter((x): x is number => x !== undefined);
-    const cv = () => pooledCv(limits.map(tput));
+    /**
+     * The relative spread of one window's throughput: pooled over the limits with two or more
+     * windows when there are any, otherwise from the host's speed over the windows that ran the
+     * base's number of workers (see speedSpread) — so one window per limit can settle a ratio.
+     */
+    const spread = (): { cv: number; from: string } | undefined => {
+      const pooled = pooledCv(limits.map(tput));
+      if (pooled !== undefined) return { cv: pooled, from: 'the throughput spread pooled over the limits' };
+      if (baseLimit === undefined) return undefined;
+      const workers = workersFor(baseLimit);
+      const same = limits.filter((c) => workersFor(c) === workers).flatMap((c) => kept(c));
+      const s = speedSpread(same);
+      return s
+        ? {
+            cv: s.cv,
+            from: `the spread of the host's speed (bogo ops per CPU-second) over ${s.n} windows at different limits with ${workers} worker(s) each, and of their usage`,
+          }
+        : undefined;
+    };
+    const cv = () => spread()?.cv;
     const exits = (c: number) => [...new Set((runsBy.get(c) ?? []).map((r) => r.exit))].join(', ');
     const expectedRatio = (c: number, base: number): RatioExpectation =>
       c < base || c <= 1
@@ -360,8 +389,8 @@ export default defineCheck({
     /** The limit needs no more windows for throughput. */
     const throughputSettled = (c: number) => {
       if (baseLimit === undefined || noMetrics) return true;
-      if (c === baseLimit)
-        return tput(c).length >= Math.max(2, minRepeats) || (runsBy.get(c)?.length ?? 0) >= maxRepeats;
+      // One window gives the base's throughput; the spread comes from the other limits' windows too.
+      if (c === baseLimit) return tput(c).length >= 1 || (runsBy.get(c)?.length ?? 0) >= maxRepeats;
       return ratioJudged(c)?.decision !== 'inconclusive';
     };
 
@@ -372,7 +401,7 @@ export default defineCheck({
     const tries = (c: number) => (runsBy.get(c)?.length ?? 0) + (invalidBy.get(c)?.length ?? 0);
     const take = async (c: number) => {
       const { files: f } = await exp.setCpus(c);
-      const { run } = await exp.run(Math.max(1, Math.ceil(c)), seconds);
+      const { run } = await exp.run(workersFor(c), seconds);
       windows += 1;
       if (run.invalid) {
         invalidBy.set(c, [...(invalidBy.get(c) ?? []), run]);
@@ -425,7 +454,7 @@ export default defineCheck({
           if (bad[0]) plots.push(bad[0].series);
           continue;
         }
-        const { decision, basis, u } = adaptiveUsage(runs, c, tol, 1);
+        const { decision, basis, u } = finalUsage(runs, c, tol, minRepeats);
         if (u.hostBusy) hostBusy.push(c);
         decisions.push(decision);
         const m = measurement(
@@ -437,7 +466,7 @@ export default defineCheck({
           tol,
           u.excluded,
         );
-        measurements.push({ ...m, windows: runs.length, basis: usageBasis(basis, runs) });
+        measurements.push({ ...m, windows: runs.length, basis: usageBasisText(basis, runs) });
         if (u.excluded.length) disturbed += u.excluded.length;
         if (decision !== 'pass') {
           problems.push(usageProblem(`--cpus ${c}`, c, tol, { ...u, decision }, runs.length));
@@ -510,7 +539,7 @@ export default defineCheck({
               c <= 1 ? p.throughputTolerance : undefined,
             ),
             windows: n,
-            basis: `${t.length} window(s) at --cpus ${c}, ${tput(baseLimit).length} at --cpus ${baseLimit}; interval ± ${fmt(r.half)} from the throughput spread pooled over the limits (${fmt((cv() ?? NaN) * 100)} %)${settled.why === 'point-estimate' ? "; judged by its point estimate, inside the band: the interval stayed wider than the band after the last window (the host's noise)" : ''}${speedNote ? `; ${speedNote}` : ''}; stress-ng --cpu-method ${p.cpuMethod}`,
+            basis: `${t.length} window(s) at --cpus ${c}, ${tput(baseLimit).length} at --cpus ${baseLimit}; interval ± ${fmt(r.half)} from ${spread()?.from ?? 'no spread'} (${fmt((cv() ?? NaN) * 100)} %)${settled.why === 'point-estimate' ? "; judged by its point estimate, inside the band: the interval stayed wider than the band after the last window (the host's noise)" : ''}${speedNote ? `; ${speedNote}` : ''}; stress-ng --cpu-method ${p.cpuMethod}`,
           });
           if (d !== 'pass') {
             const got =
@@ -559,7 +588,9 @@ export default defineCheck({
           );
         }
         let filesAfter: Record<string, string> = {};
-        const upd = await exp.run(Math.max(1, Math.ceil(Math.max(from, to))), seconds, {
+        // The files show the update at once and quota-bound usage settles within a second or two:
+        // the window after the update is at most UPDATE_AFTER_SECONDS, not a whole lab window.
+        const upd = await exp.run(workersFor(Math.max(from, to)), Math.min(seconds, UPDATE_AFTER_SECONDS), {
           beforeSeconds: Math.min(seconds, 1),
           fn: async () => {
             filesAfter = await exp.updateLive(to);
@@ -572,7 +603,7 @@ export default defineCheck({
         decisions.push(qOk ? 'pass' : 'fail');
         if (!qOk)
           problems.push(`after docker update --cpus ${to}: expected quota ${to} in the files, got ${q}`);
-        const judged = adaptiveUsage([upd.run], to, tol, 1);
+        const judged = finalUsage([upd.run], to, tol, minRepeats);
         const { basis } = judged;
         // A window stress-ng did not run through measures nothing: no verdict, and why.
         const d: Decision = upd.run.invalid ? 'inconclusive' : judged.decision;
@@ -587,7 +618,7 @@ export default defineCheck({
             tol,
           ),
           windows: 1,
-          basis: usageBasis(basis, [upd.run]),
+          basis: usageBasisText(basis, [upd.run]),
         });
         if (d !== 'pass')
           problems.push(
@@ -649,9 +680,3 @@ export default defineCheck({
     };
   },
 });
-
-function usageBasis(basis: 'sub-windows' | 'windows', runs: Run[]): string {
-  return basis === 'sub-windows'
-    ? `${runs.reduce((a, r) => a + r.sub.length, 0)} sub-windows of ${SUB_WINDOW_MS} ms in ${runs.length} quota-bound window(s)`
-    : `${runs.length} window(s)`;
-}

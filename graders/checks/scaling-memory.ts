@@ -60,60 +60,72 @@ export default defineCheck({
     const limitIs = (got: Limit | undefined, want: number, what: string) =>
       f.expect(got === want, `${what}: expected ${want} bytes in ${limitFile}, got ${describeLimit(got)}`);
 
-    for (const limit of p.limits) {
-      ctx.progress(`--memory ${formatBytes(limit)}`);
-      const r = await withContainers(
+    // None of this measures CPU or time: the limit containers start side by side, and so do the
+    // under- and over-limit workloads (each in its own container at the workload limit, so each
+    // container's OOM counter counts only its own run).
+    ctx.progress(
+      `--memory ${p.limits.map((l) => formatBytes(l)).join(', ')}${p.update ? `, live update ${formatBytes(p.update.from)} → ${formatBytes(p.update.to)}` : ''}`,
+    );
+    const limitReads = p.limits.map((limit) =>
+      withContainers(
         ctx,
         [studentSpec(ctx, { ...idle(), memoryBytes: limit, memorySwapBytes: limit })],
         async ([h]) => readCgroup(ctx, h!.id, 'memoryLimit'),
-      );
-      f.files(`--memory ${formatBytes(limit)}: `, r.files);
-      limitIs(memoryLimit(r.snapshot), limit, `--memory ${formatBytes(limit)}`);
-    }
-
-    if (p.update) {
-      const { from, to } = p.update;
-      ctx.progress(`live update --memory ${formatBytes(from)} → ${formatBytes(to)}`);
-      const r = await withContainers(
-        ctx,
-        [studentSpec(ctx, { ...idle(), memoryBytes: from, memorySwapBytes: from })],
-        async ([h]) => {
-          // Docker refuses a memory change without --memory-swap once swap was set (HTTP 409).
-          await ctx.engine.update(h!.id, { memoryBytes: to, memorySwapBytes: to });
-          return readCgroup(ctx, h!.id, 'memoryLimit');
-        },
-      );
-      f.files(`after docker update --memory ${formatBytes(to)}: `, r.files);
-      limitIs(memoryLimit(r.snapshot), to, `after docker update --memory ${formatBytes(to)}`);
-    }
-
+      ),
+    );
+    const update = p.update;
+    const updateRead = update
+      ? withContainers(
+          ctx,
+          [studentSpec(ctx, { ...idle(), memoryBytes: update.from, memorySwapBytes: update.from })],
+          async ([h]) => {
+            // Docker refuses a memory change without --memory-swap once swap was set (HTTP 409).
+            await ctx.engine.update(h!.id, { memoryBytes: update.to, memorySwapBytes: update.to });
+            return readCgroup(ctx, h!.id, 'memoryLimit');
+          },
+        )
+      : undefined;
     const L = p.workloadLimit;
-    ctx.progress(`stress-ng --vm under and over ${formatBytes(L)}`);
-    const work = await withContainers(
-      ctx,
-      [studentSpec(ctx, { ...idle(), memoryBytes: L, memorySwapBytes: L })],
-      async ([h]) => {
-        const id = h!.id;
-        const kills = async () => oomKills(await ctx.cgroups.snapshot(id));
-        const k0 = (await kills()) ?? 0;
-        const under = await ctx.engine.exec(id, vmArgs(L * p.under, p.seconds), {
-          timeoutMs: (p.seconds + 30) * 1000,
-        });
-        const k1 = (await kills()) ?? 0;
-        const over = await ctx.engine.exec(id, vmArgs(L * p.over, p.seconds), {
+    ctx.progress(`stress-ng --vm under and over ${formatBytes(L)}, side by side with the limit checks`);
+    const atL = () => studentSpec(ctx, { ...idle(), memoryBytes: L, memorySwapBytes: L });
+    const working = withContainers(ctx, [atL(), atL()], async ([hu, ho]) => {
+      /** One workload in its container: its result and the OOM kills it caused there. */
+      const one = async (id: string, bytes: number) => {
+        const k0 = oomKills(await ctx.cgroups.snapshot(id)) ?? 0;
+        const res = await ctx.engine.exec(id, vmArgs(bytes, p.seconds), {
           timeoutMs: (p.seconds + 30) * 1000,
         });
         const after = await readCgroup(ctx, id, 'oom');
-        const k2 = oomKills(after.snapshot);
-        return {
-          under,
-          over,
-          underKills: k1 - k0,
-          overKills: k2 === undefined ? undefined : k2 - k1,
-          files: after.files,
-        };
-      },
-    );
+        const k1 = oomKills(after.snapshot);
+        return { res, kills: k1 === undefined ? undefined : k1 - k0, files: after.files };
+      };
+      const [under, over] = await Promise.all([one(hu!.id, L * p.under), one(ho!.id, L * p.over)]);
+      return {
+        under: under.res,
+        over: over.res,
+        underKills: under.kills ?? 0,
+        overKills: over.kills,
+        files: over.files,
+      };
+    });
+    working.catch(() => undefined); // awaited below, after the reads: never an unhandled rejection
+    const reads = await Promise.allSettled([...limitReads, ...(updateRead ? [updateRead] : [])]);
+    const done = await Promise.allSettled([working]);
+    const lost = [...reads, ...done].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (lost) throw lost.reason; // the engine went away, or a harness fault: no result
+    const work = (done[0] as PromiseFulfilledResult<Awaited<typeof working>>).value;
+    const values = reads.map((r) => (r as PromiseFulfilledResult<Awaited<(typeof limitReads)[0]>>).value);
+    p.limits.forEach((limit, i) => {
+      const r = values[i]!;
+      f.files(`--memory ${formatBytes(limit)}: `, r.files);
+      limitIs(memoryLimit(r.snapshot), limit, `--memory ${formatBytes(limit)}`);
+    });
+    if (update) {
+      const r = values[p.limits.length]!;
+      f.files(`after docker update --memory ${formatBytes(update.to)}: `, r.files);
+      limitIs(memoryLimit(r.snapshot), update.to, `after docker update --memory ${formatBytes(update.to)}`);
+    }
+
     f.files('after the workloads: ', work.files);
     const underOk = work.under.exitCode === 0 && work.underKills === 0;
     f.row({

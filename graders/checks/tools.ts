@@ -3,7 +3,7 @@
  * each, with the image's ENTRYPOINT overridden (students often set one that never exits).
  */
 import { z } from 'zod';
-import { defineCheck } from './check.ts';
+import { defineCheck, type CheckContext } from './check.ts';
 import { studentSpec, watchProcesses } from '../experiments.ts';
 import { formatBytes } from '../../reports/format.ts';
 import { parseStressNgOutput } from '../../harness/workloads/stress-ng.ts';
@@ -63,62 +63,16 @@ export default defineCheck({
   params: Params,
   needsImage: true,
   async run(ctx, p) {
-    const lines: string[] = [];
-    const problems: string[] = [];
-    let ok = 0;
-    for (const c of p.commands) {
-      ctx.progress(c.name);
-      const spec = studentSpec(ctx, { entrypoint: [c.argv[0]!], cmd: c.argv.slice(1) });
-      let watch: ReturnType<typeof watchProcesses> | undefined;
-      let r;
-      try {
-        r = await ctx.engine.run(spec, {
-          timeoutMs: c.timeoutSeconds * 1000,
-          maxLogChars: 32 * 1024,
-          signal: ctx.signal,
-          onStarted: (h) => {
-            watch = watchProcesses(ctx, h.id);
-          },
-        });
-      } catch (err) {
-        // The engine went away (or a harness fault): the watcher must not outlive the run.
-        await watch?.stop();
-        throw err;
-      }
-      const seen = await watch?.stop();
-      const out = `${r.stdout}${r.stderr}`;
-      let good = r.exitCode === 0 && !seen?.forkBomb;
-      let why = r.timedOut ? `did not finish within ${c.timeoutSeconds} s` : `exit code ${r.exitCode}`;
-      if (seen?.forkBomb) {
-        why = `${seen.peakPids} processes at the container's limit of ${seen.pidsMax ?? spec.pidsLimit} (a fork bomb?): stopped`;
-      } else if (r.oomKilled || (seen?.oomKills ?? 0) > 0) {
-        why += ` (killed by the kernel's OOM killer at the container's ${formatBytes(spec.memoryBytes ?? 0)} memory limit)`;
-      }
-      const notFound = /executable file not found|no such file or directory/i.test(out);
-      if (good && c.expect && !new RegExp(c.expect, 'm').test(out)) {
-        good = false;
-        why = `output does not match /${c.expect}/`;
-      }
-      if (good && c.parse === 'stress-ng' && parseStressNgOutput(r.stdout, r.stderr).stressors.length === 0) {
-        good = false;
-        why = 'no stress-ng metrics in the output';
-      }
-      if (good && c.parse === 'sysbench') {
-        const s = parseSysbench(r.stdout);
-        if (s.eventsPerSec === undefined && s.mibPerSec === undefined) {
-          good = false;
-          why = 'no sysbench figures in the output';
-        }
-      }
-      if (good) ok += 1;
-      else
-        problems.push(
-          `${c.name}: expected it to run, got ${notFound ? `"${c.argv[0]}" not found in the image` : why}`,
-        );
-      lines.push(
-        `$ ${c.argv.join(' ')}  → ${good ? 'ok' : why}\n${out.trim().split('\n').slice(-6).join('\n')}`,
-      );
-    }
+    // The runs measure nothing (each must only work), so they run side by side: the check takes
+    // as long as its slowest command, not their sum.
+    ctx.progress(`${p.commands.map((c) => c.name).join(', ')} (side by side)`);
+    const settled = await Promise.allSettled(p.commands.map((c) => runCommand(ctx, c)));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason; // the engine went away, or a harness fault: no result
+    const results = settled.map((s) => (s as PromiseFulfilledResult<CommandResult>).value);
+    const lines = results.map((r) => r.line);
+    const problems = results.flatMap((r) => (r.problem ? [r.problem] : []));
+    const ok = results.filter((r) => !r.problem).length;
     return {
       status: ok === p.commands.length ? 'pass' : 'fail',
       fraction: ok / p.commands.length,
@@ -127,3 +81,62 @@ export default defineCheck({
     };
   },
 });
+
+interface CommandResult {
+  line: string;
+  problem?: string;
+}
+
+/** One command in its own container (entrypoint replaced), watched for fork bombs and OOM kills. */
+async function runCommand(ctx: CheckContext, c: z.infer<typeof Command>): Promise<CommandResult> {
+  const spec = studentSpec(ctx, { entrypoint: [c.argv[0]!], cmd: c.argv.slice(1) });
+  let watch: ReturnType<typeof watchProcesses> | undefined;
+  let r;
+  try {
+    r = await ctx.engine.run(spec, {
+      timeoutMs: c.timeoutSeconds * 1000,
+      maxLogChars: 32 * 1024,
+      signal: ctx.signal,
+      onStarted: (h) => {
+        watch = watchProcesses(ctx, h.id);
+      },
+    });
+  } catch (err) {
+    // The engine went away (or a harness fault): the watcher must not outlive the run.
+    await watch?.stop();
+    throw err;
+  }
+  const seen = await watch?.stop();
+  const out = `${r.stdout}${r.stderr}`;
+  let good = r.exitCode === 0 && !seen?.forkBomb;
+  let why = r.timedOut ? `did not finish within ${c.timeoutSeconds} s` : `exit code ${r.exitCode}`;
+  if (seen?.forkBomb) {
+    why = `${seen.peakPids} processes at the container's limit of ${seen.pidsMax ?? spec.pidsLimit} (a fork bomb?): stopped`;
+  } else if (r.oomKilled || (seen?.oomKills ?? 0) > 0) {
+    why += ` (killed by the kernel's OOM killer at the container's ${formatBytes(spec.memoryBytes ?? 0)} memory limit)`;
+  }
+  const notFound = /executable file not found|no such file or directory/i.test(out);
+  if (good && c.expect && !new RegExp(c.expect, 'm').test(out)) {
+    good = false;
+    why = `output does not match /${c.expect}/`;
+  }
+  if (good && c.parse === 'stress-ng' && parseStressNgOutput(r.stdout, r.stderr).stressors.length === 0) {
+    good = false;
+    why = 'no stress-ng metrics in the output';
+  }
+  if (good && c.parse === 'sysbench') {
+    const s = parseSysbench(r.stdout);
+    if (s.eventsPerSec === undefined && s.mibPerSec === undefined) {
+      good = false;
+      why = 'no sysbench figures in the output';
+    }
+  }
+  return {
+    line: `$ ${c.argv.join(' ')}  → ${good ? 'ok' : why}\n${out.trim().split('\n').slice(-6).join('\n')}`,
+    ...(good
+      ? {}
+      : {
+          problem: `${c.name}: expected it to run, got ${notFound ? `"${c.argv[0]}" not found in the image` : why}`,
+        }),
+  };
+}

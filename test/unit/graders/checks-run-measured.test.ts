@@ -77,6 +77,8 @@ async function scenario<P>(
     submission?: string;
     host?: HostFacts;
     setup?: (engine: KernelEngine) => void;
+    /** The lab window, s (default WINDOW_SECONDS: too short for any sub-window verdict). */
+    windowSeconds?: number;
   } = {},
 ): Promise<Scenario> {
   const kernel = new FakeKernel({ hostCpus: (o.host ?? FAKE_HOST).cpus, ...o.rules });
@@ -91,7 +93,7 @@ async function scenario<P>(
     state: { image: IMAGE, results: new Map(), shared: new Map() },
     online: false,
     signal: new AbortController().signal,
-    window: { ...lab.spec.window, effectiveSeconds: WINDOW_SECONDS },
+    window: { ...lab.spec.window, effectiveSeconds: o.windowSeconds ?? WINDOW_SECONDS },
     tolerance: 0.1,
     progress: () => undefined,
     workDir: await mkdtemp(path.join(scratch, `${kind.kind}-`)),
@@ -137,7 +139,8 @@ describe('measured check run() through the fake kernel', function () {
       | 'stolen'
       | 'exitsEarly'
       | 'neverStarts'
-      | 'noMetrics',
+      | 'noMetrics'
+      | 'oneWindowEach',
       Promise<Scenario>
     >;
     before(() => {
@@ -170,6 +173,8 @@ describe('measured check run() through the fake kernel', function () {
           scenario(scalingCpu, labParams('scaling-cpu', { cpus: [1], update: undefined }), {
             rules: { stressNgMetrics: false },
           }),
+        // Windows long enough for sub-windows of 500 ms: one window per limit can settle.
+        oneWindowEach: () => scenario(scalingCpu, labParams('scaling-cpu'), { windowSeconds: 2.5 }),
       });
     });
 
@@ -230,6 +235,38 @@ describe('measured check run() through the fake kernel', function () {
         'stress-ng --cpu 2 --cpu-method int64 --timeout 1s --metrics-brief',
         'stress-ng --cpu 1 --cpu-method int64 --timeout 2s --metrics-brief',
       ]);
+    });
+
+    it('with windows of whole seconds, settles each limit in one window: sub-windows for usage, the host speed for the ratios', async () => {
+      const { outcome: o, kernel } = await s.oneWindowEach;
+      expect(o.status, o.message).to.equal('pass');
+      expect(o.message).to.match(/one container, limits changed by live docker update \(5 windows\)$/);
+      // One bounded stress-ng per limit (1, 0.5, 2), then the live update's run (1 s before, 2 s after).
+      expect(kernel.execs.map((a) => a.slice(0, 3).join(' '))).to.deep.equal([
+        'stress-ng --cpu 1',
+        'stress-ng --cpu 1',
+        'stress-ng --cpu 2',
+        'stress-ng --cpu 1',
+      ]);
+      // --cpus 1 with one worker and --cpus 2 on a 2-CPU host are not held by their quota: a pass
+      // from sub-windows that all lie in the band; --cpus 0.5 is quota-bound.
+      for (const c of [1, 2])
+        expect(row(o, `CPU usage at --cpus ${c}`)).to.deep.include({ windows: 1, status: 'pass' });
+      expect(row(o, 'CPU usage at --cpus 1').basis).to.match(
+        /^\d+ sub-windows of 500 ms in 1 window\(s\), every one inside the band \(the quota did not hold/,
+      );
+      expect(row(o, 'CPU usage at --cpus 0.5').basis).to.match(
+        /sub-windows of 500 ms in 1 quota-bound window/,
+      );
+      const r = row(o, 'throughput ratio --cpus 0.5 ÷ --cpus 1');
+      expect(r).to.deep.include({ windows: 2, status: 'pass' });
+      expect(r.value).to.be.closeTo(0.5, 0.01);
+      expect(r.basis).to.match(
+        /^1 window\(s\) at --cpus 0\.5, 1 at --cpus 1; interval ± [\d.]+ from the spread of the host's speed \(bogo ops per CPU-second\) over 2 windows at different limits with 1 worker\(s\) each/,
+      );
+      expect(row(o, 'CPU usage after docker update --cpus 0.5 → 1').basis).to.match(
+        /^\d sub-windows of 500 ms in 1 window/,
+      );
     });
 
     it('fails a quota that ignores --cpus (always 1 CPU): the quota, the usage and the 0.5 ratio, limit by limit', async () => {
@@ -335,7 +372,7 @@ describe('measured check run() through the fake kernel', function () {
 
   describe('isolation-cpu', () => {
     let s: Record<
-      'faithful' | 'oldRunc' | 'weightsIgnored' | 'cpusetIgnored' | 'stolenCpu0' | 'oneCpu',
+      'faithful' | 'oldRunc' | 'weightsIgnored' | 'cpusetIgnored' | 'stolenCpu0' | 'oneCpu' | 'labWindow',
       Promise<Scenario>
     >;
     before(() => {
@@ -350,6 +387,7 @@ describe('measured check run() through the fake kernel', function () {
         stolenCpu0: () =>
           scenario(isolationCpu, labParams('isolation-cpu'), { rules: { steal: { cores: 0.5, cpus: '0' } } }),
         oneCpu: () => scenario(isolationCpu, labParams('isolation-cpu'), { host: { ...FAKE_HOST, cpus: 1 } }),
+        labWindow: () => scenario(isolationCpu, labParams('isolation-cpu'), { windowSeconds: 4 }),
       });
     });
 
@@ -379,6 +417,26 @@ describe('measured check run() through the fake kernel', function () {
         [undefined, undefined, 1.5, ['stress-ng'], ['--cpu', '2', '--timeout', '3600s', '--quiet']],
         [undefined, undefined, 0.5, ['stress-ng'], ['--cpu', '2', '--timeout', '3600s', '--quiet']],
       ]);
+    });
+
+    it("ends the lab's 4 s window once its sub-windows settle a pass (from 2 s on), in both experiments", async () => {
+      const { outcome: o } = await s.labWindow;
+      expect(o.status, o.message).to.equal('pass');
+      for (const name of [
+        'usage ratio, shares 1024:512 on one CPU (weights 100:59)',
+        'CPU usage at --cpus 1.5 beside --cpus 0.5',
+      ]) {
+        expect(row(o, name)).to.deep.include({ windows: 1, status: 'pass' });
+        expect(row(o, name).basis).to.match(/^[34] sub-windows of 500 ms in 1 window\(s\)$/);
+      }
+      // Each series covers the window as sampled: at least the 2 s minimum, well short of 4 s.
+      const series = o.evidence?.plots?.[0]?.series ?? [];
+      expect(series).to.have.length(4);
+      for (const x of series) {
+        const t = x.points.map(([ts]) => ts);
+        const span = Math.max(...t) - Math.min(...t);
+        expect(span, x.name).to.be.within(1.5, 3.2);
+      }
     });
 
     it('passes with the old runc mapping too (39:20): the expectation is the weights read, not an assumed formula', async () => {

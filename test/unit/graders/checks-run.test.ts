@@ -423,6 +423,8 @@ describe('check run() through fakes', () => {
         [128 * MiB, 128 * MiB, 'none'],
         [256 * MiB, 256 * MiB, 'none'],
         [128 * MiB, 128 * MiB, 'none'],
+        // The under- and over-limit workloads, each in its own container at the workload limit.
+        [128 * MiB, 128 * MiB, 'none'],
         [128 * MiB, 128 * MiB, 'none'],
       ]);
     });

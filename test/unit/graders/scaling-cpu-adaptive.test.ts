@@ -5,6 +5,8 @@
 import { expect } from 'chai';
 import {
   adaptiveUsage,
+  finalUsage,
+  speedSpread,
   judgeRatio,
   pooledCv,
   settleRatio,
@@ -53,9 +55,19 @@ describe('scaling-cpu adaptive verdicts', () => {
     expect(wrong.decision, 'a quota of 0.25 where 0.5 was set').to.equal('fail');
   });
 
-  it('a window the quota did not hold needs minRepeats windows, and a busy host stays inconclusive', () => {
+  it('a window the quota did not hold settles only a pass early; else minRepeats windows, and a busy host stays inconclusive', () => {
     const one = adaptiveUsage([run(1.0, 0.02, [1, 1, 1, 1])], 1, 0.1, 2);
-    expect(one).to.include({ decision: 'inconclusive', basis: 'windows' });
+    expect(one).to.include({ decision: 'pass', basis: 'sub-windows-pass' });
+    // Too few sub-windows, or sub-windows outside the band: no early verdict, not even a fail.
+    const few = adaptiveUsage([run(1.0, 0.02, [1, 1, 1])], 1, 0.1, 2);
+    expect(few).to.include({ decision: 'inconclusive', basis: 'windows' });
+    const low = adaptiveUsage([run(0.5, 0.02, [0.5, 0.5, 0.5, 0.5])], 1, 0.1, 2);
+    expect(low).to.include({ decision: 'inconclusive', basis: 'windows' });
+    const scattered = adaptiveUsage([run(0.95, 0.02, [1, 0.8, 1.05, 0.95])], 1, 0.1, 2);
+    expect(scattered).to.include({ decision: 'inconclusive', basis: 'windows' });
+    // The last word (finalUsage) keeps the early basis, and judges whole windows otherwise.
+    expect(finalUsage([run(1.0, 0.02, [1, 1, 1, 1])], 1, 0.1, 2)).to.include({ basis: 'sub-windows-pass' });
+    expect(finalUsage([run(0.5, 0.02, [0.5, 0.5, 0.5, 0.5])], 1, 0.1, 2)).to.include({ basis: 'windows' });
     const two = adaptiveUsage([run(1.0, 0.02, [1, 1]), run(0.99, 0.01, [1, 0.98])], 1, 0.1, 2);
     expect(two.decision).to.equal('pass');
     const busy = adaptiveUsage([run(0.2, 0.01, [0.2, 0.2]), run(0.21, 0.0, [0.2, 0.22])], 1, 0.1, 2);
@@ -79,6 +91,31 @@ describe('scaling-cpu adaptive verdicts', () => {
         [50, 55, 45],
       ]),
     ).to.be.closeTo(0.1, 1e-9);
+  });
+
+  it('speedSpread: the host speed over windows of different limits, plus their usage scatter', () => {
+    expect(speedSpread([{ perCpuSecond: 100, sub: [0.5, 0.5] }]), 'one speed is no spread').to.equal(
+      undefined,
+    );
+    expect(
+      speedSpread([
+        { perCpuSecond: undefined, sub: [] },
+        { perCpuSecond: 100, sub: [] },
+      ]),
+    ).to.equal(undefined);
+    const quiet = speedSpread([
+      { perCpuSecond: 100, sub: [0.5, 0.5, 0.5] },
+      { perCpuSecond: 110, sub: [1, 1, 1] },
+    ])!;
+    expect(quiet.n).to.equal(2);
+    expect(quiet.cv).to.be.closeTo(7.07 / 105, 1e-3); // sd of {100, 110} ÷ mean
+    // An unthrottled window whose usage scattered adds its scatter: a wider interval, never narrower.
+    const noisy = speedSpread([
+      { perCpuSecond: 100, sub: [0.5, 0.5, 0.5] },
+      { perCpuSecond: 110, sub: [1, 0.8, 1.2] },
+    ])!;
+    expect(noisy.cv).to.be.greaterThan(quiet.cv);
+    expect(noisy.cv).to.be.closeTo(Math.hypot(7.07 / 105, 0.2), 1e-3);
   });
 
   it('judgeRatio: an interval from the pooled spread, band and at-least', () => {
