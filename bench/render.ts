@@ -414,9 +414,9 @@ function grading(r: BenchResults): string {
         .join(', ')}.`,
     );
     text.push(
-      `What costs there: container lifecycles (create, start, remove) around windows, the settling before a window, waiting for workloads to exit and reading their output. scaling-cpu keeps one container for all its limits (live \`docker update --cpus\` between windows) and execs stress-ng with a bounded --timeout per window, the window filling the run but for its start and last quarter second; its usage verdicts can settle in one quota-bound window, its throughput ratios once the base limit has two windows. The other measured checks still take at least ${
+      `What costs there: container lifecycles (create, start, remove) around windows, waiting for a window's load to come up (pids.current), waiting for workloads to exit and reading their output. Windows are adaptive: scaling-cpu keeps one container for all its limits (live \`docker update --cpus\` between windows) and execs stress-ng with a bounded --timeout per window, the window filling the run but for its start and last quarter second; a usage verdict settles in one window when its 500 ms sub-windows do (quota-bound: pass or fail; unthrottled: a pass only), and the throughput ratios take their spread from the host's speed (bogo ops per CPU-second) over the limits' windows, so one window per limit can do; isolation-cpu ends its first window as soon as its sub-windows settle a pass (from 2 s on); isolation-memory passes from sysbench's one-second reports. A verdict that does not settle takes the lab's ${
         g.labWindow?.minRepeats ?? 'minRepeats'
-      } windows and up to ${g.labWindow?.maxRepeats ?? 'maxRepeats'} while their interval stays inconclusive, which a busy host makes likely.`,
+      } windows and up to ${g.labWindow?.maxRepeats ?? 'maxRepeats'}, which a busy host makes likely. tools and scaling-memory measure no CPU: their containers run side by side.`,
     );
   }
   return `## 3. Grading time
