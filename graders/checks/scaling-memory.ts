@@ -63,6 +63,37 @@ export default defineCheck({
     // None of this measures CPU or time: the limit containers start side by side, and so do the
     // under- and over-limit workloads (each in its own container at the workload limit, so each
     // container's OOM counter counts only its own run).
+    const L = p.workloadLimit;
+    ctx.progress(`stress-ng --vm under and over ${formatBytes(L)}, side by side with the limit checks below`);
+    const atL = () => studentSpec(ctx, { ...idle(), memoryBytes: L, memorySwapBytes: L });
+    // The workloads' containers start first (they take the longest); the limit containers once
+    // those are up, beside the runs (starts side by side queue in the engine).
+    let workloadsUp: () => void = () => undefined;
+    const upOrDone = new Promise<void>((r) => (workloadsUp = r));
+    const working = withContainers(ctx, [atL(), atL()], async ([hu, ho]) => {
+      workloadsUp();
+      /** One workload in its container: its result and the OOM kills it caused there. */
+      const one = async (id: string, bytes: number) => {
+        const k0 = oomKills(await ctx.cgroups.snapshot(id)) ?? 0;
+        const res = await ctx.engine.exec(id, vmArgs(bytes, p.seconds), {
+          timeoutMs: (p.seconds + 30) * 1000,
+        });
+        const after = await readCgroup(ctx, id, 'oom');
+        const k1 = oomKills(after.snapshot);
+        return { res, kills: k1 === undefined ? undefined : k1 - k0, files: after.files };
+      };
+      const [under, over] = await Promise.all([one(hu!.id, L * p.under), one(ho!.id, L * p.over)]);
+      return {
+        under: under.res,
+        over: over.res,
+        underKills: under.kills ?? 0,
+        overKills: over.kills,
+        files: over.files,
+      };
+    });
+    working.catch(() => undefined); // awaited below, after the reads: never an unhandled rejection
+    working.then(workloadsUp, workloadsUp); // a start that failed must not hold the limit checks back
+    await upOrDone;
     ctx.progress(
       `--memory ${p.limits.map((l) => formatBytes(l)).join(', ')}${p.update ? `, live update ${formatBytes(p.update.from)} → ${formatBytes(p.update.to)}` : ''}`,
     );
@@ -85,30 +116,6 @@ export default defineCheck({
           },
         )
       : undefined;
-    const L = p.workloadLimit;
-    ctx.progress(`stress-ng --vm under and over ${formatBytes(L)}, side by side with the limit checks`);
-    const atL = () => studentSpec(ctx, { ...idle(), memoryBytes: L, memorySwapBytes: L });
-    const working = withContainers(ctx, [atL(), atL()], async ([hu, ho]) => {
-      /** One workload in its container: its result and the OOM kills it caused there. */
-      const one = async (id: string, bytes: number) => {
-        const k0 = oomKills(await ctx.cgroups.snapshot(id)) ?? 0;
-        const res = await ctx.engine.exec(id, vmArgs(bytes, p.seconds), {
-          timeoutMs: (p.seconds + 30) * 1000,
-        });
-        const after = await readCgroup(ctx, id, 'oom');
-        const k1 = oomKills(after.snapshot);
-        return { res, kills: k1 === undefined ? undefined : k1 - k0, files: after.files };
-      };
-      const [under, over] = await Promise.all([one(hu!.id, L * p.under), one(ho!.id, L * p.over)]);
-      return {
-        under: under.res,
-        over: over.res,
-        underKills: under.kills ?? 0,
-        overKills: over.kills,
-        files: over.files,
-      };
-    });
-    working.catch(() => undefined); // awaited below, after the reads: never an unhandled rejection
     const reads = await Promise.allSettled([...limitReads, ...(updateRead ? [updateRead] : [])]);
     const done = await Promise.allSettled([working]);
     const lost = [...reads, ...done].find((r): r is PromiseRejectedResult => r.status === 'rejected');

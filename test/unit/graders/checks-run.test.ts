@@ -420,11 +420,12 @@ describe('check run() through fakes', () => {
       expect(
         engine.kernel.started.map((s) => [s.memoryBytes, s.memorySwapBytes, s.networkMode]),
       ).to.deep.equal([
+        // First the under- and over-limit workloads, each in its own container at the workload
+        // limit; then, beside them, the two limits and the live update's container.
+        [128 * MiB, 128 * MiB, 'none'],
+        [128 * MiB, 128 * MiB, 'none'],
         [128 * MiB, 128 * MiB, 'none'],
         [256 * MiB, 256 * MiB, 'none'],
-        [128 * MiB, 128 * MiB, 'none'],
-        // The under- and over-limit workloads, each in its own container at the workload limit.
-        [128 * MiB, 128 * MiB, 'none'],
         [128 * MiB, 128 * MiB, 'none'],
       ]);
     });
@@ -439,7 +440,7 @@ describe('check run() through fakes', () => {
         `after docker update --memory 256 MiB: expected ${256 * MiB} bytes in memory.max, got ${128 * MiB}`,
       );
       expect(o.evidence?.files).to.have.property(
-        `after docker update --memory 256 MiB: /sys/fs/cgroup/system.slice/docker-${'k3'.padEnd(64, '0')}.scope/memory.max`,
+        `after docker update --memory 256 MiB: /sys/fs/cgroup/system.slice/docker-${'k5'.padEnd(64, '0')}.scope/memory.max`,
         String(128 * MiB),
       );
     });
