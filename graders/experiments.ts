@@ -26,7 +26,10 @@ export const STUDENT_PIDS_LIMIT = 256;
 export const STUDENT_MEMORY_BYTES = 1024 ** 3;
 
 /** The student's image, sandboxed: no network, no capabilities, bounded pids and memory. */
-export function studentSpec(ctx: CheckContext, spec: Partial<ContainerSpec>): ContainerSpec {
+export function studentSpec(
+  ctx: Pick<CheckContext, 'state' | 'submission'>,
+  spec: Partial<ContainerSpec>,
+): ContainerSpec {
   if (!ctx.state.image) throw new LabgradeError('no student image: the build check must run first');
   const out: ContainerSpec = {
     image: ctx.state.image,
@@ -121,19 +124,44 @@ export async function withContainers<T>(
   try {
     // Started side by side (a start is engine work, not a measurement); every one that started is
     // removed below even when another failed.
-    const started = await Promise.allSettled(specs.map((s) => ctx.engine.start(s, { signal: ctx.signal })));
+    const started = await Promise.allSettled(specs.map((s) => startContainer(ctx, s)));
     for (const r of started) if (r.status === 'fulfilled') handles.push(r.value);
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     return await fn(handles);
   } finally {
-    await Promise.all(
-      handles.map(async (h) => {
-        ctx.cgroups.forget(h.id);
-        await ctx.engine.remove(h.id).catch(() => undefined);
-      }),
-    );
+    await Promise.all(handles.map((h) => retire(ctx, h.id)));
   }
+}
+
+/** A container of this spec: one started ahead of the check (ctx.pool) when there is one, else a new one. */
+export async function startContainer(ctx: CheckContext, spec: ContainerSpec): Promise<ContainerHandle> {
+  const warm = await ctx.pool?.take(spec);
+  return warm ?? ctx.engine.start(spec, { signal: ctx.signal });
+}
+
+/**
+ * Done with a container: its cgroup is forgotten and its removal starts, in the background when
+ * the grade has a reaper (nothing waits for it until the next measurement; see drainRemovals).
+ */
+export async function retire(ctx: CheckContext, id: string): Promise<void> {
+  ctx.cgroups.forget(id);
+  if (ctx.reaper) ctx.reaper.retire(id);
+  else await ctx.engine.remove(id).catch(() => undefined);
+}
+
+/**
+ * Before CPU is measured: every removal still in flight and every start ahead (ctx.pool) has
+ * ended, so none runs inside a window.
+ */
+export async function drainRemovals(ctx: CheckContext): Promise<void> {
+  await Promise.all([ctx.reaper?.drain(), ctx.pool?.started()]);
+}
+
+/** engine.run's option that hands its container to the reaper instead of awaiting its removal. */
+export function retireAfterRun(ctx: CheckContext): { retire?: (id: string) => void } {
+  const reaper = ctx.reaper;
+  return reaper ? { retire: (id) => reaper.retire(id) } : {};
 }
 
 /** stress-ng as the container's process, however the student set ENTRYPOINT/CMD. */
@@ -147,6 +175,24 @@ export function stressCpu(workers: number, seconds = 3600): Partial<ContainerSpe
 /** A container that just stays up (for exec-driven experiments). */
 export function idle(): Partial<ContainerSpec> {
   return { entrypoint: ['sleep'], cmd: ['infinity'] };
+}
+
+/**
+ * stress-ng --cpu `workers` started by exec in an idle container and left running: the
+ * container's removal ends it. (A workload of its own process, not the container's: idle
+ * containers can be started ahead, see harness/engine/warm-pool.ts.)
+ */
+export function loadByExec(ctx: CheckContext, id: string, workers: number): void {
+  ctx.engine
+    .exec(id, ['stress-ng', '--cpu', String(workers), '--timeout', '3600s', '--quiet'], {
+      timeoutMs: 3_700_000,
+    })
+    .catch(() => undefined);
+}
+
+/** pids.current of an idle container loaded by loadByExec once all is up: sleep, stress-ng, workers. */
+export function loadedPids(workers: number): number {
+  return 2 + workers;
 }
 
 export interface CpuWindow {
@@ -246,6 +292,7 @@ async function windowsWithHostLoad(
   const read = hostStatReader(ctx.cgroups);
   const policy = hostLoadPolicy();
   for (let attempt = 0; ; attempt++) {
+    await drainRemovals(ctx);
     const a = await read();
     const ws = await windowsTogether(ctx, ids, seconds, intervalMs, early);
     const b = await read();
@@ -297,6 +344,7 @@ function ownUsage(ctx: CheckContext, ids: string[]): () => Promise<number> {
  * pause. At most maxMs; where pids.current cannot be read, the fixed pause of 500 ms instead.
  */
 export async function loadUp(ctx: CheckContext, ids: string[], want: number, maxMs = 2000): Promise<void> {
+  await drainRemovals(ctx);
   const t0 = Date.now();
   for (;;) {
     const n = await Promise.all(

@@ -17,6 +17,8 @@ import path from 'node:path';
 import createDebug from 'debug';
 import type { CgroupAccess } from '../harness/cgroup/access.ts';
 import { WindowLog } from '../harness/cgroup/window-log.ts';
+import { Reaper } from '../harness/engine/reaper.ts';
+import { WarmPool } from '../harness/engine/warm-pool.ts';
 import type { ContainerEngine } from '../harness/engine/engine.ts';
 import { abortError, abortScope, untilAborted } from '../harness/abort.ts';
 import { engineWithSignal } from '../harness/engine/signal-engine.ts';
@@ -207,6 +209,31 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
     preparations.set(spec.id, prep);
   }
   const preparationsDone = () => Promise.allSettled([...preparations.values()]);
+  // Containers a check is done with are removed beside what comes next (harness/engine/reaper.ts);
+  // sweeps spare the removals in flight, and the grade drains them before it returns.
+  const reaper = new Reaper((id) => o.engine.remove(id));
+  // Idle containers of the measured checks, started beside a check that measures no CPU
+  // (harness/engine/warm-pool.ts); sweeps spare them until taken.
+  const pool = new WarmPool(o.engine, signal);
+  const spare = () => [...o.cgroups.ownedIds(), ...reaper.ids(), ...pool.ids()];
+  /** The idle containers of the checks after `index`, up to the next that allows warm starts. */
+  const warmAfter = (index: number) => {
+    if (!state.image || signal.aborted) return;
+    const specs = [];
+    for (const later of selected.slice(index + 1)) {
+      const kind = CHECKS.get(later.kind)!;
+      if (kind.warmStartsBeside) break;
+      try {
+        specs.push(
+          ...(kind.warm?.({ state, submission, host: o.host, lab, window }, lab.params.get(later.id)) ?? []),
+        );
+      } catch (err) {
+        log('no warm containers for %s: %O', later.id, err);
+      }
+    }
+    log('warming %d container(s) for the checks after %s', specs.length, selected[index]!.id);
+    pool.warm(specs);
+  };
 
   try {
     for (const [index, spec] of selected.entries()) {
@@ -245,7 +272,17 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
           tolerance: lab.spec.tolerance,
           workDir: path.join(workDir, spec.id),
           progress: (message) => o.onEvent?.({ type: 'progress', id: spec.id, message }),
+          reaper,
+          pool,
         };
+        if (kind.warmStartsBeside) {
+          let warmed = false;
+          ctx.warmAhead = () => {
+            if (warmed) return;
+            warmed = true;
+            warmAfter(index);
+          };
+        }
         const prepared = preparations.get(spec.id);
         if (prepared) ctx.prepared = prepared;
         await mkdir(ctx.workDir, { recursive: true });
@@ -278,8 +315,10 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
                 : `harness error (not the student's fault): ${errorMessage(err)}${hint}`,
           };
         } finally {
-          // Whatever the check did, none of its containers may outlive it.
-          await o.engine.sweep({ except: o.cgroups.ownedIds() }).catch(() => undefined);
+          // Whatever the check did, none of its containers may outlive it (those it retired are
+          // being removed already; warm ones wait for their checks).
+          await pool.started();
+          await o.engine.sweep({ except: spare() }).catch(() => undefined);
         }
         if (!lost && (o.liveness?.losses() ?? 0) !== lossesBefore) lost = {};
         if (lost) {
@@ -298,6 +337,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
             const back = await waitForEngine(o.engine, o.liveness, waitMs, signal);
             if (back) {
               // The dead engine's containers of this run are stopped, not gone.
+              await reaper.drain();
               await o.engine.sweep({ except: o.cgroups.ownedIds() }).catch(() => undefined);
             } else if (!signal.aborted) {
               engineGone = `the Docker engine at ${engineHost} went away during "${spec.id}" and did not come back within ${Math.round(waitMs / 1000)} s`;
@@ -330,6 +370,10 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
   } finally {
     // Nothing of this grade may outlive it: a preparation whose check was skipped still runs.
     await preparationsDone();
+    await pool.close(async (id) => reaper.retire(id));
+    await reaper.drain();
+    // A removal that failed (the engine went away mid-removal) is retried once it is back.
+    if (reaper.failed > 0) await o.engine.sweep({ except: o.cgroups.ownedIds() }).catch(() => undefined);
     // The listener goes only once the folder is gone: Ctrl-C may end the process during the rm.
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
     process.off('exit', removeOnExit);

@@ -106,7 +106,9 @@ export class RecordingEngine implements ContainerEngine {
   ): Promise<ProcessResult> {
     const t = performance.now();
     const r = await this.inner.exec(id, cmd, options);
-    this.note(cmd, t, performance.now());
+    // Ran to completion only: a workload ended by its container's removal (isolation-cpu's exec'd
+    // stress-ng, a hog outliving its window) was not measured for its requested duration.
+    if (r.exitCode === 0 && !r.timedOut) this.note(cmd, t, performance.now());
     return r;
   }
   update(id: string, limits: Limits) {

@@ -6,6 +6,9 @@
 import type { z } from 'zod';
 import type { ContainerEngine } from '../../harness/engine/engine.ts';
 import type { CgroupAccess } from '../../harness/cgroup/access.ts';
+import type { Reaper } from '../../harness/engine/reaper.ts';
+import type { WarmPool } from '../../harness/engine/warm-pool.ts';
+import type { ContainerSpec } from '../../harness/engine/engine.ts';
 import type { CheckReport, CheckStatus, Evidence, HostFacts } from '../../reports/model.ts';
 import type { LoadedLab, WindowSpecT } from '../lab-spec.ts';
 import type { ArtifactFile, Submission } from '../submission.ts';
@@ -52,7 +55,26 @@ export interface CheckContext {
    * before this one (undefined when the kind has none). Rejects as prepare() did.
    */
   prepared?: Promise<unknown>;
+  /**
+   * Removes containers in the background (harness/engine/reaper.ts): a check retires what it is
+   * done with instead of waiting for the removal; measurement helpers drain it before a window.
+   * Absent (unit tests, callers of a check alone): removal is awaited as it happens.
+   */
+  reaper?: Reaper;
+  /**
+   * Containers started ahead of this check (harness/engine/warm-pool.ts), taken by their spec
+   * (experiments.ts startContainer). Absent: every container is started when asked for.
+   */
+  pool?: WarmPool;
+  /**
+   * For a kind with warmStartsBeside: start the idle containers of the measured checks after this
+   * one now (call it once this check's own containers are up, so theirs queue behind them).
+   */
+  warmAhead?: () => void;
 }
+
+/** What a kind needs to name the containers it will start (see CheckKind.warm). */
+export type WarmContext = Pick<CheckContext, 'state' | 'submission' | 'host' | 'lab' | 'window'>;
 
 /** What a check's preparation may use: no student image, no cgroup reads, nothing measured. */
 export interface PrepareContext {
@@ -85,6 +107,16 @@ export interface CheckKind<P = unknown> {
    * with a measurement.
    */
   measuresCpu?: boolean;
+  /**
+   * Idle containers (no load: sleep) this check will start, exactly as it will ask for them, so
+   * grading can start them ahead of it, beside a check that allows it (warmStartsBeside).
+   */
+  warm?(ctx: WarmContext, params: P): ContainerSpec[];
+  /**
+   * Its verdict rests on no CPU share or timing (tool output, limit files, OOM counts): the idle
+   * containers of the measured checks after it may start while it runs.
+   */
+  warmStartsBeside?: boolean;
   run(ctx: CheckContext, params: P): Promise<CheckOutcome>;
 }
 

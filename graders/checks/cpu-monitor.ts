@@ -18,11 +18,14 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ContainerEngine, ProcessResult } from '../../harness/engine/engine.ts';
 import { LabgradeError } from '../../harness/errors.ts';
-import { artifactOrFailure, defineCheck, type CheckContext } from './check.ts';
+import { artifactOrFailure, defineCheck, type CheckContext, type WarmContext } from './check.ts';
 import {
   cpuPlot,
+  idle,
+  loadByExec,
+  loadedPids,
   loadUp,
-  stressCpu,
+  retireAfterRun,
   studentSpec,
   usageSeries,
   withContainers,
@@ -147,6 +150,7 @@ async function runScript(
         timeoutMs,
         maxLogChars: RUNNER_OUTPUT_CHARS,
         signal: ctx.signal,
+        ...retireAfterRun(ctx),
         onStarted: (h) => {
           watch = watchProcesses(ctx, h.id);
           onStarted();
@@ -161,6 +165,11 @@ async function runScript(
   return { run, watch: await watch?.stop() };
 }
 
+/** The container the script watches, idle until loaded by exec, at the check's --cpus. */
+function loadedSpec(ctx: WarmContext, p: z.infer<typeof Params>) {
+  return studentSpec(ctx, { ...idle(), cpus: Math.min(p.cpus, ctx.host.cpus) });
+}
+
 export default defineCheck({
   kind: 'cpu-monitor',
   description:
@@ -168,6 +177,7 @@ export default defineCheck({
   params: Params,
   needsImage: true,
   measuresCpu: true,
+  warm: (ctx, p) => (ctx.submission.artifacts.monitor?.present ? [loadedSpec(ctx, p)] : []),
   // The runner image (the base image + bc, gawk, procps): built beside the student's image.
   // Nothing to prepare without a script (the check fails at once).
   prepare: async (pctx) =>
@@ -188,24 +198,22 @@ export default defineCheck({
         ? prepared
         : await monitorRunnerImage(ctx.engine, ctx.lab.spec.build.baseImage, ctx.workDir);
     ctx.progress(`running cpu-monitor.sh ${p.samples}×${p.interval}s against a container at --cpus ${cpus}`);
-    const res = await withContainers(
-      ctx,
-      [studentSpec(ctx, { ...stressCpu(Math.ceil(cpus)), cpus })],
-      async ([h]) => {
-        await loadUp(ctx, [h!.id], 1 + Math.ceil(cpus)); // stress-ng and its workers
-        const sampler = new Sampler({
-          read: (part) => ctx.cgroups.snapshot(h!.id, part),
-          intervalMs: 200,
-        }).start();
-        let from = 0;
-        const { run, watch } = await runScript(ctx, runner, h!.id, p, () => {
-          from = sampler.snapshots.length;
-        });
-        const all = await sampler.stop(true);
-        // The harness's figure covers the script's lifetime only: from its start to its end.
-        return { run, watch, snaps: all.slice(Math.max(0, from - 1)) };
-      },
-    );
+    const res = await withContainers(ctx, [loadedSpec(ctx, p)], async ([h]) => {
+      // The container idles (it may have started ahead: warm) until stress-ng is exec'd in it.
+      loadByExec(ctx, h!.id, Math.ceil(cpus));
+      await loadUp(ctx, [h!.id], loadedPids(Math.ceil(cpus)));
+      const sampler = new Sampler({
+        read: (part) => ctx.cgroups.snapshot(h!.id, part),
+        intervalMs: 200,
+      }).start();
+      let from = 0;
+      const { run, watch } = await runScript(ctx, runner, h!.id, p, () => {
+        from = sampler.snapshots.length;
+      });
+      const all = await sampler.stop(true);
+      // The harness's figure covers the script's lifetime only: from its start to its end.
+      return { run, watch, snaps: all.slice(Math.max(0, from - 1)) };
+    });
     const harness = summarize(res.snaps);
     const harnessPct = harness.overallCores * 100;
     const read = readMonitorSamples(res.run.stdout);

@@ -8,14 +8,18 @@
  * (2) With ≥ 2 CPUs, --cpus 1.5 and 0.5 side by side each hold their own limit.
  */
 import { z } from 'zod';
-import { defineCheck } from './check.ts';
+import { defineCheck, type WarmContext } from './check.ts';
+import type { ContainerHandle } from '../../harness/engine/engine.ts';
 import {
   cpuPlot,
   cpuWindows,
   type EarlyEnd,
+  idle,
   readCgroup,
+  loadByExec,
+  loadedPids,
   loadUp,
-  stressCpu,
+  retire,
   studentSpec,
   usageSeries,
   withContainers,
@@ -113,6 +117,15 @@ export function judgeTogether(sums: number[], tol: number): Decision {
   return d;
 }
 
+/** The shares pair (pinned) and, where the host has the CPUs for it, the --cpus pair: all idle. */
+function containers(ctx: WarmContext, p: z.infer<typeof Params>) {
+  const specs = p.shares.map((s) => studentSpec(ctx, { ...idle(), cpuShares: s, cpusetCpus: p.cpu }));
+  const [ca, cb] = p.cpusPair;
+  const pairFits = Math.ceil(ca + cb) <= ctx.host.cpus;
+  const pairSpecs = pairFits ? [ca, cb].map((c) => studentSpec(ctx, { ...idle(), cpus: c })) : [];
+  return { specs, pairSpecs };
+}
+
 export default defineCheck({
   kind: 'isolation-cpu',
   description:
@@ -120,6 +133,10 @@ export default defineCheck({
   params: Params,
   needsImage: true,
   measuresCpu: true,
+  warm: (ctx, p) => {
+    const { specs, pairSpecs } = containers(ctx, p);
+    return [...specs, ...pairSpecs];
+  },
   async run(ctx, p) {
     const tol = p.tolerance ?? ctx.tolerance;
     const seconds = ctx.window.effectiveSeconds;
@@ -130,13 +147,29 @@ export default defineCheck({
     const series = [];
 
     ctx.progress(`--cpu-shares ${p.shares[0]}:${p.shares[1]} pinned to CPU ${p.cpu}`);
-    const specs = p.shares.map((s) => studentSpec(ctx, { ...stressCpu(1), cpuShares: s, cpusetCpus: p.cpu }));
-    const shareRes = await withContainers(ctx, specs, async ([a, b]) => {
-      const ca = await readCgroup(ctx, a!.id, 'weight', 'cpuset');
-      const cb = await readCgroup(ctx, b!.id, 'weight', 'cpuset');
-      const weights = [cpuWeight(ca.snapshot), cpuWeight(cb.snapshot)] as const;
+    const { specs, pairSpecs } = containers(ctx, p);
+    const [ca, cb] = p.cpusPair;
+    const pairFits = pairSpecs.length > 0;
+    // All four start together, idle (or ahead of the check: warm), and are loaded by exec: the
+    // --cpus pair once the shares pair is gone, with no container start between the measurements.
+    const both = await withContainers(ctx, [...specs, ...pairSpecs], async ([a, b, pa, pb]) => {
+      for (const h of [a!, b!]) loadByExec(ctx, h.id, 1);
+      const shareRes = await measureShares(a!, b!);
+      await Promise.all([retire(ctx, a!.id), retire(ctx, b!.id)]);
+      if (!pairFits) return { shareRes, pair: undefined };
+      ctx.progress(`--cpus ${ca} and ${cb} side by side`);
+      const workers = Math.ceil(ctx.host.cpus);
+      for (const h of [pa!, pb!]) loadByExec(ctx, h.id, workers);
+      return { shareRes, pair: await measurePair(pa!, pb!, workers) };
+    });
+    const { shareRes, pair } = both;
+
+    async function measureShares(a: ContainerHandle, b: ContainerHandle) {
+      const fa = await readCgroup(ctx, a.id, 'weight', 'cpuset');
+      const fb = await readCgroup(ctx, b.id, 'weight', 'cpuset');
+      const weights = [cpuWeight(fa.snapshot), cpuWeight(fb.snapshot)] as const;
       const expectedRatio = (weights[0].value ?? NaN) / (weights[1].value ?? NaN);
-      await loadUp(ctx, [a!.id, b!.id], 2); // stress-ng and its one worker
+      await loadUp(ctx, [a.id, b.id], loadedPids(1));
       const sharesPass = (ws: Array<Array<{ snapshots: CgroupSnapshot[] }>>) =>
         earlyPass(
           pairedSubWindows(ws, ([x, y]) => x! / y!),
@@ -150,7 +183,7 @@ export default defineCheck({
         );
       let taken = 0;
       const { samples, decision } = await repeatUntilSettled(
-        () => cpuWindows(ctx, [a!.id, b!.id], seconds, 200, firstWindowEnds(taken++, minRepeats, sharesPass)),
+        () => cpuWindows(ctx, [a.id, b.id], seconds, 200, firstWindowEnds(taken++, minRepeats, sharesPass)),
         // A pass from the sub-windows of every window so far (one disturbed sub-window in the
         // first need not cost a third window); otherwise, from the lab's minimum on, the windows.
         (ws) =>
@@ -166,8 +199,42 @@ export default defineCheck({
         repeat,
       );
       const bySub = decision === 'pass' && sharesPass(samples);
-      return { files: [ca.files, cb.files] as const, weights, expectedRatio, samples, decision, bySub };
-    });
+      return { files: [fa.files, fb.files] as const, weights, expectedRatio, samples, decision, bySub };
+    }
+
+    async function measurePair(a: ContainerHandle, b: ContainerHandle, workers: number) {
+      await loadUp(ctx, [a.id, b.id], loadedPids(workers));
+      const pairPass = (ws: Array<Array<{ snapshots: CgroupSnapshot[] }>>) =>
+        [0, 1].every((i) =>
+          earlyPass(
+            pairedSubWindows(ws, (v) => v[i]!),
+            [ca, cb][i]!,
+            tol,
+          ),
+        );
+      let taken = 0;
+      const r = await repeatUntilSettled(
+        () => cpuWindows(ctx, [a.id, b.id], seconds, 200, firstWindowEnds(taken++, minRepeats, pairPass)),
+        (ws) =>
+          pairPass(ws)
+            ? 'pass'
+            : ws.length >= minRepeats
+              ? combine(
+                  [0, 1].map(
+                    (i) =>
+                      usageDecision(
+                        ws.map((w) => w[i]!.cores),
+                        [ca, cb][i]!,
+                        tol,
+                        ws.map((w) => w[i]!.summary.throttledShare),
+                      ).decision,
+                  ),
+                )
+              : 'inconclusive',
+        repeat,
+      );
+      return { ...r, bySub: r.decision === 'pass' && pairPass(r.samples) };
+    }
     f.files(`--cpu-shares ${p.shares[0]}: `, shareRes.files[0]);
     f.files(`--cpu-shares ${p.shares[1]}: `, shareRes.files[1]);
     const [wa, wb] = shareRes.weights;
@@ -217,47 +284,7 @@ export default defineCheck({
       usageSeries(`shares ${p.shares[1]}`, last[1]!.snapshots, undefined, last[0]!.snapshots[0]?.tMs),
     );
 
-    const [ca, cb] = p.cpusPair;
-    const pairFits = Math.ceil(ca + cb) <= ctx.host.cpus;
-    if (pairFits) {
-      ctx.progress(`--cpus ${ca} and ${cb} side by side`);
-      const pair = await withContainers(
-        ctx,
-        [ca, cb].map((c) => studentSpec(ctx, { ...stressCpu(Math.ceil(ctx.host.cpus)), cpus: c })),
-        async ([a, b]) => {
-          await loadUp(ctx, [a!.id, b!.id], 1 + Math.ceil(ctx.host.cpus)); // stress-ng and its workers
-          const pairPass = (ws: Array<Array<{ snapshots: CgroupSnapshot[] }>>) =>
-            [0, 1].every((i) =>
-              earlyPass(
-                pairedSubWindows(ws, (v) => v[i]!),
-                [ca, cb][i]!,
-                tol,
-              ),
-            );
-          let taken = 0;
-          return repeatUntilSettled(
-            () =>
-              cpuWindows(ctx, [a!.id, b!.id], seconds, 200, firstWindowEnds(taken++, minRepeats, pairPass)),
-            (ws) =>
-              pairPass(ws)
-                ? 'pass'
-                : ws.length >= minRepeats
-                  ? combine(
-                      [0, 1].map(
-                        (i) =>
-                          usageDecision(
-                            ws.map((w) => w[i]!.cores),
-                            [ca, cb][i]!,
-                            tol,
-                            ws.map((w) => w[i]!.summary.throttledShare),
-                          ).decision,
-                      ),
-                    )
-                  : 'inconclusive',
-            repeat,
-          ).then((r) => ({ ...r, bySub: r.decision === 'pass' && pairPass(r.samples) }));
-        },
-      );
+    if (pair) {
       for (const [i, c] of [ca, cb].entries()) {
         const v = pair.samples.map((w) => w[i]!.cores);
         const byWindows = usageDecision(

@@ -7,8 +7,8 @@
 import { z } from 'zod';
 import { parseSysbench, sysbenchMemoryArgs } from '../../harness/workloads/sysbench.ts';
 import { ByteSize } from '../lab-spec.ts';
-import { defineCheck, type CheckContext } from './check.ts';
-import { idle, readCgroup, settle, studentSpec, withContainers } from '../experiments.ts';
+import { defineCheck, type CheckContext, type WarmContext } from './check.ts';
+import { drainRemovals, idle, readCgroup, settle, studentSpec, withContainers } from '../experiments.ts';
 import { judgeAtLeast, measurement, repeatUntilSettled, stats } from '../verdict.ts';
 import { Findings, notJudged, prefixKeys, unsettled, windowOptions } from '../findings.ts';
 import { oomEvents, oomKills } from '../../harness/cgroup/facts.ts';
@@ -102,6 +102,26 @@ async function sysbenchMiBps(
   return { mibPerSec: parsed.mibPerSec ?? NaN, seconds: parsed.intervalMibPerSec ?? [] };
 }
 
+/** The neighbour and the hog, idle (each window execs their workloads), on CPUs of their own. */
+function containers(ctx: WarmContext, p: z.infer<typeof Params>) {
+  const twoCpus = ctx.host.cpus >= 2;
+  return [
+    studentSpec(ctx, {
+      ...idle(),
+      memoryBytes: p.neighbourMemory,
+      memorySwapBytes: p.neighbourMemory,
+      ...(twoCpus ? { cpusetCpus: '1' } : {}),
+    }),
+    studentSpec(ctx, {
+      ...idle(),
+      memoryBytes: p.hogLimit,
+      memorySwapBytes: p.hogLimit,
+      cpus: p.hogCpus,
+      ...(twoCpus ? { cpusetCpus: '0' } : {}),
+    }),
+  ];
+}
+
 export default defineCheck({
   kind: 'isolation-memory',
   description:
@@ -109,31 +129,25 @@ export default defineCheck({
   params: Params,
   needsImage: true,
   measuresCpu: true,
+  warm: (ctx, p) => containers(ctx, p),
   async run(ctx, p) {
     const seconds = ctx.window.effectiveSeconds;
-    const twoCpus = ctx.host.cpus >= 2;
-    const specs = [
-      studentSpec(ctx, {
-        ...idle(),
-        memoryBytes: p.neighbourMemory,
-        memorySwapBytes: p.neighbourMemory,
-        ...(twoCpus ? { cpusetCpus: '1' } : {}),
-      }),
-      studentSpec(ctx, {
-        ...idle(),
-        memoryBytes: p.hogLimit,
-        memorySwapBytes: p.hogLimit,
-        cpus: p.hogCpus,
-        ...(twoCpus ? { cpusetCpus: '0' } : {}),
-      }),
-    ];
+    const specs = containers(ctx, p);
     ctx.progress(`neighbour sysbench memory vs a hog OOM-killed at ${formatBytes(p.hogLimit)}`);
     const res = await withContainers(ctx, specs, async ([nb, hog]) => {
       const nb0 = await ctx.cgroups.snapshot(nb!.id);
       const hogKills0 = oomKills(await ctx.cgroups.snapshot(hog!.id)) ?? 0;
       const hogBytes = Math.floor((p.hogLimit * p.over) / 1024);
+      // The previous window's hog, when it outlived the neighbour's contended run: the next solo
+      // run waits for it (it would compete); after the last window the container's removal ends it.
+      let lastHog: Promise<{ err: unknown }> | undefined;
       const { samples, decision } = await repeatUntilSettled(
         async (): Promise<NeighbourWindow> => {
+          if (lastHog) {
+            const prev = await lastHog;
+            if (prev.err) throw prev.err;
+          }
+          await drainRemovals(ctx);
           const s0 = await ctx.cgroups.snapshot(nb!.id);
           const solo = await sysbenchMiBps(ctx, nb!.id, seconds, p.blockSize);
           const s1 = await ctx.cgroups.snapshot(nb!.id);
@@ -174,8 +188,12 @@ export default defineCheck({
           const contended = await sysbenchMiBps(ctx, nb!.id, seconds, p.blockSize);
           const c1 = await ctx.cgroups.snapshot(nb!.id);
           const hogRunning = await hogMid;
-          const hogEnd = await hogDone;
-          if (hogEnd.err) throw hogEnd.err;
+          // Still running (its --timeout outlasts the contended run by up to a second): not waited
+          // for here; the next window waits, or the removal ends it. Ended: its error counts now.
+          if (hogOver) {
+            const hogEnd = await hogDone;
+            if (hogEnd.err) throw hogEnd.err;
+          } else lastHog = hogDone;
           return {
             solo: solo.mibPerSec,
             contended: contended.mibPerSec,

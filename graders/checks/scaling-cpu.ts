@@ -17,11 +17,13 @@ import { errorMessage } from '../../harness/errors.ts';
 import { cpuQuotaFromFiles, factFiles } from '../../harness/cgroup/facts.ts';
 import { parseStressNgOutput } from '../../harness/workloads/stress-ng.ts';
 import type { Measurement } from '../../reports/model.ts';
-import { defineCheck, type CheckContext } from './check.ts';
+import { defineCheck, type CheckContext, type WarmContext } from './check.ts';
 import {
   cpuPlot,
   cpuWindow,
   idle,
+  retire,
+  startContainer,
   settle,
   studentSpec,
   usageSeries,
@@ -153,7 +155,7 @@ class CpuExperiment {
 
   async #fresh(cpus: number): Promise<void> {
     await this.close();
-    const h = await this.ctx.engine.start(studentSpec(this.ctx, { ...idle(), cpus }));
+    const h = await startContainer(this.ctx, experimentSpec(this.ctx, cpus));
     this.#id = h.id;
     this.#cpus = cpus;
     this.containers += 1;
@@ -280,9 +282,25 @@ class CpuExperiment {
     this.#id = undefined;
     this.#cpus = NaN;
     if (!id) return;
-    this.ctx.cgroups.forget(id);
-    await this.ctx.engine.remove(id).catch(() => undefined);
+    await retire(this.ctx, id);
   }
+}
+
+/** The experiment's container at a limit: idle until each window execs stress-ng in it. */
+function experimentSpec(ctx: WarmContext, cpus: number) {
+  return studentSpec(ctx, { ...idle(), cpus });
+}
+
+/**
+ * The limits in the order they are measured: throughput ratios are against the 1-CPU run (or the
+ * largest limit ≤ 1 when 1 is not tested), and that base goes first, so the other limits can stop
+ * as soon as their ratio is settled.
+ */
+export function limitOrder(cpus: readonly number[], hostCpus: number) {
+  const limits = [...new Set(cpus.map((c) => Math.min(c, hostCpus)))].sort((a, b) => a - b);
+  const baseLimit = limits.includes(1) ? 1 : limits.filter((c) => c <= 1).pop();
+  const order = baseLimit === undefined ? limits : [baseLimit, ...limits.filter((c) => c !== baseLimit)];
+  return { limits, baseLimit, order };
 }
 
 /** stress-ng's workers at a limit: enough to fill it (one per started CPU). */
@@ -311,10 +329,15 @@ export default defineCheck({
   params: Params,
   needsImage: true,
   measuresCpu: true,
+  // The first limit's container (later limits are live updates of it, where the engine allows).
+  warm: (ctx, p) => {
+    const first = limitOrder(p.cpus, Math.max(1, ctx.host.cpus)).order[0];
+    return first === undefined ? [] : [experimentSpec(ctx, first)];
+  },
   async run(ctx, p) {
     const tol = p.tolerance ?? ctx.tolerance;
     const hostCpus = Math.max(1, ctx.host.cpus);
-    const limits = [...new Set(p.cpus.map((c) => Math.min(c, hostCpus)))].sort((a, b) => a - b);
+    const { limits, baseLimit, order } = limitOrder(p.cpus, hostCpus);
     const seconds = ctx.window.effectiveSeconds;
     const { minRepeats, maxRepeats } = ctx.window;
     const measurements: Measurement[] = [];
@@ -331,10 +354,6 @@ export default defineCheck({
     let disturbed = 0;
     let windows = 0;
 
-    // Throughput ratios against the 1-CPU run (or the largest limit ≤ 1 when 1 is not tested); the
-    // base is measured first, so the other limits can stop as soon as their ratio is settled.
-    const baseLimit = limits.includes(1) ? 1 : limits.filter((c) => c <= 1).pop();
-    const order = baseLimit === undefined ? limits : [baseLimit, ...limits.filter((c) => c !== baseLimit)];
     /** Windows kept for throughput (disturbed ones left out), by limit. */
     const kept = (c: number) => {
       const runs = runsBy.get(c) ?? [];

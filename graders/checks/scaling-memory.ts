@@ -54,6 +54,8 @@ export default defineCheck({
   params: Params,
   needsImage: true,
   measuresCpu: true,
+  // Limit files and OOM counts: later checks' idle containers may start beside it.
+  warmStartsBeside: true,
   async run(ctx, p) {
     const f = new Findings();
     const limitFile = factFiles(ctx.cgroups.layout.version, 'memoryLimit').join(', ');
@@ -94,6 +96,9 @@ export default defineCheck({
     working.catch(() => undefined); // awaited below, after the reads: never an unhandled rejection
     working.then(workloadsUp, workloadsUp); // a start that failed must not hold the limit checks back
     await upOrDone;
+    // The workloads run for seconds and are judged by their OOM counts: the next checks' idle
+    // containers start now, beside them and the limit containers.
+    ctx.warmAhead?.();
     ctx.progress(
       `--memory ${p.limits.map((l) => formatBytes(l)).join(', ')}${p.update ? `, live update ${formatBytes(p.update.from)} → ${formatBytes(p.update.to)}` : ''}`,
     );

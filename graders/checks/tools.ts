@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { defineCheck, type CheckContext } from './check.ts';
-import { studentSpec, watchProcesses } from '../experiments.ts';
+import { retireAfterRun, studentSpec, watchProcesses } from '../experiments.ts';
 import { formatBytes } from '../../reports/format.ts';
 import { parseStressNgOutput } from '../../harness/workloads/stress-ng.ts';
 import { parseSysbench } from '../../harness/workloads/sysbench.ts';
@@ -62,11 +62,28 @@ export default defineCheck({
   description: 'runs each tool inside the image (entrypoint overridden): --version and a short real run',
   params: Params,
   needsImage: true,
+  // Each run must only work: later checks' idle containers may start beside them.
+  warmStartsBeside: true,
   async run(ctx, p) {
     // The runs measure nothing (each must only work), so they run side by side: the check takes
     // as long as its slowest command, not their sum.
     ctx.progress(`${p.commands.map((c) => c.name).join(', ')} (side by side)`);
-    const settled = await Promise.allSettled(p.commands.map((c) => runCommand(ctx, c)));
+    // Once every run has started (or ended), the next checks' idle containers start beside them.
+    let left = p.commands.length;
+    const up = () => {
+      if (--left === 0) ctx.warmAhead?.();
+    };
+    const settled = await Promise.allSettled(
+      p.commands.map((c) => {
+        let counted = false;
+        const once = () => {
+          if (counted) return;
+          counted = true;
+          up();
+        };
+        return runCommand(ctx, c, once).finally(once);
+      }),
+    );
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason; // the engine went away, or a harness fault: no result
     const results = settled.map((s) => (s as PromiseFulfilledResult<CommandResult>).value);
@@ -88,7 +105,11 @@ interface CommandResult {
 }
 
 /** One command in its own container (entrypoint replaced), watched for fork bombs and OOM kills. */
-async function runCommand(ctx: CheckContext, c: z.infer<typeof Command>): Promise<CommandResult> {
+async function runCommand(
+  ctx: CheckContext,
+  c: z.infer<typeof Command>,
+  onStarted?: () => void,
+): Promise<CommandResult> {
   const spec = studentSpec(ctx, { entrypoint: [c.argv[0]!], cmd: c.argv.slice(1) });
   let watch: ReturnType<typeof watchProcesses> | undefined;
   let r;
@@ -97,8 +118,10 @@ async function runCommand(ctx: CheckContext, c: z.infer<typeof Command>): Promis
       timeoutMs: c.timeoutSeconds * 1000,
       maxLogChars: 32 * 1024,
       signal: ctx.signal,
+      ...retireAfterRun(ctx),
       onStarted: (h) => {
         watch = watchProcesses(ctx, h.id);
+        onStarted?.();
       },
     });
   } catch (err) {

@@ -457,6 +457,7 @@ export class DockerEngine implements ContainerEngine {
       }
       throw err;
     }
+    let retired = false;
     try {
       if (o.onStarted) await o.onStarted(handle);
       const w = await this.wait(handle.id, {
@@ -466,7 +467,7 @@ export class DockerEngine implements ContainerEngine {
       if (w.timedOut) await this.kill(handle.id);
       const state = await this.inspect(handle.id);
       const logs = await this.logs(handle.id, { maxLogChars: o.maxLogChars });
-      return {
+      const result: ProcessResult = {
         exitCode: w.timedOut ? null : state.exitCode,
         stdout: logs.stdout,
         stderr: logs.stderr,
@@ -475,8 +476,13 @@ export class DockerEngine implements ContainerEngine {
         durationMs: Date.now() - started,
         truncated: logs.truncated,
       };
+      if (o.retire) {
+        o.retire(handle.id);
+        retired = true;
+      }
+      return result;
     } finally {
-      await this.remove(handle.id);
+      if (!retired) await this.remove(handle.id);
     }
   }
 

@@ -114,6 +114,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called once the container is running, with its id (e.g. to start sampling). */
   onStarted?: (handle: ContainerHandle) => void | Promise<void>;
+  /**
+   * Hands the finished container to the caller's removal (a Reaper's retire: in the background)
+   * instead of removing it before returning. Removed as usual when the run throws.
+   */
+  retire?: (id: string) => void;
 }
 
 export interface ExecOptions {

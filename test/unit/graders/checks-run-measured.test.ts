@@ -412,10 +412,18 @@ describe('measured check run() through the fake kernel', function () {
       expect(
         kernel.started.map((x) => [x.cpuShares, x.cpusetCpus, x.cpus, x.entrypoint, x.cmd]),
       ).to.deep.equal([
-        [1024, '0', undefined, ['stress-ng'], ['--cpu', '1', '--timeout', '3600s', '--quiet']],
-        [512, '0', undefined, ['stress-ng'], ['--cpu', '1', '--timeout', '3600s', '--quiet']],
-        [undefined, undefined, 1.5, ['stress-ng'], ['--cpu', '2', '--timeout', '3600s', '--quiet']],
-        [undefined, undefined, 0.5, ['stress-ng'], ['--cpu', '2', '--timeout', '3600s', '--quiet']],
+        [1024, '0', undefined, ['sleep'], ['infinity']],
+        [512, '0', undefined, ['sleep'], ['infinity']],
+        [undefined, undefined, 1.5, ['sleep'], ['infinity']],
+        [undefined, undefined, 0.5, ['sleep'], ['infinity']],
+      ]);
+      // All four start idle, together; stress-ng comes by exec: one worker in each of the pinned
+      // pair, then one per host CPU in each of the --cpus pair.
+      expect(kernel.execs.filter((a) => a[0] === 'stress-ng')).to.deep.equal([
+        ['stress-ng', '--cpu', '1', '--timeout', '3600s', '--quiet'],
+        ['stress-ng', '--cpu', '1', '--timeout', '3600s', '--quiet'],
+        ['stress-ng', '--cpu', '2', '--timeout', '3600s', '--quiet'],
+        ['stress-ng', '--cpu', '2', '--timeout', '3600s', '--quiet'],
       ]);
     });
 
@@ -694,14 +702,15 @@ describe('measured check run() through the fake kernel', function () {
       expect(row(o, monitorRow).samples).to.deep.equal([50, 50, 50, 50]);
       expect(o.evidence?.log).to.equal('$ cpu-monitor.sh <container> 0.1 4\n50.0\n50.0\n50.0\n50.0\n');
       expect(kernel.boxes.size).to.equal(0);
-      // The loaded container: stress-ng, one worker, --cpus 0.5.
+      // The loaded container: idle at --cpus 0.5, loaded by an exec of stress-ng with one worker.
       const target = 'k1'.padEnd(64, '0');
       expect(kernel.started[0]).to.deep.include({
         image: IMAGE,
         cpus: 0.5,
-        entrypoint: ['stress-ng'],
-        cmd: ['--cpu', '1', '--timeout', '3600s', '--quiet'],
+        entrypoint: ['sleep'],
+        cmd: ['infinity'],
       });
+      expect(kernel.execs).to.deep.include(['stress-ng', '--cpu', '1', '--timeout', '3600s', '--quiet']);
       // The runner: the script itself, confined, in the target's pid namespace.
       const runner = engine.runs.find((x) => x.env?.LG_SCRIPT !== undefined)!;
       expect(Buffer.from(runner.env!.LG_SCRIPT!, 'base64').toString('utf8')).to.equal(
