@@ -248,7 +248,7 @@ async function windowsTogether(
   early?: EarlyEnd,
 ): Promise<CpuWindow[]> {
   const samplers = ids.map((id) =>
-    new Sampler({ read: (part) => ctx.cgroups.snapshot(id, part), intervalMs }).start(),
+    new Sampler({ read: (part) => ctx.cgroups.snapshot(id, part), intervalMs, samplePart: 'cpu' }).start(),
   );
   const t0 = Date.now();
   const end = t0 + seconds * 1000;
@@ -320,7 +320,7 @@ function ownUsage(ctx: CheckContext, ids: string[]): () => Promise<number> {
   return async () => {
     const now = await Promise.all(
       ids.map(async (id) => {
-        const s = await ctx.cgroups.snapshot(id, 'sample');
+        const s = await ctx.cgroups.snapshot(id, 'cpu');
         return { usageNs: s.cpu.usageNs, tMs: s.tMs };
       }),
     );

@@ -91,6 +91,11 @@ export interface SamplerOptions {
    */
   read: (part: SnapshotPart) => Promise<CgroupSnapshot>;
   intervalMs?: number;
+  /**
+   * What the snapshots between the first and last read: 'sample' (every counter; the default) or
+   * 'cpu' (CPU usage and throttling alone: a CPU window's series needs no more).
+   */
+  samplePart?: Exclude<SnapshotPart, 'full'>;
   /** Stop by itself after this many snapshots. */
   maxSnapshots?: number;
   onSnapshot?: (snap: CgroupSnapshot, point?: UsagePoint) => void;
@@ -123,7 +128,7 @@ export class Sampler {
     const n = this.snapshots.length;
     const full = n === 0 || (this.o.fullEvery !== undefined && n % this.o.fullEvery === 0);
     this.inflight = this.o
-      .read(full ? 'full' : 'sample')
+      .read(full ? 'full' : (this.o.samplePart ?? 'sample'))
       .then((read) => {
         if (this.stopped && this.snapshots.length > 0) return;
         const prev = this.snapshots[this.snapshots.length - 1];

@@ -5,14 +5,16 @@
  * snapshot read through the engine (the mode a remote engine needs); and the sampler's own CPU at
  * 10 Hz over 30 s, as a share of one core.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { openCgroupAccess } from '../../harness/cgroup/access.ts';
 import { filesFor } from '../../harness/cgroup/files.ts';
 import { LocalFileSource } from '../../harness/cgroup/reader.ts';
 import { Sampler } from '../../harness/sampler.ts';
-import { type BenchContext, sleep, throwIfAborted, withStress } from '../lib/context.ts';
+import { type BenchContext, REPO, sleep, throwIfAborted, withStress } from '../lib/context.ts';
 import { cpuMsOf, enginePids, selfCpuMs } from '../lib/machine.ts';
 import { round, roundSpread, spread, type Spread } from '../lib/stats.ts';
 
@@ -66,6 +68,19 @@ export interface SamplingResult {
     baselineCpuPercent: number;
     engineCpuPercent: number | null;
   };
+  /**
+   * The same sampler in a plain `node` process on the built code, as `labgrade check` runs it
+   * (the figures above are this tsx process's, whose module hooks tax every wake-up).
+   */
+  samplerBuiltCli?: {
+    node: string;
+    /** An empty timer at 10 Hz in that process: the cost of waking alone (% of one core). */
+    wakeupPercent: number;
+    cpuPercent: Spread;
+    cpuPercentOverall: number;
+    snapshots: number;
+    achievedHz: number;
+  } | null;
   notes: string[];
 }
 
@@ -193,7 +208,12 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
     await sleep(slice * 1000);
     const baselineCpuPercent = ((selfCpuMs() - b0) / (performance.now() - bt)) * 100;
 
-    const sampler = new Sampler({ read: (part) => ctx.cgroups.snapshot(h.id, part), intervalMs: 100 });
+    // As a check's CPU window samples: full first and last, the CPU counters in between.
+    const sampler = new Sampler({
+      read: (part) => ctx.cgroups.snapshot(h.id, part),
+      intervalMs: 100,
+      samplePart: 'cpu',
+    });
     const slices: number[] = [];
     const e0 = await cpuMsOf(pids);
     const c0 = selfCpuMs();
@@ -215,6 +235,45 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
     await sampler.stop(false);
     const n = sampler.snapshots.length;
     if (sampler.endedBy) notes.push(`the sampler ended early: ${String(sampler.endedBy)}`);
+
+    // The same sampler as the shipped CLI runs it: plain node on dist/ (bench/sampler-child.mjs).
+    let builtCli: SamplingResult['samplerBuiltCli'] = null;
+    const childScript = path.join(REPO, 'bench/sampler-child.mjs');
+    if (ctx.cgroups.mode !== 'direct')
+      notes.push('the built-CLI sampler needs direct cgroup access: not measured');
+    else if (!existsSync(path.join(REPO, 'dist/harness/sampler.js')))
+      notes.push('no dist/ (run `npm run build` first): the built-CLI sampler was not measured');
+    else {
+      ctx.log(`sampling: the built CLI's sampler (plain node on dist/) for ${samplerSeconds} s`);
+      const pid = (await ctx.engine.inspect(h.id)).pid;
+      const r = await execa(
+        process.execPath,
+        [childScript, JSON.stringify({ pid, seconds: samplerSeconds, slice, baselineSeconds: 10 })],
+        { cancelSignal: ctx.signal, reject: false },
+      );
+      try {
+        const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as {
+          node: string;
+          wakeupPercent: number;
+          slices: number[];
+          overallPercent: number;
+          snapshots: number;
+          seconds: number;
+          endedBy?: string;
+        };
+        builtCli = {
+          node: out.node,
+          wakeupPercent: round(out.wakeupPercent),
+          cpuPercent: roundSpread(spread(out.slices)),
+          cpuPercentOverall: round(out.overallPercent),
+          snapshots: out.snapshots,
+          achievedHz: round(out.snapshots / out.seconds, 2),
+        };
+        if (out.endedBy) notes.push(`the built-CLI sampler ended early: ${out.endedBy}`);
+      } catch {
+        notes.push(`the built-CLI sampler gave no result (exit ${r.exitCode}): ${r.stderr.slice(0, 300)}`);
+      }
+    }
 
     return {
       container: 'reference image, stress-ng --cpu 1 under --cpus 0.25',
@@ -244,6 +303,7 @@ export async function runSampling(ctx: BenchContext): Promise<SamplingResult> {
         baselineCpuPercent: round(baselineCpuPercent),
         engineCpuPercent: e0 !== null && e1 !== null ? round(((e1 - e0) / (t1 - t0)) * 100) : null,
       },
+      samplerBuiltCli: builtCli,
       notes,
     };
   });

@@ -205,6 +205,7 @@ export default defineCheck({
       const sampler = new Sampler({
         read: (part) => ctx.cgroups.snapshot(h!.id, part),
         intervalMs: 200,
+        samplePart: 'cpu',
       }).start();
       let from = 0;
       const { run, watch } = await runScript(ctx, runner, h!.id, p, () => {

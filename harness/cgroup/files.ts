@@ -69,7 +69,15 @@ export function fileIn(location: CgroupLocation, name: V1File | V2File): string 
  * no series uses them, so samples leave them out too; a sample marks itself (`part: 'sample'`) so
  * a field it did not read is never taken for a file the host lacks.
  */
-export type SnapshotPart = 'full' | 'sample';
+export type SnapshotPart = 'full' | 'sample' | 'cpu';
+
+/**
+ * `cpu`: a sample of the CPU counters alone (usage and throttling), for CPU windows: every other
+ * counter a sample reads is left out (one file on v2, two on v1, against five and seven), since a
+ * window's series and verdicts use only these. Marked like a sample (`part: 'sample'`).
+ */
+export const V2_CPU_FILES: readonly V2File[] = ['cpu.stat'];
+export const V1_CPU_FILES: readonly V1File[] = ['cpuacct.usage', 'cpu.stat'];
 
 /** v2 files a sample reads. */
 export const V2_SAMPLE_FILES: readonly V2File[] = [
@@ -105,9 +113,13 @@ export function filesFor(location: CgroupLocation, part: SnapshotPart = 'full'):
       ? location.version === 2
         ? V2_SAMPLE_FILES
         : V1_SAMPLE_FILES
-      : location.version === 2
-        ? V2_FILES
-        : V1_FILES.map(([, f]) => f);
+      : part === 'cpu'
+        ? location.version === 2
+          ? V2_CPU_FILES
+          : V1_CPU_FILES
+        : location.version === 2
+          ? V2_FILES
+          : V1_FILES.map(([, f]) => f);
   const paths = [
     ...new Set(names.map((n) => fileIn(location, n)).filter((p): p is string => p !== undefined)),
   ];

@@ -44,7 +44,7 @@ export function snapshotV1(
 
   return {
     version: 1,
-    ...(part === 'sample' ? { part } : {}),
+    ...(part !== 'full' ? { part: 'sample' as const } : {}),
     path: dirs['cpu'] ?? dirs['cpuacct'] ?? Object.values(dirs)[0] ?? '',
     paths: { ...dirs },
     tMs,

@@ -44,7 +44,7 @@ export function snapshotV2(
 
   return {
     version: 2,
-    ...(part === 'sample' ? { part } : {}),
+    ...(part !== 'full' ? { part: 'sample' as const } : {}),
     path: dir,
     paths: { ...location.dirs },
     tMs,

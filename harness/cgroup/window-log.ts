@@ -16,7 +16,7 @@ export interface Read {
   id: string;
   start: number;
   end: number;
-  /** 'sample' for a sampler's reads between a window's full first and last snapshots. */
+  /** 'sample' (or 'cpu') for a sampler's reads between a window's full first and last snapshots. */
   part?: SnapshotPart;
 }
 
@@ -46,11 +46,11 @@ export function windowsOf(reads: readonly Read[], maxGapMs = 1500, minReads = 3)
       if (cur && r.start - cur.end <= maxGapMs) {
         cur.end = Math.max(cur.end, r.end);
         cur.reads += 1;
-        if (r.part === 'sample') cur.sampled = true;
+        if (r.part === 'sample' || r.part === 'cpu') cur.sampled = true;
         else if (cur.sampled) close();
       } else {
         close();
-        cur = { id, start: r.start, end: r.end, reads: 1, sampled: r.part === 'sample' };
+        cur = { id, start: r.start, end: r.end, reads: 1, sampled: r.part === 'sample' || r.part === 'cpu' };
       }
     }
     close();

@@ -6,7 +6,12 @@ import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { filesFor, V1_SAMPLE_FILES, V2_SAMPLE_FILES } from '../../../harness/cgroup/files.ts';
+import {
+  filesFor,
+  V1_SAMPLE_FILES,
+  V2_SAMPLE_FILES,
+  type SnapshotPart,
+} from '../../../harness/cgroup/files.ts';
 import { detectLayout } from '../../../harness/cgroup/layout.ts';
 import { locateCgroup, type CgroupLocation } from '../../../harness/cgroup/locate.ts';
 import { LocalFileSource, readSnapshot } from '../../../harness/cgroup/reader.ts';
@@ -87,9 +92,51 @@ describe('cgroup snapshot parts (full / sample)', () => {
       const { part: _p, limitsFromMs, ...rest } = carried;
       expect(limitsFromMs).to.equal(full.tMs);
       expect(rest).to.deep.equal(withoutUnsampled(full));
+      // A CPU window's samples: the CPU counters of the full snapshot, nothing else read.
+      const cpuOnly = await readSnapshot(source, fixture.location, 'cpu');
+      expect(cpuOnly.part).to.equal('sample');
+      expect(cpuOnly.cpu.usageNs).to.equal(full.cpu.usageNs);
+      expect(cpuOnly.cpu.nrPeriods).to.equal(full.cpu.nrPeriods);
+      expect(cpuOnly.cpu.nrThrottled).to.equal(full.cpu.nrThrottled);
+      expect(cpuOnly.memory.currentBytes).to.equal(undefined);
+      expect(cpuOnly.pids.current).to.equal(undefined);
       source.close();
     });
   }
+
+  it('a CPU sample reads the CPU counters alone: v2 cpu.stat, v1 cpuacct.usage and cpu.stat', () => {
+    const v2: CgroupLocation = { version: 2, dirs: { unified: '/u' } };
+    const v1: CgroupLocation = {
+      version: 1,
+      dirs: { cpu: '/c', cpuacct: '/a', memory: '/m', pids: '/p', cpuset: '/s' },
+    };
+    expect(filesFor(v2, 'cpu')).to.deep.equal(['/u/cpu.stat']);
+    expect(filesFor(v1, 'cpu')).to.deep.equal(['/a/cpuacct.usage', '/c/cpu.stat']);
+    for (const loc of [v1, v2])
+      for (const p of filesFor(loc, 'cpu')) expect(filesFor(loc, 'sample')).to.include(p);
+  });
+
+  it("a sampler with samplePart 'cpu' reads full, cpu…, full; a window log counts it as one window", async () => {
+    const asked: SnapshotPart[] = [];
+    const read = async (part: SnapshotPart): Promise<CgroupSnapshot> => {
+      asked.push(part);
+      return { version: 2, path: '/u', paths: {}, tMs: asked.length, cpu: {}, memory: {}, pids: {} };
+    };
+    const s = new Sampler({ read, intervalMs: 1, samplePart: 'cpu' }).start();
+    await new Promise((r) => setTimeout(r, 40));
+    await s.stop(true);
+    expect(asked.length).to.be.greaterThan(3);
+    expect(asked[0]).to.equal('full');
+    expect(asked[asked.length - 1]).to.equal('full');
+    expect(new Set(asked.slice(1, -1))).to.deep.equal(new Set(['cpu']));
+    const reads = asked.map((part, i) => ({ id: 'c', start: i * 100, end: i * 100 + 1, part }));
+    // Two windows back to back of one container stay apart: a full read after samples ends one.
+    const two = [
+      ...reads,
+      ...reads.map((r) => ({ ...r, start: r.start + asked.length * 100, end: r.end + asked.length * 100 })),
+    ];
+    expect(windowsOf(two)).to.have.length(2);
+  });
 
   it('carryLimits keeps absent, "max" and 0 apart, and leaves counters and full snapshots alone', () => {
     const from: CgroupSnapshot = {
@@ -173,7 +220,7 @@ describe('Sampler with snapshot parts', () => {
   it('asks for a full snapshot first and last, samples between, and carries the limits into them', async () => {
     const asked: string[] = [];
     let t = 0;
-    const read = async (part: 'full' | 'sample'): Promise<CgroupSnapshot> => {
+    const read = async (part: SnapshotPart): Promise<CgroupSnapshot> => {
       asked.push(part);
       t += 10;
       return {
@@ -204,7 +251,7 @@ describe('Sampler with snapshot parts', () => {
 
   it('fullEvery re-reads the limits every n snapshots', async () => {
     const asked: string[] = [];
-    const read = async (part: 'full' | 'sample'): Promise<CgroupSnapshot> => {
+    const read = async (part: SnapshotPart): Promise<CgroupSnapshot> => {
       asked.push(part);
       return { version: 2, path: '/u', paths: {}, tMs: asked.length, cpu: {}, memory: {}, pids: {} };
     };
