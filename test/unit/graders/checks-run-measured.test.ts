@@ -24,6 +24,8 @@ import isolationCpu from '../../../graders/checks/isolation-cpu.ts';
 import isolationMemory from '../../../graders/checks/isolation-memory.ts';
 import scalingCpu from '../../../graders/checks/scaling-cpu.ts';
 import { paramSchemas } from '../../../graders/checks/index.ts';
+import { Reaper } from '../../../harness/engine/reaper.ts';
+import { WarmPool } from '../../../harness/engine/warm-pool.ts';
 import { loadLab, type LoadedLab } from '../../../graders/lab-spec.ts';
 import { readSubmission } from '../../../graders/submission.ts';
 import { parseStressNgOutput } from '../../../harness/workloads/stress-ng.ts';
@@ -63,6 +65,8 @@ interface Scenario {
   ctx: CheckContext;
   engine: KernelEngine;
   kernel: FakeKernel;
+  /** With `warm`: how many containers the kind named, how many the check took, which went untaken. */
+  warm?: { warmed: number; taken: number; untaken: string[] };
 }
 
 /**
@@ -79,6 +83,11 @@ async function scenario<P>(
     setup?: (engine: KernelEngine) => void;
     /** The lab window, s (default WINDOW_SECONDS: too short for any sub-window verdict). */
     windowSeconds?: number;
+    /**
+     * As grading runs it: the kind's warm() containers started ahead (WarmPool), removals in the
+     * background (Reaper, drained after the run), whatever went untaken removed at the end.
+     */
+    warm?: boolean;
   } = {},
 ): Promise<Scenario> {
   const kernel = new FakeKernel({ hostCpus: (o.host ?? FAKE_HOST).cpus, ...o.rules });
@@ -98,8 +107,18 @@ async function scenario<P>(
     progress: () => undefined,
     workDir: await mkdtemp(path.join(scratch, `${kind.kind}-`)),
   };
-  const outcome = await kind.run(ctx, kind.params.parse(params));
-  return { outcome, ctx, engine, kernel };
+  const parsed = kind.params.parse(params);
+  if (!o.warm) return { outcome: await kind.run(ctx, parsed), ctx, engine, kernel };
+  const pool = new WarmPool(engine);
+  const reaper = new Reaper((id) => engine.remove(id));
+  const warmed = kind.warm?.(ctx, parsed) ?? [];
+  pool.warm(warmed);
+  await pool.started();
+  const outcome = await kind.run({ ...ctx, pool, reaper }, parsed);
+  const untaken = pool.ids();
+  await pool.close(async (id) => reaper.retire(id));
+  await reaper.drain();
+  return { outcome, ctx, engine, kernel, warm: { warmed: warmed.length, taken: pool.taken, untaken } };
 }
 
 /** Start every scenario now; each test awaits its own (a rejection fails only that test). */
@@ -820,6 +839,64 @@ describe('measured check run() through the fake kernel', function () {
       expect(kernel.started).to.deep.equal([]);
       expect(engine.runs).to.deep.equal([]);
     });
+  });
+
+  describe('containers started ahead (warm) and removed in the background, as grading runs them', () => {
+    /** The cpu-monitor scenario's model of the shipped script (see the cpu-monitor tests). */
+    const modelled = (engine: KernelEngine) => {
+      engine.script = (spec) =>
+        spec.env?.LG_SCRIPT !== undefined
+          ? monitorScript(Buffer.from(spec.env.LG_SCRIPT, 'base64').toString('utf8'))
+          : undefined;
+    };
+    const cases: Array<[string, () => Promise<Scenario>, () => Promise<Scenario>]> = [
+      [
+        'cpu-monitor',
+        () =>
+          scenario(cpuMonitor, labParams('cpu-monitoring', { interval: 0.1, samples: 4 }), {
+            setup: modelled,
+            warm: true,
+          }),
+        () =>
+          scenario(cpuMonitor, labParams('cpu-monitoring', { interval: 0.1, samples: 4 }), {
+            setup: modelled,
+          }),
+      ],
+      [
+        'scaling-cpu',
+        () => scenario(scalingCpu, labParams('scaling-cpu'), { warm: true }),
+        () => scenario(scalingCpu, labParams('scaling-cpu')),
+      ],
+      [
+        'isolation-cpu',
+        () => scenario(isolationCpu, labParams('isolation-cpu'), { warm: true }),
+        () => scenario(isolationCpu, labParams('isolation-cpu')),
+      ],
+      [
+        'isolation-memory',
+        () => scenario(isolationMemory, labParams('isolation-memory'), { warm: true }),
+        () => scenario(isolationMemory, labParams('isolation-memory')),
+      ],
+    ];
+    for (const [name, warm, cold] of cases) {
+      it(`${name}: takes every container it named in warm() — the same containers, none started twice — and leaves none`, async () => {
+        const [w, c] = await Promise.all([warm(), cold()]);
+        expect(w.warm!.warmed, 'the kind names its containers').to.be.greaterThan(0);
+        expect(
+          w.warm!.taken,
+          'every warm container was taken: warm() names exactly what the check asks for',
+        ).to.equal(w.warm!.warmed);
+        expect(w.warm!.untaken).to.deep.equal([]);
+        expect(w.outcome.status, w.outcome.message).to.equal(c.outcome.status);
+        // The same containers as a cold run, in number and spec: warm ones replace starts, not add to them.
+        const specs = (x: Scenario) =>
+          x.kernel.started.map((sp) =>
+            JSON.stringify([sp.entrypoint, sp.cmd, sp.cpus, sp.cpuShares, sp.memoryBytes]),
+          );
+        expect(specs(w).sort()).to.deep.equal(specs(c).sort());
+        expect(w.kernel.boxes.size, 'nothing left running').to.equal(0);
+      });
+    }
   });
 
   describe('the fake kernel the tests above rest on', () => {
