@@ -58,6 +58,7 @@ code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberat
 a { color: #0550ae; text-decoration: none; }
 a:hover { text-decoration: underline; }
 .muted { color: var(--muted); }
+.basis { color: var(--muted); font-size: 12px; margin-top: 2px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 18px 20px; margin: 16px 0; }
 .top { display: flex; gap: 24px; align-items: center; justify-content: space-between; flex-wrap: wrap; }
 /* A long student name wraps in its own column; the score box stays on the right (below on a phone). */
@@ -337,7 +338,7 @@ function measurementTable(measurements: Measurement[]): string {
       m.samples && m.samples.length > 0 ? ` title="${escapeHtml(`windows: ${m.samples.join(', ')}`)}"` : '';
     return [
       '<tr>',
-      `<td>${escapeHtml(m.name)}</td>`,
+      `<td>${escapeHtml(m.name)}${m.basis ? `<div class="basis">${escapeHtml(m.basis)}</div>` : ''}</td>`,
       `<td class="num">${escapeHtml(formatExpected(m) ?? '—')}</td>`,
       `<td class="num">${escapeHtml(formatMeasured(m))}</td>`,
       `<td class="num"${samples}>${escapeHtml(spread ?? '—')}</td>`,

@@ -98,6 +98,8 @@ function checkDetails(check: CheckReport, h: string, tableCap: number, messageCa
       const spread = formatSpread(m);
       const text = `${m.name}: ${formatMeasurement(m)}${spread === null ? '' : ` (spread ${spread})`}`;
       lines.push(`- ${MEASUREMENT_EMOJI[m.status]} ${escapeMarkdown(text)}`);
+      // What settled it (how many windows or sub-windows), for a reader who asks why it is sure.
+      if (m.basis) lines.push(`  _${escapeMarkdown(m.basis)}_`);
     }
   }
   if (check.evidence.hostLoad) lines.push('', escapeMarkdown(hostLoadText(check.evidence.hostLoad)));
