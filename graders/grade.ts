@@ -220,18 +220,26 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
   const warmAfter = (index: number) => {
     if (!state.image || signal.aborted) return;
     const specs = [];
+    const forIds: string[] = [];
     for (const later of selected.slice(index + 1)) {
       const kind = CHECKS.get(later.kind)!;
       if (kind.warmStartsBeside) break;
       try {
-        specs.push(
-          ...(kind.warm?.({ state, submission, host: o.host, lab, window }, lab.params.get(later.id)) ?? []),
-        );
+        const named =
+          kind.warm?.({ state, submission, host: o.host, lab, window }, lab.params.get(later.id)) ?? [];
+        specs.push(...named);
+        if (named.length) forIds.push(later.id);
       } catch (err) {
         log('no warm containers for %s: %O', later.id, err);
       }
     }
+    if (!specs.length) return;
     log('warming %d container(s) for the checks after %s', specs.length, selected[index]!.id);
+    o.onEvent?.({
+      type: 'progress',
+      id: selected[index]!.id,
+      message: `meanwhile starting ${specs.length} idle container(s) ahead for ${forIds.join(', ')}`,
+    });
     pool.warm(specs);
   };
 
