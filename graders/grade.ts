@@ -295,6 +295,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
         if (prepared) ctx.prepared = prepared;
         await mkdir(ctx.workDir, { recursive: true });
         const lossesBefore = o.liveness?.losses() ?? 0;
+        let unfinished = false;
         try {
           outcome = await runUnderSignal(
             (checkSignal) =>
@@ -312,6 +313,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
             },
           );
         } catch (err) {
+          unfinished = true;
           log('check %s: harness error %O', spec.id, err);
           if (err instanceof LabgradeError && err.engineUnavailable) lost = { err };
           const hint = err instanceof LabgradeError && err.hint ? ` — ${err.hint}` : '';
@@ -324,8 +326,11 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
           };
         } finally {
           // Whatever the check did, none of its containers may outlive it (those it retired are
-          // being removed already; warm ones wait for their checks).
+          // being removed already; warm ones wait for their checks). A check that did not finish
+          // (timed out, cancelled, a harness error) has its removals awaited: what it left is gone
+          // before anything else starts.
           await pool.started();
+          if (unfinished) await reaper.drain();
           await o.engine.sweep({ except: spare() }).catch(() => undefined);
         }
         if (!lost && (o.liveness?.losses() ?? 0) !== lossesBefore) lost = {};
