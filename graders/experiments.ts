@@ -2,7 +2,7 @@
  * Building blocks the measured checks share: sandboxed containers of the student's image that are
  * always removed, CPU windows read from the cgroup files, and the plots built from them.
  */
-import type { ContainerHandle, ContainerSpec } from '../harness/engine/engine.ts';
+import type { ContainerHandle, ContainerSpec, ProcessResult } from '../harness/engine/engine.ts';
 import { LabgradeError } from '../harness/errors.ts';
 import { throwIfAborted, sleep } from '../harness/abort.ts';
 import { Sampler, pointsFromSnapshots, summarize, type SeriesSummary } from '../harness/sampler.ts';
@@ -180,14 +180,53 @@ export function idle(): Partial<ContainerSpec> {
 /**
  * stress-ng --cpu `workers` started by exec in an idle container and left running: the
  * container's removal ends it. (A workload of its own process, not the container's: idle
- * containers can be started ahead, see harness/engine/warm-pool.ts.)
+ * containers can be started ahead, see harness/engine/warm-pool.ts.) `ended()` is its result once
+ * the exec has returned — before the window, that means stress-ng never ran (see loadFailure).
  */
-export function loadByExec(ctx: CheckContext, id: string, workers: number): void {
+export function loadByExec(ctx: CheckContext, id: string, workers: number): Load {
+  let ended: ProcessResult | undefined;
   ctx.engine
     .exec(id, ['stress-ng', '--cpu', String(workers), '--timeout', '3600s', '--quiet'], {
       timeoutMs: 3_700_000,
+      maxLogChars: 4096,
     })
-    .catch(() => undefined);
+    .then(
+      (r) => {
+        ended = r;
+      },
+      () => undefined, // the engine's error, or the container removed: not the image's doing
+    );
+  return { ended: () => ended };
+}
+
+export interface Load {
+  ended(): ProcessResult | undefined;
+}
+
+/** stress-ng could not be run in the student's image: the check fails with what the exec said. */
+export class LoadFailed extends Error {}
+
+/**
+ * Once the load should be up (after loadUp): throws LoadFailed when a stress-ng exec has already
+ * ended, i.e. the image could not run it (not installed, not on PATH, refused its arguments).
+ */
+export function assertLoaded(loads: Load[]): void {
+  const r = loads.map((l) => l.ended()).find((x) => x !== undefined);
+  if (!r) return;
+  const said = `${r.stderr}\n${r.stdout}`
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .slice(-2)
+    .join(' ')
+    .slice(0, 300);
+  throw new LoadFailed(
+    `stress-ng did not run in the image: \`stress-ng --cpu …\` ${
+      r.exitCode === 127 || r.exitCode === 126
+        ? `could not be executed (exit ${r.exitCode})`
+        : `ended at once (exit ${r.exitCode ?? 'none'})`
+    }${said ? `: ${said}` : ''} — install stress-ng in the Dockerfile (apt-get install -y stress-ng)`,
+  );
 }
 
 /** pids.current of an idle container loaded by loadByExec once all is up: sleep, stress-ng, workers. */

@@ -22,7 +22,9 @@ import { artifactOrFailure, defineCheck, type CheckContext, type WarmContext } f
 import {
   cpuPlot,
   idle,
+  assertLoaded,
   loadByExec,
+  LoadFailed,
   loadedPids,
   loadUp,
   retireAfterRun,
@@ -200,8 +202,9 @@ export default defineCheck({
     ctx.progress(`running cpu-monitor.sh ${p.samples}×${p.interval}s against a container at --cpus ${cpus}`);
     const res = await withContainers(ctx, [loadedSpec(ctx, p)], async ([h]) => {
       // The container idles (it may have started ahead: warm) until stress-ng is exec'd in it.
-      loadByExec(ctx, h!.id, Math.ceil(cpus));
+      const load = loadByExec(ctx, h!.id, Math.ceil(cpus));
       await loadUp(ctx, [h!.id], loadedPids(Math.ceil(cpus)));
+      assertLoaded([load]);
       const sampler = new Sampler({
         read: (part) => ctx.cgroups.snapshot(h!.id, part),
         intervalMs: 200,
@@ -214,7 +217,12 @@ export default defineCheck({
       const all = await sampler.stop(true);
       // The harness's figure covers the script's lifetime only: from its start to its end.
       return { run, watch, snaps: all.slice(Math.max(0, from - 1)) };
+    }).catch((err: unknown) => {
+      if (err instanceof LoadFailed) return { failed: err.message };
+      throw err;
     });
+    // The image could not run stress-ng: nothing to monitor, the student's fault.
+    if ('failed' in res) return { status: 'fail', message: res.failed };
     const harness = summarize(res.snaps);
     const harnessPct = harness.overallCores * 100;
     const read = readMonitorSamples(res.run.stdout);

@@ -16,7 +16,10 @@ import {
   type EarlyEnd,
   idle,
   readCgroup,
+  assertLoaded,
   loadByExec,
+  LoadFailed,
+  type Load,
   loadedPids,
   loadUp,
   retire,
@@ -153,23 +156,29 @@ export default defineCheck({
     // All four start together, idle (or ahead of the check: warm), and are loaded by exec: the
     // --cpus pair once the shares pair is gone, with no container start between the measurements.
     const both = await withContainers(ctx, [...specs, ...pairSpecs], async ([a, b, pa, pb]) => {
-      for (const h of [a!, b!]) loadByExec(ctx, h.id, 1);
-      const shareRes = await measureShares(a!, b!);
+      const shareLoads = [a!, b!].map((h) => loadByExec(ctx, h.id, 1));
+      const shareRes = await measureShares(a!, b!, shareLoads);
       await Promise.all([retire(ctx, a!.id), retire(ctx, b!.id)]);
       if (!pairFits) return { shareRes, pair: undefined };
       ctx.progress(`--cpus ${ca} and ${cb} side by side`);
       const workers = Math.ceil(ctx.host.cpus);
-      for (const h of [pa!, pb!]) loadByExec(ctx, h.id, workers);
-      return { shareRes, pair: await measurePair(pa!, pb!, workers) };
+      const pairLoads = [pa!, pb!].map((h) => loadByExec(ctx, h.id, workers));
+      return { shareRes, pair: await measurePair(pa!, pb!, workers, pairLoads) };
+    }).catch((err: unknown) => {
+      if (err instanceof LoadFailed) return { failed: err.message };
+      throw err;
     });
+    // The image could not run stress-ng: no split to measure, the student's fault.
+    if ('failed' in both) return { status: 'fail', message: both.failed };
     const { shareRes, pair } = both;
 
-    async function measureShares(a: ContainerHandle, b: ContainerHandle) {
+    async function measureShares(a: ContainerHandle, b: ContainerHandle, loads: Load[]) {
       const fa = await readCgroup(ctx, a.id, 'weight', 'cpuset');
       const fb = await readCgroup(ctx, b.id, 'weight', 'cpuset');
       const weights = [cpuWeight(fa.snapshot), cpuWeight(fb.snapshot)] as const;
       const expectedRatio = (weights[0].value ?? NaN) / (weights[1].value ?? NaN);
       await loadUp(ctx, [a.id, b.id], loadedPids(1));
+      assertLoaded(loads);
       const sharesPass = (ws: Array<Array<{ snapshots: CgroupSnapshot[] }>>) =>
         earlyPass(
           pairedSubWindows(ws, ([x, y]) => x! / y!),
@@ -202,8 +211,9 @@ export default defineCheck({
       return { files: [fa.files, fb.files] as const, weights, expectedRatio, samples, decision, bySub };
     }
 
-    async function measurePair(a: ContainerHandle, b: ContainerHandle, workers: number) {
+    async function measurePair(a: ContainerHandle, b: ContainerHandle, workers: number, loads: Load[]) {
       await loadUp(ctx, [a.id, b.id], loadedPids(workers));
+      assertLoaded(loads);
       const pairPass = (ws: Array<Array<{ snapshots: CgroupSnapshot[] }>>) =>
         [0, 1].every((i) =>
           earlyPass(
