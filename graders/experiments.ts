@@ -212,21 +212,29 @@ export class LoadFailed extends Error {}
  */
 export function assertLoaded(loads: Load[]): void {
   const r = loads.map((l) => l.ended()).find((x) => x !== undefined);
-  if (!r) return;
+  if (r) throw new LoadFailed(loadFailure(r));
+}
+
+/** Could this stress-ng exec not start at all (126: not executable, 127: not found)? */
+export function couldNotExec(r: ProcessResult | undefined): boolean {
+  return r !== undefined && !r.timedOut && (r.exitCode === 126 || r.exitCode === 127);
+}
+
+/** What a stress-ng exec that ended before its window said, and what to do about it. */
+export function loadFailure(r: ProcessResult): string {
   const said = `${r.stderr}\n${r.stdout}`
     .trim()
     .split('\n')
+    .map((l) => l.trim())
     .filter(Boolean)
     .slice(-2)
     .join(' ')
     .slice(0, 300);
-  throw new LoadFailed(
-    `stress-ng did not run in the image: \`stress-ng --cpu …\` ${
-      r.exitCode === 127 || r.exitCode === 126
-        ? `could not be executed (exit ${r.exitCode})`
-        : `ended at once (exit ${r.exitCode ?? 'none'})`
-    }${said ? `: ${said}` : ''} — install stress-ng in the Dockerfile (apt-get install -y stress-ng)`,
-  );
+  return `stress-ng did not run in the image: \`stress-ng --cpu …\` ${
+    couldNotExec(r)
+      ? `could not be executed (exit ${r.exitCode})`
+      : `ended at once (exit ${r.exitCode ?? 'none'})`
+  }${said ? `: ${said}` : ''} — install stress-ng in the Dockerfile (apt-get install -y stress-ng)`;
 }
 
 /** pids.current of an idle container loaded by loadByExec once all is up: sleep, stress-ng, workers. */

@@ -21,7 +21,10 @@ import { defineCheck, type CheckContext, type WarmContext } from './check.ts';
 import {
   cpuPlot,
   cpuWindow,
+  couldNotExec,
   idle,
+  LoadFailed,
+  loadFailure,
   retire,
   startContainer,
   settle,
@@ -212,6 +215,12 @@ class CpuExperiment {
         break;
       }
       await settle(50);
+    }
+    // The exec is back before any worker ran: if the image cannot run stress-ng at all, no window
+    // will ever measure it (the check fails at once instead of taking every window).
+    if (!up && finished) {
+      const early = await exec.catch(() => undefined);
+      if (early && couldNotExec(early)) throw new LoadFailed(loadFailure(early));
     }
     const startedAfter = (Date.now() - t0) / 1000;
     // A start slower than the margin allows: later runs get that much more room (never less).
@@ -653,6 +662,9 @@ export default defineCheck({
           ),
         });
       }
+    } catch (err) {
+      if (err instanceof LoadFailed) return { status: 'fail', message: err.message };
+      throw err;
     } finally {
       await exp.close();
     }

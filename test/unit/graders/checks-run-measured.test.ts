@@ -866,6 +866,7 @@ describe('measured check run() through the fake kernel', function () {
           }),
       ],
       ['isolation-cpu', () => scenario(isolationCpu, labParams('isolation-cpu'), { setup: noStressNg })],
+      ['scaling-cpu', () => scenario(scalingCpu, labParams('scaling-cpu'), { setup: noStressNg })],
     ] as const) {
       it(`${name}: fails with the exec's own words and what to install, not a measurement of nothing`, async () => {
         const { outcome: o, kernel, engine } = await run();
