@@ -18,6 +18,10 @@ export async function monitor(
     } catch {
       throw new UsageError(`no container "${container}" on ${session.host.engineHost} (see docker ps)`);
     }
+    // Locate the cgroup before the first snapshot: the sampler's cadence starts with its first read,
+    // and a first read that also located the cgroup would make the first row's window shorter than
+    // the interval by the locating time.
+    await session.cgroups.locate(id);
     let n = 0;
     const t0 = performance.now();
     let poll: NodeJS.Timeout | undefined;

@@ -58,8 +58,14 @@ describe('labgrade monitor and doctor (CLI, real engine)', function () {
     expect(rows[0]!.memoryLimitBytes).to.equal(96 * 1024 ** 2);
     const ts = rows.map((x) => x.t!);
     expect(ts).to.deep.equal([...ts].sort((a, b) => a - b));
-    // A busy loop capped at half a CPU never shows more than the cap (5 % slack for sampling jitter).
-    for (const row of rows) expect(row.cpuCores!).to.be.at.most(0.525);
+    // A busy loop capped at half a CPU (50 ms of every 100 ms CFS period). A row is a ~500 ms
+    // window whose edges need not fall on period edges, so it can hold one more period's quota than
+    // its length allows: at most 0.5 + 0.05/0.5 = 0.6 cores, never near the 1 core an uncapped loop
+    // shows. The rows' windows follow each other, so their mean is within one quota over 2 s of the
+    // cap (0.525) — 0.54 allows the rows' own small differences in length.
+    for (const row of rows) expect(row.cpuCores!).to.be.at.most(0.6);
+    const mean = rows.reduce((a, x) => a + x.cpuCores!, 0) / rows.length;
+    expect(mean).to.be.at.most(0.54);
     expect(Math.max(...rows.map((x) => x.cpuCores!))).to.be.greaterThan(0.05);
   });
 
