@@ -142,7 +142,7 @@ export async function startContainer(ctx: CheckContext, spec: ContainerSpec): Pr
 
 /**
  * Done with a container: its cgroup is forgotten and its removal starts, in the background when
- * the grade has a reaper (nothing waits for it until the next measurement; see drainRemovals).
+ * the grade has a reaper (nothing waits for it until the next measurement; see quietEngine).
  */
 export async function retire(ctx: CheckContext, id: string): Promise<void> {
   ctx.cgroups.forget(id);
@@ -151,10 +151,10 @@ export async function retire(ctx: CheckContext, id: string): Promise<void> {
 }
 
 /**
- * Before CPU is measured: every removal still in flight and every start ahead (ctx.pool) has
- * ended, so none runs inside a window.
+ * Before CPU is measured: every removal still in flight (ctx.reaper) and every start ahead
+ * (ctx.pool) has ended, so none of the engine's work for us runs inside a window.
  */
-export async function drainRemovals(ctx: CheckContext): Promise<void> {
+export async function quietEngine(ctx: CheckContext): Promise<void> {
   await Promise.all([ctx.reaper?.drain(), ctx.pool?.started()]);
 }
 
@@ -339,7 +339,7 @@ async function windowsWithHostLoad(
   const read = hostStatReader(ctx.cgroups);
   const policy = hostLoadPolicy();
   for (let attempt = 0; ; attempt++) {
-    await drainRemovals(ctx);
+    await quietEngine(ctx);
     const a = await read();
     const ws = await windowsTogether(ctx, ids, seconds, intervalMs, early);
     const b = await read();
@@ -389,11 +389,19 @@ function ownUsage(ctx: CheckContext, ids: string[]): () => Promise<number> {
  * Wait until each container runs at least `want` processes (pids.current: stress-ng and its
  * workers), then a short settle, so a window starts once the load is up rather than after a fixed
  * pause. At most maxMs; where pids.current cannot be read, the fixed pause of 500 ms instead.
+ * Returns at once when one of `loads` has ended (stress-ng could not run: see assertLoaded).
  */
-export async function loadUp(ctx: CheckContext, ids: string[], want: number, maxMs = 2000): Promise<void> {
-  await drainRemovals(ctx);
+export async function loadUp(
+  ctx: CheckContext,
+  ids: string[],
+  want: number,
+  loads: Load[] = [],
+  maxMs = 2000,
+): Promise<void> {
+  await quietEngine(ctx);
   const t0 = Date.now();
   for (;;) {
+    if (loads.some((l) => l.ended() !== undefined)) return;
     const n = await Promise.all(
       ids.map((id) =>
         ctx.cgroups.readFiles(id, ['pids.current']).then(

@@ -203,7 +203,7 @@ export default defineCheck({
     const res = await withContainers(ctx, [loadedSpec(ctx, p)], async ([h]) => {
       // The container idles (it may have started ahead: warm) until stress-ng is exec'd in it.
       const load = loadByExec(ctx, h!.id, Math.ceil(cpus));
-      await loadUp(ctx, [h!.id], loadedPids(Math.ceil(cpus)));
+      await loadUp(ctx, [h!.id], loadedPids(Math.ceil(cpus)), [load]);
       assertLoaded([load]);
       const sampler = new Sampler({
         read: (part) => ctx.cgroups.snapshot(h!.id, part),

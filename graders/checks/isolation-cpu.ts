@@ -177,7 +177,7 @@ export default defineCheck({
       const fb = await readCgroup(ctx, b.id, 'weight', 'cpuset');
       const weights = [cpuWeight(fa.snapshot), cpuWeight(fb.snapshot)] as const;
       const expectedRatio = (weights[0].value ?? NaN) / (weights[1].value ?? NaN);
-      await loadUp(ctx, [a.id, b.id], loadedPids(1));
+      await loadUp(ctx, [a.id, b.id], loadedPids(1), loads);
       assertLoaded(loads);
       const sharesPass = (ws: Array<Array<{ snapshots: CgroupSnapshot[] }>>) =>
         earlyPass(
@@ -212,7 +212,7 @@ export default defineCheck({
     }
 
     async function measurePair(a: ContainerHandle, b: ContainerHandle, workers: number, loads: Load[]) {
-      await loadUp(ctx, [a.id, b.id], loadedPids(workers));
+      await loadUp(ctx, [a.id, b.id], loadedPids(workers), loads);
       assertLoaded(loads);
       const pairPass = (ws: Array<Array<{ snapshots: CgroupSnapshot[] }>>) =>
         [0, 1].every((i) =>

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseSysbench, sysbenchMemoryArgs } from '../../harness/workloads/sysbench.ts';
 import { ByteSize } from '../lab-spec.ts';
 import { defineCheck, type CheckContext, type WarmContext } from './check.ts';
-import { drainRemovals, idle, readCgroup, settle, studentSpec, withContainers } from '../experiments.ts';
+import { quietEngine, idle, readCgroup, settle, studentSpec, withContainers } from '../experiments.ts';
 import { judgeAtLeast, measurement, repeatUntilSettled, stats } from '../verdict.ts';
 import { Findings, notJudged, prefixKeys, unsettled, windowOptions } from '../findings.ts';
 import { oomEvents, oomKills } from '../../harness/cgroup/facts.ts';
@@ -147,7 +147,7 @@ export default defineCheck({
             const prev = await lastHog;
             if (prev.err) throw prev.err;
           }
-          await drainRemovals(ctx);
+          await quietEngine(ctx);
           const s0 = await ctx.cgroups.snapshot(nb!.id);
           const solo = await sysbenchMiBps(ctx, nb!.id, seconds, p.blockSize);
           const s1 = await ctx.cgroups.snapshot(nb!.id);

@@ -869,7 +869,10 @@ describe('measured check run() through the fake kernel', function () {
       ['scaling-cpu', () => scenario(scalingCpu, labParams('scaling-cpu'), { setup: noStressNg })],
     ] as const) {
       it(`${name}: fails with the exec's own words and what to install, not a measurement of nothing`, async () => {
+        const t0 = Date.now();
         const { outcome: o, kernel, engine } = await run();
+        // As soon as the exec has answered: not after loadUp's 2 s wait for processes that never come.
+        expect(Date.now() - t0, 'ms to the verdict').to.be.below(1500);
         expect(o.status, o.message).to.equal('fail');
         expect(o.message).to.match(
           /^stress-ng did not run in the image: .* could not be executed \(exit 126\)/,
