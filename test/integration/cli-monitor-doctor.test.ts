@@ -58,11 +58,13 @@ describe('labgrade monitor and doctor (CLI, real engine)', function () {
     expect(rows[0]!.memoryLimitBytes).to.equal(96 * 1024 ** 2);
     const ts = rows.map((x) => x.t!);
     expect(ts).to.deep.equal([...ts].sort((a, b) => a - b));
-    // A busy loop capped at half a CPU (50 ms of every 100 ms CFS period). A row is a ~500 ms
-    // window whose edges need not fall on period edges, so it can hold one more period's quota than
-    // its length allows: at most 0.5 + 0.05/0.5 = 0.6 cores, never near the 1 core an uncapped loop
-    // shows. The rows' windows follow each other, so their mean is within one quota over 2 s of the
-    // cap (0.525) — 0.54 allows the rows' own small differences in length.
+    // A busy loop capped at half a CPU (50 ms of every 100 ms CFS period). A ~500 ms row can really
+    // be above the cap: the kernel hands quota to each CPU in slices, and a task moved between CPUs
+    // (the host busy — here with the CLI's own start-up) can spend what a CPU had left over. Measured
+    // on this host: the first row 0.50–0.555 cores with less time throttled (219–238 ms, not ~250),
+    // the next rows 0.49–0.51, and no excess when the CLI waits 2 s before its first read. So each
+    // row is bounded by the cap plus one period's quota over the interval (0.6: never near the
+    // 1 core of an uncapped loop), and the rows' mean by the cap within 8 % (0.54).
     for (const row of rows) expect(row.cpuCores!).to.be.at.most(0.6);
     const mean = rows.reduce((a, x) => a + x.cpuCores!, 0) / rows.length;
     expect(mean).to.be.at.most(0.54);
