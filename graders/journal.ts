@@ -65,6 +65,17 @@ export const JournalEntrySchema = z.object({
 export type JournalEntry = z.infer<typeof JournalEntrySchema>;
 export type JournalCheck = z.infer<typeof JournalCheckSchema>;
 
+/** The machine a calibration ran on: what makes one node's numbers comparable with another's. */
+export const CalibrationHostSchema = z.object({
+  hostname: z.string(),
+  cpus: z.number().optional(),
+  memoryBytes: z.number().optional(),
+  cpuModel: z.string().optional(),
+  kernel: z.string().optional(),
+  engineVersion: z.string().nullable().optional(),
+  instanceType: z.string().nullable().optional(),
+});
+
 export const BatchRecordSchema = z.object({
   v: z.literal(1),
   /** Prefix of every run id (container/image label) this batch uses. */
@@ -106,6 +117,8 @@ export const BatchRecordSchema = z.object({
             }),
           ),
           problem: z.string().optional(),
+          /** The machine this calibration measured (a shard's node). */
+          host: CalibrationHostSchema.optional(),
         }),
       ),
     })
@@ -115,6 +128,7 @@ export const BatchRecordSchema = z.object({
 });
 
 export type BatchRecord = z.infer<typeof BatchRecordSchema>;
+export type CalibrationHost = z.infer<typeof CalibrationHostSchema>;
 
 export const JOURNAL_FILE = 'journal.jsonl';
 export const BATCH_FILE = 'batch.json';

@@ -4,6 +4,7 @@
  * One self-contained page like report.html: inline CSS and SVG, no scripts, a CSP that forbids
  * them. Pure: (model) → string. Every name, id, message and note is student-controlled and escaped.
  */
+import { renderNodeCalibrations, type NodeCalibrationRow } from './class-summary-nodes.ts';
 import { capText, escapeHtml } from './escape.ts';
 import { formatDuration, formatScore, percentOf } from './format.ts';
 import type { CheckStatus } from './model.ts';
@@ -69,6 +70,8 @@ export interface ClassSummaryModel {
   generatedAt?: string;
   /** Host checks measured once per batch: which checks, and the calibration runs. */
   calibration?: { hostChecks: string[]; policy: string; runs: ClassCalibration[] };
+  /** A class graded as shards: each shard's machine and calibrations, side by side. */
+  nodes?: NodeCalibrationRow[];
 }
 
 export interface ClassSummaryOptions {
@@ -307,6 +310,7 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
     } else o.push('<p class="muted">No calibration run yet.</p>');
     o.push('</section>');
   }
+  if (m.nodes) o.push(...renderNodeCalibrations(m.nodes, badge));
 
   if (m.pending.length) {
     o.push('<section class="card"><h2>Not graded yet</h2>');

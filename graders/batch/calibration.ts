@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { CheckReport, CheckStatus, GradeReport } from '../../reports/model.ts';
 import { LIMITS_SMOKE_KIND } from '../checks/limits-smoke.ts';
 import { overallStatus } from '../grade.ts';
+import type { CalibrationHost } from '../journal.ts';
 import { SMOKE_CHECK_ID, type CheckSpecT, type LoadedLab } from '../lab-spec.ts';
 
 export interface CalibrationCheck {
@@ -38,6 +39,8 @@ export interface CalibrationRun {
   reports?: CheckReport[];
   /** Why the calibration could not run at all. */
   problem?: string;
+  /** The machine it measured (graders/batch/nodes.ts). */
+  host?: CalibrationHost;
 }
 
 export interface CalibrationPolicy {

@@ -17,6 +17,7 @@ import {
 } from '../journal.ts';
 import { GRADEBOOK_FILE, NEEDS_REVIEW_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
 import { cmp, writeOutputs } from './outputs.ts';
+import { nodeCalibrations } from './nodes.ts';
 import { needsReview } from './review.ts';
 
 export interface MergeOptions {
@@ -156,7 +157,7 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
     students,
     entries: sortedEntries,
     notes: record.notes,
-    ...(calibration ? { calibration } : {}),
+    ...(calibration ? { calibration, nodes: nodeCalibrations(parts.map((p) => p.record)) } : {}),
   });
   const pending = students.filter((s) => !isFinished(sortedEntries.get(s.key))).length;
   const review = students.filter((s) => needsReview(sortedEntries.get(s.key))).length;

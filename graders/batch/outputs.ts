@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { canvasGradebook } from '../../reports/csv.ts';
 import { renderClassSummary, type ClassStudentRow } from '../../reports/class-summary.ts';
+import type { NodeCalibrationRow } from '../../reports/class-summary-nodes.ts';
 import { isFinished, writeFileDurable, type BatchRecord, type JournalEntry } from '../journal.ts';
 import type { LoadedLab } from '../lab-spec.ts';
 import { GRADEBOOK_FILE, NEEDS_REVIEW_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
@@ -17,6 +18,8 @@ export interface OutputModel {
   notes: string[];
   /** Host checks measured once per batch (batch.json's calibration). */
   calibration?: BatchRecord['calibration'];
+  /** Merged shards: each node's calibrations side by side (graders/batch/nodes.ts). */
+  nodes?: NodeCalibrationRow[];
 }
 
 function rowsFor(m: OutputModel): ClassStudentRow[] {
@@ -95,6 +98,7 @@ export function summaryHtml(m: OutputModel): string {
           },
         }
       : {}),
+    ...(m.nodes ? { nodes: m.nodes } : {}),
   });
 }
 

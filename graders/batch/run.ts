@@ -86,6 +86,7 @@ import {
   type CalibrationRun,
 } from './calibration.ts';
 import { hostStatReader, waitForQuietHost, type HostFileReader } from '../../harness/host-load.ts';
+import { calibrationHost } from './nodes.ts';
 
 /** The calibration's engine objects carry labgrade.run=<batch id>-<hash of this key>. */
 const CALIBRATION_KEY = '@calibration';
@@ -427,7 +428,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       }
       if (!run) return;
       await engine.sweep({ images: true }).catch(() => undefined);
-      const stored = { ...run };
+      const stored = { ...run, host: calibrationHost(sess().host) };
       delete stored.reports;
       record.calibration!.runs.push(stored);
       await writeBatchRecord(outDir, record);
