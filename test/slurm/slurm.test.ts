@@ -13,6 +13,7 @@
  *  - the merged gradebook equals the baseline's for every student judged in both (a measured
  *    check can be inconclusive on a busy host: those cells are skipped, as in batch-host.test.ts);
  *  - the merged summary shows each node's calibrations side by side (Chromium, a screenshot);
+ *  - a node without an engine (labgrade exit 3): the task requeues itself twice, then gives up;
  *  - nothing is left: no Slurm job, no container or image of these batches.
  */
 import { spawn } from 'node:child_process';
@@ -78,12 +79,16 @@ function makeClassAndLab(tmp: string): { cls: string; lab: string } {
   return { cls, lab: path.join(lab, 'lab.yaml') };
 }
 
-function spawnRun(cmd: string, args: string[]): Promise<{ code: number | null; stderr: string; ms: number }> {
+function spawnRun(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string; ms: number }> {
   const t0 = Date.now();
   const child = spawn(cmd, args, {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, CI: '1', LABGRADE_QUIET_WAIT: '10' },
+    env: { ...process.env, CI: '1', LABGRADE_QUIET_WAIT: '10', ...env },
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -270,6 +275,34 @@ describe('grading a class on Slurm (slurm-wlm 22.05, one node)', function () {
     expect(shot.text).to.include(os.hostname());
     expect(shot.overflowPx, 'the page scrolls sideways at 1280 px').to.be.at.most(0);
     console.log(`      screenshot: ${path.relative(ROOT, shot.file)}`);
+  });
+
+  it('a node whose engine is gone (labgrade exit 3): the task requeues itself twice, then stops; merge says so', async () => {
+    const dir = path.join(tmp, 'no-engine');
+    // Slurm passes the submitter's environment to the job: every run of the task finds no engine.
+    const r = await spawnRun(
+      'bash',
+      [
+        path.join(ROOT, 'scripts/slurm/grade-class.sh'),
+        cls,
+        '--out',
+        dir,
+        '--shards',
+        '1',
+        '--lab',
+        lab,
+        '--wait',
+      ],
+      { DOCKER_HOST: `unix://${path.join(tmp, 'no-engine.sock')}`, LABGRADE_ENGINE_WAIT: '1' },
+    );
+    const log = readFileSync(path.join(dir, 'slurm', 'shard-1.log'), 'utf8');
+    expect(log.match(/labgrade exit 3\n/g), log).to.have.length(3);
+    expect(log.match(/== requeueing shard 1/g), log).to.have.length(2);
+    expect(log).to.match(/restart 2\)/);
+    // The merge job ran after the task's last try and found its students ungraded.
+    expect(r.code, r.stderr).to.equal(1);
+    expect(readFileSync(path.join(dir, 'slurm', 'merge.log'), 'utf8')).to.include('6 not yet');
+    batches.push(batchId(path.join(dir, 'shard-1')));
   });
 
   it('leaves nothing running: no Slurm job, no container or image of these batches', () => {
