@@ -98,9 +98,11 @@ SlurmdPidFile=$RUN/slurmd.pid
 SlurmctldLogFile=$LOGS/slurmctld.log
 SlurmdLogFile=$LOGS/slurmd.log
 # Process tracking by parent pid, no task binding. labgrade's measured work runs in containers that
-# dockerd starts, not the job: a job cgroup (proctrack/cgroup, task/cgroup) would neither hold nor
-# limit them, and this host's cgroup v1/hybrid tree (inside a container, no systemd) is one Slurm's
-# cgroup plugins cannot build their hierarchy in. --exclusive, not binding, keeps a node to one shard.
+# dockerd starts, not in the job: a job cgroup (proctrack/cgroup, task/cgroup) would neither hold nor
+# limit them, only labgrade's own node process. Those plugins do work on this cgroup v1 host (tried:
+# Slurm made freezer and cpuset groups under slurm_<node>/), but they tie the test cluster to the
+# host's cgroup layout for nothing; linuxproc finds every process of a job by its parent pid, which
+# is all that signalling and killing a shard needs. --exclusive, not binding, keeps a node to one shard.
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
@@ -146,6 +148,14 @@ wait_for() {
   exit 3
 }
 
+live_munged() {
+  local p
+  for p in $(pgrep -u munge -x munged); do running "$p" && { echo "$p"; return 0; }; done
+  return 1
+}
+no_munged() { ! live_munged >/dev/null; }
+munge_works() { munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; }
+
 ctld_answers() { scontrol ping >/dev/null 2>&1; }
 
 node_ready() { [[ "$(node_state)" =~ ^(idle|alloc|mix)$ ]]; }
@@ -170,10 +180,12 @@ up() {
     mkdir -p /run/munge && chown munge:munge /run/munge
     [ -s /etc/munge/munge.key ] || /usr/sbin/mungekey --create --force >/dev/null 2>&1 || /usr/sbin/create-munge-key -f
     chown munge:munge /etc/munge/munge.key && chmod 400 /etc/munge/munge.key
-    # munged refuses to run as root; it daemonizes and writes its own pid file under /run/munge.
-    pgrep -u munge -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged
-    wait_for munged test -S /run/munge/munge.socket.2
-    pgrep -u munge -x munged | head -n1 >"$RUN/munged.pid"
+    # munged refuses to run as root; it daemonizes. One stopped a moment ago may still hold its
+    # socket's lock while it exits: wait for it to be gone.
+    wait_for "the previous munged to exit" no_munged
+    runuser -u munge -- /usr/sbin/munged
+    wait_for munged munge_works
+    live_munged >"$RUN/munged.pid"
   fi
   if ! pid_alive "$RUN/slurmctld.pid"; then
     # -c: start without the previous run's jobs, so a crashed test's job never comes back.
