@@ -19,6 +19,7 @@ import { paramSchemas } from '../graders/checks/index.ts';
 import { parseByteSize, loadLab } from '../graders/lab-spec.ts';
 import { parseShard } from '../graders/shard.ts';
 import { TOOL_VERSION } from '../graders/version.ts';
+import { UsageError } from '../harness/errors.ts';
 import { DockerEngine } from '../harness/engine/docker-engine.ts';
 import type { ContainerEngine } from '../harness/engine/engine.ts';
 import { labsRoot } from './labs-root.ts';
@@ -187,6 +188,11 @@ export function registerBatchCommands(program: Command): void {
       return v;
     })
     .action(async (inputs: string[], opts) => {
+      // "" resolves to the current folder, which would grade whatever folders sit there.
+      if (inputs.some((i) => i.trim() === ''))
+        throw new UsageError('an input is an empty string (an unset shell variable?)', {
+          hint: 'pass the folder or archive of the submissions',
+        });
       const lab = await loadLab(opts.lab, labsRoot(), paramSchemas());
       const controller = new AbortController();
       const engines: ContainerEngine[] = [];

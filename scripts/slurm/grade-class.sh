@@ -77,6 +77,9 @@ fi
 
 q() { printf '%q ' "$@"; }
 q1() { printf '%q' "$1"; }
+# No options must mean no argument: "$(q)" of nothing would write '' — an input named "".
+extra=''
+[ ${#passthrough[@]} -gt 0 ] && extra=$(q "${passthrough[@]}")
 shard_dirs=()
 for ((i = 1; i <= shards; i++)); do shard_dirs+=("$out/shard-$i"); done
 
@@ -90,7 +93,7 @@ set -u
 i=\$SLURM_ARRAY_TASK_ID
 echo "== \$(date -u +%FT%TZ) shard \$i/$shards on \$(hostname) (job \$SLURM_JOB_ID, restart \${SLURM_RESTART_COUNT:-0})"
 rc=0
-$LABGRADE batch $(q "${inputs[@]}")--out $(q1 "$out")/shard-\$i --shard \$((SLURM_ARRAY_TASK_ID))/$shards --resume $(q "${passthrough[@]+"${passthrough[@]}"}")|| rc=\$?
+$LABGRADE batch $(q "${inputs[@]}")--out $(q1 "$out")/shard-\$i --shard \$((SLURM_ARRAY_TASK_ID))/$shards --resume $extra|| rc=\$?
 echo "== \$(date -u +%FT%TZ) shard \$i/$shards: labgrade exit \$rc"
 # 3: the engine or the disk of this node failed, not a student: try again (on a node that works).
 if [ "\$rc" -eq 3 ] && [ "\${SLURM_RESTART_COUNT:-0}" -lt ${LABGRADE_SLURM_REQUEUES:-2} ]; then

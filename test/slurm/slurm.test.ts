@@ -285,19 +285,10 @@ describe('grading a class on Slurm (slurm-wlm 22.05, one node)', function () {
   it('a node whose engine is gone (labgrade exit 3): the task requeues itself (here once), then stops; merge says so', async () => {
     const dir = path.join(tmp, 'no-engine');
     // Slurm passes the submitter's environment to the job: every run of the task finds no engine.
+    // No labgrade batch option at all, as in docs/batch.md's example (tutorial7, the default lab).
     const r = await spawnRun(
       'bash',
-      [
-        path.join(ROOT, 'scripts/slurm/grade-class.sh'),
-        cls,
-        '--out',
-        dir,
-        '--shards',
-        '1',
-        '--lab',
-        lab,
-        '--wait',
-      ],
+      [path.join(ROOT, 'scripts/slurm/grade-class.sh'), cls, '--out', dir, '--shards', '1', '--wait'],
       // One requeue, not the default two: the same rule, 15 s less.
       {
         DOCKER_HOST: `unix://${path.join(tmp, 'no-engine.sock')}`,
@@ -306,6 +297,9 @@ describe('grading a class on Slurm (slurm-wlm 22.05, one node)', function () {
       },
     );
     const log = readFileSync(path.join(dir, 'slurm', 'shard-1.log'), 'utf8');
+    expect(readFileSync(path.join(dir, 'slurm', 'shard.sbatch'), 'utf8'), 'an empty argument').to.not.include(
+      "''",
+    );
     expect(log.match(/labgrade exit 3\n/g), log).to.have.length(2);
     expect(log.match(/== requeueing shard 1/g), log).to.have.length(1);
     expect(log).to.match(/restart 1\)/);
