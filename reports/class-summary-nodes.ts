@@ -123,7 +123,9 @@ export function renderNodeCalibrations(
       const runs = r.runs.filter((x) => x.label === p);
       return `<td>${runs.length ? runs.map((x) => runCell(x, slowness(rows, i, x), badge)).join('<hr>') : '<span class="muted">—</span>'}</td>`;
     });
-    o.push(`<tr><td>${escapeHtml(r.shard)}</td><td>${hostCell(r.host)}</td>${cells.join('')}</tr>`);
+    // "shard 1/4" on one line: the column is narrow and a lone "1/4" reads as a date.
+    const shard = escapeHtml(r.shard).replace(/ /g, '&nbsp;');
+    o.push(`<tr><td>${shard}</td><td>${hostCell(r.host)}</td>${cells.join('')}</tr>`);
   });
   o.push('</tbody></table></section>');
   return o;

@@ -359,7 +359,9 @@ async function lookAtNodes(
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`file://${file}`, { waitUntil: 'load' });
     const card = page.locator('#nodes');
-    const rows = await card.locator('tbody tr td:first-child').allTextContents();
+    const rows = (await card.locator('tbody tr td:first-child').allTextContents()).map((t) =>
+      t.replace(/\u00a0/g, ' '),
+    );
     const text = await card.innerText();
     const overflowPx = Number(
       await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),

@@ -212,7 +212,7 @@ describe('batch on a fake engine', function () {
     ]);
     // …and stand side by side, one row per shard, in the merged summary.
     const nodes = readFileSync(path.join(tmp, 'merged', 'summary.html'), 'utf8').split('id="nodes"')[1] ?? '';
-    expect(nodes.match(/<td>shard [12]\/2<\/td>/g)).to.have.length(2);
+    expect(nodes.match(/<td>shard&nbsp;[12]\/2<\/td>/g)).to.have.length(2);
     expect(gradebook('merged')).to.equal(gradebook('one'));
     expect(readdirSync(path.join(tmp, 'merged', 'students')).sort()).to.deep.equal(
       readdirSync(path.join(tmp, 'one', 'students')).sort(),
