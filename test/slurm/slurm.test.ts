@@ -288,7 +288,8 @@ describe('grading a class on Slurm (slurm-wlm 22.05, one node)', function () {
     // No labgrade batch option at all, as in docs/batch.md's example (tutorial7, the default lab).
     const r = await spawnRun(
       'bash',
-      [path.join(ROOT, 'scripts/slurm/grade-class.sh'), cls, '--out', dir, '--shards', '1', '--wait'],
+      // Not --wait: sbatch polls the merge job and returned ~20 s after it ended; squeue is quicker.
+      [path.join(ROOT, 'scripts/slurm/grade-class.sh'), cls, '--out', dir, '--shards', '1'],
       // One requeue, not the default two: the same rule, 15 s less.
       {
         DOCKER_HOST: `unix://${path.join(tmp, 'no-engine.sock')}`,
@@ -296,6 +297,8 @@ describe('grading a class on Slurm (slurm-wlm 22.05, one node)', function () {
         LABGRADE_SLURM_REQUEUES: '1',
       },
     );
+    expect(r.code, r.stderr).to.equal(0);
+    await until('the queue to empty (the task and the merge)', () => squeue().length === 0, 180_000);
     const log = readFileSync(path.join(dir, 'slurm', 'shard-1.log'), 'utf8');
     expect(readFileSync(path.join(dir, 'slurm', 'shard.sbatch'), 'utf8'), 'an empty argument').to.not.include(
       "''",
@@ -304,8 +307,9 @@ describe('grading a class on Slurm (slurm-wlm 22.05, one node)', function () {
     expect(log.match(/== requeueing shard 1/g), log).to.have.length(1);
     expect(log).to.match(/restart 1\)/);
     // The merge job ran after the task's last try and found its students ungraded.
-    expect(r.code, r.stderr).to.equal(1);
-    expect(readFileSync(path.join(dir, 'slurm', 'merge.log'), 'utf8')).to.include('6 not yet');
+    const merge = readFileSync(path.join(dir, 'slurm', 'merge.log'), 'utf8');
+    expect(merge).to.include('6 not yet');
+    expect(merge).to.match(/merge: labgrade exit 1\n/);
     batches.push(batchId(path.join(dir, 'shard-1')));
   });
 
