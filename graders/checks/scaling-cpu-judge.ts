@@ -5,7 +5,7 @@
  */
 import type { CgroupSnapshot } from '../../harness/cgroup/snapshot.ts';
 import { usageBetween } from '../../harness/sampler.ts';
-import { judgeBand, stats, usageDecision, type Decision } from '../verdict.ts';
+import { judgeBand, usageDecision, type Decision } from '../verdict.ts';
 
 /** What adaptiveUsage needs of a window. */
 export interface UsageWindow {

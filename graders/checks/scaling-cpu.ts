@@ -495,7 +495,6 @@ export default defineCheck({
 
       const throughputRows: Array<[number, number]> = [];
       if (baseLimit !== undefined && tput(baseLimit).length) {
-        const base = stats(tput(baseLimit)).mean;
         for (const c of limits) {
           const t = tput(c);
           // No valid window at this limit: its usage is inconclusive already, and says why.

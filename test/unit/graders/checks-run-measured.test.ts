@@ -567,31 +567,31 @@ describe('measured check run() through the fake kernel', function () {
       });
     });
 
-    it('leaves out windows whose hog ended before the contended run did: never beside a running hog is inconclusive, with why', async () => {
+    it("leaves out windows whose hog ended before the contended run did: never beside a running hog is the image's stress-ng, a fail with why", async () => {
       const { outcome: o, kernel } = await s.hogEarly;
-      expect(o.status).to.equal('inconclusive');
-      expect(o.message).to.match(
-        /^neighbour throughput beside the hog: expected ≥ 60 % of solo, got no run beside a running hog — the hog's stress-ng had ended halfway through the neighbour's run beside it in all 4 windows: the neighbour was never measured beside a running hog \(does the image's stress-ng --vm run for its --timeout\?\)$/,
+      expect(o.status).to.equal('fail');
+      expect(o.message).to.equal(
+        "neighbour beside the hog: expected a run beside a running hog, got none — the hog's stress-ng had ended halfway through the neighbour's run beside it in 4 of 4 window(s) (does the image's stress-ng --vm run for its --timeout?)",
       );
-      expect(rows(o)[0]).to.deep.equal(['neighbour throughput, contended ÷ solo', 'inconclusive']);
+      expect(rows(o)[0]).to.deep.equal(['neighbour throughput, contended ÷ solo', 'info']);
       expect(kernel.boxes.size).to.equal(0);
     });
 
-    it('passes a faithful kernel: the hog is OOM-killed every window, the neighbour keeps 85 % and sees no OOM', async () => {
+    it('passes a faithful kernel: the hog is OOM-killed, the neighbour runs beside it with no OOM; its 85 % shown', async () => {
       const { outcome: o, kernel } = await s.faithful;
       expect(o.status, o.message).to.equal('pass');
       expect(o.message).to.equal(
-        'the hog was OOM-killed 2 time(s) at 128 MiB; the neighbour kept 85 % of its solo throughput with no OOM events',
+        'the hog was OOM-killed 1 time(s) at 128 MiB; the neighbour ran beside it with no OOM events (its memory throughput beside the hog: 85 % of solo, shown, not graded)',
       );
       expect(rows(o)).to.deep.equal([
-        ['neighbour throughput, contended ÷ solo', 'pass'],
+        ['neighbour throughput, contended ÷ solo', 'info'],
         ['neighbour CPU beside the hog ÷ solo (cgroup usage)', 'info'],
-        ['neighbour sysbench memory, solo (baseline)', 'info'],
-        ['neighbour sysbench memory, beside the hog', 'pass'],
+        ['neighbour sysbench memory, solo', 'info'],
+        ['neighbour sysbench memory, beside the hog', 'info'],
         ['neighbour OOM events (oom + oom_kill)', 'pass'],
         ['hog OOM kills (at least 1)', 'pass'],
       ]);
-      expect(row(o, 'neighbour sysbench memory, solo (baseline)').value).to.be.closeTo(8000, 10);
+      expect(row(o, 'neighbour sysbench memory, solo').value).to.be.closeTo(8000, 10);
       expect(row(o, 'neighbour sysbench memory, beside the hog').value).to.be.closeTo(6800, 10);
       expect(kernel.boxes.size).to.equal(0);
       // The neighbour on CPU 1 with 512 MiB, the hog on CPU 0 at 128 MiB and --cpus 0.5; both idle,
@@ -602,30 +602,29 @@ describe('measured check run() through the fake kernel', function () {
         [512 * MiB, 512 * MiB, undefined, '1', ['sleep']],
         [128 * MiB, 128 * MiB, 0.5, '0', ['sleep']],
       ]);
+      // One window: a solo run, the hog, the run beside it — what is claimed needs no more.
       expect(kernel.execs.map((a) => a.join(' '))).to.deep.equal([
-        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
-        'stress-ng --vm 1 --vm-bytes 262144k --timeout 2s --quiet',
-        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
         'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
         'stress-ng --vm 1 --vm-bytes 262144k --timeout 2s --quiet',
         'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
       ]);
     });
 
-    it('fails a neighbour that loses half its memory bandwidth beside the hog', async () => {
+    it('passes a neighbour that loses half its memory bandwidth beside the hog: the bus is the host\'s, shown not graded', async () => {
       const { outcome: o, kernel } = await s.bandwidth;
-      expect(o.status).to.equal('fail');
-      expect(o.message).to.equal('neighbour throughput beside the hog: expected ≥ 60 % of solo, got 50 %');
-      expect(rows(o).map((r) => r[1])).to.deep.equal(['fail', 'info', 'info', 'fail', 'pass', 'pass']);
+      expect(o.status, o.message).to.equal('pass');
+      expect(o.message).to.match(/its memory throughput beside the hog: 50 % of solo, shown, not graded\)$/);
+      expect(rows(o).map((r) => r[1])).to.deep.equal(['info', 'info', 'info', 'info', 'pass', 'pass']);
+      expect(row(o, 'neighbour throughput, contended ÷ solo')).to.deep.include({ value: 0.5, windows: 1 });
       expect(kernel.boxes.size).to.equal(0);
     });
 
     it("fails a kernel whose OOM kill reaches the neighbour too: the neighbour's OOM events", async () => {
       const { outcome: o, kernel } = await s.spills;
       expect(o.status).to.equal('fail');
-      expect(o.message).to.equal('neighbour: expected no OOM events, got 2 OOM, 2 kill(s)');
+      expect(o.message).to.equal('neighbour: expected no OOM events, got 1 OOM, 1 kill(s)');
       expect(rows(o)).to.deep.include(['neighbour OOM events (oom + oom_kill)', 'fail']);
-      expect(row(o, 'neighbour OOM events (oom + oom_kill)').value).to.equal(4);
+      expect(row(o, 'neighbour OOM events (oom + oom_kill)').value).to.equal(2);
       expect(kernel.boxes.size).to.equal(0);
     });
 
