@@ -10,13 +10,19 @@
  * root process there may signal every root process of the host (kill -9 -1 would take the engine
  * down) even with no capabilities. A `docker` stand-in on its PATH answers the usual lookups
  * (inspect → Id / State.Pid, ps -q) for the one container under test. Working through the engine
- * this way also serves a remote engine. The script runs as nobody (RUNNER_USER), never as root.
+ * this way also serves a remote engine. The script runs as nobody (RUNNER_USER), never as root,
+ * with the tools an Ubuntu 24.04 server instance has (RUNNER_PACKAGES), started by its own #! line
+ * as `./cpu-monitor.sh` would be on the instance.
+ *
+ * Two things about the grading host are not charged to the script (monitor-judge.ts): samples a
+ * slow host spaced further apart than asked, and a host whose cgroup version is not the lab's
+ * target.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { ContainerEngine, ProcessResult } from '../../harness/engine/engine.ts';
+import type { ContainerEngine, ProcessResult, TimedLine } from '../../harness/engine/engine.ts';
 import { LabgradeError } from '../../harness/errors.ts';
 import { artifactOrFailure, defineCheck, type CheckContext, type WarmContext } from './check.ts';
 import {
@@ -39,6 +45,14 @@ import { Sampler, summarize } from '../../harness/sampler.ts';
 import { stats } from '../verdict.ts';
 import { readMonitorSamples } from '../preflight/monitor-output.ts';
 import type { Measurement } from '../../reports/model.ts';
+import {
+  cgroupMarkers,
+  gapRatios,
+  judgeNumbers,
+  sampleSpacing,
+  versionMismatch,
+  type Spacing,
+} from './monitor-judge.ts';
 
 const Params = z
   .object({
@@ -70,10 +84,27 @@ case " $* " in
 esac
 `;
 
+/**
+ * What an Ubuntu 24.04 server instance (the lab's EC2 image, built from Ubuntu's server cloud
+ * image) has that a monitor script may call, beyond the base image's coreutils, grep, sed,
+ * findutils, mawk (its `awk`), dash and bash: python3 and perl (the image's own tools are written
+ * in them), bc, procps (ps, pgrep, top), psmisc (killall), time, bsdextrautils (column) and
+ * util-linux. Not gawk: the instance's `awk` is mawk. labs/tutorial7/README.md lists them.
+ */
+export const RUNNER_PACKAGES = ['bc', 'bsdextrautils', 'perl', 'procps', 'psmisc', 'python3', 'time'];
+
 const RUNNER_DOCKERFILE = (base: string) => `FROM ${base}
-RUN (apt-get update && apt-get install -y --no-install-recommends bc gawk procps; rm -rf /var/lib/apt/lists/*) || true
+RUN apt-get update && apt-get install -y --no-install-recommends ${RUNNER_PACKAGES.join(' ')} && rm -rf /var/lib/apt/lists/*
 COPY docker /usr/local/bin/docker
 `;
+
+/**
+ * The runner's entrypoint: write the script, then start it as the instance would run
+ * `./cpu-monitor.sh`: by its #! line (python3, sh, bash, …), or with bash when it has none.
+ */
+const RUNNER_START =
+  'printf %s "$LG_SCRIPT" | base64 -d > /tmp/cpu-monitor.sh && chmod 755 /tmp/cpu-monitor.sh && ' +
+  'if [ "$(head -c 2 /tmp/cpu-monitor.sh)" = "#!" ]; then exec /tmp/cpu-monitor.sh "$@"; else exec bash /tmp/cpu-monitor.sh "$@"; fi';
 
 /** Build (once; cached by content) the image the student's script runs in. */
 export async function monitorRunnerImage(
@@ -124,12 +155,7 @@ async function runScript(
     .run(
       {
         image: runner,
-        entrypoint: [
-          'sh',
-          '-c',
-          'printf %s "$LG_SCRIPT" | base64 -d > /tmp/cpu-monitor.sh && exec bash /tmp/cpu-monitor.sh "$@"',
-          'cpu-monitor.sh',
-        ],
+        entrypoint: ['sh', '-c', RUNNER_START, 'cpu-monitor.sh'],
         cmd: [targetId, String(p.interval), String(p.samples)],
         // In the target's pid namespace its init is pid 1 (what the stand-in answers for State.Pid).
         env: { LG_ID: targetId, LG_PID: '1', LG_SCRIPT: body },
@@ -142,7 +168,8 @@ async function runScript(
         networkMode: 'none',
         capDrop: ['ALL'],
         readonlyRootfs: true,
-        tmpfs: { '/tmp': 'rw,size=16m' },
+        // exec: the script is started by its own #! line from here.
+        tmpfs: { '/tmp': 'rw,exec,size=16m' },
         pidsLimit: RUNNER_PIDS_LIMIT,
         memoryBytes: 128 * 1024 * 1024,
         cpus: 0.25,
@@ -151,6 +178,7 @@ async function runScript(
       {
         timeoutMs,
         maxLogChars: RUNNER_OUTPUT_CHARS,
+        lineTimes: true,
         signal: ctx.signal,
         ...retireAfterRun(ctx),
         onStarted: (h) => {
@@ -180,7 +208,7 @@ export default defineCheck({
   needsImage: true,
   measuresCpu: true,
   warm: (ctx, p) => (ctx.submission.artifacts.monitor?.present ? [loadedSpec(ctx, p)] : []),
-  // The runner image (the base image + bc, gawk, procps): built beside the student's image.
+  // The runner image (the base image + RUNNER_PACKAGES): built beside the student's image.
   // Nothing to prepare without a script (the check fails at once).
   prepare: async (pctx) =>
     pctx.submission.artifacts.monitor?.present
@@ -227,6 +255,7 @@ export default defineCheck({
     const harnessPct = harness.overallCores * 100;
     const read = readMonitorSamples(res.run.stdout);
     const values = read.values;
+    const timed = sampleTimes(res.run.stdoutLines, values.length);
     // Lines with several numbers and no way to tell which is the sample (labs/tutorial7/README.md).
     const unclear = read.ambiguousCount
       ? `; ${read.ambiguousCount} line${read.ambiguousCount === 1 ? '' : 's'} held several numbers and were not read (e.g. "${read.ambiguous[0]}"): print one number per line`
@@ -246,12 +275,24 @@ export default defineCheck({
         {
           name: 'cpu-monitor.sh',
           unit: '%',
-          points: values.map((v, i) => [round3((i + 1) * p.interval), v]),
+          // At their real times where the engine gave them (a slow host spaces them out).
+          points: values.map((v, i) => [
+            round3(timed ? (timed[i]! - timed[0]!) / 1000 + p.interval : (i + 1) * p.interval),
+            v,
+          ]),
         },
       ]),
     ];
     plots[0]!.yLabel = 'CPU (% of one CPU)';
-    const verdict = judgeMonitor(p, values, m, harnessPct, expectedPct, res.run, res.watch, unclear);
+    const script = await readFile(ctx.submission.artifacts.monitor!.absPath!, 'utf8');
+    const spacing = timed ? sampleSpacing(timed, p.interval) : sampleSpacing([], p.interval);
+    const judgedGaps = timed ? gapRatios(timed, p.interval).slice(-judged.length) : [];
+    const run = { p, values, harnessPct, expectedPct, run: res.run, watch: res.watch, unclear };
+    const verdict = onTargetVersion(
+      judgeMonitor({ ...run, judged, gaps: judgedGaps, spacing, script }),
+      ctx,
+      script,
+    );
     // Every row's status is the judgement above: the harness's reading counts as a measurement
     // only when it gave the container enough CPU to tell a right monitor from a wrong one.
     const measurements: Measurement[] = [
@@ -270,27 +311,69 @@ export default defineCheck({
         unit: '%',
         status: verdict.status,
         samples: values,
+        ...(spacing.kind !== 'unknown' ? { basis: spacingText(spacing, p.interval) } : {}),
       },
     ];
     return { ...verdict, evidence: { log, plots, measurements } };
   },
 });
 
+/** When each sample's line arrived, when every value came from a line of its own. */
+function sampleTimes(lines: TimedLine[] | undefined, count: number): number[] | undefined {
+  if (!lines) return undefined;
+  const times = lines.flatMap((l) => readMonitorSamples(l.text).values.map(() => l.tMs));
+  return times.length === count ? times : undefined;
+}
+
+/** The basis line of the monitor's row: how its samples were spaced. */
+function spacingText(s: Spacing, interval: number): string {
+  return s.kind === 'buffered'
+    ? `its lines arrived together (buffered output): spacing unknown, ${interval} s assumed`
+    : `its samples came ${s.seconds.toFixed(2)} s apart (median; ${interval} s asked)`;
+}
+
+/** A pass or fail on a host of the other cgroup version than the target's may not stand. */
+function onTargetVersion(
+  v: { status: 'pass' | 'fail' | 'inconclusive'; message: string },
+  ctx: CheckContext,
+  script: string,
+): { status: 'pass' | 'fail' | 'inconclusive'; message: string } {
+  const other = versionMismatch({
+    hostVersion: ctx.cgroups.layout.version,
+    targetVersion: ctx.lab.spec.target?.cgroupVersion,
+    markers: cgroupMarkers(script),
+    ...v,
+  });
+  return other ?? v;
+}
+
 /**
  * The verdict on the script's run: each way a monitor can go wrong, in the order a person would
- * fix them (a fork bomb or a hang first, the numbers last).
+ * fix them (a fork bomb or a hang first, the numbers last). Failures of the run itself (a fork
+ * bomb, a flood) stand on any host; the numbers are judged against the harness with the host's
+ * sample spacing taken into account (monitor-judge.ts).
  */
-export function judgeMonitor(
-  p: Pick<z.infer<typeof Params>, 'samples' | 'interval' | 'tolerancePoints'>,
-  values: number[],
-  m: number,
-  harnessPct: number,
-  expectedPct: number,
-  run: Pick<ProcessResult, 'stdout' | 'stderr' | 'exitCode' | 'timedOut'>,
-  watch: ProcessWatch | undefined,
+export function judgeMonitor(o: {
+  p: Pick<z.infer<typeof Params>, 'samples' | 'interval' | 'tolerancePoints'>;
+  /** Every sample read. */
+  values: number[];
+  /** The samples judged (the first dropped when there are more than two). */
+  judged: number[];
+  /** Each judged sample's gap to the one before ÷ the interval (empty: unknown). */
+  gaps: number[];
+  spacing: Spacing;
+  harnessPct: number;
+  expectedPct: number;
+  run: Pick<ProcessResult, 'stdout' | 'stderr' | 'exitCode' | 'timedOut'>;
+  watch: ProcessWatch | undefined;
   /** Why some lines were not read (several numbers on one line), appended where samples are missing. */
-  unclear = '',
-): { status: 'pass' | 'fail' | 'inconclusive'; message: string } {
+  unclear?: string;
+  /** The script's text, for what its failure to start says (Windows line endings). */
+  script?: string;
+}): { status: 'pass' | 'fail' | 'inconclusive'; message: string } {
+  const { p, values, judged, run, watch, harnessPct, expectedPct } = o;
+  const unclear = o.unclear ?? '';
+  const m = stats(judged).mean;
   const fail = (message: string) => ({ status: 'fail' as const, message });
   if (watch?.forkBomb)
     return fail(
@@ -310,7 +393,7 @@ export function judgeMonitor(
     return fail(`expected ${p.samples} samples (one number per line), got ${values.length} numbers`);
   if (values.length === 0)
     return fail(
-      `expected one number per line (CPU %), got no numbers (exit code ${run.exitCode}${run.stderr ? `; stderr: ${run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})${unclear}`,
+      `expected one number per line (CPU %), got no numbers (exit code ${run.exitCode}${run.stderr ? `; stderr: ${run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})${unclear}${crlfHint(o.script)}`,
     );
   if (values.length < Math.min(2, p.samples))
     return fail(`expected ${p.samples} samples, got ${values.length}${unclear}`);
@@ -321,19 +404,20 @@ export function judgeMonitor(
       message: `the monitored container got only ${harnessPct.toFixed(1)} % of a CPU (limit ${expectedPct} %): the host was busy, so the monitor (${m.toFixed(2)}) cannot be judged; run again on a quiet host`,
     };
   }
-  if (Math.abs(m - harnessPct) <= p.tolerancePoints)
-    return {
-      status: 'pass',
-      message: `cpu-monitor.sh read ${m.toFixed(1)} % on average; the harness measured ${harnessPct.toFixed(1)} % (limit ${expectedPct} %)`,
-    };
-  const looksLikeCores = Math.abs(m * 100 - harnessPct) <= p.tolerancePoints;
-  const looksLikeUsec = m > 1000;
-  return fail(
-    `expected ≈ ${harnessPct.toFixed(1)} % (± ${p.tolerancePoints} points) as the harness measured, got ${m.toFixed(2)}` +
-      (looksLikeCores
-        ? ' — that looks like cores: print percent of one CPU (× 100)'
-        : looksLikeUsec
-          ? ' — that looks like raw usage_usec: print Δusage_usec ÷ Δt as percent'
-          : ''),
-  );
+  return judgeNumbers({
+    values: judged,
+    gaps: o.gaps.length === judged.length ? o.gaps : judged.map(() => NaN),
+    spacing: o.spacing,
+    harnessPct,
+    expectedPct,
+    tolerancePoints: p.tolerancePoints,
+    interval: p.interval,
+  });
+}
+
+/** A script saved with Windows line endings cannot start on the instance either: say so. */
+function crlfHint(script: string | undefined): string {
+  return script?.includes('\r\n')
+    ? ' — cpu-monitor.sh has Windows line endings (CRLF), which bash and the #! line cannot run: convert it with `dos2unix cpu-monitor.sh` (or save it with LF endings)'
+    : '';
 }

@@ -345,7 +345,9 @@ export function throughputRow(
     `${at.length} window(s) at --cpus ${c}, ${atBase.length} at --cpus ${base}`,
     ...(moved.usage !== undefined ? [`usage alone gives ${fmt(moved.usage)}×`] : []),
     ...(moved.speed !== undefined
-      ? [`the host's speed (bogo ops per CPU-second) at --cpus ${c} was ${fmt(moved.speed)}× that at --cpus ${base}`]
+      ? [
+          `the host's speed (bogo ops per CPU-second) at --cpus ${c} was ${fmt(moved.speed)}× that at --cpus ${base}`,
+        ]
       : []),
     `stress-ng --cpu-method ${moved.method}`,
   ];

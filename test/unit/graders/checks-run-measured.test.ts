@@ -610,7 +610,7 @@ describe('measured check run() through the fake kernel', function () {
       ]);
     });
 
-    it('passes a neighbour that loses half its memory bandwidth beside the hog: the bus is the host\'s, shown not graded', async () => {
+    it("passes a neighbour that loses half its memory bandwidth beside the hog: the bus is the host's, shown not graded", async () => {
       const { outcome: o, kernel } = await s.bandwidth;
       expect(o.status, o.message).to.equal('pass');
       expect(o.message).to.match(/its memory throughput beside the hog: 50 % of solo, shown, not graded\)$/);
