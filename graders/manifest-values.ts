@@ -57,7 +57,7 @@ const UNIT_LISTS: Record<Family, string> = {
 };
 
 /** Letter case, `-`/`_`/spaces, "/sec" or "per second", and stress-ng's "(real time)" do not matter. */
-export function normUnit(u: string): string {
+function normUnit(u: string): string {
   return u
     .toLowerCase()
     .replace(/\s*\(real time\)\s*$/, '')
@@ -108,7 +108,7 @@ const FIELDS = {
 } satisfies Record<string, Field>;
 
 /** Longer than any number with its unit; bounds every regular expression below. */
-export const MAX_VALUE_CHARS = 60;
+const MAX_VALUE_CHARS = 60;
 
 const NUMBER_PART =
   /^([-+\u2212]?[.,]?\d(?:[\d.,'\u2019_ \u00a0\u202f\u2009]*\d)?[.,]?(?:e[-+]?\d+)?)\s*(.*)$/isu;
@@ -139,7 +139,7 @@ function readUnit(text: string, field: Field): { ok: true; unit: Unit } | { ok: 
 }
 
 /** One value written as text: its number and unit (if any), or why it cannot be read. */
-export function readValueText(text: string, field: Field): Read {
+function readValueText(text: string, field: Field): Read {
   if (text.length > MAX_VALUE_CHARS)
     return { ok: false, why: `it is longer than ${MAX_VALUE_CHARS} characters` };
   const t = text.trim();
