@@ -346,7 +346,7 @@ const CASES: Case[] = [
   },
   {
     name: 'table-wrong-types',
-    what: 'submission.yaml: a throughput written as text ("1450 ops/s")',
+    what: 'submission.yaml: a throughput that cannot be read as a number ("about 1450")',
     only: ['measurements'],
     exitCode: 1,
     status: 'fail',
@@ -359,8 +359,9 @@ const CASES: Case[] = [
         score: 0,
         maxScore: 5,
         includes: [
-          // Since issue 15 a wrong field is the error of its own table (the file itself is readable).
-          'submission.yaml measurements.cpuScaling.runs[1].throughput: Invalid input: expected number, received string, got "1450 ops/s" (line 11)',
+          // A wrong field is the error of its own table (the file itself is readable); a number with
+          // its unit ("1450 ops/s") would be read, words are not.
+          'submission.yaml measurements.cpuScaling.runs[1].throughput: expected a number such as 598.3, or with its unit: "598.3 bogo ops/s", got "about 1450": text before the number ("about") is not read (line 11)',
           'expected a measurements.memoryScaling table, got none',
         ],
       },
