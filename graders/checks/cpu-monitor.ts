@@ -44,6 +44,7 @@ import {
 import { Sampler, summarize } from '../../harness/sampler.ts';
 import { stats } from '../verdict.ts';
 import { readMonitorSamples } from '../preflight/monitor-output.ts';
+import { ownInterpreter } from '../preflight/script.ts';
 import type { Measurement } from '../../reports/model.ts';
 import {
   cgroupMarkers,
@@ -99,12 +100,13 @@ COPY docker /usr/local/bin/docker
 `;
 
 /**
- * The runner's entrypoint: write the script, then start it as the instance would run
- * `./cpu-monitor.sh`: by its #! line (python3, sh, bash, …), or with bash when it has none.
+ * The runner's entrypoint: write the script, then run it as the tutorial does, `bash
+ * cpu-monitor.sh`, or, for a script whose #! line names python3, perl or awk (LG_OWN=1:
+ * ownInterpreter), as `./cpu-monitor.sh` would, by that interpreter.
  */
 const RUNNER_START =
   'printf %s "$LG_SCRIPT" | base64 -d > /tmp/cpu-monitor.sh && chmod 755 /tmp/cpu-monitor.sh && ' +
-  'if [ "$(head -c 2 /tmp/cpu-monitor.sh)" = "#!" ]; then exec /tmp/cpu-monitor.sh "$@"; else exec bash /tmp/cpu-monitor.sh "$@"; fi';
+  'if [ "$LG_OWN" = 1 ]; then exec /tmp/cpu-monitor.sh "$@"; else exec bash /tmp/cpu-monitor.sh "$@"; fi';
 
 /** Build (once; cached by content) the image the student's script runs in. */
 export async function monitorRunnerImage(
@@ -148,7 +150,8 @@ async function runScript(
   const script = ctx.submission.artifacts.monitor!;
   // The script travels in the container's environment, not as a bind mount: with a remote engine
   // (DOCKER_HOST=tcp://…, ssh://…) a bind names a path on the engine's host, where it is not.
-  const body = (await readFile(script.absPath!)).toString('base64');
+  const bytes = await readFile(script.absPath!);
+  const body = bytes.toString('base64');
   const timeoutMs = (p.interval * p.samples + 60) * 1000;
   let watch: ReturnType<typeof watchProcesses> | undefined;
   const run = await ctx.engine
@@ -158,7 +161,7 @@ async function runScript(
         entrypoint: ['sh', '-c', RUNNER_START, 'cpu-monitor.sh'],
         cmd: [targetId, String(p.interval), String(p.samples)],
         // In the target's pid namespace its init is pid 1 (what the stand-in answers for State.Pid).
-        env: { LG_ID: targetId, LG_PID: '1', LG_SCRIPT: body },
+        env: { LG_ID: targetId, LG_PID: '1', LG_SCRIPT: body, LG_OWN: ownInterpreter(bytes) ? '1' : '0' },
         binds: ['/sys/fs/cgroup:/sys/fs/cgroup:ro'],
         cgroupns: 'host',
         pidMode: `container:${targetId}`,
@@ -168,7 +171,7 @@ async function runScript(
         networkMode: 'none',
         capDrop: ['ALL'],
         readonlyRootfs: true,
-        // exec: the script is started by its own #! line from here.
+        // exec: a python3, perl or awk script is started by its own #! line from here.
         tmpfs: { '/tmp': 'rw,exec,size=16m' },
         pidsLimit: RUNNER_PIDS_LIMIT,
         memoryBytes: 128 * 1024 * 1024,
@@ -289,7 +292,7 @@ export default defineCheck({
     const judgedGaps = timed ? gapRatios(timed, p.interval).slice(-judged.length) : [];
     const run = { p, values, harnessPct, expectedPct, run: res.run, watch: res.watch, unclear };
     const verdict = onTargetVersion(
-      judgeMonitor({ ...run, judged, gaps: judgedGaps, spacing, script }),
+      judgeMonitor({ ...run, judged, gaps: judgedGaps, spacing }),
       ctx,
       script,
     );
@@ -332,12 +335,16 @@ function spacingText(s: Spacing, interval: number): string {
     : `its samples came ${s.seconds.toFixed(2)} s apart (median; ${interval} s asked)`;
 }
 
-/** A pass or fail on a host of the other cgroup version than the target's may not stand. */
+/**
+ * A pass or fail on a host of the other cgroup version than the target's may not stand; a failure
+ * of the run itself (a fork bomb, a flood, a script that cannot start) stands on any host.
+ */
 function onTargetVersion(
-  v: { status: 'pass' | 'fail' | 'inconclusive'; message: string },
+  v: MonitorVerdict,
   ctx: CheckContext,
   script: string,
 ): { status: 'pass' | 'fail' | 'inconclusive'; message: string } {
+  if (v.anyHost) return { status: v.status, message: v.message };
   const other = versionMismatch({
     hostVersion: ctx.cgroups.layout.version,
     targetVersion: ctx.lab.spec.target?.cgroupVersion,
@@ -368,15 +375,15 @@ export function judgeMonitor(o: {
   watch: ProcessWatch | undefined;
   /** Why some lines were not read (several numbers on one line), appended where samples are missing. */
   unclear?: string;
-  /** The script's text, for what its failure to start says (Windows line endings). */
-  script?: string;
-}): { status: 'pass' | 'fail' | 'inconclusive'; message: string } {
+}): MonitorVerdict {
   const { p, values, judged, run, watch, harnessPct, expectedPct } = o;
   const unclear = o.unclear ?? '';
   const m = stats(judged).mean;
   const fail = (message: string) => ({ status: 'fail' as const, message });
+  // What the run did whatever cgroup files it read: no host version can change these.
+  const anyHost = (message: string) => ({ status: 'fail' as const, message, anyHost: true });
   if (watch?.forkBomb)
-    return fail(
+    return anyHost(
       `expected cpu-monitor.sh to take ${p.samples} samples, got ${watch.peakPids} processes at the runner's limit of ${watch.pidsMax ?? RUNNER_PIDS_LIMIT} (a fork bomb?): stopped`,
     );
   if (run.timedOut)
@@ -386,14 +393,14 @@ export function judgeMonitor(o: {
   // CappedText marks a cut in what it keeps: stdout longer than the cap is a flood, not samples.
   const cut = /\n… \[(\d+) characters cut\] …\n/.exec(run.stdout);
   if (cut)
-    return fail(
+    return anyHost(
       `expected ${p.samples} lines (one number each), got more than ${RUNNER_OUTPUT_CHARS / 1024} KiB on stdout (output capped: ${cut[1]} characters cut)`,
     );
   if (values.length > 2 * p.samples + 2)
     return fail(`expected ${p.samples} samples (one number per line), got ${values.length} numbers`);
   if (values.length === 0)
     return fail(
-      `expected one number per line (CPU %), got no numbers (exit code ${run.exitCode}${run.stderr ? `; stderr: ${run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})${unclear}${crlfHint(o.script)}`,
+      `expected one number per line (CPU %), got no numbers (exit code ${run.exitCode}${run.stderr ? `; stderr: ${run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})${unclear}`,
     );
   if (values.length < Math.min(2, p.samples))
     return fail(`expected ${p.samples} samples, got ${values.length}${unclear}`);
@@ -415,9 +422,10 @@ export function judgeMonitor(o: {
   });
 }
 
-/** A script saved with Windows line endings cannot start on the instance either: say so. */
-function crlfHint(script: string | undefined): string {
-  return script?.includes('\r\n')
-    ? ' — cpu-monitor.sh has Windows line endings (CRLF), which bash and the #! line cannot run: convert it with `dos2unix cpu-monitor.sh` (or save it with LF endings)'
-    : '';
+export interface MonitorVerdict {
+  status: 'pass' | 'fail' | 'inconclusive';
+  message: string;
+  /** A failure of the run itself, the same on a host of either cgroup version. */
+  anyHost?: boolean;
 }
+
