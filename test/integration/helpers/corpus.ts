@@ -99,7 +99,9 @@ export function differences(c: CorpusCase, report: GradeReport, version: 1 | 2):
       if (!got.message.includes(s)) out.push(`${id}: message lacks "${s}": ${got.message}`);
     for (const a of c.advice?.[id] ?? [])
       if (!got.advice?.some((x) => x.id === a))
-        out.push(`${id}: expected advice ${a}, got ${(got.advice ?? []).map((x) => x.id).join(', ') || 'none'}`);
+        out.push(
+          `${id}: expected advice ${a}, got ${(got.advice ?? []).map((x) => x.id).join(', ') || 'none'}`,
+        );
   }
   return out;
 }
