@@ -42,6 +42,7 @@ import {
   type ProcessWatch,
 } from '../experiments.ts';
 import { Sampler, summarize } from '../../harness/sampler.ts';
+import type { CgroupSnapshot } from '../../harness/cgroup/snapshot.ts';
 import { stats } from '../verdict.ts';
 import { readMonitorSamples } from '../preflight/monitor-output.ts';
 import { ownInterpreter } from '../preflight/script.ts';
@@ -143,14 +144,13 @@ export { parseMonitorOutput } from '../preflight/monitor-output.ts';
 async function runScript(
   ctx: CheckContext,
   runner: string,
+  bytes: Buffer,
   targetId: string,
   p: z.infer<typeof Params>,
   onStarted: () => void,
 ): Promise<{ run: ProcessResult; watch?: ProcessWatch }> {
-  const script = ctx.submission.artifacts.monitor!;
   // The script travels in the container's environment, not as a bind mount: with a remote engine
   // (DOCKER_HOST=tcp://…, ssh://…) a bind names a path on the engine's host, where it is not.
-  const bytes = await readFile(script.absPath!);
   const body = bytes.toString('base64');
   const timeoutMs = (p.interval * p.samples + 60) * 1000;
   let watch: ReturnType<typeof watchProcesses> | undefined;
@@ -220,6 +220,7 @@ export default defineCheck({
   async run(ctx, p) {
     const got = artifactOrFailure(ctx, 'monitor', 'cpu-monitor.sh');
     if ('failure' in got) return got.failure;
+    const script = await readFile(got.art.absPath);
     const cpus = Math.min(p.cpus, ctx.host.cpus);
     const expectedPct = cpus * 100;
     // Built (or found cached) before the load starts, so its apt run cannot steal the window's CPU.
@@ -242,7 +243,7 @@ export default defineCheck({
         samplePart: 'cpu',
       }).start();
       let from = 0;
-      const { run, watch } = await runScript(ctx, runner, h!.id, p, () => {
+      const { run, watch } = await runScript(ctx, runner, script, h!.id, p, () => {
         from = sampler.snapshots.length;
       });
       const all = await sampler.stop(true);
@@ -265,61 +266,84 @@ export default defineCheck({
       : '';
     // The first sample of a Δ-based monitor often covers start-up (or is 0): judge the rest.
     const judged = values.length > 2 ? values.slice(1) : values;
-    const m = stats(judged).mean;
     const log = `$ cpu-monitor.sh <container> ${p.interval} ${p.samples}\n${res.run.stdout}${res.run.stderr ? `\n[stderr]\n${res.run.stderr}` : ''}`;
-    const plots = [
-      cpuPlot('cpu-monitor', "Student's monitor vs harness (CPU %, one CPU = 100)", [
-        {
-          ...usageSeries('harness (cgroup, 200 ms)', res.snaps, cpus),
-          points: usageSeries('h', res.snaps).points.map(([t, c]) => [t, round3(c * 100)]),
-          unit: '%',
-          limit: expectedPct,
-        },
-        {
-          name: 'cpu-monitor.sh',
-          unit: '%',
-          // At their real times where the engine gave them (a slow host spaces them out).
-          points: values.map((v, i) => [
-            round3(timed ? (timed[i]! - timed[0]!) / 1000 + p.interval : (i + 1) * p.interval),
-            v,
-          ]),
-        },
-      ]),
-    ];
-    plots[0]!.yLabel = 'CPU (% of one CPU)';
-    const script = await readFile(ctx.submission.artifacts.monitor!.absPath!, 'utf8');
-    const spacing = timed ? sampleSpacing(timed, p.interval) : sampleSpacing([], p.interval);
+    const spacing = sampleSpacing(timed ?? [], p.interval);
     const judgedGaps = timed ? gapRatios(timed, p.interval).slice(-judged.length) : [];
     const run = { p, values, harnessPct, expectedPct, run: res.run, watch: res.watch, unclear };
     const verdict = onTargetVersion(
       judgeMonitor({ ...run, judged, gaps: judgedGaps, spacing }),
       ctx,
-      script,
+      script.toString('utf8'),
     );
-    // Every row's status is the judgement above: the harness's reading counts as a measurement
-    // only when it gave the container enough CPU to tell a right monitor from a wrong one.
-    const measurements: Measurement[] = [
-      {
-        name: 'harness CPU over the same time',
-        value: round3(harnessPct),
-        expected: expectedPct,
-        unit: '%',
-        status: harnessPct < 2 * p.tolerancePoints ? 'inconclusive' : 'pass',
-      },
-      {
-        name: 'cpu-monitor.sh mean (first sample dropped)',
-        value: Number.isFinite(m) ? round3(m) : null,
-        expected: round3(harnessPct),
-        tolerance: p.tolerancePoints / Math.max(1, harnessPct),
-        unit: '%',
-        status: verdict.status,
-        samples: values,
-        ...(spacing.kind !== 'unknown' ? { basis: spacingText(spacing, p.interval) } : {}),
-      },
-    ];
+    const plots = [monitorPlot(res.snaps, values, timed, p.interval, cpus)];
+    const measurements = monitorRows({ p, harnessPct, expectedPct, judged, values, spacing, verdict });
     return { ...verdict, evidence: { log, plots, measurements } };
   },
 });
+
+/** The harness's usage and the script's samples, in % of one CPU, on one time axis. */
+function monitorPlot(
+  snaps: CgroupSnapshot[],
+  values: number[],
+  timed: number[] | undefined,
+  interval: number,
+  cpus: number,
+) {
+  const plot = cpuPlot('cpu-monitor', "Student's monitor vs harness (CPU %, one CPU = 100)", [
+    {
+      ...usageSeries('harness (cgroup, 200 ms)', snaps, cpus),
+      points: usageSeries('h', snaps).points.map(([t, c]) => [t, round3(c * 100)]),
+      unit: '%',
+      limit: cpus * 100,
+    },
+    {
+      name: 'cpu-monitor.sh',
+      unit: '%',
+      // At their real times where the engine gave them (a slow host spaces them out).
+      points: values.map((v, i) => [
+        round3(timed ? (timed[i]! - timed[0]!) / 1000 + interval : (i + 1) * interval),
+        v,
+      ]),
+    },
+  ]);
+  plot.yLabel = 'CPU (% of one CPU)';
+  return plot;
+}
+
+/**
+ * Every row's status is the verdict: the harness's reading counts as a measurement only when it
+ * gave the container enough CPU to tell a right monitor from a wrong one.
+ */
+function monitorRows(o: {
+  p: z.infer<typeof Params>;
+  harnessPct: number;
+  expectedPct: number;
+  judged: number[];
+  values: number[];
+  spacing: Spacing;
+  verdict: { status: 'pass' | 'fail' | 'inconclusive' };
+}): Measurement[] {
+  const m = stats(o.judged).mean;
+  return [
+    {
+      name: 'harness CPU over the same time',
+      value: round3(o.harnessPct),
+      expected: o.expectedPct,
+      unit: '%',
+      status: o.harnessPct < 2 * o.p.tolerancePoints ? 'inconclusive' : 'pass',
+    },
+    {
+      name: 'cpu-monitor.sh mean (first sample dropped)',
+      value: Number.isFinite(m) ? round3(m) : null,
+      expected: round3(o.harnessPct),
+      tolerance: o.p.tolerancePoints / Math.max(1, o.harnessPct),
+      unit: '%',
+      status: o.verdict.status,
+      samples: o.values,
+      ...(o.spacing.kind !== 'unknown' ? { basis: spacingText(o.spacing, o.p.interval) } : {}),
+    },
+  ];
+}
 
 /** When each sample's line arrived, when every value came from a line of its own. */
 function sampleTimes(lines: TimedLine[] | undefined, count: number): number[] | undefined {
@@ -428,4 +452,3 @@ export interface MonitorVerdict {
   /** A failure of the run itself, the same on a host of either cgroup version. */
   anyHost?: boolean;
 }
-
