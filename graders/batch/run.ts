@@ -441,15 +441,15 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       batchId,
     });
     for (const why of ['named', 'changed'] as const) {
-      const who = mine.filter((s) => regrading.get(s.key) === why);
+      const who = mine
+        .filter((s) => regrading.get(s.key) === why)
+        .map((s) => ({ name: done.get(s.key)?.name ?? s.name, id: done.get(s.key)?.id ?? s.id }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       if (who.length)
         o.onEvent?.({
           type: 'regrading',
           why,
-          students: who.map((s) => ({
-            name: done.get(s.key)?.name ?? s.name,
-            id: done.get(s.key)?.id ?? s.id,
-          })),
+          students: who,
           ...(historyDir ? { history: path.relative(outDir, historyDir) } : {}),
         });
     }

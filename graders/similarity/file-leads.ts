@@ -3,8 +3,8 @@
  * (normalise.ts): a unit the lab's reference has is boilerplate (its FROM, apt and CMD lines), and
  * so is one that more than maxShare() of the class wrote — the lab's instructions, a popular
  * snippet; what is left is what a student wrote themselves. A pair is a lead when at least
- * MIN_EVIDENCE such units are the same and they make at least NEAR of the two files' distinctive
- * code. Pure.
+ * MIN_EVIDENCE such units are the same and they make at least NEAR of the larger file's
+ * distinctive code (its comments, when neither has distinctive code). Pure.
  */
 import type { SimilarityLead } from '../../reports/similarity-lead.ts';
 import { asLeadStudent, byStudent, type ClassMember } from './member.ts';
@@ -17,7 +17,7 @@ export function maxShare(classSize: number): number {
 
 /** Distinctive units two files must share to be a lead: one or two lines agree by chance. */
 export const MIN_EVIDENCE = 3;
-/** Share of the distinctive code that must be the same (Jaccard) for a near-identical file. */
+/** Share of the larger file's distinctive code the other must have for a near-identical file. */
 export const NEAR = 0.8;
 
 interface FileView {
@@ -67,9 +67,10 @@ function compare(subject: string, a: FileView, b: FileView, skip: Set<string>): 
   const sharedCode = codeA.filter((h) => codeB.has(h));
   const sharedComments = comA.filter((h) => comB.has(h)).length;
   if (sharedCode.length + sharedComments < MIN_EVIDENCE) return null;
-  const unionCode = codeA.length + codeB.size - sharedCode.length;
-  const unionComments = comA.length + comB.size - sharedComments;
-  const score = unionCode > 0 ? sharedCode.length / unionCode : sharedComments / Math.max(1, unionComments);
+  // The share of the larger file that the other has: a line changed, added or dropped costs one.
+  const ofCode = Math.max(codeA.length, codeB.size);
+  const ofComments = Math.max(comA.length, comB.size);
+  const score = ofCode > 0 ? sharedCode.length / ofCode : sharedComments / Math.max(1, ofComments);
   if (score < NEAR) return null;
   const match =
     a.sha256 === b.sha256
@@ -78,7 +79,7 @@ function compare(subject: string, a: FileView, b: FileView, skip: Set<string>): 
         ? 'identical after normalising'
         : 'near-identical';
   const parts = [
-    `${sharedCode.length} of ${unionCode} distinctive lines the same after normalising whitespace, comments and variable names`,
+    `${sharedCode.length} of ${ofCode} distinctive lines the same after normalising whitespace, comments and variable names`,
   ];
   if (sharedComments) parts.push(`${sharedComments} comment line(s) the same`);
   const first = sharedCode[0];
