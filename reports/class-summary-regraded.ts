@@ -48,7 +48,7 @@ export function regradedSection(students: readonly RegradedRow[]): string[] {
   for (const s of rows) {
     const p = s.previous!;
     o.push(
-      `<tr><td>${studentLinkOf(s)}</td><td>${escapeHtml(s.id)}</td><td>${escapeHtml(WHY[p.why ?? ''] ?? 'regraded')}</td>` +
+      `<tr><td>${studentLinkOf(s)}</td><td>${escapeHtml(s.id)}</td><td class="when">${escapeHtml(WHY[p.why ?? ''] ?? 'regraded')}</td>` +
         `<td class="num">${points(p)}</td><td class="num">${points(s)}</td><td class="num">${change(s.score, p.score)}</td>` +
         `<td class="when">${escapeHtml(p.at ? p.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—')}</td></tr>`,
     );

@@ -199,7 +199,7 @@ describe('a TA’s week on the real engine: resubmissions, named regrades, a cop
     ]);
     const summary = read('summary.html');
     expect(summary).to.include('<h2>Regraded (2)</h2>');
-    expect(summary.match(/<td>resubmitted<\/td>/g)).to.have.length(2);
+    expect(summary.match(/<td class="when">resubmitted<\/td>/g)).to.have.length(2);
   });
 
   it('--regrade --students "Ana Author,2002" grades exactly those two again; nobody else is touched', async () => {

@@ -105,7 +105,7 @@ describe('a TA’s week on a fake engine', function () {
     const summary = read('out', 'summary.html');
     expect(summary).to.include('<h2>Regraded (2)</h2>');
     expect(summary).to.include(
-      '<td>named (--students)</td><td class="num">30/30</td><td class="num">30/30</td>',
+      '<td class="when">named (--students)</td><td class="num">30/30</td><td class="num">30/30</td>',
     );
   });
 
