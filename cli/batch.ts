@@ -91,7 +91,7 @@ function printer(out: NodeJS.WriteStream = process.stderr): (ev: BatchEvent) => 
     switch (ev.type) {
       case 'intake':
         out.write(
-          `class: ${ev.classSize} student(s)${ev.shardSize !== ev.classSize ? `, ${ev.shardSize} in this shard` : ''}${ev.alreadyDone ? `, ${ev.alreadyDone} already graded (resuming)` : ''} · batch ${ev.batchId}\n`,
+          `class: ${ev.classSize} student(s)${ev.shardSize !== ev.classSize ? `, ${ev.shardSize} in this shard` : ''}${ev.alreadyDone ? (ev.mode === 'regrade-named' ? `, ${ev.alreadyDone} keep their grade` : `, ${ev.alreadyDone} already graded (resuming)`) : ''} · batch ${ev.batchId}\n`,
         );
         for (const n of ev.notes.slice(0, 20)) out.write(`  note: ${n}\n`);
         if (ev.notes.length > 20) out.write(`  (+${ev.notes.length - 20} more notes in summary.html)\n`);
@@ -338,7 +338,7 @@ export function registerBatchCommands(program: Command): void {
       const rel = (f: string) => path.relative('.', path.join(r.outDir, f)) || f;
       process.stderr.write(
         `merged ${dirs.length} output(s): ${r.graded}/${r.students} student(s) graded${r.pending ? `, ${r.pending} not yet (resume those shards, then merge again)` : ''}` +
-          `${r.needsReview ? `, ${r.needsReview} without a grade (see ${rel(NEEDS_REVIEW_FILE)})` : ''}\n` +
+          `${r.needsReview ? `, ${r.needsReview} need review (no grade, or kept out of the gradebook; see ${rel(NEEDS_REVIEW_FILE)})` : ''}\n` +
           `gradebook: ${rel(GRADEBOOK_FILE)}\nsummary:   ${rel(SUMMARY_FILE)}\n` +
           `similarity: ${rel(SIMILARITY_FILE)} (${r.leads ? `${r.leads} lead(s) across the merged class` : 'nothing to look at'})\n` +
           assignmentIdWarning(r.assignmentId),

@@ -165,7 +165,10 @@ export type BatchEvent =
       type: 'intake';
       classSize: number;
       shardSize: number;
+      /** Students not graded by this run: finished before (resume), or not named (--students). */
       alreadyDone: number;
+      /** start · resume · regrade (everyone) · regrade-named (--students). */
+      mode: 'start' | 'resume' | 'regrade' | 'regrade-named';
       notes: string[];
       batchId: string;
     }
@@ -437,6 +440,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       classSize: scan.students.length,
       shardSize: mine.length,
       alreadyDone,
+      mode: partial ? 'regrade-named' : o.regrade ? 'regrade' : existing && o.resume ? 'resume' : 'start',
       notes: scan.notes,
       batchId,
     });
@@ -455,8 +459,9 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
     }
     // One id given by several submissions: said once per id (and again when another claims it).
     const announced = new Set<string>();
-    const announceDuplicates = () => {
-      for (const h of heldBack(latest().values()).values()) {
+    const announceDuplicates = (skip: ReadonlySet<string> = new Set()) => {
+      const entries = [...latest()].filter(([k]) => !skip.has(k)).map(([, e]) => e);
+      for (const h of heldBack(entries).values()) {
         const said = `${h.id}\u0000${h.claimants.length}`;
         if (announced.has(said)) continue;
         announced.add(said);
@@ -468,7 +473,8 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
         });
       }
     };
-    announceDuplicates();
+    // Those about to be graded again may give another id by now: said once they are graded.
+    announceDuplicates(new Set(todo.map((s) => s.key)));
 
     const model = (): OutputModel => ({
       lab: record.lab,

@@ -169,8 +169,11 @@ describe('a TA’s week on a fake engine', function () {
     expect(read('out', 'similarity.csv')).to.include('Alice Ng,2001,Bob Stone,2001,student id,same id,');
 
     writeFileSync(path.join(folder('partial-bob'), 'submission.yaml'), yaml('2002'));
-    const fixed = await runBatch(options('out', { resume: true }));
+    const later: BatchEvent[] = [];
+    const fixed = await runBatch(options('out', { resume: true, onEvent: (e) => later.push(e) }));
     expect(fixed).to.deep.include({ finished: 1, needsReview: 0 });
+    // The fixed student is graded again before anything is said about ids: nothing is.
+    expect(later.filter((e) => e.type === 'duplicate-id')).to.deep.equal([]);
     expect(read('out', 'gradebook.csv')).to.include('Alice Ng,2001,,,,30\r\n');
     expect(read('out', 'gradebook.csv')).to.include('Bob Stone,2002,,,,25\r\n');
   });
