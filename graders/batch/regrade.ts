@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BATCH_FILE, JOURNAL_FILE, type JournalEntry } from '../journal.ts';
+import { BATCH_FILE, JOURNAL_FILE, isFinished, type JournalEntry } from '../journal.ts';
 import {
   GRADEBOOK_FILE,
   HISTORY_DIR,
@@ -70,6 +70,36 @@ export async function changedSince<T extends { key: string }>(
     if (!e?.fingerprint || e.kind === 'harness-error') continue;
     const now = await fingerprintOf(s);
     if (now !== undefined && now !== e.fingerprint) out.push(s);
+  }
+  return out;
+}
+
+export interface RegradePlan<T extends { key: string }> {
+  /** --regrade alone: everyone who had a grade before. */
+  everyone: boolean;
+  /** --regrade --students: these keys. */
+  named: ReadonlySet<string>;
+  /** --resume of a batch: whoever's submission changed. */
+  resume: boolean;
+  /** This output's students. */
+  students: readonly T[];
+  /** Entries before this run (for --regrade alone, the history's). */
+  before: ReadonlyMap<string, JournalEntry>;
+  /** The journal's entries as this run found them. */
+  journaled: ReadonlyMap<string, JournalEntry>;
+  fingerprintOf: (s: T) => Promise<string | undefined>;
+}
+
+/** Who is graded again this run, and why: everyone, the named, and (on --resume) the resubmitted. */
+export async function planRegrade<T extends { key: string }>(
+  p: RegradePlan<T>,
+): Promise<Map<string, RegradeWhy>> {
+  const out = new Map<string, RegradeWhy>();
+  if (p.everyone) for (const s of p.students) if (p.before.has(s.key)) out.set(s.key, 'regrade');
+  for (const s of p.students) if (p.named.has(s.key)) out.set(s.key, 'named');
+  if (p.resume) {
+    const finished = p.students.filter((s) => isFinished(p.journaled.get(s.key)));
+    for (const s of await changedSince(finished, p.journaled, p.fingerprintOf)) out.set(s.key, 'changed');
   }
   return out;
 }

@@ -61,19 +61,20 @@ import {
   refusedReport,
   writeStudentReports,
 } from './entries.ts';
-import { folderFingerprint, refusedFingerprint } from './fingerprint.ts';
+import { refusedFingerprint } from './fingerprint.ts';
+import { fingerprintNow, printsOf, type Prints } from './prints.ts';
 import { HISTORY_DIR, STUDENTS_DIR, newBatchId, sessionRunId, studentRunId } from './ids.ts';
 import { takeLock } from './lock.ts';
 import { classLeads, writeOutputs, type OutputModel } from './outputs.ts';
 import {
   CLASS_FILES,
-  changedSince,
   historyStamp,
+  planRegrade,
   previousOf,
   snapshotForRegrade,
   type RegradeWhy,
 } from './regrade.ts';
-import { selectStudents } from './select-students.ts';
+import { namedStudents } from './select-students.ts';
 import { pool, prebuild } from './prebuild.ts';
 import { gradeStudent } from './grade-student.ts';
 import { mergeRetry, needsReview, retrySelection } from './review.ts';
@@ -234,11 +235,6 @@ async function referencePrint(lab: LoadedLab): Promise<SubmissionPrint | undefin
   return submissionPrint(dir, lab).catch(() => undefined);
 }
 
-/** Who a student is, everywhere the TA might name them (for --students). */
-function nameable(s: StudentSubmission, e: JournalEntry | undefined) {
-  return { key: s.key, slug: s.slug, names: [s.name, e?.name ?? ''], ids: [s.id, e?.id ?? ''] };
-}
-
 function scanOptions(lab: LoadedLab): ScanOptions {
   const arts = Object.values(lab.spec.artifacts);
   return {
@@ -301,33 +297,6 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
 
     // Intake: every student of the class, then this shard's.
     const scanOpts = scanOptions(lab);
-    /** What is journaled of a submission beside its grade: its fingerprint and its print. */
-    const printOf = async (dir: string): Promise<{ fingerprint?: string; print?: SubmissionPrint }> => {
-      const out: { fingerprint?: string; print?: SubmissionPrint } = {};
-      // Neither may cost a student anything: without them, only the comparison knows less.
-      await folderFingerprint(dir).then(
-        (f) => (out.fingerprint = f),
-        (err) => log('fingerprint %s: %s', dir, errorMessage(err)),
-      );
-      await submissionPrint(dir, lab).then(
-        (p) => (out.print = p),
-        (err) => log('print %s: %s', dir, errorMessage(err)),
-      );
-      return out;
-    };
-    /** A finished student's fingerprint now: their submission unpacked again, then removed. */
-    const fingerprintNow = async (sub: StudentSubmission): Promise<string | undefined> => {
-      const dest = path.join(workRoot, `.fingerprint-${sub.slug}`);
-      try {
-        const m = await materialize(sub, dest, { ...scanOpts, limits: o.limits });
-        return m.ok ? await folderFingerprint(m.dir) : refusedFingerprint(m.error);
-      } catch (err) {
-        log('fingerprint %s: %s', sub.key, errorMessage(err));
-        return undefined;
-      } finally {
-        await rm(dest, { recursive: true, force: true }).catch(() => undefined);
-      }
-    };
     let scan;
     try {
       scan = await scanInputs(o.inputs, scanOpts);
@@ -343,24 +312,11 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
     const fingerprint = classFingerprint(scan.students.map((s) => s.key));
 
     // --regrade --students: the named students, found by id or name before anything is written.
+    const keys = new Set(mine.map((s) => s.key));
     const journaled = new Map(
-      [...latestByKey(await readJournalFile(journalFile))].filter(([k]) => mine.some((s) => s.key === k)),
+      [...latestByKey(await readJournalFile(journalFile))].filter(([k]) => keys.has(k)),
     );
-    let named = new Set<string>();
-    if (partial) {
-      const sel = selectStudents(
-        o.students!,
-        scan.students.map((s) => nameable(s, journaled.get(s.key))),
-      );
-      if (sel.unmatched.length)
-        throw new UsageError(
-          `--students: nobody in this class is ${sel.unmatched.map((u) => JSON.stringify(u)).join(', ')}`,
-          {
-            hint: "use an ID or a name as gradebook.csv and summary.html show them, or the submission's folder or archive name; separate several with commas",
-          },
-        );
-      named = sel.keys;
-    }
+    const named = partial ? namedStudents(o.students!, scan.students, journaled) : new Set<string>();
 
     // --regrade (everyone): the previous grades go to history/<time>/ and stay readable for comparison.
     if (o.regrade && existing && !partial) {
@@ -384,14 +340,19 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
 
     // Who is graded again, and why: everyone (--regrade), the named (--students), and on --resume
     // each student whose submission changed since it was graded (a resubmission).
-    const regrading = new Map<string, RegradeWhy>();
-    if (o.regrade && !partial) for (const s of mine) if (before.has(s.key)) regrading.set(s.key, 'regrade');
-    for (const s of mine) if (named.has(s.key)) regrading.set(s.key, 'named');
-    if (o.resume && existing) {
-      const finished = mine.filter((s) => isFinished(journaled.get(s.key)));
-      for (const s of await changedSince(finished, journaled, (sub) => fingerprintNow(sub)))
-        regrading.set(s.key, 'changed');
-    }
+    const regrading = await planRegrade({
+      everyone: !!o.regrade && !partial,
+      named,
+      resume: !!o.resume && !!existing,
+      students: mine,
+      before,
+      journaled,
+      fingerprintOf: (sub) =>
+        fingerprintNow(sub, path.join(workRoot, `.fingerprint-${sub.slug}`), {
+          ...scanOpts,
+          limits: o.limits,
+        }),
+    });
     let historyDir: string | undefined;
     if (regrading.size && !(o.regrade && !partial)) {
       const slugs = [...regrading.keys()].map((k) => journaled.get(k)?.slug).filter((x): x is string => !!x);
@@ -516,7 +477,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
     const total = mine.length;
 
     /** Fingerprint and print of each submission unpacked by this process. */
-    const prints = new Map<string, { fingerprint?: string; print?: SubmissionPrint }>();
+    const prints = new Map<string, Prints>();
     /** An entry takes this process's print of the student, or keeps the one journaled before. */
     const withPrint = (key: string, entry: JournalEntry): JournalEntry => {
       const p = prints.get(key) ?? latest().get(key);
@@ -665,7 +626,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
         const started = new Date();
         const m = await materialize(sub, path.join(workRoot, sub.slug), { ...scanOpts, limits: o.limits });
         if (m.ok) {
-          prints.set(sub.key, await printOf(m.dir));
+          prints.set(sub.key, await printsOf(m.dir, lab));
           ready.push({ sub, dir: path.resolve(m.dir), notes: m.notes });
           continue;
         }

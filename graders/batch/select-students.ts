@@ -5,6 +5,7 @@
  * case and spacing; ids and folder names exactly. A name nobody has is an error, not a no-op: a
  * typo must not silently regrade nobody. Pure.
  */
+import { UsageError } from '../../harness/errors.ts';
 
 export interface Nameable {
   key: string;
@@ -45,4 +46,30 @@ export function selectStudents(values: readonly string[], students: readonly Nam
     }
   }
   return { keys, unmatched };
+}
+
+/**
+ * The keys of the students `--students` names in a class (intake's students, refined by their
+ * journal entries); a value that names nobody is a usage error, before anything is graded.
+ */
+export function namedStudents(
+  values: readonly string[],
+  students: ReadonlyArray<{ key: string; slug: string; name: string; id: string }>,
+  journaled: ReadonlyMap<string, { name: string; id: string }>,
+): Set<string> {
+  const sel = selectStudents(
+    values,
+    students.map((s) => {
+      const e = journaled.get(s.key);
+      return { key: s.key, slug: s.slug, names: [s.name, e?.name ?? ''], ids: [s.id, e?.id ?? ''] };
+    }),
+  );
+  if (sel.unmatched.length)
+    throw new UsageError(
+      `--students: nobody in this class is ${sel.unmatched.map((u) => JSON.stringify(u)).join(', ')}`,
+      {
+        hint: "use an ID or a name as gradebook.csv and summary.html show them, or the submission's folder or archive name; separate several with commas",
+      },
+    );
+  return sel.keys;
 }
