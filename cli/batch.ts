@@ -195,7 +195,11 @@ export function registerBatchCommands(program: Command): void {
       positiveInt,
       1,
     )
-    .option('--resume', 'continue an interrupted batch in --out: nobody graded twice, nobody lost', false)
+    .option(
+      '--resume',
+      'continue the batch in --out: nobody graded twice, nobody lost; whoever resubmitted since is graded again',
+      false,
+    )
     .option('--regrade', 'grade everyone again; previous grades move to history/ and show as "before"', false)
     .option(
       '--students <ids or names>',
@@ -220,7 +224,10 @@ export function registerBatchCommands(program: Command): void {
       '--assignment-name <name>',
       'Canvas assignment name for the gradebook column (default: the lab title)',
     )
-    .option('--assignment-id <id>', 'Canvas assignment id for the gradebook column (default: the lab id)')
+    .option(
+      '--assignment-id <id>',
+      "Canvas assignment id for the gradebook column: the number in the assignment's URL (default: the lab id)",
+    )
     .option(
       '--max-submission-size <size>',
       'largest unpacked submission, e.g. 64m (default: the lab build context cap)',
