@@ -109,7 +109,11 @@ export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submi
           const fatal = analysis.findings.some((f) => f.fatal);
           // bash's parse says nothing of a python3, perl or awk script: it runs by its #! line.
           const bashRuns = !fatal && !ownInterpreter(bytes);
-          const verdict = judgeScript(analysis, bashRuns ? await bashSyntaxCheck(bytes, name) : undefined, name);
+          const verdict = judgeScript(
+            analysis,
+            bashRuns ? await bashSyntaxCheck(bytes, name) : undefined,
+            name,
+          );
           if (verdict.refusal) entry.refusal = verdict.refusal;
           if (verdict.likelyCause) entry.likelyCause = verdict.likelyCause;
           if (verdict.notes.length) entry.notes = [...(entry.notes ?? []), ...verdict.notes];

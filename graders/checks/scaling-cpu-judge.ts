@@ -14,6 +14,8 @@ export interface UsageWindow {
   sub: number[];
   /** Share of CFS periods throttled in the window. */
   throttled: number | undefined;
+  /** Other work saturated the host during the window. */
+  saturated?: boolean;
 }
 
 /** Sub-windows for the in-window interval estimate: 5 CFS periods of the default 100 ms. */
@@ -55,12 +57,17 @@ export function adaptiveUsage(
     limit,
     tol,
     runs.map((r) => r.throttled),
+    runs.map((r) => r.saturated),
   );
   const quotaBound = runs.length > 0 && runs.every((r) => r.throttled !== undefined && r.throttled >= 0.5);
   const sub = runs.flatMap((r) => r.sub);
+  // A quota-bound container short of its limit while other work saturated the host lost CPU to
+  // that work in the periods it did not reach its quota: only a pass settles early then.
+  const saturated = runs.some((r) => r.saturated);
   if (quotaBound && sub.length >= 2) {
     const d = judgeBand(sub, limit, tol);
-    if (d !== 'inconclusive') return { decision: d, basis: 'sub-windows', u: { ...u, decision: d } };
+    if (d === 'pass' || (d === 'fail' && !saturated))
+      return { decision: d, basis: 'sub-windows', u: { ...u, decision: d } };
   }
   if (runs.length < minRepeats) {
     if (!quotaBound && sub.length >= MIN_UNBOUND_SUB && judgeBand(sub, limit, tol) === 'pass')

@@ -65,6 +65,8 @@ interface Run {
   sub: number[];
   /** Share of CFS periods throttled in the window (how hard the quota held the container). */
   throttled: number | undefined;
+  /** Other work saturated the host during the window. */
+  saturated?: boolean;
   throughput: number | undefined;
   /** stress-ng's bogo ops per CPU-second (usr+sys): the host's speed, whatever the limit. */
   perCpuSecond: number | undefined;
@@ -263,6 +265,7 @@ class CpuExperiment {
         cores: w.cores,
         sub: subWindowUsage(w.snapshots),
         throttled: w.summary.throttledShare,
+        ...(w.saturated ? { saturated: true } : {}),
         seconds: w.summary.durationSeconds,
         throughput: res?.exitCode === 0 ? cpu?.bogoOpsPerSecReal : undefined,
         perCpuSecond: res?.exitCode === 0 ? cpu?.bogoOpsPerSecUsrSys : undefined,
@@ -404,6 +407,7 @@ export default defineCheck({
         c,
         tol,
         runs.map((r) => r.throttled),
+        runs.map((r) => r.saturated),
       );
       return runs.filter((_, i) => !u.excluded.includes(i));
     };

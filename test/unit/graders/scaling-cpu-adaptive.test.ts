@@ -73,6 +73,14 @@ describe('scaling-cpu adaptive verdicts', () => {
     expect(r).to.include({ decision: 'inconclusive', basis: 'windows' });
   });
 
+  it('a quota-bound window short of its limit while other work saturated the host settles no fail', () => {
+    const short = { ...run(0.42, 0.7, [0.41, 0.42, 0.43, 0.42]), saturated: true };
+    expect(adaptiveUsage([short], 0.5, 0.1, 2).decision).to.equal('inconclusive');
+    expect(finalUsage([short], 0.5, 0.1, 2)).to.deep.include({ decision: 'inconclusive' });
+    // The same window with idle CPU on the host: the quota's doing, a fail from its sub-windows.
+    expect(adaptiveUsage([{ ...short, saturated: false }], 0.5, 0.1, 2).decision).to.equal('fail');
+  });
+
   it('throughputRow: the ratio shown, never judged, with what usage and the host speed say', () => {
     // The quiet-host case: usage exact at both limits, the host slower per CPU-second under
     // the quota — the ratio misses 0.5 by the speed alone, and the row says so without a verdict.
