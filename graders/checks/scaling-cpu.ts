@@ -113,6 +113,12 @@ class CpuExperiment {
   startSlack = 0;
   /** Seconds one cgroup read took, the most seen (reads through the engine can take a second). */
   readLatency = 0;
+  /**
+   * Seconds a live `docker update` took, the most seen: the run around the live-update experiment
+   * lasts that much longer, so its window after the update still falls inside the run (an emulated
+   * guest's engine took several seconds, and the run was over before that window began).
+   */
+  updateLatency = 0;
 
   constructor(
     private readonly ctx: CheckContext,
@@ -128,7 +134,7 @@ class CpuExperiment {
     let live = false;
     if (this.#id && this.#cpus !== cpus && this.liveUpdates !== false) {
       try {
-        await this.ctx.engine.update(this.#id, { cpus });
+        await this.timedUpdate(cpus);
         this.liveUpdates = true;
         live = true;
         this.#cpus = cpus;
@@ -143,9 +149,15 @@ class CpuExperiment {
 
   /** The live update the lab checks: no fallback, a failure is the engine's error. */
   async updateLive(cpus: number): Promise<Record<string, string>> {
-    await this.ctx.engine.update(this.#id!, { cpus });
+    await this.timedUpdate(cpus);
     this.#cpus = cpus;
     return this.ctx.cgroups.readFiles(this.#id!, quotaFiles(this.ctx));
+  }
+
+  private async timedUpdate(cpus: number): Promise<void> {
+    const t0 = Date.now();
+    await this.ctx.engine.update(this.#id!, { cpus });
+    this.updateLatency = Math.max(this.updateLatency, (Date.now() - t0) / 1000);
   }
 
   async #fresh(cpus: number): Promise<void> {
@@ -169,7 +181,7 @@ class CpuExperiment {
   ): Promise<{ run: Run; before?: CpuWindow; after?: CpuWindow }> {
     const ctx = this.ctx;
     const id = this.#id!;
-    const measured = seconds + (between ? between.beforeSeconds + 0.3 : 0);
+    const measured = seconds + (between ? between.beforeSeconds + 0.3 + 2 * this.updateLatency : 0);
     // Whole seconds (stress-ng truncates "2.5s"), with room for the workers to start; the window
     // then lasts as long as the run allows (at least `seconds` unless the start was slow), so
     // little of the run goes unmeasured.

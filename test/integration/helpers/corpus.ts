@@ -43,7 +43,9 @@ export function loadCorpus(filter: (name: string) => boolean = () => true): Corp
       try {
         spec = parse(readFileSync(path.join(dir, 'case.yaml'), 'utf8')) as typeof spec;
       } catch (err) {
-        throw new Error(`test/fixtures/corpus/${d.name}/case.yaml: ${(err as Error).message}`);
+        throw new Error(`test/fixtures/corpus/${d.name}/case.yaml: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       return { ...spec, name: d.name, dir };
     })
