@@ -59,6 +59,13 @@ function pick<T>(v: PerVersion<T> | undefined, version: 1 | 2): T | undefined {
   return v as T;
 }
 
+/** A case whose expected verdicts differ between cgroup v1 and v2 hosts. */
+export function perVersion(c: CorpusCase): boolean {
+  return Object.values(c.expect).some(
+    (v) => typeof v === 'object' && v !== null && ('v1' in v || 'v2' in v) && v.v1 !== v.v2,
+  );
+}
+
 /** The reference submission with the case's files over it, in a folder of its own. */
 export function materialize(c: CorpusCase): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `lg-corpus-${c.name}-`));
