@@ -379,6 +379,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
       const measured = windowLog.summary();
       if (measured.windows > 0) report.measured = measured;
       if (outcome.advice?.length) report.advice = outcome.advice;
+      if (outcome.sameOnThisHost && outcome.status === 'inconclusive') report.sameOnThisHost = true;
       state.results.set(spec.id, report);
       checks.push(report);
       o.onEvent?.({ type: 'check-done', check: report, index, total: selected.length });

@@ -55,7 +55,16 @@ export const JournalEntrySchema = z.object({
    * stays empty and the student is listed in needs-review.csv. --resume tries them again.
    */
   unjudged: z
-    .array(z.object({ id: z.string(), title: z.string(), status: CheckStatus, reason: z.string() }))
+    .array(
+      z.object({
+        id: z.string(),
+        title: z.string(),
+        status: CheckStatus,
+        reason: z.string(),
+        /** This host cannot judge it (its cgroup version): not retried here. */
+        sameOnThisHost: z.boolean().optional(),
+      }),
+    )
     .optional(),
   /** How many times the unjudged checks were tried again (this entry's process and before). */
   retries: z.number().int().nonnegative().optional(),

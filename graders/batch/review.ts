@@ -21,6 +21,8 @@ export interface UnjudgedCheck {
   status: CheckStatus;
   /** Why it has no verdict, one line. */
   reason: string;
+  /** Grading again on this host would end the same (CheckReport.sameOnThisHost): not retried. */
+  sameOnThisHost?: boolean;
 }
 
 /** The checks a check needs: its `needs`, plus the image-build checks when its kind needs the image. */
@@ -44,7 +46,13 @@ export function unjudgedChecks(lab: LoadedLab, checks: readonly CheckReport[]): 
   for (const c of checks) {
     if (c.maxScore === 0) continue;
     if (c.status === 'inconclusive' || c.status === 'error')
-      out.set(c.id, { id: c.id, title: c.title, status: c.status, reason: firstLine(c.message) });
+      out.set(c.id, {
+        id: c.id,
+        title: c.title,
+        status: c.status,
+        reason: firstLine(c.message),
+        ...(c.sameOnThisHost ? { sameOnThisHost: true } : {}),
+      });
   }
   // Skipped because of an unjudged check, transitively (lab order: needs come first).
   let grew = true;

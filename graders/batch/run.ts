@@ -702,12 +702,14 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
         await calibrate('again, before the retries');
     }
     for (let round = 1; round <= retries && !signal.aborted; round++) {
-      const pending = retryable.filter((s) => (latest().get(s.key)?.unjudged?.length ?? 0) > 0);
+      // What this host cannot judge (its cgroup version, say) is left for review, not retried here.
+      const judgeable = (e: JournalEntry | undefined) => (e?.unjudged ?? []).filter((u) => !u.sameOnThisHost);
+      const pending = retryable.filter((s) => judgeable(latest().get(s.key)).length > 0);
       if (!pending.length) break;
       for (const sub of pending) {
         if (signal.aborted) break;
         const entry = latest().get(sub.key)!;
-        const unjudgedIds = (entry.unjudged ?? []).map((u) => u.id);
+        const unjudgedIds = judgeable(entry).map((u) => u.id);
         // Host checks are judged again through the smoke test, and only under a good calibration.
         const usable =
           policy && current?.status !== 'pass'

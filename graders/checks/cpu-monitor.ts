@@ -367,7 +367,7 @@ function onTargetVersion(
   v: MonitorVerdict,
   ctx: CheckContext,
   script: string,
-): { status: 'pass' | 'fail' | 'inconclusive'; message: string } {
+): { status: 'pass' | 'fail' | 'inconclusive'; message: string; sameOnThisHost?: boolean } {
   if (v.anyHost) return { status: v.status, message: v.message };
   const other = versionMismatch({
     hostVersion: ctx.cgroups.layout.version,
@@ -375,7 +375,7 @@ function onTargetVersion(
     markers: cgroupMarkers(script),
     ...v,
   });
-  return other ?? v;
+  return other ? { ...other, sameOnThisHost: true } : v;
 }
 
 /**
