@@ -441,7 +441,7 @@ function grading(r: BenchResults): string {
         .join(', ')}.`,
     );
     text.push(
-      `What costs there: container lifecycles (create, start, remove) around windows, waiting for a window's load to come up (pids.current), waiting for workloads to exit and reading their output. Windows are adaptive: scaling-cpu keeps one container for all its limits (live \`docker update --cpus\` between windows) and execs stress-ng with a bounded --timeout per window, the window filling the run but for its start and last quarter second; a usage verdict settles in one window when its 500 ms sub-windows do (quota-bound: pass or fail; unthrottled: a pass only), and the throughput ratios take their spread from the host's speed (bogo ops per CPU-second) over the limits' windows, so one window per limit can do; isolation-cpu ends its first window as soon as its sub-windows settle a pass (from 2 s on); isolation-memory passes from sysbench's one-second reports. A verdict that does not settle takes the lab's ${
+      `What costs there: container lifecycles (create, start, remove) around windows, waiting for a window's load to come up (pids.current), waiting for workloads to exit and reading their output. Windows are adaptive: scaling-cpu keeps one container for all its limits (live \`docker update --cpus\` between windows) and execs stress-ng with a bounded --timeout per window, the window filling the run but for its start and last quarter second; a usage verdict settles in one window when its 500 ms sub-windows do (quota-bound: pass or fail; unthrottled: a pass only), and the throughput ratios are shown, not judged, so one window per limit does; isolation-cpu ends its first window as soon as its sub-windows settle a pass (from 2 s on); isolation-memory passes from sysbench's one-second reports. A verdict that does not settle takes the lab's ${
         g.labWindow?.minRepeats ?? 'minRepeats'
       } windows and up to ${g.labWindow?.maxRepeats ?? 'maxRepeats'}, which a busy host makes likely. tools and scaling-memory measure no CPU: their containers run side by side.`,
     );
@@ -705,6 +705,40 @@ ${text.join('\n\n')}
 ${s.notes.length ? `\nNotes: ${s.notes.join('; ')}.\n` : ''}`;
 }
 
+function verdicts(r: BenchResults): string {
+  const v = r.verdicts;
+  if (!v) return '';
+  const rows = v.tally.map((t) => [
+    t.load === 'quiet' ? 'quiet' : 'CPU hog beside',
+    t.submission,
+    String(t.runs),
+    `${t.full}/${t.runs}`,
+    t.fail ? `**${t.fail}**` : '0',
+    String(t.inconclusive),
+    t.inconclusive ? `${t.explained} of ${t.inconclusive}` : '–',
+  ]);
+  const sum = (load: 'quiet' | 'hog', k: 'fail' | 'inconclusive' | 'explained' | 'runs') =>
+    v.tally.filter((t) => t.load === load).reduce((a, t) => a + t[k], 0);
+  const odd = v.runs.flatMap((x) =>
+    x.checks
+      .filter((c) => c.message !== undefined)
+      .map((c) => `- ${x.load}, round ${x.round}, ${x.submission}: ${c.id} ${c.status} — ${c.message}`),
+  );
+  const wall = v.runs.filter((x) => x.load === 'quiet').map((x) => x.wallMs / 1000);
+  const hogWall = v.runs.filter((x) => x.load === 'hog').map((x) => x.wallMs / 1000);
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  return `## Verdicts, repeated: good submissions on a quiet host and beside a CPU hog
+
+\`labgrade check\` (full lab windows${r.quick ? ', here --quick' : ''}) of the reference and five good submissions written in other styles (test/fixtures/corpus), ${v.repeats.quiet} rounds on the quiet host, then ${v.repeats.hog} rounds with ${v.hog}; the submissions take turns within each round. Targets: on the quiet host no fail and no unjudged check; beside the hog no fail, and a check left unjudged only with the measured reason (other work seen in its windows, \`evidence.hostLoad\`).
+
+${v.submissions.map((s) => `- **${s.name}**: ${s.what}`).join('\n')}
+
+${table(['host', 'submission', 'runs', 'full marks', 'failed checks', 'unjudged checks', 'unjudged with other work measured'], rows)}
+
+Quiet host: ${sum('quiet', 'runs')} grades, **${sum('quiet', 'fail')} failed and ${sum('quiet', 'inconclusive')} unjudged checks** (median ${n(med(wall), 1)} s per grade). Beside the hog: ${sum('hog', 'runs')} grades, **${sum('hog', 'fail')} failed**, ${sum('hog', 'inconclusive')} unjudged, ${sum('hog', 'explained')} of them with other work measured (median ${n(med(hogWall), 1)} s per grade).
+${odd.length ? `\nEvery check that failed, or was unjudged without other work measured:\n\n${odd.join('\n')}\n` : ''}${v.notes.length ? `\nNotes: ${v.notes.join('; ')}.\n` : ''}`;
+}
+
 export function renderResults(r: BenchResults): string {
   const errors = Object.entries(r.errors);
   const sectionTimes = Object.entries(r.sectionSeconds)
@@ -730,6 +764,7 @@ ${errors.length ? `\n**Sections that failed:** ${errors.map(([k, v]) => `${k}: $
 ${sampling(r)}
 ${accuracy(r)}
 ${grading(r)}
+${verdicts(r)}
 ${batch(r)}
 ${scale(r)}`.replace(/\n{3,}/g, '\n\n');
 }

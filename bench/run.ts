@@ -32,6 +32,7 @@ import { runBatchSection } from './sections/batch.ts';
 import { runGrading } from './sections/grading.ts';
 import { runSampling } from './sections/sampling.ts';
 import { runScale } from './sections/scale.ts';
+import { runVerdicts } from './sections/verdicts.ts';
 
 const USAGE = `usage: tsx bench/run.ts [--only ${SECTIONS.join(',')}] [--quick] [--out DIR] [--render results.json]
 
@@ -189,6 +190,7 @@ async function main(argv: string[]): Promise<number> {
       sampling: async () => void (results.sampling = await runSampling(ctx)),
       accuracy: async () => void (results.accuracy = await runAccuracy(ctx)),
       grading: async () => void (results.grading = await runGrading(ctx)),
+      verdicts: async () => void (results.verdicts = await runVerdicts(ctx)),
       batch: async () => void (results.batch = await runBatchSection(ctx)),
       scale: async () => void (results.scale = await runScale(ctx)),
     };

@@ -12,9 +12,11 @@ import {
   DEFAULT_RETRIES,
   GRADEBOOK_FILE,
   NEEDS_REVIEW_FILE,
+  SIMILARITY_FILE,
   SUMMARY_FILE,
   type BatchEvent,
 } from '../graders/batch.ts';
+import { parsePointsPossible } from '../graders/batch/points.ts';
 import { paramSchemas } from '../graders/checks/index.ts';
 import { parseByteSize, loadLab } from '../graders/lab-spec.ts';
 import { parseShard } from '../graders/shard.ts';
@@ -57,6 +59,28 @@ function sizeArg(v: string): number {
   }
 }
 
+function pointsArg(v: string): number {
+  const n = parsePointsPossible(v);
+  if (n === null)
+    throw new InvalidArgumentError('a positive number of points, at most two decimals (e.g. 20 or 12.5)');
+  return n;
+}
+
+/** --students may be given several times; each value is kept whole (select-students.ts splits it). */
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+/**
+ * Canvas matches a gradebook column to its assignment by the number in parentheses; without one it
+ * makes a new assignment. Said when the id is not a Canvas assignment id.
+ */
+function assignmentIdWarning(id: string): string {
+  return /^\d+$/.test(id)
+    ? ''
+    : `note: the gradebook column ends in "(${id})", which is not a Canvas assignment id: Canvas would import it as a new assignment. Pass --assignment-id <the number in the assignment's URL> (and --assignment-name as Canvas spells it)\n`;
+}
+
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
@@ -68,7 +92,7 @@ function printer(out: NodeJS.WriteStream = process.stderr): (ev: BatchEvent) => 
     switch (ev.type) {
       case 'intake':
         out.write(
-          `class: ${ev.classSize} student(s)${ev.shardSize !== ev.classSize ? `, ${ev.shardSize} in this shard` : ''}${ev.alreadyDone ? `, ${ev.alreadyDone} already graded (resuming)` : ''} · batch ${ev.batchId}\n`,
+          `class: ${ev.classSize} student(s)${ev.shardSize !== ev.classSize ? `, ${ev.shardSize} in this shard` : ''}${ev.alreadyDone ? (ev.mode === 'regrade-named' ? `, ${ev.alreadyDone} keep their grade` : `, ${ev.alreadyDone} already graded (resuming)`) : ''} · batch ${ev.batchId}\n`,
         );
         for (const n of ev.notes.slice(0, 20)) out.write(`  note: ${n}\n`);
         if (ev.notes.length > 20) out.write(`  (+${ev.notes.length - 20} more notes in summary.html)\n`);
@@ -139,6 +163,16 @@ function printer(out: NodeJS.WriteStream = process.stderr): (ev: BatchEvent) => 
           `calibration (${ev.run.label}): ${statusWord(ev.run.status)} in ${seconds(ev.run.durationMs)}${ev.run.checks.length ? ` — ${ev.run.checks.map((c) => `${c.id} ${c.status}`).join(', ')}` : ev.run.problem ? ` — ${ev.run.problem}` : ''}${ev.run.status === 'pass' ? '' : ' (host checks left unjudged: needs review)'}\n`,
         );
         break;
+      case 'regrading':
+        out.write(
+          `${ev.why === 'changed' ? 'resubmitted since graded' : 'named with --students'}: ${ev.students.map((s) => `${s.name} (${s.id})`).join(', ')} — graded again; everyone else keeps their grade${ev.history ? ` (the grades before: ${ev.history})` : ''}\n`,
+        );
+        break;
+      case 'duplicate-id':
+        out.write(
+          `warning: ${ev.names.length} submissions give the student id ${JSON.stringify(ev.id)} (${ev.names.join(', ')}): ${ev.keeper ? `only ${ev.keeper} (Canvas's user id) is in the gradebook` : 'none of them is in the gradebook'} until it is resolved (needs-review.csv)\n`,
+        );
+        break;
       case 'interrupted':
         if (ev.key)
           out.write(`interrupted while grading ${ev.key}: not recorded; --resume grades it again\n`);
@@ -162,8 +196,22 @@ export function registerBatchCommands(program: Command): void {
       positiveInt,
       1,
     )
-    .option('--resume', 'continue an interrupted batch in --out: nobody graded twice, nobody lost', false)
+    .option(
+      '--resume',
+      'continue the batch in --out: nobody graded twice, nobody lost; whoever resubmitted since is graded again',
+      false,
+    )
     .option('--regrade', 'grade everyone again; previous grades move to history/ and show as "before"', false)
+    .option(
+      '--students <ids or names>',
+      'with --regrade: grade only these students again, by id or name, comma-separated (repeatable); everyone else keeps their grade',
+      collect,
+    )
+    .option(
+      '--points-possible <n>',
+      "the Canvas assignment's points: each cell is the student's share of the points that could be earned, times n (default: the lab's total)",
+      pointsArg,
+    )
     .option('--shard <i/n>', 'grade only shard i of n (1-based; deterministic, order-independent)', shardArg)
     .option('--quick', 'shorter measurement windows', false)
     .option(
@@ -177,7 +225,10 @@ export function registerBatchCommands(program: Command): void {
       '--assignment-name <name>',
       'Canvas assignment name for the gradebook column (default: the lab title)',
     )
-    .option('--assignment-id <id>', 'Canvas assignment id for the gradebook column (default: the lab id)')
+    .option(
+      '--assignment-id <id>',
+      "Canvas assignment id for the gradebook column: the number in the assignment's URL (default: the lab id)",
+    )
     .option(
       '--max-submission-size <size>',
       'largest unpacked submission, e.g. 64m (default: the lab build context cap)',
@@ -230,6 +281,8 @@ export function registerBatchCommands(program: Command): void {
           jobs: opts.jobs,
           resume: opts.resume,
           regrade: opts.regrade,
+          ...(opts.students ? { students: opts.students } : {}),
+          ...(opts.pointsPossible ? { pointsPossible: opts.pointsPossible } : {}),
           shard: opts.shard ?? null,
           quick: opts.quick,
           retries: opts.retries,
@@ -260,8 +313,11 @@ export function registerBatchCommands(program: Command): void {
         process.stderr.write(
           `\n${result.interrupted ? 'interrupted' : 'done'}: ${result.alreadyDone + result.finished}/${result.total} student(s) finished (${result.finished} by this run)` +
             `${result.harnessErrors ? `, ${result.harnessErrors} harness error(s)` : ''}` +
-            `${result.needsReview ? `, ${result.needsReview} without a grade (cell left empty; see ${rel(NEEDS_REVIEW_FILE)}; --resume on a quiet host tries them again)` : ''}\n` +
+            `${result.regraded ? `, ${result.regraded} graded again (before and after in summary.html)` : ''}` +
+            `${result.needsReview ? `, ${result.needsReview} need review (no grade, or kept out of the gradebook; see ${rel(NEEDS_REVIEW_FILE)})` : ''}\n` +
             `gradebook: ${rel(GRADEBOOK_FILE)}\nsummary:   ${rel(SUMMARY_FILE)}\n` +
+            `similarity: ${rel(SIMILARITY_FILE)} (${result.leads ? `${result.leads} lead(s) to look at; leads, never verdicts` : 'nothing to look at'})\n` +
+            assignmentIdWarning(result.assignmentId) +
             (result.interrupted ? `continue with the same command and --resume\n` : ''),
         );
         process.exitCode = result.interrupted
@@ -284,17 +340,21 @@ export function registerBatchCommands(program: Command): void {
     .requiredOption('--out <dir>', 'merged output folder')
     .option('--assignment-name <name>', 'override the Canvas assignment name')
     .option('--assignment-id <id>', 'override the Canvas assignment id')
+    .option('--points-possible <n>', "override the Canvas assignment's points", pointsArg)
     .action(async (dirs: string[], opts) => {
       const r = await mergeBatches({
         dirs,
         outDir: opts.out,
         assignment: { name: opts.assignmentName, id: opts.assignmentId },
+        ...(opts.pointsPossible ? { pointsPossible: opts.pointsPossible } : {}),
       });
       const rel = (f: string) => path.relative('.', path.join(r.outDir, f)) || f;
       process.stderr.write(
         `merged ${dirs.length} output(s): ${r.graded}/${r.students} student(s) graded${r.pending ? `, ${r.pending} not yet (resume those shards, then merge again)` : ''}` +
-          `${r.needsReview ? `, ${r.needsReview} without a grade (see ${rel(NEEDS_REVIEW_FILE)})` : ''}\n` +
-          `gradebook: ${rel(GRADEBOOK_FILE)}\nsummary:   ${rel(SUMMARY_FILE)}\n`,
+          `${r.needsReview ? `, ${r.needsReview} need review (no grade, or kept out of the gradebook; see ${rel(NEEDS_REVIEW_FILE)})` : ''}\n` +
+          `gradebook: ${rel(GRADEBOOK_FILE)}\nsummary:   ${rel(SUMMARY_FILE)}\n` +
+          `similarity: ${rel(SIMILARITY_FILE)} (${r.leads ? `${r.leads} lead(s) across the merged class` : 'nothing to look at'})\n` +
+          assignmentIdWarning(r.assignmentId),
       );
       process.exitCode = r.pending ? 1 : r.needsReview ? BATCH_INCOMPLETE : 0;
     });

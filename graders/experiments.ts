@@ -16,6 +16,7 @@ import {
   hostStatReader,
   markGaveUp,
   recordHostLoad,
+  saturatedBy,
   waitForQuietHost,
 } from '../harness/host-load.ts';
 import type { CheckContext } from './checks/check.ts';
@@ -246,6 +247,8 @@ export interface CpuWindow {
   cores: number;
   summary: SeriesSummary;
   snapshots: CgroupSnapshot[];
+  /** Other work saturated the host during the window (harness/host-load.ts saturatedBy). */
+  saturated?: boolean;
 }
 
 /** Measure one container's CPU over a window, after a short settle so start-up is excluded. */
@@ -348,6 +351,7 @@ async function windowsWithHostLoad(
     const throttled = ws.length === 1 ? ws[0]!.summary.throttledShare : undefined;
     const r = hostReading(a, b, cores, throttled, policy);
     if (!r) return ws;
+    if (saturatedBy(r, policy)) for (const w of ws) w.saturated = true;
     if (!r.disturbed || !retake || attempt >= 1 || ctx.signal.aborted || gaveUpWaiting(ctx.state.shared)) {
       recordHostLoad(ctx.state.shared, r);
       return ws;

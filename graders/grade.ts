@@ -23,7 +23,8 @@ import type { ContainerEngine } from '../harness/engine/engine.ts';
 import { abortError, abortScope, untilAborted } from '../harness/abort.ts';
 import { engineWithSignal } from '../harness/engine/signal-engine.ts';
 import { LabgradeError, errorMessage } from '../harness/errors.ts';
-import { summarizeHostLoad, takeHostLoad } from '../harness/host-load.ts';
+import { hostLoadPolicy, summarizeHostLoad, takeHostLoad } from '../harness/host-load.ts';
+import { quietHostWording } from './quiet-host.ts';
 import {
   REPORT_SCHEMA_VERSION,
   type CheckReport,
@@ -361,6 +362,8 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
       // What else used the host's CPUs during this check's measured windows (harness/host-load.ts).
       const hostLoad = summarizeHostLoad(takeHostLoad(state.shared));
       if (hostLoad) outcome.evidence = { ...outcome.evidence, hostLoad };
+      if (outcome.status === 'inconclusive')
+        outcome.message = quietHostWording(outcome.message, hostLoad, hostLoadPolicy().maxOtherCores);
       const { score, maxScore } = scoreOf(outcome.status, spec.points, outcome);
       const report: CheckReport = {
         id: spec.id,
@@ -376,6 +379,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
       const measured = windowLog.summary();
       if (measured.windows > 0) report.measured = measured;
       if (outcome.advice?.length) report.advice = outcome.advice;
+      if (outcome.sameOnThisHost && outcome.status === 'inconclusive') report.sameOnThisHost = true;
       state.results.set(spec.id, report);
       checks.push(report);
       o.onEvent?.({ type: 'check-done', check: report, index, total: selected.length });

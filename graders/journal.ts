@@ -14,6 +14,7 @@ import { open, readFile, rename, rm, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { LabgradeError, errorMessage } from '../harness/errors.ts';
+import { SubmissionPrintSchema } from './similarity/print.ts';
 
 const CheckStatus = z.enum(['pass', 'fail', 'inconclusive', 'skipped', 'error']);
 
@@ -54,12 +55,35 @@ export const JournalEntrySchema = z.object({
    * stays empty and the student is listed in needs-review.csv. --resume tries them again.
    */
   unjudged: z
-    .array(z.object({ id: z.string(), title: z.string(), status: CheckStatus, reason: z.string() }))
+    .array(
+      z.object({
+        id: z.string(),
+        title: z.string(),
+        status: CheckStatus,
+        reason: z.string(),
+        /** This host cannot judge it (its cgroup version): not retried here. */
+        sameOnThisHost: z.boolean().optional(),
+      }),
+    )
     .optional(),
   /** How many times the unjudged checks were tried again (this entry's process and before). */
   retries: z.number().int().nonnegative().optional(),
-  /** The grade before a --regrade, for comparison. */
-  previous: z.object({ score: z.number().nullable(), maxScore: z.number() }).optional(),
+  /** The grade before this student was graded again, for comparison. */
+  previous: z
+    .object({
+      /** Points then; null when that entry had no grade (needs review, harness error). */
+      score: z.number().nullable(),
+      maxScore: z.number(),
+      /** regrade: everyone (--regrade) · named: --regrade --students · changed: resubmitted (--resume). */
+      why: z.enum(['regrade', 'named', 'changed']).optional(),
+      /** When the previous grade was given. */
+      at: z.string().optional(),
+    })
+    .optional(),
+  /** sha256 of the submission as graded (its files, or why it was refused): --resume regrades a change. */
+  fingerprint: z.string().optional(),
+  /** What the class comparison keeps of the submission (graders/similarity/print.ts). */
+  print: SubmissionPrintSchema.optional(),
 });
 
 export type JournalEntry = z.infer<typeof JournalEntrySchema>;
@@ -88,7 +112,12 @@ export const BatchRecordSchema = z.object({
   classSize: z.number().int().nonnegative(),
   /** This output's students (the shard's, or the class's), as intake found them. */
   students: z.array(z.object({ key: z.string(), slug: z.string(), name: z.string(), id: z.string() })),
-  assignment: z.object({ name: z.string(), id: z.string() }),
+  /** The Canvas assignment the gradebook column is for; pointsPossible scales its cells. */
+  assignment: z.object({
+    name: z.string(),
+    id: z.string(),
+    pointsPossible: z.number().positive().optional(),
+  }),
   quick: z.boolean(),
   online: z.boolean(),
   createdAt: z.string(),
@@ -123,6 +152,8 @@ export const BatchRecordSchema = z.object({
       ),
     })
     .optional(),
+  /** The lab's reference submission as the class comparison sees it: its lines are boilerplate. */
+  referencePrint: SubmissionPrintSchema.optional(),
   /** For a merged output: the folders it was merged from. */
   mergedFrom: z.array(z.string()).optional(),
 });

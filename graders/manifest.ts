@@ -3,10 +3,21 @@
  * measured on their own instance. Untrusted input: parsed with alias limits and size caps, every
  * number bounded, errors reported as data (the manifest check loses points; nothing crashes).
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import { z } from 'zod';
 import { aliasBombMessage, decodeTextFile, describeValue, describeYamlError, nodeAt } from './lab-spec.ts';
 import { editDistance } from './dockerfile/similar-name.ts';
+import { readTableValues, type TableReading } from './manifest-values.ts';
 
 /** Bounded both ways so that every ratio of two throughputs stays a finite number. */
 const Throughput = z.number().finite().min(1e-6).max(1e15);
@@ -115,8 +126,13 @@ export type ManifestResult =
       ok: true;
       /** The parts that are valid; a part with an error is left out (and named in `errors`). */
       manifest: Manifest;
-      /** Accepted slips (a key spelt differently), one sentence each. */
+      /** Accepted slips (a key spelt differently), one sentence each: about the whole file. */
       notes?: string[];
+      /**
+       * Accepted slips in one part's values (a number written with its unit, `"1,684"`), by part:
+       * shown only by the check that reads that part.
+       */
+      partNotes?: Partial<Record<ManifestSection, string[]>>;
       /** One line per part that cannot be used, by part: costs only the check that reads it. */
       errors?: Partial<Record<ManifestSection, string>>;
     }
@@ -192,6 +208,18 @@ function fmt(p: ReadonlyArray<PropertyKey>): string {
 const TYPO_QUOTES = /^[\u201c\u201d\u2018\u2019\u00ab\u00bb](.*)[\u201c\u201d\u2018\u2019\u00ab\u00bb]$/s;
 
 /**
+ * `{ cpus: 1, throughput: 1,684 }`: in a { … } mapping the comma ends the value, and "684" becomes
+ * a key of its own. Said when a key of digits follows a number in such a mapping.
+ */
+function splitNumberHint(node: YAMLMap, pair: Pair): string {
+  const i = node.items.indexOf(pair);
+  const prev = node.items[i - 1];
+  if (!node.flow || !isScalar(pair.key) || !/^\d+$/.test(String(pair.key.value))) return '';
+  if (!prev || !isScalar(prev.value) || typeof prev.value.value !== 'number') return '';
+  return `; inside { … } a comma separates entries, so a number written with a comma (${String(prev.value.value)},${String(pair.key.value)}) must be in quotes`;
+}
+
+/**
  * Rename keys that differ from the documented ones only in spelling (in the document, so every
  * later message names the documented key), take off typographic quotes around a value, and turn
  * every unknown key into an error of the part it sits in, with its own line.
@@ -215,7 +243,7 @@ function normalizeKeys(node: unknown, tree: KeyTree, at: PropertyKey[], lc: Line
       } else {
         const where = [...at, raw];
         const section = sectionOf(where);
-        const msg = `submission.yaml line ${line}: unknown key "${raw}" in ${at.length ? fmt(at) : 'the top level'}${m ? ` (did you mean ${m.key}? it is there already)` : ''}; expected ${known.join(', ')}`;
+        const msg = `submission.yaml line ${line}: unknown key "${raw}" in ${at.length ? fmt(at) : 'the top level'}${m ? ` (did you mean ${m.key}? it is there already)` : ''}; expected ${known.join(', ')}${splitNumberHint(node, pair)}`;
         out.errors[section] ??= msg;
         node.items.splice(node.items.indexOf(pair), 1);
         continue;
@@ -246,6 +274,7 @@ function describeIssue(
   data: unknown,
   doc: Document,
   lc: LineCounter,
+  written?: ReadonlyMap<string, string>,
 ): string {
   const full = [...prefix, ...iss.path];
   let got: unknown = data;
@@ -258,9 +287,45 @@ function describeIssue(
     iss.code === 'custom'
       ? `, got ${describeValue(got)}`
       : '';
+  // A number read from text ("-5 ops/s") is quoted as the student wrote it too.
+  const from = written?.get(fmt(full));
+  const fromText = gotText && from !== undefined ? ` (read from ${describeValue(from)})` : '';
   const node = nodeAt(doc.contents as Node | null, full);
   const line = node?.range ? ` (line ${lc.linePos(node.range[0]).line})` : '';
-  return `submission.yaml ${fmt(full) || '(top level)'}: ${iss.message}${gotText}${line}`;
+  return `submission.yaml ${fmt(full) || '(top level)'}: ${iss.message}${gotText}${fromText}${line}`;
+}
+
+/** At most this many notes on one table's values; the rest are counted in one more line. */
+const MAX_VALUE_NOTES = 6;
+
+/**
+ * One table's values read from text (manifest-values.ts) → its notes and first error as lines that
+ * name the field and its line, and the texts its numbers were read from (for the schema's errors).
+ */
+function valueLines(
+  read: TableReading,
+  table: string,
+  doc: Document,
+  lc: LineCounter,
+): { notes: string[]; error?: string; written: Map<string, string> } {
+  const say = ({ path, text }: { path: PropertyKey[]; text: string }) => {
+    const full = ['measurements', table, ...path];
+    const node = nodeAt(doc.contents as Node | null, full);
+    const line = node?.range ? ` (line ${lc.linePos(node.range[0]).line})` : '';
+    return `submission.yaml ${fmt(full)}: ${text}${line}`;
+  };
+  const notes = read.notes.slice(0, MAX_VALUE_NOTES).map(say);
+  const more = read.notes.length - MAX_VALUE_NOTES;
+  if (more > 0)
+    notes.push(
+      `submission.yaml measurements.${table}: ${more} more value${more === 1 ? '' : 's'} read from text the same way`,
+    );
+  const written = new Map(read.written.map((w) => [fmt(['measurements', table, ...w.path]), w.text]));
+  return {
+    notes,
+    ...(read.error ? { error: say(read.error) } : {}),
+    written,
+  };
 }
 
 /**
@@ -331,6 +396,7 @@ export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024):
   // No check grades the student part: a wrong field there is said (as a note), and costs nothing.
   if (out.errors.student) out.notes.push(`${out.errors.student}; the student: part was not used`);
   const m = obj.measurements;
+  const partNotes: Partial<Record<ManifestSection, string[]>> = {};
   if (m !== undefined && m !== null) {
     if (typeof m !== 'object' || Array.isArray(m)) {
       const r = shape.measurements.safeParse(m);
@@ -343,9 +409,32 @@ export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024):
         const v = (m as Record<string, unknown>)[t];
         const sec = `measurements.${t}` as ManifestSection;
         if (v === undefined || out.errors[sec]) continue;
-        const r = tables[t].safeParse(v);
-        if (r.success) got[t] = r.data;
-        else out.errors[sec] = describeIssue(r.error.issues[0]!, ['measurements', t], v, doc, lineCounter);
+        // Numbers written as text ("598.3 bogo ops/s", "66.2%", "1,684") first, each with a note.
+        const reading = readTableValues(t, v, (p) => {
+          const node = nodeAt(doc.contents as Node | null, ['measurements', t, ...p]);
+          return node?.range
+            ? text.slice(node.range[0], Math.min(node.range[1], node.range[0] + 200))
+            : undefined;
+        });
+        const read = valueLines(reading, t, doc, lineCounter);
+        if (read.error) {
+          out.errors[sec] = read.error;
+          continue;
+        }
+        const r = tables[t].safeParse(reading.value);
+        if (r.success) {
+          got[t] = r.data;
+          // Only a table that is used: a refused one's error says what is expected instead.
+          if (read.notes.length) partNotes[sec] = read.notes;
+        } else
+          out.errors[sec] = describeIssue(
+            r.error.issues[0]!,
+            ['measurements', t],
+            reading.value,
+            doc,
+            lineCounter,
+            read.written,
+          );
       }
       manifest.measurements = got as Manifest['measurements'];
     }
@@ -354,6 +443,7 @@ export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024):
     ok: true,
     manifest,
     ...(out.notes.length ? { notes: out.notes } : {}),
+    ...(Object.keys(partNotes).length ? { partNotes } : {}),
     ...(Object.keys(out.errors).length ? { errors: out.errors } : {}),
   };
 }

@@ -14,7 +14,7 @@ import { UsageError } from '../harness/errors.ts';
 import type { LoadedLab } from './lab-spec.ts';
 import { parseManifest, type ManifestResult } from './manifest.ts';
 import { loneFolder, resolveDockerfile, resolveLabFile } from './preflight/names.ts';
-import { analyzeScript, bashSyntaxCheck, judgeScript } from './preflight/script.ts';
+import { analyzeScript, bashSyntaxCheck, judgeScript, ownInterpreter } from './preflight/script.ts';
 
 export interface ArtifactFile {
   role: string;
@@ -107,7 +107,13 @@ export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submi
           const bytes = await readFile(p);
           const analysis = analyzeScript(bytes, name, st.mode);
           const fatal = analysis.findings.some((f) => f.fatal);
-          const verdict = judgeScript(analysis, fatal ? undefined : await bashSyntaxCheck(bytes, name), name);
+          // bash's parse says nothing of a python3, perl or awk script: it runs by its #! line.
+          const bashRuns = !fatal && !ownInterpreter(bytes);
+          const verdict = judgeScript(
+            analysis,
+            bashRuns ? await bashSyntaxCheck(bytes, name) : undefined,
+            name,
+          );
           if (verdict.refusal) entry.refusal = verdict.refusal;
           if (verdict.likelyCause) entry.likelyCause = verdict.likelyCause;
           if (verdict.notes.length) entry.notes = [...(entry.notes ?? []), ...verdict.notes];

@@ -165,11 +165,14 @@ export function usageDecision(
   expected: number,
   tol: number,
   throttledShares: Array<number | undefined>,
+  /** Per window: other work saturated the host meanwhile (a short window is then the host's). */
+  saturated: Array<boolean | undefined> = [],
 ): { decision: Decision; hostBusy: boolean; kept: number[]; excluded: number[] } {
   const excluded: number[] = [];
   values.forEach((v, i) => {
     const t = throttledShares[i];
-    if (v < expected * (1 - tol) && t !== undefined && Number.isFinite(t) && t < 0.5) excluded.push(i);
+    const unheld = t !== undefined && Number.isFinite(t) && t < 0.5;
+    if (v < expected * (1 - tol) && (unheld || saturated[i] === true)) excluded.push(i);
   });
   const kept = values.filter((_, i) => !excluded.includes(i));
   const judged = excluded.length && kept.length >= 2 ? kept : values;
@@ -180,7 +183,8 @@ export function usageDecision(
   const shares = judged === kept ? throttledShares.filter((_, i) => !excluded.includes(i)) : throttledShares;
   const known = shares.filter((x): x is number => x !== undefined && Number.isFinite(x));
   const throttled = known.length ? known.reduce((a, b) => a + b, 0) / known.length : undefined;
-  if (m < expected && throttled !== undefined && throttled < 0.5)
+  const busy = values.length > 0 && values.every((_, i) => saturated[i] === true);
+  if (m < expected && ((throttled !== undefined && throttled < 0.5) || busy))
     return { decision: 'inconclusive', hostBusy: true, kept: judged, excluded: used };
   return { decision: d, hostBusy: false, kept: judged, excluded: used };
 }

@@ -128,8 +128,21 @@ export function disturbedBy(
   throttledShare: number | undefined,
   p: HostLoadPolicy,
 ): boolean {
-  if (!Number.isFinite(r.hostCores)) return false;
   if (throttledShare !== undefined && Number.isFinite(throttledShare) && throttledShare >= 0.5) return false;
+  return saturatedBy(r, p);
+}
+
+/**
+ * Other work above the threshold while the host had no idle CPU left: whatever the quota did, a
+ * container that got less than its limit then may have lost it to that work. (A container
+ * throttled in most periods can still come out short: in the periods other work took its CPU it
+ * never reached the quota.)
+ */
+export function saturatedBy(
+  r: Pick<HostLoadReading, 'hostCores' | 'otherCores' | 'cpus'>,
+  p: HostLoadPolicy,
+): boolean {
+  if (!Number.isFinite(r.hostCores)) return false;
   return r.otherCores > p.maxOtherCores && r.cpus - r.hostCores < p.minIdleCores;
 }
 

@@ -8,6 +8,7 @@
 import { escapeHtml } from './escape.ts';
 import { formatBytes, formatDuration, formatNumber } from './format.ts';
 import type { CheckStatus } from './model.ts';
+import { badge } from './summary-parts.ts';
 
 /** The machine a shard ran on, as its calibration recorded it. */
 export interface NodeHost {
@@ -86,11 +87,7 @@ function hostCell(h: NodeHost | null): string {
   return `<strong>${escapeHtml(h.hostname)}</strong><br><span class="muted">${escapeHtml(facts.join(' · '))}</span>`;
 }
 
-function runCell(
-  run: NodeCalibrationRun,
-  slow: number | undefined,
-  badge: (s: CheckStatus, label?: string) => string,
-): string {
+function runCell(run: NodeCalibrationRun, slow: number | undefined): string {
   const time = run.at.replace(/^\d{4}-\d{2}-\d{2}T/, '').replace(/\.\d+Z$/, 'Z');
   const parts = [
     `${badge(run.status, formatDuration(run.durationMs))} <span class="muted">${escapeHtml(time)}</span>`,
@@ -102,10 +99,7 @@ function runCell(
 }
 
 /** The card's HTML lines; none when no shard recorded a calibration. */
-export function renderNodeCalibrations(
-  rows: readonly NodeCalibrationRow[],
-  badge: (s: CheckStatus, label?: string) => string,
-): string[] {
+export function renderNodeCalibrations(rows: readonly NodeCalibrationRow[]): string[] {
   if (!rows.some((r) => r.runs.length)) return [];
   const points = calibrationPoints(rows);
   const o: string[] = ['<section class="card" id="nodes"><h2>Calibration per node</h2>'];
@@ -121,7 +115,7 @@ export function renderNodeCalibrations(
   rows.forEach((r, i) => {
     const cells = points.map((p) => {
       const runs = r.runs.filter((x) => x.label === p);
-      return `<td>${runs.length ? runs.map((x) => runCell(x, slowness(rows, i, x), badge)).join('<hr>') : '<span class="muted">—</span>'}</td>`;
+      return `<td>${runs.length ? runs.map((x) => runCell(x, slowness(rows, i, x))).join('<hr>') : '<span class="muted">—</span>'}</td>`;
     });
     // "shard 1/4" on one line: the column is narrow and a lone "1/4" reads as a date.
     const shard = escapeHtml(r.shard).replace(/ /g, '&nbsp;');

@@ -5,9 +5,13 @@
  * them. Pure: (model) → string. Every name, id, message and note is student-controlled and escaped.
  */
 import { renderNodeCalibrations, type NodeCalibrationRow } from './class-summary-nodes.ts';
+import { regradedSection } from './class-summary-regraded.ts';
+import { similaritySection } from './class-summary-similarity.ts';
 import { capText, escapeHtml } from './escape.ts';
 import { formatDuration, formatScore, percentOf } from './format.ts';
 import type { CheckStatus } from './model.ts';
+import type { SimilarityLead } from './similarity-lead.ts';
+import { badge, cmp, hrefOf, studentLinkOf } from './summary-parts.ts';
 
 export interface ClassCheckResult {
   id: string;
@@ -35,13 +39,23 @@ export interface ClassStudentRow {
   notes?: string[];
   /** The student's report.html, relative to summary.html. */
   href?: string;
-  /** The grade before a --regrade, for comparison. */
-  previous?: { score: number | null; maxScore: number };
+  /** The grade before this student was graded again (--regrade, --students, a resubmission). */
+  previous?: {
+    score: number | null;
+    maxScore: number;
+    /** regrade · named · changed (see class-summary-regraded.ts). */
+    why?: string;
+    /** When the previous grade was given. */
+    at?: string;
+  };
   /**
    * Why this student has no grade although finished: checks without a verdict (a busy host, a
-   * harness fault) or a harness error. Listed at the top; the gradebook cell is empty.
+   * harness fault) or a harness error; or why their grade is kept out of the gradebook (their id
+   * is someone else's too). Listed at the top.
    */
   review?: string;
+  /** The badge of the review (default "unjudged"), e.g. "duplicate id". */
+  reviewLabel?: string;
 }
 
 /** The host measured once per batch: calibration runs of the reference image (see docs/batch.md). */
@@ -57,7 +71,8 @@ export interface ClassCalibration {
 
 export interface ClassSummaryModel {
   lab: { id: string; title: string; version?: string };
-  assignment?: { name: string; id: string };
+  /** The Canvas assignment; pointsPossible: what its gradebook cells are scaled to. */
+  assignment?: { name: string; id: string; pointsPossible?: number };
   /** "whole class", "shard 2/4", "merged from 4 shards". */
   scope: string;
   /** Students this output is responsible for (graded or not yet). */
@@ -70,6 +85,8 @@ export interface ClassSummaryModel {
   generatedAt?: string;
   /** Host checks measured once per batch: which checks, and the calibration runs. */
   calibration?: { hostChecks: string[]; policy: string; runs: ClassCalibration[] };
+  /** Similarity leads across the class (absent: the section is not drawn). */
+  similarity?: SimilarityLead[];
   /** A class graded as shards: each shard's machine and calibrations, side by side. */
   nodes?: NodeCalibrationRow[];
 }
@@ -79,15 +96,9 @@ export interface ClassSummaryOptions {
   slowest?: number;
   /** Cap for one message cell, characters. Default 400. */
   maxMessageChars?: number;
+  /** Pairs (or students) listed in the similarity section; the rest are in similarity.csv. Default 200. */
+  maxLeads?: number;
 }
-
-const STATUS_MARK: Record<CheckStatus, string> = {
-  pass: '✓',
-  fail: '✗',
-  inconclusive: '?',
-  error: '!',
-  skipped: '–',
-};
 
 const CSS = `
 :root { color-scheme: light; --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg: #f6f8fa; --card: #fff;
@@ -111,6 +122,7 @@ td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: t
    long message nor a long name squeezes the other to a few characters a line. */
 td { overflow-wrap: anywhere; }
 td.msg { white-space: pre-wrap; width: 50%; }
+td.leads { width: 70%; } td.when { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .s-pass { color: var(--pass); background: var(--pass-bg); } .s-fail { color: var(--fail); background: var(--fail-bg); }
 .s-inconclusive { color: var(--inconclusive); background: var(--inconclusive-bg); } .s-error { color: var(--error); background: var(--error-bg); }
@@ -122,22 +134,8 @@ ul.notes { margin: 0; padding-left: 20px; } ul.notes li { overflow-wrap: anywher
 svg text { font: 12px system-ui, sans-serif; fill: var(--muted); }
 `;
 
-function badge(status: CheckStatus, label?: string): string {
-  return `<span class="badge s-${status}">${STATUS_MARK[status]} ${escapeHtml(label ?? status)}</span>`;
-}
-
 function studentLink(s: ClassStudentRow): string {
-  const name = escapeHtml(s.name || s.id);
-  return s.href ? `<a href="${escapeHtml(hrefOf(s.href))}">${name}</a>` : name;
-}
-
-/** Relative links only: each segment URI-encoded (a slug is safe; this is the second fence). */
-function hrefOf(rel: string): string {
-  return rel
-    .split('/')
-    .filter((seg) => seg !== '..' && seg !== '')
-    .map((seg) => encodeURIComponent(seg))
-    .join('/');
+  return studentLinkOf(s);
 }
 
 function scoreText(s: Pick<ClassStudentRow, 'score' | 'maxScore'>): string {
@@ -253,7 +251,10 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
   o.push(`<p class="eyebrow">Class summary · ${escapeHtml(m.scope)}</p>`);
   o.push(`<h1>${escapeHtml(m.lab.title)}</h1>`);
   const sub = [`lab ${m.lab.id}${m.lab.version ? ` v${m.lab.version}` : ''}`];
-  if (m.assignment) sub.push(`Canvas assignment ${m.assignment.name} (${m.assignment.id})`);
+  if (m.assignment)
+    sub.push(
+      `Canvas assignment ${m.assignment.name} (${m.assignment.id})${m.assignment.pointsPossible ? `, ${formatScore(m.assignment.pointsPossible)} points` : ''}`,
+    );
   if (m.generatedAt) sub.push(`generated ${m.generatedAt}`);
   o.push(`<p class="muted">${escapeHtml(sub.join(' · '))}</p>`);
   o.push('<dl class="stats">');
@@ -280,13 +281,19 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
     );
     o.push('<table><thead><tr><th>student</th><th>id</th><th>status</th><th>reason</th></tr></thead><tbody>');
     for (const s of review) {
-      const st = s.kind === 'harness-error' ? badge('error', 'harness error') : badge(s.status, 'unjudged');
+      const st =
+        s.kind === 'harness-error'
+          ? badge('error', 'harness error')
+          : badge(s.status, s.reviewLabel ?? 'unjudged');
       o.push(
         `<tr><td>${studentLink(s)}</td><td>${escapeHtml(s.id)}</td><td>${st}</td><td class="msg">${cap(s.review ?? '')}</td></tr>`,
       );
     }
     o.push('</tbody></table></section>');
   }
+
+  o.push(...regradedSection(students));
+  if (m.similarity) o.push(...similaritySection(m.similarity, options.maxLeads));
 
   if (m.calibration) {
     const c = m.calibration;
@@ -310,7 +317,7 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
     } else o.push('<p class="muted">No calibration run yet.</p>');
     o.push('</section>');
   }
-  if (m.nodes) o.push(...renderNodeCalibrations(m.nodes, badge));
+  if (m.nodes) o.push(...renderNodeCalibrations(m.nodes));
 
   if (m.pending.length) {
     o.push('<section class="card"><h2>Not graded yet</h2>');
@@ -427,8 +434,4 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
   }
   o.push('</main>', '</body>', '</html>', '');
   return o.join('\n');
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

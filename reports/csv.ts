@@ -54,7 +54,9 @@ export interface CanvasAssignment {
 
 /**
  * A Canvas gradebook import file: Student, ID, SIS User ID, SIS Login ID, Section, then one
- * column titled "<assignment name> (<assignment id>)". Scores have at most two decimals.
+ * column titled "<assignment name> (<assignment id>)" — the header of Canvas's gradebook export,
+ * so Canvas matches the column to the assignment by its id (a name that starts like a formula is
+ * neutralised; Canvas still matches it by the id). Scores have at most two decimals.
  */
 export function canvasGradebook(rows: readonly CanvasGradebookRow[], assignment: CanvasAssignment): string {
   const header = [

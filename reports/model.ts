@@ -103,6 +103,11 @@ export interface CheckReport {
   measured?: { windows: number; seconds: number };
   /** Advice that costs no points (lint findings). */
   advice?: Array<{ id: string; line?: number; message: string }>;
+  /**
+   * Unjudged for what this host is rather than how busy it was (its cgroup version is not the
+   * lab's target): grading again here would end the same, so a batch does not retry it.
+   */
+  sameOnThisHost?: boolean;
 }
 
 export interface HostFacts {

@@ -4,9 +4,10 @@ import type { BatchResult } from '../sections/batch.ts';
 import type { GradingResult } from '../sections/grading.ts';
 import type { SamplingResult } from '../sections/sampling.ts';
 import type { ScaleResult } from '../sections/scale.ts';
+import type { VerdictResult } from '../sections/verdicts.ts';
 import type { BusyProcess, LoadWindow, MachineFacts } from './machine.ts';
 
-export const SECTIONS = ['sampling', 'accuracy', 'grading', 'batch', 'scale'] as const;
+export const SECTIONS = ['sampling', 'accuracy', 'grading', 'verdicts', 'batch', 'scale'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchResults {
@@ -32,6 +33,7 @@ export interface BenchResults {
   sampling?: SamplingResult;
   accuracy?: AccuracyResult;
   grading?: GradingResult;
+  verdicts?: VerdictResult;
   batch?: BatchResult;
   scale?: ScaleResult;
   /** Sections that failed, with the error. */

@@ -5,6 +5,7 @@ import { shortHash } from '../intake.ts';
 export const GRADEBOOK_FILE = 'gradebook.csv';
 export const SUMMARY_FILE = 'summary.html';
 export const NEEDS_REVIEW_FILE = 'needs-review.csv';
+export const SIMILARITY_FILE = 'similarity.csv';
 export const STUDENTS_DIR = 'students';
 export const HISTORY_DIR = 'history';
 export const LOCK_FILE = '.lock';

@@ -15,15 +15,48 @@ import {
   type BatchRecord,
   type JournalEntry,
 } from '../journal.ts';
-import { GRADEBOOK_FILE, NEEDS_REVIEW_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
-import { cmp, writeOutputs } from './outputs.ts';
+import { heldBack } from './duplicates.ts';
+import { HISTORY_DIR, STUDENTS_DIR } from './ids.ts';
+import { classLeads, cmp, writeOutputs } from './outputs.ts';
 import { nodeCalibrations } from './nodes.ts';
+import { CLASS_FILES } from './regrade.ts';
 import { needsReview } from './review.ts';
 
 export interface MergeOptions {
   dirs: string[];
   outDir: string;
   assignment?: { name?: string; id?: string };
+  /** The Canvas assignment's points (default: the shards'). */
+  pointsPossible?: number;
+}
+
+type Part = { dir: string; record: BatchRecord; entries: Map<string, JournalEntry> };
+
+/**
+ * The assignment the merged gradebook is for: the TA's overrides, else the first shard's. Shards
+ * of an older labgrade kept no points: the lab's total then, which a refused student's maximum is.
+ */
+function mergedAssignment(
+  o: MergeOptions,
+  parts: readonly Part[],
+): BatchRecord['assignment'] & { pointsPossible: number } {
+  const first = parts[0]!.record.assignment;
+  const maxima = parts.flatMap((p) => [...p.entries.values()].map((e) => e.maxScore));
+  return {
+    name: o.assignment?.name ?? first.name,
+    id: o.assignment?.id ?? first.id,
+    pointsPossible: o.pointsPossible ?? first.pointsPossible ?? Math.max(1, ...maxima),
+  };
+}
+
+/** Each shard's history/ (grades before a regrade, and their reports) under history/<shard>/. */
+async function copyHistories(parts: readonly Part[], outDir: string): Promise<void> {
+  for (const p of parts) {
+    const from = path.join(p.dir, HISTORY_DIR);
+    if (!existsSync(from)) continue;
+    const label = p.record.shard ? `shard-${p.record.shard.index}-of-${p.record.shard.count}` : '';
+    await cp(from, path.join(outDir, HISTORY_DIR, label), { recursive: true, force: true });
+  }
 }
 
 export interface MergeResult {
@@ -31,8 +64,11 @@ export interface MergeResult {
   students: number;
   graded: number;
   pending: number;
-  /** Students without a grade (unjudged checks, harness errors): needs-review.csv. */
+  /** Students without a grade (unjudged checks, harness errors) or kept out of the gradebook: needs-review.csv. */
   needsReview: number;
+  /** Similarity leads across the merged class. */
+  leads: number;
+  assignmentId: string;
 }
 
 export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
@@ -41,7 +77,7 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
   const dirs = [...new Set(o.dirs.map((d) => path.resolve(d)))];
   if (dirs.includes(outDir))
     throw new UsageError(`--out ${o.outDir} is one of the folders being merged: choose another`);
-  const parts: Array<{ dir: string; record: BatchRecord; entries: Map<string, JournalEntry> }> = [];
+  const parts: Part[] = [];
   for (const dir of dirs) {
     const record = await readBatchRecord(dir);
     if (!record) throw new UsageError(`${dir} holds no ${BATCH_FILE}: not a labgrade batch output`);
@@ -90,14 +126,7 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
   await mkdir(outDir, { recursive: true });
   if (existsSync(path.join(outDir, JOURNAL_FILE)) || existsSync(path.join(outDir, BATCH_FILE))) {
     // A merged output is rebuilt from scratch each time (the shards are the source of truth).
-    for (const name of [
-      JOURNAL_FILE,
-      BATCH_FILE,
-      GRADEBOOK_FILE,
-      SUMMARY_FILE,
-      NEEDS_REVIEW_FILE,
-      STUDENTS_DIR,
-    ])
+    for (const name of [...CLASS_FILES, STUDENTS_DIR, HISTORY_DIR])
       await rm(path.join(outDir, name), { recursive: true, force: true });
   }
   const entries = new Map<string, JournalEntry>();
@@ -116,10 +145,9 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
   }
   students.sort((a, b) => cmp(a.key, b.key));
   const sortedEntries = new Map([...entries].sort(([a], [b]) => cmp(a, b)));
-  const assignment = {
-    name: o.assignment?.name ?? first.assignment.name,
-    id: o.assignment?.id ?? first.assignment.id,
-  };
+  const assignment = mergedAssignment(o, parts);
+  await copyHistories(parts, outDir);
+  const reference = parts.find((p) => p.record.referencePrint)?.record.referencePrint;
   // Every shard's calibration runs, labelled by shard: each shard measured its own host.
   const withCalibration = parts.find((p) => p.record.calibration);
   const calibration: BatchRecord['calibration'] = withCalibration
@@ -150,7 +178,7 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
     [...sortedEntries.values()].map((e) => `${JSON.stringify(e)}\n`).join(''),
   );
   await writeBatchRecord(outDir, record);
-  await writeOutputs(outDir, {
+  const model = {
     lab: first.lab,
     assignment,
     scope: parts.length > 1 ? `merged from ${parts.length} shards` : 'whole class',
@@ -158,14 +186,20 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
     entries: sortedEntries,
     notes: record.notes,
     ...(calibration ? { calibration, nodes: nodeCalibrations(parts.map((p) => p.record)) } : {}),
-  });
+    ...(reference ? { reference } : {}),
+  };
+  await writeOutputs(outDir, model);
   const pending = students.filter((s) => !isFinished(sortedEntries.get(s.key))).length;
-  const review = students.filter((s) => needsReview(sortedEntries.get(s.key))).length;
+  // Two shards' students may give one id: only the merged class shows it.
+  const held = heldBack(sortedEntries.values());
+  const review = students.filter((s) => needsReview(sortedEntries.get(s.key)) || held.has(s.key)).length;
   return {
     outDir,
     students: students.length,
     graded: students.length - pending,
     pending,
     needsReview: review,
+    leads: classLeads(model).length,
+    assignmentId: assignment.id,
   };
 }

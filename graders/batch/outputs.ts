@@ -1,16 +1,23 @@
-/** Outputs: gradebook.csv and summary.html, rebuilt from the journal after every student. */
+/** Outputs: gradebook.csv, needs-review.csv, similarity.csv and summary.html, rebuilt from the journal after every student. */
 import path from 'node:path';
 import { canvasGradebook } from '../../reports/csv.ts';
 import { renderClassSummary, type ClassStudentRow } from '../../reports/class-summary.ts';
 import type { NodeCalibrationRow } from '../../reports/class-summary-nodes.ts';
+import { similarityCsv } from '../../reports/similarity-csv.ts';
+import type { SimilarityLead } from '../../reports/similarity-lead.ts';
 import { isFinished, writeFileDurable, type BatchRecord, type JournalEntry } from '../journal.ts';
 import type { LoadedLab } from '../lab-spec.ts';
-import { GRADEBOOK_FILE, NEEDS_REVIEW_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
+import { similarityLeads } from '../similarity/leads.ts';
+import type { SubmissionPrint } from '../similarity/print.ts';
+import { heldBack, heldBackReason, type HeldBack } from './duplicates.ts';
+import { GRADEBOOK_FILE, NEEDS_REVIEW_FILE, SIMILARITY_FILE, STUDENTS_DIR, SUMMARY_FILE } from './ids.ts';
+import { canvasPoints } from './points.ts';
 import { needsReview, needsReviewCsv, reviewReason } from './review.ts';
 
 export interface OutputModel {
   lab: LoadedLab['spec'] | { id: string; title: string; version?: string };
-  assignment: { name: string; id: string };
+  /** The Canvas assignment: its column header, and the points its cells are scaled to. */
+  assignment: { name: string; id: string; pointsPossible: number };
   scope: string;
   /** Everyone this output is responsible for. */
   students: Array<{ key: string; name: string; id: string }>;
@@ -18,11 +25,16 @@ export interface OutputModel {
   notes: string[];
   /** Host checks measured once per batch (batch.json's calibration). */
   calibration?: BatchRecord['calibration'];
+  /** The lab's reference submission as the class comparison sees it (its lines are boilerplate). */
+  reference?: SubmissionPrint;
   /** Merged shards: each node's calibrations side by side (graders/batch/nodes.ts). */
   nodes?: NodeCalibrationRow[];
 }
 
-function rowsFor(m: OutputModel): ClassStudentRow[] {
+const reportHref = (e: JournalEntry) =>
+  e.kind === 'harness-error' ? undefined : `${STUDENTS_DIR}/${e.slug}/report.html`;
+
+function rowsFor(m: OutputModel, held: Map<string, HeldBack>): ClassStudentRow[] {
   return [...m.entries.values()].map((e) => ({
     key: e.key,
     name: e.name,
@@ -35,52 +47,88 @@ function rowsFor(m: OutputModel): ClassStudentRow[] {
     score: needsReview(e) ? null : e.score,
     maxScore: e.maxScore,
     ...(needsReview(e) ? { review: reviewReason(e) } : {}),
+    // Graded, but kept out of the gradebook: their grade shows here, the reason at the top.
+    ...(!needsReview(e) && held.has(e.key)
+      ? { review: heldBackReason(held.get(e.key)!), reviewLabel: 'duplicate id' }
+      : {}),
     durationMs: e.durationMs,
     message: e.message,
     checks: e.checks,
     notes: e.notes,
-    href: e.kind === 'harness-error' ? undefined : `${STUDENTS_DIR}/${e.slug}/report.html`,
+    href: reportHref(e),
     ...(e.previous ? { previous: e.previous } : {}),
   }));
 }
 
-/**
- * Canvas rows sorted by name then id (code-point order: the same on every machine). A student
- * without a grade (harness error, unjudged checks) gets an empty cell: Canvas leaves that grade
- * alone, where a 0 would take points from someone who did nothing wrong.
- */
-export function needsReviewFile(m: OutputModel): string {
-  return needsReviewCsv(m.entries.values(), STUDENTS_DIR);
+/** Students held out of the gradebook (their id is also someone else's), with why. */
+function heldReasons(m: OutputModel): Map<string, string> {
+  return new Map([...heldBack(m.entries.values())].map(([k, h]) => [k, heldBackReason(h)]));
 }
 
-/** Canvas rows sorted by name then id (code-point order: the same on every machine). */
+/** needs-review.csv: students without a grade, and students kept out of the gradebook. */
+export function needsReviewFile(m: OutputModel): string {
+  return needsReviewCsv(m.entries.values(), STUDENTS_DIR, heldReasons(m));
+}
+
+/**
+ * Canvas rows sorted by name then id (code-point order: the same on every machine). The cell is
+ * the student's share of the points that could be earned here, scaled to the assignment's points.
+ * A student without a grade (harness error, unjudged checks) gets an empty cell: Canvas leaves
+ * that grade alone, where a 0 would take points from someone who did nothing wrong. A student
+ * whose id someone else also gives has no row at all: one ID twice would be one grade overwritten.
+ */
 export function gradebookCsv(m: OutputModel): string {
+  const held = heldBack(m.entries.values());
   const rows = [...m.entries.values()]
+    .filter((e) => !held.has(e.key))
     .sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id) || cmp(a.key, b.key))
-    .map((e) => ({ student: e.name, id: e.id, score: needsReview(e) ? null : e.score }));
+    .map((e) => ({
+      student: e.name,
+      id: e.id,
+      score:
+        needsReview(e) || e.score === null
+          ? null
+          : canvasPoints(e.score, e.maxScore, m.assignment.pointsPossible),
+    }));
   return canvasGradebook(rows, m.assignment);
 }
 
-export function summaryHtml(m: OutputModel): string {
+/** The class comparison's leads (graders/similarity/leads.ts) over every finished student. */
+export function classLeads(m: OutputModel): SimilarityLead[] {
+  const members = [...m.entries.values()].map((e) => ({
+    key: e.key,
+    name: e.name,
+    id: e.id,
+    ...(reportHref(e) ? { href: reportHref(e) } : {}),
+    canvas: e.key.startsWith('canvas:'),
+    ...(e.print ? { print: e.print } : {}),
+  }));
+  return similarityLeads(members, m.reference);
+}
+
+/** One note per id several submissions give, at the top of the notes. */
+function heldNotes(held: Map<string, HeldBack>): string[] {
+  const byId = new Map([...held.values()].map((h) => [h.id, h]));
+  return [...byId.values()].map(
+    (h) =>
+      `${h.claimants.length} submissions give the id ${JSON.stringify(h.id)} (${h.claimants.join(', ')}): ${h.keeper ? `only ${h.keeper} (Canvas's user id) is in gradebook.csv` : 'none of them is in gradebook.csv'} until it is resolved (see Needs review)`,
+  );
+}
+
+export function summaryHtml(m: OutputModel, leads: SimilarityLead[] = classLeads(m)): string {
   const pending = m.students
     .filter((s) => !isFinished(m.entries.get(s.key)))
     .map((s) => ({ name: s.name, id: s.id }));
-  const ids = new Map<string, string[]>();
-  for (const e of m.entries.values()) ids.set(e.id, [...(ids.get(e.id) ?? []), e.name || e.key]);
-  const clashes = [...ids]
-    .filter(([, names]) => names.length > 1)
-    .map(
-      ([id, names]) =>
-        `${names.length} submissions claim the id ${JSON.stringify(id)} (${names.join(', ')}): check them before importing the gradebook`,
-    );
+  const held = heldBack(m.entries.values());
   return renderClassSummary({
     lab: { id: m.lab.id, title: m.lab.title, version: m.lab.version },
     assignment: m.assignment,
     scope: m.scope,
     expected: m.students.length,
-    students: rowsFor(m),
+    students: rowsFor(m, held),
     pending,
-    notes: [...clashes, ...m.notes],
+    notes: [...heldNotes(held), ...m.notes],
+    similarity: leads,
     ...(m.calibration
       ? {
           calibration: {
@@ -103,9 +151,11 @@ export function summaryHtml(m: OutputModel): string {
 }
 
 export async function writeOutputs(outDir: string, m: OutputModel): Promise<void> {
+  const leads = classLeads(m);
   await writeFileDurable(path.join(outDir, GRADEBOOK_FILE), gradebookCsv(m));
   await writeFileDurable(path.join(outDir, NEEDS_REVIEW_FILE), needsReviewFile(m));
-  await writeFileDurable(path.join(outDir, SUMMARY_FILE), summaryHtml(m));
+  await writeFileDurable(path.join(outDir, SIMILARITY_FILE), similarityCsv(leads));
+  await writeFileDurable(path.join(outDir, SUMMARY_FILE), summaryHtml(m, leads));
 }
 
 export function cmp(a: string, b: string): number {

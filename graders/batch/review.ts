@@ -21,6 +21,8 @@ export interface UnjudgedCheck {
   status: CheckStatus;
   /** Why it has no verdict, one line. */
   reason: string;
+  /** Grading again on this host would end the same (CheckReport.sameOnThisHost): not retried. */
+  sameOnThisHost?: boolean;
 }
 
 /** The checks a check needs: its `needs`, plus the image-build checks when its kind needs the image. */
@@ -44,7 +46,13 @@ export function unjudgedChecks(lab: LoadedLab, checks: readonly CheckReport[]): 
   for (const c of checks) {
     if (c.maxScore === 0) continue;
     if (c.status === 'inconclusive' || c.status === 'error')
-      out.set(c.id, { id: c.id, title: c.title, status: c.status, reason: firstLine(c.message) });
+      out.set(c.id, {
+        id: c.id,
+        title: c.title,
+        status: c.status,
+        reason: firstLine(c.message),
+        ...(c.sameOnThisHost ? { sameOnThisHost: true } : {}),
+      });
   }
   // Skipped because of an unjudged check, transitively (lab order: needs come first).
   let grew = true;
@@ -128,27 +136,35 @@ export function reviewReason(e: JournalEntry): string {
 }
 
 /**
- * needs-review.csv: one row per student whose gradebook cell is empty, sorted like the gradebook.
+ * needs-review.csv: one row per student whose gradebook cell is empty, and per student kept out of
+ * the gradebook (`held`: key → why; their id is also someone else's), sorted like the gradebook.
  * `judged points` is what the checks with a verdict gave, out of their maximum — for the TA who
  * decides by hand; it is not a grade.
  */
-export function needsReviewCsv(entries: Iterable<JournalEntry>, studentsDir: string): string {
+export function needsReviewCsv(
+  entries: Iterable<JournalEntry>,
+  studentsDir: string,
+  held: ReadonlyMap<string, string> = new Map(),
+): string {
   const rows = [...entries]
-    .filter((e) => needsReview(e))
+    .filter((e) => needsReview(e) || held.has(e.key))
     .sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id) || cmp(a.key, b.key))
     .map((e) => {
       const unjudged = new Set((e.unjudged ?? []).map((u) => u.id));
       const judged = e.checks.filter((c) => !unjudged.has(c.id));
       const pts = judged.reduce((a, c) => a + c.score, 0);
       const max = judged.reduce((a, c) => a + c.maxScore, 0);
+      const harness = e.kind === 'harness-error';
+      const problem = harness ? 'harness error' : needsReview(e) ? 'unjudged checks' : 'duplicate id';
+      const reasons = [needsReview(e) ? reviewReason(e) : '', held.get(e.key) ?? ''].filter(Boolean);
       return [
         e.name,
         e.id,
-        e.kind === 'harness-error' ? 'harness error' : 'unjudged checks',
-        e.kind === 'harness-error' ? '' : [...unjudged].join(' '),
-        e.kind === 'harness-error' ? '' : `${Math.round(pts * 100) / 100}/${Math.round(max * 100) / 100}`,
-        reviewReason(e),
-        e.kind === 'harness-error' ? '' : `${studentsDir}/${e.slug}/report.html`,
+        problem,
+        harness ? '' : [...unjudged].join(' '),
+        harness ? '' : `${Math.round(pts * 100) / 100}/${Math.round(max * 100) / 100}`,
+        reasons.join('; '),
+        harness ? '' : `${studentsDir}/${e.slug}/report.html`,
       ];
     });
   return toCsv([['Student', 'ID', 'problem', 'checks', 'judged points', 'reason', 'report'], ...rows]);

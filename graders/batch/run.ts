@@ -38,7 +38,6 @@ import {
   type StudentSubmission,
 } from '../intake.ts';
 import {
-  BATCH_FILE,
   JOURNAL_FILE,
   Journal,
   isFinished,
@@ -51,26 +50,31 @@ import {
 } from '../journal.ts';
 import { SMOKE_CHECK_ID, type LoadedLab } from '../lab-spec.ts';
 import { classFingerprint, formatShard, selectShard, type Shard } from '../shard.ts';
+import { submissionPrint, type SubmissionPrint } from '../similarity/print.ts';
 import { removeBatchTempFolders, sweepStale } from './cleanup.ts';
+import { heldBack } from './duplicates.ts';
 import {
   entryFromReport,
   harnessErrorEntry,
   identify,
+  labPoints,
   refusedReport,
   writeStudentReports,
 } from './entries.ts';
-import {
-  GRADEBOOK_FILE,
-  HISTORY_DIR,
-  NEEDS_REVIEW_FILE,
-  STUDENTS_DIR,
-  SUMMARY_FILE,
-  newBatchId,
-  sessionRunId,
-  studentRunId,
-} from './ids.ts';
+import { refusedFingerprint } from './fingerprint.ts';
+import { fingerprintNow, printsOf, type Prints } from './prints.ts';
+import { HISTORY_DIR, STUDENTS_DIR, newBatchId, sessionRunId, studentRunId } from './ids.ts';
 import { takeLock } from './lock.ts';
-import { writeOutputs, type OutputModel } from './outputs.ts';
+import { classLeads, writeOutputs, type OutputModel } from './outputs.ts';
+import {
+  CLASS_FILES,
+  historyStamp,
+  planRegrade,
+  previousOf,
+  snapshotForRegrade,
+  type RegradeWhy,
+} from './regrade.ts';
+import { namedStudents } from './select-students.ts';
 import { pool, prebuild } from './prebuild.ts';
 import { gradeStudent } from './grade-student.ts';
 import { mergeRetry, needsReview, retrySelection } from './review.ts';
@@ -125,6 +129,13 @@ export interface BatchOptions {
   resume?: boolean;
   /** Grade everyone again; the previous grades move to history/ and show as "before". */
   regrade?: boolean;
+  /**
+   * With regrade: grade only these students again (ids or names, each value a comma-separated
+   * list); everyone else keeps their grade, journal entry and report.
+   */
+  students?: string[];
+  /** The Canvas assignment's points: gradebook cells are scaled to it (default: the lab's total). */
+  pointsPossible?: number;
   shard?: Shard | null;
   quick?: boolean;
   online?: boolean;
@@ -156,7 +167,10 @@ export type BatchEvent =
       type: 'intake';
       classSize: number;
       shardSize: number;
+      /** Students not graded by this run: finished before (resume), or not named (--students). */
       alreadyDone: number;
+      /** start · resume · regrade (everyone) · regrade-named (--students). */
+      mode: 'start' | 'resume' | 'regrade' | 'regrade-named';
       notes: string[];
       batchId: string;
     }
@@ -181,7 +195,16 @@ export type BatchEvent =
   | { type: 'retry-done'; entry: JournalEntry }
   /** Host checks measured with the reference image (lab batch.policy: calibrate). */
   | { type: 'calibration-start'; label: string; attempt: number }
-  | { type: 'calibration'; run: CalibrationRun };
+  | { type: 'calibration'; run: CalibrationRun }
+  /** Students graded again this run, and why; their previous reports were copied to `history`. */
+  | {
+      type: 'regrading';
+      why: RegradeWhy;
+      students: Array<{ name: string; id: string }>;
+      history?: string;
+    }
+  /** Several submissions give one gradebook id: they are kept out of gradebook.csv. */
+  | { type: 'duplicate-id'; id: string; names: string[]; keeper?: string };
 
 export interface BatchResult {
   outDir: string;
@@ -194,9 +217,23 @@ export interface BatchResult {
   total: number;
   /** Students with a harness error (no grade). */
   harnessErrors: number;
-  /** Students without a grade at the end: unjudged checks or a harness error (needs-review.csv). */
+  /** Students without a grade at the end, or kept out of the gradebook (needs-review.csv). */
   needsReview: number;
+  /** Students graded again this run (--regrade, --students, resubmitted). */
+  regraded: number;
+  /** Similarity leads across this output's students (similarity.csv). */
+  leads: number;
+  /** The gradebook column's assignment id (a Canvas one is a number). */
+  assignmentId: string;
   interrupted: boolean;
+}
+
+/** The lab's reference submission as the class comparison sees it (none when the lab has none). */
+async function referencePrint(lab: LoadedLab): Promise<SubmissionPrint | undefined> {
+  const dir = referenceDir(lab);
+  const dockerfile = lab.spec.artifacts.dockerfile?.path ?? 'Dockerfile';
+  if (!existsSync(path.join(dir, dockerfile))) return undefined;
+  return submissionPrint(dir, lab).catch(() => undefined);
 }
 
 function scanOptions(lab: LoadedLab): ScanOptions {
@@ -212,6 +249,11 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
     throw new UsageError(
       '--resume and --regrade do not go together: --regrade starts over, --resume continues',
     );
+  const partial = !!o.students?.length;
+  if (partial && !o.regrade)
+    throw new UsageError('--students names whom to grade again: pass it with --regrade', {
+      hint: 'labgrade batch <inputs> --out DIR --regrade --students "<id or name>,…"',
+    });
   const outDir = path.resolve(o.outDir);
   await mkdir(outDir, { recursive: true });
   const unlock = await takeLock(outDir);
@@ -227,13 +269,22 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
   try {
     const existing = await readBatchRecord(outDir);
     const journalFile = path.join(outDir, JOURNAL_FILE);
+    if (partial && !existing)
+      throw new UsageError(
+        `${outDir} holds no batch: --regrade --students grades students of a batch again`,
+        {
+          hint: 'grade the class first (without --regrade), or drop --students to grade everyone',
+        },
+      );
+    // --resume and --regrade --students carry on the batch in --out; --regrade alone starts a new one.
+    const continuing = !!existing && (!!o.resume || partial);
     if ((existing || existsSync(journalFile)) && !o.resume && !o.regrade) {
       const n = latestByKey(await readJournalFile(journalFile)).size;
       throw new UsageError(`${outDir} already holds a batch (${n} student(s) graded)`, {
         hint: 'pass --resume to continue it, --regrade to grade everyone again (previous grades are kept for comparison), or choose another --out',
       });
     }
-    if (existing && o.resume) {
+    if (existing && continuing) {
       if (existing.lab.id !== lab.spec.id)
         throw new UsageError(
           `${outDir} holds a batch of lab "${existing.lab.id}", not "${lab.spec.id}": resume it with the same --lab`,
@@ -261,28 +312,53 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
     const mine = selectShard(scan.students, shard);
     const fingerprint = classFingerprint(scan.students.map((s) => s.key));
 
-    // --regrade: the previous grades go to history/<time>/ and stay readable for comparison.
-    if (o.regrade && existing) {
-      const dest = path.join(outDir, HISTORY_DIR, new Date().toISOString().replace(/[:.]/g, '-'));
+    // --regrade --students: the named students, found by id or name before anything is written.
+    const keys = new Set(mine.map((s) => s.key));
+    const journaled = new Map(
+      [...latestByKey(await readJournalFile(journalFile))].filter(([k]) => keys.has(k)),
+    );
+    const named = partial ? namedStudents(o.students!, scan.students, journaled) : new Set<string>();
+
+    // --regrade (everyone): the previous grades go to history/<time>/ and stay readable for comparison.
+    if (o.regrade && existing && !partial) {
+      const dest = path.join(outDir, HISTORY_DIR, historyStamp());
       await mkdir(dest, { recursive: true });
-      for (const name of [
-        JOURNAL_FILE,
-        GRADEBOOK_FILE,
-        SUMMARY_FILE,
-        NEEDS_REVIEW_FILE,
-        STUDENTS_DIR,
-        BATCH_FILE,
-      ]) {
+      for (const name of [...CLASS_FILES, STUDENTS_DIR]) {
         if (existsSync(path.join(outDir, name))) await rename(path.join(outDir, name), path.join(dest, name));
       }
     }
-    const previous = await previousGrades(outDir);
+    /** Each student's entry before this run: what a student graded again had ("before"). */
+    const before = o.regrade && !partial ? await previousGrades(outDir) : journaled;
 
-    batchId = existing && o.resume ? existing.batchId : newBatchId();
+    batchId = continuing ? existing!.batchId : newBatchId();
+    workRoot = path.join(o.tmpRoot ?? os.tmpdir(), `labgrade-${batchId}`);
     const assignment = {
-      name: o.assignment?.name ?? (o.resume && existing ? existing.assignment.name : lab.spec.title),
-      id: o.assignment?.id ?? (o.resume && existing ? existing.assignment.id : lab.spec.id),
+      name: o.assignment?.name ?? (continuing ? existing!.assignment.name : lab.spec.title),
+      id: o.assignment?.id ?? (continuing ? existing!.assignment.id : lab.spec.id),
+      pointsPossible:
+        o.pointsPossible ?? (continuing ? existing!.assignment.pointsPossible : undefined) ?? labPoints(lab),
     };
+
+    // Who is graded again, and why: everyone (--regrade), the named (--students), and on --resume
+    // each student whose submission changed since it was graded (a resubmission).
+    const regrading = await planRegrade({
+      everyone: !!o.regrade && !partial,
+      named,
+      resume: !!o.resume && !!existing,
+      students: mine,
+      before,
+      journaled,
+      fingerprintOf: (sub) =>
+        fingerprintNow(sub, path.join(workRoot, `.fingerprint-${sub.slug}`), {
+          ...scanOpts,
+          limits: o.limits,
+        }),
+    });
+    let historyDir: string | undefined;
+    if (regrading.size && !(o.regrade && !partial)) {
+      const slugs = [...regrading.keys()].map((k) => journaled.get(k)?.slug).filter((x): x is string => !!x);
+      historyDir = await snapshotForRegrade(outDir, slugs);
+    }
     const record: BatchRecord = {
       v: 1,
       batchId,
@@ -294,11 +370,13 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       assignment,
       quick: o.quick ?? false,
       online: o.online ?? false,
-      createdAt: existing && o.resume ? existing.createdAt : new Date().toISOString(),
+      createdAt: continuing ? existing!.createdAt : new Date().toISOString(),
       tool: o.toolVersion,
       notes: scan.notes,
     };
-    if (existing && o.resume && existing.classFingerprint !== fingerprint) {
+    const refPrint = await referencePrint(lab);
+    if (refPrint) record.referencePrint = refPrint;
+    if (existing && continuing && existing.classFingerprint !== fingerprint) {
       record.notes = [
         ...record.notes,
         `the class changed since this batch started (${existing.classSize} → ${scan.students.length} students); shards of one class must be run on the same inputs`,
@@ -314,16 +392,51 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       return new Map([...all].filter(([k]) => keys.has(k)));
     };
     const done = latest();
-    const todo = mine.filter((s) => !isFinished(done.get(s.key)));
-    const alreadyDone = mine.length - todo.length;
+    // --students grades only the named; otherwise whoever is not finished, and whoever changed.
+    const todo = partial
+      ? mine.filter((s) => regrading.has(s.key))
+      : mine.filter((s) => !isFinished(done.get(s.key)) || regrading.has(s.key));
+    const alreadyDone = mine.filter((s) => isFinished(done.get(s.key)) && !regrading.has(s.key)).length;
     o.onEvent?.({
       type: 'intake',
       classSize: scan.students.length,
       shardSize: mine.length,
       alreadyDone,
+      mode: partial ? 'regrade-named' : o.regrade ? 'regrade' : existing && o.resume ? 'resume' : 'start',
       notes: scan.notes,
       batchId,
     });
+    for (const why of ['named', 'changed'] as const) {
+      const who = mine
+        .filter((s) => regrading.get(s.key) === why)
+        .map((s) => ({ name: done.get(s.key)?.name ?? s.name, id: done.get(s.key)?.id ?? s.id }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      if (who.length)
+        o.onEvent?.({
+          type: 'regrading',
+          why,
+          students: who,
+          ...(historyDir ? { history: path.relative(outDir, historyDir) } : {}),
+        });
+    }
+    // One id given by several submissions: said once per id (and again when another claims it).
+    const announced = new Set<string>();
+    const announceDuplicates = (skip: ReadonlySet<string> = new Set()) => {
+      const entries = [...latest()].filter(([k]) => !skip.has(k)).map(([, e]) => e);
+      for (const h of heldBack(entries).values()) {
+        const said = `${h.id}\u0000${h.claimants.length}`;
+        if (announced.has(said)) continue;
+        announced.add(said);
+        o.onEvent?.({
+          type: 'duplicate-id',
+          id: h.id,
+          names: h.claimants,
+          ...(h.keeper ? { keeper: h.keeper } : {}),
+        });
+      }
+    };
+    // Those about to be graded again may give another id by now: said once they are graded.
+    announceDuplicates(new Set(todo.map((s) => s.key)));
 
     const model = (): OutputModel => ({
       lab: record.lab,
@@ -333,6 +446,7 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       entries: latest(),
       notes: record.notes,
       ...(record.calibration ? { calibration: record.calibration } : {}),
+      ...(record.referencePrint ? { reference: record.referencePrint } : {}),
     });
 
     // A previous process of this batch (or the batch this --regrade replaces) may have been killed.
@@ -346,7 +460,6 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
     }
     await writeOutputs(outDir, model());
 
-    workRoot = path.join(o.tmpRoot ?? os.tmpdir(), `labgrade-${batchId}`);
     session = await o.openSession(sessionRunId(batchId));
     const engineOf = (key: string) => {
       const id = studentRunId(batchId, key);
@@ -364,14 +477,25 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
     let previousWave: string[] = [];
     const total = mine.length;
 
+    /** Fingerprint and print of each submission unpacked by this process. */
+    const prints = new Map<string, Prints>();
+    /** An entry takes this process's print of the student, or keeps the one journaled before. */
+    const withPrint = (key: string, entry: JournalEntry): JournalEntry => {
+      const p = prints.get(key) ?? latest().get(key);
+      if (p?.fingerprint) entry.fingerprint = p.fingerprint;
+      if (p?.print) entry.print = p.print;
+      return entry;
+    };
     const record1 = async (sub: StudentSubmission, entry: JournalEntry) => {
-      const prev = previous.get(sub.key);
-      if (prev) entry.previous = { score: prev.score, maxScore: prev.maxScore };
-      await journal.append(entry);
+      const why = regrading.get(sub.key);
+      const prev = before.get(sub.key);
+      if (why && prev) entry.previous = previousOf(prev, why);
+      await journal.append(withPrint(sub.key, entry));
       finished += 1;
       if (entry.kind === 'harness-error') harnessErrors += 1;
       index += 1;
       o.onEvent?.({ type: 'student-done', entry, index, total });
+      announceDuplicates();
       await writeOutputs(outDir, model());
     };
 
@@ -482,10 +606,12 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       const entry = entryFromReport({ ...sub, ...who }, report, 'graded', notes, lab);
       if (retries) entry.retries = retries;
       if (retry) {
-        const prev = previous.get(sub.key);
-        if (prev) entry.previous = { score: prev.score, maxScore: prev.maxScore };
-        await journal.append(entry);
+        // A retry completes the entry it retries: that entry's "before" stays.
+        const last = latest().get(sub.key);
+        if (last?.previous) entry.previous = last.previous;
+        await journal.append(withPrint(sub.key, entry));
         o.onEvent?.({ type: 'retry-done', entry });
+        announceDuplicates();
         await writeOutputs(outDir, model());
       } else await record1({ ...sub, ...who }, entry);
     };
@@ -501,9 +627,11 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
         const started = new Date();
         const m = await materialize(sub, path.join(workRoot, sub.slug), { ...scanOpts, limits: o.limits });
         if (m.ok) {
+          prints.set(sub.key, await printsOf(m.dir, lab));
           ready.push({ sub, dir: path.resolve(m.dir), notes: m.notes });
           continue;
         }
+        prints.set(sub.key, { fingerprint: refusedFingerprint(m.error) });
         const report = refusedReport(lab, sub, m.error, session.host, started, o.toolVersion);
         await writeStudentReports(report, path.join(outDir, STUDENTS_DIR, sub.slug));
         await record1(sub, entryFromReport(sub, report, 'refused', m.notes));
@@ -568,16 +696,21 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       !!policy && (e?.unjudged ?? []).some((u) => policy.hostChecks.includes(u.id));
     // Host checks without a verdict need a good calibration first.
     // (A run that just took its end calibration does not take another at once.)
+    // --students touches nobody else: only the named are retried.
+    const retryable = partial ? mine.filter((s) => regrading.has(s.key)) : mine;
     if (policy && !signal.aborted && retries > 0 && gradedHere === 0 && current?.status !== 'pass') {
-      if (mine.some((s) => hostUnjudged(latest().get(s.key)))) await calibrate('again, before the retries');
+      if (retryable.some((s) => hostUnjudged(latest().get(s.key))))
+        await calibrate('again, before the retries');
     }
     for (let round = 1; round <= retries && !signal.aborted; round++) {
-      const pending = mine.filter((s) => (latest().get(s.key)?.unjudged?.length ?? 0) > 0);
+      // What this host cannot judge (its cgroup version, say) is left for review, not retried here.
+      const judgeable = (e: JournalEntry | undefined) => (e?.unjudged ?? []).filter((u) => !u.sameOnThisHost);
+      const pending = retryable.filter((s) => judgeable(latest().get(s.key)).length > 0);
       if (!pending.length) break;
       for (const sub of pending) {
         if (signal.aborted) break;
         const entry = latest().get(sub.key)!;
-        const unjudgedIds = (entry.unjudged ?? []).map((u) => u.id);
+        const unjudgedIds = judgeable(entry).map((u) => u.id);
         // Host checks are judged again through the smoke test, and only under a good calibration.
         const usable =
           policy && current?.status !== 'pass'
@@ -620,7 +753,8 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
 
     if (signal.aborted) o.onEvent?.({ type: 'interrupted' });
     const final = latest();
-    const needReview = mine.filter((s) => needsReview(final.get(s.key))).length;
+    const held = heldBack(final.values());
+    const needReview = mine.filter((s) => needsReview(final.get(s.key)) || held.has(s.key)).length;
     return {
       outDir,
       batchId,
@@ -629,6 +763,9 @@ export async function runBatch(o: BatchOptions): Promise<BatchResult> {
       total,
       harnessErrors,
       needsReview: needReview,
+      regraded: [...regrading.keys()].filter((k) => final.get(k)?.previous).length,
+      leads: classLeads(model()).length,
+      assignmentId: assignment.id,
       interrupted: signal.aborted,
     };
   } finally {

@@ -23,6 +23,8 @@ export interface CheckOutcome {
   /** Skipped because the host cannot run it (off EC2, offline): left out of maxScore. */
   notApplicable?: boolean;
   advice?: CheckReport['advice'];
+  /** Inconclusive for what this host is (see CheckReport.sameOnThisHost): not retried here. */
+  sameOnThisHost?: boolean;
 }
 
 export interface RunState {

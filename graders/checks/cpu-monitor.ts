@@ -10,13 +10,19 @@
  * root process there may signal every root process of the host (kill -9 -1 would take the engine
  * down) even with no capabilities. A `docker` stand-in on its PATH answers the usual lookups
  * (inspect → Id / State.Pid, ps -q) for the one container under test. Working through the engine
- * this way also serves a remote engine. The script runs as nobody (RUNNER_USER), never as root.
+ * this way also serves a remote engine. The script runs as nobody (RUNNER_USER), never as root,
+ * with the tools an Ubuntu 24.04 server instance has (RUNNER_PACKAGES), started by its own #! line
+ * as `./cpu-monitor.sh` would be on the instance.
+ *
+ * Two things about the grading host are not charged to the script (monitor-judge.ts): samples a
+ * slow host spaced further apart than asked, and a host whose cgroup version is not the lab's
+ * target.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { ContainerEngine, ProcessResult } from '../../harness/engine/engine.ts';
+import type { ContainerEngine, ProcessResult, TimedLine } from '../../harness/engine/engine.ts';
 import { LabgradeError } from '../../harness/errors.ts';
 import { artifactOrFailure, defineCheck, type CheckContext, type WarmContext } from './check.ts';
 import {
@@ -36,9 +42,19 @@ import {
   type ProcessWatch,
 } from '../experiments.ts';
 import { Sampler, summarize } from '../../harness/sampler.ts';
+import type { CgroupSnapshot } from '../../harness/cgroup/snapshot.ts';
 import { stats } from '../verdict.ts';
 import { readMonitorSamples } from '../preflight/monitor-output.ts';
+import { ownInterpreter } from '../preflight/script.ts';
 import type { Measurement } from '../../reports/model.ts';
+import {
+  cgroupMarkers,
+  gapRatios,
+  judgeNumbers,
+  sampleSpacing,
+  versionMismatch,
+  type Spacing,
+} from './monitor-judge.ts';
 
 const Params = z
   .object({
@@ -70,10 +86,28 @@ case " $* " in
 esac
 `;
 
+/**
+ * What an Ubuntu 24.04 server instance (the lab's EC2 image, built from Ubuntu's server cloud
+ * image) has that a monitor script may call, beyond the base image's coreutils, grep, sed,
+ * findutils, mawk (its `awk`), dash and bash: python3 and perl (the image's own tools are written
+ * in them), bc, procps (ps, pgrep, top), psmisc (killall), time, bsdextrautils (column) and
+ * util-linux. Not gawk: the instance's `awk` is mawk. labs/tutorial7/README.md lists them.
+ */
+export const RUNNER_PACKAGES = ['bc', 'bsdextrautils', 'perl', 'procps', 'psmisc', 'python3', 'time'];
+
 const RUNNER_DOCKERFILE = (base: string) => `FROM ${base}
-RUN (apt-get update && apt-get install -y --no-install-recommends bc gawk procps; rm -rf /var/lib/apt/lists/*) || true
+RUN apt-get update && apt-get install -y --no-install-recommends ${RUNNER_PACKAGES.join(' ')} && rm -rf /var/lib/apt/lists/*
 COPY docker /usr/local/bin/docker
 `;
+
+/**
+ * The runner's entrypoint: write the script, then run it as the tutorial does, `bash
+ * cpu-monitor.sh`, or, for a script whose #! line names python3, perl or awk (LG_OWN=1:
+ * ownInterpreter), as `./cpu-monitor.sh` would, by that interpreter.
+ */
+const RUNNER_START =
+  'printf %s "$LG_SCRIPT" | base64 -d > /tmp/cpu-monitor.sh && chmod 755 /tmp/cpu-monitor.sh && ' +
+  'if [ "$LG_OWN" = 1 ]; then exec /tmp/cpu-monitor.sh "$@"; else exec bash /tmp/cpu-monitor.sh "$@"; fi';
 
 /** Build (once; cached by content) the image the student's script runs in. */
 export async function monitorRunnerImage(
@@ -110,29 +144,24 @@ export { parseMonitorOutput } from '../preflight/monitor-output.ts';
 async function runScript(
   ctx: CheckContext,
   runner: string,
+  bytes: Buffer,
   targetId: string,
   p: z.infer<typeof Params>,
   onStarted: () => void,
 ): Promise<{ run: ProcessResult; watch?: ProcessWatch }> {
-  const script = ctx.submission.artifacts.monitor!;
   // The script travels in the container's environment, not as a bind mount: with a remote engine
   // (DOCKER_HOST=tcp://…, ssh://…) a bind names a path on the engine's host, where it is not.
-  const body = (await readFile(script.absPath!)).toString('base64');
+  const body = bytes.toString('base64');
   const timeoutMs = (p.interval * p.samples + 60) * 1000;
   let watch: ReturnType<typeof watchProcesses> | undefined;
   const run = await ctx.engine
     .run(
       {
         image: runner,
-        entrypoint: [
-          'sh',
-          '-c',
-          'printf %s "$LG_SCRIPT" | base64 -d > /tmp/cpu-monitor.sh && exec bash /tmp/cpu-monitor.sh "$@"',
-          'cpu-monitor.sh',
-        ],
+        entrypoint: ['sh', '-c', RUNNER_START, 'cpu-monitor.sh'],
         cmd: [targetId, String(p.interval), String(p.samples)],
         // In the target's pid namespace its init is pid 1 (what the stand-in answers for State.Pid).
-        env: { LG_ID: targetId, LG_PID: '1', LG_SCRIPT: body },
+        env: { LG_ID: targetId, LG_PID: '1', LG_SCRIPT: body, LG_OWN: ownInterpreter(bytes) ? '1' : '0' },
         binds: ['/sys/fs/cgroup:/sys/fs/cgroup:ro'],
         cgroupns: 'host',
         pidMode: `container:${targetId}`,
@@ -142,7 +171,8 @@ async function runScript(
         networkMode: 'none',
         capDrop: ['ALL'],
         readonlyRootfs: true,
-        tmpfs: { '/tmp': 'rw,size=16m' },
+        // exec: a python3, perl or awk script is started by its own #! line from here.
+        tmpfs: { '/tmp': 'rw,exec,size=16m' },
         pidsLimit: RUNNER_PIDS_LIMIT,
         memoryBytes: 128 * 1024 * 1024,
         cpus: 0.25,
@@ -151,6 +181,7 @@ async function runScript(
       {
         timeoutMs,
         maxLogChars: RUNNER_OUTPUT_CHARS,
+        lineTimes: true,
         signal: ctx.signal,
         ...retireAfterRun(ctx),
         onStarted: (h) => {
@@ -180,7 +211,7 @@ export default defineCheck({
   needsImage: true,
   measuresCpu: true,
   warm: (ctx, p) => (ctx.submission.artifacts.monitor?.present ? [loadedSpec(ctx, p)] : []),
-  // The runner image (the base image + bc, gawk, procps): built beside the student's image.
+  // The runner image (the base image + RUNNER_PACKAGES): built beside the student's image.
   // Nothing to prepare without a script (the check fails at once).
   prepare: async (pctx) =>
     pctx.submission.artifacts.monitor?.present
@@ -189,6 +220,7 @@ export default defineCheck({
   async run(ctx, p) {
     const got = artifactOrFailure(ctx, 'monitor', 'cpu-monitor.sh');
     if ('failure' in got) return got.failure;
+    const script = await readFile(got.art.absPath);
     const cpus = Math.min(p.cpus, ctx.host.cpus);
     const expectedPct = cpus * 100;
     // Built (or found cached) before the load starts, so its apt run cannot steal the window's CPU.
@@ -211,7 +243,7 @@ export default defineCheck({
         samplePart: 'cpu',
       }).start();
       let from = 0;
-      const { run, watch } = await runScript(ctx, runner, h!.id, p, () => {
+      const { run, watch } = await runScript(ctx, runner, script, h!.id, p, () => {
         from = sampler.snapshots.length;
       });
       const all = await sampler.stop(true);
@@ -227,73 +259,155 @@ export default defineCheck({
     const harnessPct = harness.overallCores * 100;
     const read = readMonitorSamples(res.run.stdout);
     const values = read.values;
+    const timed = sampleTimes(res.run.stdoutLines, values.length);
     // Lines with several numbers and no way to tell which is the sample (labs/tutorial7/README.md).
     const unclear = read.ambiguousCount
       ? `; ${read.ambiguousCount} line${read.ambiguousCount === 1 ? '' : 's'} held several numbers and were not read (e.g. "${read.ambiguous[0]}"): print one number per line`
       : '';
     // The first sample of a Δ-based monitor often covers start-up (or is 0): judge the rest.
     const judged = values.length > 2 ? values.slice(1) : values;
-    const m = stats(judged).mean;
     const log = `$ cpu-monitor.sh <container> ${p.interval} ${p.samples}\n${res.run.stdout}${res.run.stderr ? `\n[stderr]\n${res.run.stderr}` : ''}`;
-    const plots = [
-      cpuPlot('cpu-monitor', "Student's monitor vs harness (CPU %, one CPU = 100)", [
-        {
-          ...usageSeries('harness (cgroup, 200 ms)', res.snaps, cpus),
-          points: usageSeries('h', res.snaps).points.map(([t, c]) => [t, round3(c * 100)]),
-          unit: '%',
-          limit: expectedPct,
-        },
-        {
-          name: 'cpu-monitor.sh',
-          unit: '%',
-          points: values.map((v, i) => [round3((i + 1) * p.interval), v]),
-        },
-      ]),
-    ];
-    plots[0]!.yLabel = 'CPU (% of one CPU)';
-    const verdict = judgeMonitor(p, values, m, harnessPct, expectedPct, res.run, res.watch, unclear);
-    // Every row's status is the judgement above: the harness's reading counts as a measurement
-    // only when it gave the container enough CPU to tell a right monitor from a wrong one.
-    const measurements: Measurement[] = [
-      {
-        name: 'harness CPU over the same time',
-        value: round3(harnessPct),
-        expected: expectedPct,
-        unit: '%',
-        status: harnessPct < 2 * p.tolerancePoints ? 'inconclusive' : 'pass',
-      },
-      {
-        name: 'cpu-monitor.sh mean (first sample dropped)',
-        value: Number.isFinite(m) ? round3(m) : null,
-        expected: round3(harnessPct),
-        tolerance: p.tolerancePoints / Math.max(1, harnessPct),
-        unit: '%',
-        status: verdict.status,
-        samples: values,
-      },
-    ];
+    const spacing = sampleSpacing(timed ?? [], p.interval);
+    const judgedGaps = timed ? gapRatios(timed, p.interval).slice(-judged.length) : [];
+    const run = { p, values, harnessPct, expectedPct, run: res.run, watch: res.watch, unclear };
+    const verdict = onTargetVersion(
+      judgeMonitor({ ...run, judged, gaps: judgedGaps, spacing }),
+      ctx,
+      script.toString('utf8'),
+    );
+    const plots = [monitorPlot(res.snaps, values, timed, p.interval, cpus)];
+    const measurements = monitorRows({ p, harnessPct, expectedPct, judged, values, spacing, verdict });
     return { ...verdict, evidence: { log, plots, measurements } };
   },
 });
 
+/** The harness's usage and the script's samples, in % of one CPU, on one time axis. */
+function monitorPlot(
+  snaps: CgroupSnapshot[],
+  values: number[],
+  timed: number[] | undefined,
+  interval: number,
+  cpus: number,
+) {
+  const plot = cpuPlot('cpu-monitor', "Student's monitor vs harness (CPU %, one CPU = 100)", [
+    {
+      ...usageSeries('harness (cgroup, 200 ms)', snaps, cpus),
+      points: usageSeries('h', snaps).points.map(([t, c]) => [t, round3(c * 100)]),
+      unit: '%',
+      limit: cpus * 100,
+    },
+    {
+      name: 'cpu-monitor.sh',
+      unit: '%',
+      // At their real times where the engine gave them (a slow host spaces them out).
+      points: values.map((v, i) => [
+        round3(timed ? (timed[i]! - timed[0]!) / 1000 + interval : (i + 1) * interval),
+        v,
+      ]),
+    },
+  ]);
+  plot.yLabel = 'CPU (% of one CPU)';
+  return plot;
+}
+
+/**
+ * Every row's status is the verdict: the harness's reading counts as a measurement only when it
+ * gave the container enough CPU to tell a right monitor from a wrong one.
+ */
+function monitorRows(o: {
+  p: z.infer<typeof Params>;
+  harnessPct: number;
+  expectedPct: number;
+  judged: number[];
+  values: number[];
+  spacing: Spacing;
+  verdict: { status: 'pass' | 'fail' | 'inconclusive' };
+}): Measurement[] {
+  const m = stats(o.judged).mean;
+  return [
+    {
+      name: 'harness CPU over the same time',
+      value: round3(o.harnessPct),
+      expected: o.expectedPct,
+      unit: '%',
+      status: o.harnessPct < 2 * o.p.tolerancePoints ? 'inconclusive' : 'pass',
+    },
+    {
+      name: 'cpu-monitor.sh mean (first sample dropped)',
+      value: Number.isFinite(m) ? round3(m) : null,
+      expected: round3(o.harnessPct),
+      tolerance: o.p.tolerancePoints / Math.max(1, o.harnessPct),
+      unit: '%',
+      status: o.verdict.status,
+      samples: o.values,
+      ...(o.spacing.kind !== 'unknown' ? { basis: spacingText(o.spacing, o.p.interval) } : {}),
+    },
+  ];
+}
+
+/** When each sample's line arrived, when every value came from a line of its own. */
+function sampleTimes(lines: TimedLine[] | undefined, count: number): number[] | undefined {
+  if (!lines) return undefined;
+  const times = lines.flatMap((l) => readMonitorSamples(l.text).values.map(() => l.tMs));
+  return times.length === count ? times : undefined;
+}
+
+/** The basis line of the monitor's row: how its samples were spaced. */
+function spacingText(s: Spacing, interval: number): string {
+  return s.kind === 'buffered'
+    ? `its lines arrived together (buffered output): spacing unknown, ${interval} s assumed`
+    : `its samples came ${s.seconds.toFixed(2)} s apart (median; ${interval} s asked)`;
+}
+
+/**
+ * A pass or fail on a host of the other cgroup version than the target's may not stand; a failure
+ * of the run itself (a fork bomb, a flood, a script that cannot start) stands on any host.
+ */
+function onTargetVersion(
+  v: MonitorVerdict,
+  ctx: CheckContext,
+  script: string,
+): { status: 'pass' | 'fail' | 'inconclusive'; message: string; sameOnThisHost?: boolean } {
+  if (v.anyHost) return { status: v.status, message: v.message };
+  const other = versionMismatch({
+    hostVersion: ctx.cgroups.layout.version,
+    targetVersion: ctx.lab.spec.target?.cgroupVersion,
+    markers: cgroupMarkers(script),
+    ...v,
+  });
+  return other ? { ...other, sameOnThisHost: true } : v;
+}
+
 /**
  * The verdict on the script's run: each way a monitor can go wrong, in the order a person would
- * fix them (a fork bomb or a hang first, the numbers last).
+ * fix them (a fork bomb or a hang first, the numbers last). Failures of the run itself (a fork
+ * bomb, a flood) stand on any host; the numbers are judged against the harness with the host's
+ * sample spacing taken into account (monitor-judge.ts).
  */
-export function judgeMonitor(
-  p: Pick<z.infer<typeof Params>, 'samples' | 'interval' | 'tolerancePoints'>,
-  values: number[],
-  m: number,
-  harnessPct: number,
-  expectedPct: number,
-  run: Pick<ProcessResult, 'stdout' | 'stderr' | 'exitCode' | 'timedOut'>,
-  watch: ProcessWatch | undefined,
+export function judgeMonitor(o: {
+  p: Pick<z.infer<typeof Params>, 'samples' | 'interval' | 'tolerancePoints'>;
+  /** Every sample read. */
+  values: number[];
+  /** The samples judged (the first dropped when there are more than two). */
+  judged: number[];
+  /** Each judged sample's gap to the one before ÷ the interval (empty: unknown). */
+  gaps: number[];
+  spacing: Spacing;
+  harnessPct: number;
+  expectedPct: number;
+  run: Pick<ProcessResult, 'stdout' | 'stderr' | 'exitCode' | 'timedOut'>;
+  watch: ProcessWatch | undefined;
   /** Why some lines were not read (several numbers on one line), appended where samples are missing. */
-  unclear = '',
-): { status: 'pass' | 'fail' | 'inconclusive'; message: string } {
+  unclear?: string;
+}): MonitorVerdict {
+  const { p, values, judged, run, watch, harnessPct, expectedPct } = o;
+  const unclear = o.unclear ?? '';
+  const m = stats(judged).mean;
   const fail = (message: string) => ({ status: 'fail' as const, message });
+  // What the run did whatever cgroup files it read: no host version can change these.
+  const anyHost = (message: string) => ({ status: 'fail' as const, message, anyHost: true });
   if (watch?.forkBomb)
-    return fail(
+    return anyHost(
       `expected cpu-monitor.sh to take ${p.samples} samples, got ${watch.peakPids} processes at the runner's limit of ${watch.pidsMax ?? RUNNER_PIDS_LIMIT} (a fork bomb?): stopped`,
     );
   if (run.timedOut)
@@ -303,7 +417,7 @@ export function judgeMonitor(
   // CappedText marks a cut in what it keeps: stdout longer than the cap is a flood, not samples.
   const cut = /\n… \[(\d+) characters cut\] …\n/.exec(run.stdout);
   if (cut)
-    return fail(
+    return anyHost(
       `expected ${p.samples} lines (one number each), got more than ${RUNNER_OUTPUT_CHARS / 1024} KiB on stdout (output capped: ${cut[1]} characters cut)`,
     );
   if (values.length > 2 * p.samples + 2)
@@ -321,19 +435,20 @@ export function judgeMonitor(
       message: `the monitored container got only ${harnessPct.toFixed(1)} % of a CPU (limit ${expectedPct} %): the host was busy, so the monitor (${m.toFixed(2)}) cannot be judged; run again on a quiet host`,
     };
   }
-  if (Math.abs(m - harnessPct) <= p.tolerancePoints)
-    return {
-      status: 'pass',
-      message: `cpu-monitor.sh read ${m.toFixed(1)} % on average; the harness measured ${harnessPct.toFixed(1)} % (limit ${expectedPct} %)`,
-    };
-  const looksLikeCores = Math.abs(m * 100 - harnessPct) <= p.tolerancePoints;
-  const looksLikeUsec = m > 1000;
-  return fail(
-    `expected ≈ ${harnessPct.toFixed(1)} % (± ${p.tolerancePoints} points) as the harness measured, got ${m.toFixed(2)}` +
-      (looksLikeCores
-        ? ' — that looks like cores: print percent of one CPU (× 100)'
-        : looksLikeUsec
-          ? ' — that looks like raw usage_usec: print Δusage_usec ÷ Δt as percent'
-          : ''),
-  );
+  return judgeNumbers({
+    values: judged,
+    gaps: o.gaps.length === judged.length ? o.gaps : judged.map(() => NaN),
+    spacing: o.spacing,
+    harnessPct,
+    expectedPct,
+    tolerancePoints: p.tolerancePoints,
+    interval: p.interval,
+  });
+}
+
+export interface MonitorVerdict {
+  status: 'pass' | 'fail' | 'inconclusive';
+  message: string;
+  /** A failure of the run itself, the same on a host of either cgroup version. */
+  anyHost?: boolean;
 }

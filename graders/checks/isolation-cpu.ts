@@ -237,6 +237,7 @@ export default defineCheck({
                         [ca, cb][i]!,
                         tol,
                         ws.map((w) => w[i]!.summary.throttledShare),
+                        ws.map((w) => w[i]!.saturated),
                       ).decision,
                   ),
                 )
@@ -302,6 +303,7 @@ export default defineCheck({
           c,
           tol,
           pair.samples.map((w) => w[i]!.summary.throttledShare),
+          pair.samples.map((w) => w[i]!.saturated),
         );
         // Settled by the sub-windows (both containers inside their bands): a pass, whatever the
         // few whole windows alone would say.

@@ -1,20 +1,22 @@
 /**
- * Memory isolation: a neighbour's sysbench memory run keeps its throughput and sees no OOM event
- * while another container is OOM-killed over its own limit. Each window pairs a solo run with a
- * contended run, so slow drift of the host cancels in the ratio. The two are pinned to different
- * CPUs where the host has two, so what is compared is memory, not a fight for one CPU.
+ * Memory isolation: a neighbour's sysbench memory run goes on, and sees no OOM event, while
+ * another container is OOM-killed over its own limit beside it. Those are what cgroups guarantee
+ * and what the points rest on. The neighbour's throughput beside the hog ÷ solo is measured and
+ * shown, never judged: cgroups isolate memory capacity, not the memory bus, so how much bandwidth
+ * the hog takes is the host's (0.71–0.99 of solo measured on one 2-vCPU host). Each window pairs a
+ * solo run with a contended run; the two containers are pinned to different CPUs where the host
+ * has two, so what is compared is memory, not a fight for one CPU.
  */
 import { z } from 'zod';
 import { parseSysbench, sysbenchMemoryArgs } from '../../harness/workloads/sysbench.ts';
 import { ByteSize } from '../lab-spec.ts';
 import { defineCheck, type CheckContext, type WarmContext } from './check.ts';
 import { quietEngine, idle, readCgroup, settle, studentSpec, withContainers } from '../experiments.ts';
-import { judgeAtLeast, measurement, repeatUntilSettled, stats } from '../verdict.ts';
-import { Findings, notJudged, prefixKeys, unsettled, windowOptions } from '../findings.ts';
+import { measurement, repeatUntilSettled, stats } from '../verdict.ts';
+import { Findings, notJudged, prefixKeys, windowOptions } from '../findings.ts';
 import { oomEvents, oomKills } from '../../harness/cgroup/facts.ts';
 import { formatBytes } from '../../reports/format.ts';
 import { usageBetween } from '../../harness/sampler.ts';
-import type { Decision } from '../verdict.ts';
 
 const Params = z
   .object({
@@ -24,8 +26,6 @@ const Params = z
     hogCpus: z.number().positive().default(0.5),
     /** The hog allocates this multiple of its limit. */
     over: z.number().min(1.1).max(16).default(2),
-    /** Largest accepted throughput loss of the neighbour (0.25 = keeps ≥ 75 %). */
-    tolerance: z.number().positive().max(1).default(0.25),
     blockSize: z.string().default('1M'),
   })
   .strict();
@@ -47,41 +47,22 @@ export interface NeighbourWindow {
 }
 
 /**
- * An early verdict before the lab's minimum of windows: only a pass, when at least three seconds of
- * the runs (second i of the contended run ÷ second i of the solo run, over the windows so far) keep
- * clearly more than `min` of solo throughput; anything else takes another window.
+ * A window that shows isolation: the neighbour's sysbench reported its throughput solo and beside a
+ * hog whose stress-ng was still running halfway through that run.
  */
-export function earlyNeighbourPass(ws: NeighbourWindow[], min: number): boolean {
-  const ratios = ws.flatMap((w) => {
-    const a = w.soloSeconds ?? [];
-    const b = w.contendedSeconds ?? [];
-    return b.slice(0, a.length).map((x, i) => x / a[i]!);
-  });
-  return ratios.length >= 3 && ratios.every(Number.isFinite) && judgeAtLeast(ratios, min) === 'pass';
-}
-
-/** The windows whose contended run had the hog running beside it. */
-export function contendedWindows(ws: NeighbourWindow[]): NeighbourWindow[] {
-  return ws.filter((w) => !w.hogGone);
+export function neighbourRanBesideHog(w: NeighbourWindow): boolean {
+  return !w.hogGone && w.solo > 0 && w.contended > 0;
 }
 
 /**
- * The neighbour keeps ≥ min of its solo throughput. Throughput is CPU got × speed per CPU-second;
- * the hog is pinned to the other CPU, so a neighbour that got less CPU beside it lost it to other
- * work on the host. A miss that the lost CPU explains (the per-CPU-second ratio is above the
- * bound) is not settled: take another window, and say why if none settles.
+ * Why no window showed isolation, when none did: both causes are the image's (its stress-ng --vm
+ * ended early; its sysbench printed no throughput), so the check fails with the one that applies.
  */
-export function judgeNeighbour(ws: NeighbourWindow[], min: number): { decision: Decision; cpuLost: boolean } {
-  const d = judgeAtLeast(
-    ws.map((w) => w.contended / w.solo),
-    min,
-  );
-  if (d !== 'fail') return { decision: d, cpuLost: false };
-  const share = ws.map((w) => w.contendedCores / w.soloCores);
-  const perCpu = ws.map((w, i) => w.contended / w.solo / share[i]!);
-  const lost =
-    share.every(Number.isFinite) && stats(share).mean < min && judgeAtLeast(perCpu, min) !== 'fail';
-  return lost ? { decision: 'inconclusive', cpuLost: true } : { decision: d, cpuLost: false };
+export function noIsolationShown(ws: NeighbourWindow[]): string {
+  const noRate = ws.filter((w) => !(w.solo > 0 && w.contended > 0)).length;
+  if (noRate === ws.length)
+    return `neighbour: expected sysbench memory to report its MiB/s, got none in all ${ws.length} window(s) (does the image's sysbench run "sysbench memory … run"?)`;
+  return `neighbour beside the hog: expected a run beside a running hog, got none — the hog's stress-ng had ended halfway through the neighbour's run beside it in ${ws.filter((w) => w.hogGone).length} of ${ws.length} window(s) (does the image's stress-ng --vm run for its --timeout?)`;
 }
 
 async function sysbenchMiBps(
@@ -141,7 +122,7 @@ export default defineCheck({
       // The previous window's hog, when it outlived the neighbour's contended run: the next solo
       // run waits for it (it would compete); after the last window the container's removal ends it.
       let lastHog: Promise<{ err: unknown }> | undefined;
-      const { samples, decision } = await repeatUntilSettled(
+      const { samples } = await repeatUntilSettled(
         async (): Promise<NeighbourWindow> => {
           if (lastHog) {
             const prev = await lastHog;
@@ -204,23 +185,15 @@ export default defineCheck({
             ...(hogRunning ? {} : { hogGone: true }),
           };
         },
-        (ws) =>
-          ws.length >= ctx.window.minRepeats
-            ? judgeNeighbour(contendedWindows(ws), 1 - p.tolerance).decision
-            : earlyNeighbourPass(contendedWindows(ws), 1 - p.tolerance)
-              ? 'pass'
-              : 'inconclusive',
-        // One window can settle a pass (earlyNeighbourPass); the lab's minimum holds for the rest.
+        // One window beside a running hog shows it; a window without one is taken again.
+        (ws) => (ws.some(neighbourRanBesideHog) ? 'pass' : 'inconclusive'),
         { ...windowOptions(ctx), minRepeats: 1 },
       );
-      const cpuLost = judgeNeighbour(contendedWindows(samples), 1 - p.tolerance).cpuLost;
       const nbAfter = await readCgroup(ctx, nb!.id, 'oom');
       const hogAfter = await readCgroup(ctx, hog!.id, 'oom');
       const hogKills = oomKills(hogAfter.snapshot);
       return {
         samples,
-        decision,
-        cpuLost,
         files: { ...prefixKeys(nbAfter.files, 'neighbour: '), ...prefixKeys(hogAfter.files, 'hog: ') },
         neighbourKills: (oomKills(nbAfter.snapshot) ?? 0) - (oomKills(nb0) ?? 0),
         neighbourOom: (oomEvents(nbAfter.snapshot) ?? 0) - (oomEvents(nb0) ?? 0),
@@ -228,62 +201,12 @@ export default defineCheck({
       };
     });
 
-    const judged = contendedWindows(res.samples);
+    const judged = res.samples.filter(neighbourRanBesideHog);
     const ratios = judged.map((w) => w.contended / w.solo);
     const f = new Findings();
     f.files('', res.files);
-    const reports = judged.reduce(
-      (a, w) => a + Math.min(w.soloSeconds?.length ?? 0, w.contendedSeconds?.length ?? 0),
-      0,
-    );
-    f.row({
-      ...measurement('neighbour throughput, contended ÷ solo', ratios, 1, '×', res.decision, p.tolerance),
-      windows: res.samples.length,
-      basis:
-        res.samples.length < ctx.window.minRepeats
-          ? `${reports} one-second reports of sysbench in ${res.samples.length} window(s)`
-          : `${res.samples.length} window(s)`,
-    });
-    f.judge(
-      res.decision,
-      `neighbour throughput beside the hog: expected ≥ ${Math.round((1 - p.tolerance) * 100)} % of solo, got ${judged.length ? `${Math.round(stats(ratios).mean * 100)} %` : 'no run beside a running hog'}` +
-        (res.decision !== 'inconclusive'
-          ? ''
-          : !judged.length
-            ? ` — the hog's stress-ng had ended halfway through the neighbour's run beside it in all ${res.samples.length} windows: the neighbour was never measured beside a running hog (does the image's stress-ng --vm run for its --timeout?)`
-            : res.cpuLost
-              ? ` — the neighbour got ${Math.round(stats(judged.map((w) => w.contendedCores / w.soloCores)).mean * 100)} % of its solo CPU beside the hog, which is pinned to the other CPU: other work on the host took it, so the memory throughput says nothing; run again on a quiet host`
-              : unsettled(ratios.length)),
-    );
-    f.row(
-      notJudged(
-        measurement(
-          'neighbour CPU beside the hog ÷ solo (cgroup usage)',
-          judged.map((w) => w.contendedCores / w.soloCores),
-          null,
-          '×',
-          'pass',
-        ),
-      ),
-    );
-    // The solo run is the baseline of the ratio above, not a claim of its own.
-    const solo = measurement(
-      'neighbour sysbench memory, solo (baseline)',
-      judged.map((w) => w.solo),
-      null,
-      'MiB/s',
-      'pass',
-    );
-    f.row(notJudged(solo));
-    f.row(
-      measurement(
-        'neighbour sysbench memory, beside the hog',
-        judged.map((w) => w.contended),
-        null,
-        'MiB/s',
-        res.decision,
-      ),
-    );
+    f.judge(judged.length ? 'pass' : 'fail', noIsolationShown(res.samples));
+    bandwidthRows(f, judged);
     const neighbourQuiet = res.neighbourKills === 0 && res.neighbourOom === 0;
     f.row({
       name: 'neighbour OOM events (oom + oom_kill)',
@@ -326,7 +249,44 @@ export default defineCheck({
       ],
     });
     return f.outcome(
-      `the hog was OOM-killed ${res.hogKills} time(s) at ${formatBytes(p.hogLimit)}; the neighbour kept ${Math.round(stats(ratios).mean * 100)} % of its solo throughput with no OOM events`,
+      `the hog was OOM-killed ${res.hogKills} time(s) at ${formatBytes(p.hogLimit)}; the neighbour ran beside it with no OOM events (its memory throughput beside the hog: ${Math.round(stats(ratios).mean * 100)} % of solo, shown, not graded)`,
     );
   },
 });
+
+/**
+ * The neighbour's memory throughput, solo and beside the hog, and the CPU it got: rows no code
+ * judges. The memory bus is shared whatever the limits say, so a drop beside the hog is the host's.
+ */
+function bandwidthRows(f: Findings, judged: NeighbourWindow[]): void {
+  const basis = `${judged.length} window(s) beside a running hog; not graded: cgroups isolate memory capacity, not memory bandwidth, which the hog shares on any host`;
+  f.row({
+    ...notJudged(
+      measurement(
+        'neighbour throughput, contended ÷ solo',
+        judged.map((w) => w.contended / w.solo),
+        null,
+        '×',
+        'pass',
+      ),
+    ),
+    windows: judged.length,
+    basis,
+  });
+  f.row(
+    notJudged(
+      measurement(
+        'neighbour CPU beside the hog ÷ solo (cgroup usage)',
+        judged.map((w) => w.contendedCores / w.soloCores),
+        null,
+        '×',
+        'pass',
+      ),
+    ),
+  );
+  for (const [name, pick] of [
+    ['neighbour sysbench memory, solo', (w: NeighbourWindow) => w.solo],
+    ['neighbour sysbench memory, beside the hog', (w: NeighbourWindow) => w.contended],
+  ] as const)
+    f.row(notJudged(measurement(name, judged.map(pick), null, 'MiB/s', 'pass')));
+}

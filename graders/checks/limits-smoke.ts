@@ -70,7 +70,7 @@ export default defineCheck({
       typeof cpu.quota === 'number' && Math.abs(cpu.quota - p.cpus) < 0.005,
       `--cpus ${p.cpus}: expected quota ${p.cpus} CPUs in the cgroup files, got ${describeLimit(cpu.quota, 'CPUs')}`,
     );
-    const u = usageDecision([cpu.w.cores], p.cpus, tol, [cpu.w.summary.throttledShare]);
+    const u = usageDecision([cpu.w.cores], p.cpus, tol, [cpu.w.summary.throttledShare], [cpu.w.saturated]);
     f.row(measurement(`CPU usage at --cpus ${p.cpus}`, [cpu.w.cores], p.cpus, 'cores', u.decision, tol));
     f.judge(u.decision, usageProblem(`stress-ng from your image at --cpus ${p.cpus}`, p.cpus, tol, u, 1));
 

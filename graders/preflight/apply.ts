@@ -7,14 +7,25 @@
 import { readFile } from 'node:fs/promises';
 import type { CheckKind, CheckOutcome } from '../checks/check.ts';
 import { dockerfileSlips } from '../dockerfile/preflight.ts';
+import type { ManifestSection } from '../manifest.ts';
 
-/** Which submission files each check kind reads. */
-const READS: Record<string, { artifacts: string[]; manifest?: boolean; folder?: boolean }> = {
+/**
+ * Which submission files each check kind reads; `manifestParts`: the submission.yaml parts whose
+ * value notes it shows (a number read from `"598.3 bogo ops/s"` concerns only the table's check).
+ */
+const READS: Record<
+  string,
+  { artifacts: string[]; manifest?: boolean; manifestParts?: ManifestSection[]; folder?: boolean }
+> = {
   dockerfile: { artifacts: ['dockerfile'], folder: true },
   'image-build': { artifacts: ['dockerfile'], folder: true },
   'cpu-monitor': { artifacts: ['monitor'] },
   'docker-hub': { artifacts: ['manifest'], manifest: true },
-  'measurement-table': { artifacts: ['manifest'], manifest: true },
+  'measurement-table': {
+    artifacts: ['manifest'],
+    manifest: true,
+    manifestParts: ['measurements.cpuScaling', 'measurements.memoryScaling', 'measurements.cpuIsolation'],
+  },
 };
 
 const ADVICE_ID = 'LG0100';
@@ -36,7 +47,10 @@ export function withPreflight<P>(kind: CheckKind<P>): CheckKind<P> {
       const notes: string[] = [];
       if (reads.folder) notes.push(...(sub.notes ?? []));
       for (const role of reads.artifacts) notes.push(...(sub.artifacts[role]?.notes ?? []));
-      if (reads.manifest && sub.manifest?.ok) notes.push(...(sub.manifest.notes ?? []));
+      if (reads.manifest && sub.manifest?.ok) {
+        notes.push(...(sub.manifest.notes ?? []));
+        for (const part of reads.manifestParts ?? []) notes.push(...(sub.manifest.partNotes?.[part] ?? []));
+      }
       const advice = notes.map((message) => ({ id: ADVICE_ID, message }));
       const withAdvice = (o: CheckOutcome): CheckOutcome =>
         advice.length ? { ...o, advice: [...advice, ...(o.advice ?? [])] } : o;

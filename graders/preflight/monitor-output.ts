@@ -7,11 +7,14 @@
  *   `CPU: 12.5 %`, `usage=12.5`, `[3] 12.5` is NOT one number (see below);
  * - a time stamp (`12:00:01`, `2025-11-18`, `2025-11-18T12:00:01Z`) is not a number of the line;
  * - a decimal comma (`12,5`, from a German or French locale's printf) when the line holds that one
- *   number and no dot: a CPU percentage is never written with a thousands separator;
+ *   number and no dot: a CPU percentage is never written with a thousands separator (the number
+ *   itself is read by number-text.ts, the reader submission.yaml's values share);
  * - digits glued to letters (`abc123`, `v2`, `1s`, `0x1f`) are part of a word, not a number;
  * - several numbers: the one with a `%` when exactly one has it, else the one after a `cpu` label;
  *   otherwise the line is ambiguous and skipped (counted, and named in the message).
  */
+import { readNumberText } from './number-text.ts';
+
 export interface MonitorSamples {
   values: number[];
   /** Lines with numbers that could not be read as one sample (first few, trimmed). */
@@ -24,10 +27,6 @@ const NUM = String.raw`[-+]?(?:\d+(?:[.,]\d+)?|\.\d+)(?:e[-+]?\d+)?`;
 const TOKEN = new RegExp(String.raw`(?<![\w.,])(${NUM})(?![\w]|[.,]\d)(\s*(?:%|percent\b))?`, 'gi');
 const TIMESTAMPS =
   /\b\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b|\b\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AP]M)?\b/gi;
-
-function toNumber(raw: string, comma: boolean): number {
-  return Number(comma ? raw.replace(',', '.') : raw);
-}
 
 export function readMonitorSamples(stdout: string): MonitorSamples {
   const values: number[] = [];
@@ -64,8 +63,8 @@ export function readMonitorSamples(stdout: string): MonitorSamples {
       if (ambiguous.length < 3) ambiguous.push(rawLine.trim().slice(0, 60));
       continue;
     }
-    const v = toNumber(pick.raw, comma);
-    if (Number.isFinite(v)) values.push(v);
+    const n = readNumberText(pick.raw, { grouping: false });
+    if (n.ok) values.push(n.value);
   }
   return { values, ambiguous, ambiguousCount };
 }

@@ -11,7 +11,10 @@
  *   non-breaking space, a space after a line-continuation `\` — becomes a note, and the first one
  *   is named as the likely cause when the script's run fails.
  * - The execute bit and the `#!` line do not matter to `bash cpu-monitor.sh` (bash reads `#!…` as a
- *   comment): accepted, with a note where `./cpu-monitor.sh` would behave differently.
+ *   comment): accepted, with a note where `./cpu-monitor.sh` would behave differently. A script
+ *   whose #! line names python3, perl or awk is no shell script at all: bash cannot run it, so it
+ *   runs as `./cpu-monitor.sh` would, by that interpreter (an Ubuntu 24.04 instance has all three),
+ *   and bash's parse does not apply (ownInterpreter).
  *
  * The byte analysis is pure; `bashSyntaxCheck` runs `bash -n` (parse only: nothing is executed,
  * no start-up file is read) on the grading host.
@@ -195,10 +198,14 @@ export function analyzeScript(bytes: Uint8Array, name = 'cpu-monitor.sh', mode?:
         message: `${name} has no #! line: fine under bash ${name} (how the tutorial and labgrade run it); add #!/bin/bash as line 1 to run it as ./${name}`,
       });
   } else {
-    const interp = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(first);
-    const prog = interp ? (interp[1]!.endsWith('/env') ? (interp[2] ?? '') : interp[1]!) : '';
-    const base = prog.slice(prog.lastIndexOf('/') + 1);
-    if (base && base !== 'bash')
+    const base = shebangProgram(first);
+    if (base && OWN_INTERPRETERS.has(base))
+      f.push({
+        id: 'other-shell',
+        line: 1,
+        message: `the #! line of ${name} names ${base}: bash cannot run it, so labgrade runs it as ./${name} would, with ${base} (an Ubuntu 24.04 instance has it); run it that way too (chmod +x ${name})`,
+      });
+    else if (base && base !== 'bash')
       f.push({
         id: 'other-shell',
         line: 1,
@@ -214,6 +221,32 @@ export function analyzeScript(bytes: Uint8Array, name = 'cpu-monitor.sh', mode?:
       message: `${name} is not executable: fine under bash ${name}; chmod +x ${name} to run it as ./${name}`,
     });
   return { findings: f };
+}
+
+/**
+ * Interpreters a monitor may be written for instead of the shell: the Ubuntu 24.04 instance has
+ * them, and so does the monitor runner (cpu-monitor.ts RUNNER_PACKAGES; mawk is the image's awk).
+ */
+const OWN_INTERPRETERS = new Set(['python3', 'perl', 'awk', 'mawk']);
+
+/** The program a #! line names: `#!/usr/bin/env python3` and `#!/usr/bin/python3` → python3. */
+function shebangProgram(firstLine: string): string {
+  const interp = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(firstLine.replace(/\r$/, ''));
+  const prog = interp ? (interp[1]!.endsWith('/env') ? (interp[2] ?? '') : interp[1]!) : '';
+  return prog.slice(prog.lastIndexOf('/') + 1);
+}
+
+/**
+ * The interpreter the script is written for when it is not a shell (python3, perl, awk), from
+ * its #! line: it runs as `./cpu-monitor.sh` would, and bash's parse does not apply. Undefined
+ * for a shell script (run with bash, as the tutorial does).
+ */
+export function ownInterpreter(bytes: Uint8Array): string | undefined {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 200)).toString('utf8');
+  const first = text.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? '';
+  if (!first.startsWith('#!')) return undefined;
+  const base = shebangProgram(first);
+  return OWN_INTERPRETERS.has(base) ? base : undefined;
 }
 
 /** Comments blanked (same length, same line numbers), so a quote in a comment is not a finding. */

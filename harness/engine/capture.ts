@@ -68,6 +68,58 @@ export class Demuxer {
   }
 }
 
+/**
+ * Log frames read with timestamps=true: each frame is one log entry, "<RFC 3339 nano time> <text>".
+ * Strips the time before the text goes on, and keeps when each stdout line arrived (at most
+ * `max` lines, each cut to 200 characters). An entry without a newline (a line longer than the log
+ * driver's 16 KiB buffer, or the last one) continues the line of the next entry.
+ */
+export class TimedLines {
+  readonly lines: Array<{ tMs: number; text: string }> = [];
+  private partial: { tMs: number; text: string } | undefined;
+
+  constructor(private readonly max: number) {}
+
+  /** Split a frame into its time and text; frames that carry no time pass through unchanged. */
+  static split(frame: string): { tMs: number | undefined; text: string } {
+    const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})) /.exec(frame);
+    if (!m) return { tMs: undefined, text: frame };
+    const t = Date.parse(m[1]!);
+    return { tMs: Number.isFinite(t) ? t : undefined, text: frame.slice(m[0].length) };
+  }
+
+  /** A stdout entry: its text as printed, its time noted against the line it ends. */
+  push(tMs: number | undefined, text: string): void {
+    if (tMs === undefined) return;
+    const parts = text.split('\n');
+    for (let i = 0; i < parts.length; i++) {
+      const piece = parts[i]!;
+      const last = i === parts.length - 1;
+      if (last && piece === '') break;
+      const cur = this.partial ?? { tMs, text: '' };
+      cur.text = (cur.text + piece).slice(0, 200);
+      if (last) {
+        this.partial = cur;
+      } else {
+        // The line is complete when its newline arrives.
+        this.add({ tMs, text: cur.text });
+        this.partial = undefined;
+      }
+    }
+  }
+
+  /** What is left at the end: a last line printed without a newline. */
+  finish(): Array<{ tMs: number; text: string }> {
+    if (this.partial) this.add(this.partial);
+    this.partial = undefined;
+    return this.lines;
+  }
+
+  private add(l: { tMs: number; text: string }): void {
+    if (this.lines.length < this.max) this.lines.push(l);
+  }
+}
+
 /** Terminal colour and cursor codes (apt and stress-ng colour their errors). */
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-Z\\-_]/g;

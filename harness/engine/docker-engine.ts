@@ -20,7 +20,7 @@ import { formatBytes } from '../../reports/format.ts';
 import { packContext, planContext } from './build-context.ts';
 import { DEFAULT_BUILD_PIDS_LIMIT, createBuildCgroup, type BuildCgroup } from './build-cgroup.ts';
 import { BuildStream } from './build-stream.ts';
-import { CappedText, Demuxer, lastLines } from './capture.ts';
+import { CappedText, Demuxer, lastLines, TimedLines } from './capture.ts';
 import type {
   BuildOptions,
   BuildResult,
@@ -35,6 +35,7 @@ import type {
   RunOptions,
   StatsSample,
 } from './engine.ts';
+import { MAX_TIMED_LINES } from './engine.ts';
 import { engineError, engineHost, isConnectionError, statusCode } from './engine-error.ts';
 import { EngineWatch } from './engine-watch.ts';
 import { RUN_LABEL, newRunId, runLabels } from './labels.ts';
@@ -466,7 +467,10 @@ export class DockerEngine implements ContainerEngine {
       });
       if (w.timedOut) await this.kill(handle.id);
       const state = await this.inspect(handle.id);
-      const logs = await this.logs(handle.id, { maxLogChars: o.maxLogChars });
+      const logs = await this.logs(handle.id, {
+        maxLogChars: o.maxLogChars,
+        ...(o.lineTimes ? { lineTimes: true } : {}),
+      });
       const result: ProcessResult = {
         exitCode: w.timedOut ? null : state.exitCode,
         stdout: logs.stdout,
@@ -475,6 +479,7 @@ export class DockerEngine implements ContainerEngine {
         oomKilled: state.oomKilled,
         durationMs: Date.now() - started,
         truncated: logs.truncated,
+        ...(logs.stdoutLines ? { stdoutLines: logs.stdoutLines } : {}),
       };
       if (o.retire) {
         o.retire(handle.id);
@@ -640,19 +645,30 @@ export class DockerEngine implements ContainerEngine {
     });
   }
 
-  async logs(id: string, options: { maxLogChars?: number } = {}) {
+  async logs(id: string, options: { maxLogChars?: number; lineTimes?: boolean } = {}) {
     const out = new CappedText(options.maxLogChars ?? DEFAULT_LOG_CHARS);
     const err = new CappedText(options.maxLogChars ?? DEFAULT_LOG_CHARS);
+    const timed = options.lineTimes ? new TimedLines(MAX_TIMED_LINES) : undefined;
+    // With timestamps each frame is one log entry that starts with its time: strip it, keep it.
+    const untime = (frame: string, toStdout: boolean) => {
+      if (!timed) return frame;
+      const { tMs, text } = TimedLines.split(frame);
+      if (toStdout) timed.push(tMs, text);
+      return text;
+    };
     const demux = new Demuxer(
-      (s) => out.push(s),
-      (s) => err.push(s),
+      (s) => out.push(untime(s, true)),
+      (s) => err.push(untime(s, false)),
     );
     await this.call(`logs ${id.slice(0, 12)}`, async () => {
       // follow:true gives a stream that ends at the end of the log for an exited container;
       // reading it in chunks keeps memory bounded whatever the container printed.
-      const stream = (await this.docker
-        .getContainer(id)
-        .logs({ stdout: true, stderr: true, follow: true })) as unknown as NodeJS.ReadableStream;
+      const stream = (await this.docker.getContainer(id).logs({
+        stdout: true,
+        stderr: true,
+        follow: true,
+        ...(timed ? { timestamps: true } : {}),
+      })) as unknown as NodeJS.ReadableStream;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           (stream as unknown as { destroy?: () => void }).destroy?.();
@@ -669,7 +685,12 @@ export class DockerEngine implements ContainerEngine {
         });
       });
     });
-    return { stdout: out.toString(), stderr: err.toString(), truncated: out.truncated || err.truncated };
+    return {
+      stdout: out.toString(),
+      stderr: err.toString(),
+      truncated: out.truncated || err.truncated,
+      ...(timed ? { stdoutLines: timed.finish() } : {}),
+    };
   }
 
   async stop(id: string, options: { timeoutSeconds?: number } = {}): Promise<void> {

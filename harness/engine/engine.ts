@@ -119,6 +119,17 @@ export interface RunOptions {
    * instead of removing it before returning. Removed as usual when the run throws.
    */
   retire?: (id: string) => void;
+  /**
+   * Also return when each stdout line arrived (the engine's log timestamps): a script's real
+   * sample spacing, whatever interval it was asked for.
+   */
+  lineTimes?: boolean;
+}
+
+/** A line of a container's stdout and when the engine received it (ms since the epoch). */
+export interface TimedLine {
+  tMs: number;
+  text: string;
 }
 
 export interface ExecOptions {
@@ -139,7 +150,12 @@ export interface ProcessResult {
   durationMs: number;
   /** Output was longer than the cap and was cut. */
   truncated?: boolean;
+  /** With RunOptions.lineTimes: stdout's lines as they arrived (at most MAX_TIMED_LINES). */
+  stdoutLines?: TimedLine[];
 }
+
+/** Timed lines kept of one run's stdout (a monitor prints a few dozen; a flood is cut). */
+export const MAX_TIMED_LINES = 2000;
 
 export interface ContainerHandle {
   id: string;
@@ -233,8 +249,8 @@ export interface ContainerEngine {
   ): Promise<{ exitCode: number | null; timedOut: boolean }>;
   logs(
     id: string,
-    options?: { maxLogChars?: number },
-  ): Promise<{ stdout: string; stderr: string; truncated: boolean }>;
+    options?: { maxLogChars?: number; lineTimes?: boolean },
+  ): Promise<{ stdout: string; stderr: string; truncated: boolean; stdoutLines?: TimedLine[] }>;
   stop(id: string, options?: { timeoutSeconds?: number }): Promise<void>;
   /** Send a signal (default SIGKILL); a container no longer running is not an error. */
   kill(id: string, signal?: string): Promise<void>;

@@ -6,13 +6,17 @@
  * student's report followed by the browser to a page that exists and shows that student, and the
  * page readable at 1280 px (no sideways scrolling, tables drawn and not wider than their card).
  *
- * Two batches, each graded once for the whole file:
+ * Three batches, each graded once for the whole file:
  *  - real: `labgrade batch --quick` of Tutorial 7 on the real engine — the reference solution (a
  *    real grade: image built, every check measured, plots) and a student whose build fails;
  *  - hostile: Tutorial 7's static checks (test/fixtures/hostile/inputs/static-lab.yaml) over the
  *    markup-injection fixtures (name, id, Docker Hub field, Dockerfile lines, a folder named as
- *    markup), a student whose payloads set window.__pwned and fetch, a broken student, and a
- *    truncated zip.
+ *    markup), a student whose payloads set window.__pwned and fetch, and her copier (the same
+ *    Dockerfile and monitor: a similarity lead between two markup names), a broken student, and a
+ *    truncated zip; then `--regrade --students` names the first by her markup name;
+ *  - week: the same static checks over a TA's week (test/fixtures/week/: a copied pair), then two
+ *    resubmissions and `--resume`, then `--regrade --students` — the similarity section and the
+ *    before/after of regraded students, as a TA reads them.
  * A screenshot of every page is kept in test-artifacts/browser/ (gitignored; CI can upload it).
  */
 import { expect } from 'chai';
@@ -47,6 +51,9 @@ const INJECTION = path.join(HOSTILE, 'inputs/injection');
 const STATIC_LAB = path.join(HOSTILE, 'inputs/static-lab.yaml');
 const BROKEN = path.join(REPO_ROOT, 'test/fixtures/class/folders/broken-carol');
 const MARKUP_FOLDER = '<img src=x onerror=alert(1)>|`x`&amp;';
+const PWN_NAME = `<img src=x onerror="window.__pwned='name'"><script>window.__pwned='name-script'</script>`;
+const COPIER_NAME = `<svg onload="window.__pwned='copier'"></svg>Copy & <i>paste</i>`;
+const WEEK = path.join(REPO_ROOT, 'test/fixtures/week');
 
 interface Batch {
   name: string;
@@ -79,9 +86,21 @@ function perStudentLab(root: string): string {
   return file;
 }
 
+/** pwn's monitor script: markup in every line, and lines of its own (her copier's are the same). */
+const PWN_MONITOR = [
+  '#!/bin/bash',
+  `# <script>window.__pwned='monitor-comment'</script>`,
+  `target="$1"  # </td><img src=x onerror="window.__pwned='monitor'">`,
+  `echo "<iframe src=javascript:parent.__pwned='monitor-echo'></iframe> $target"`,
+  `docker stats --no-stream --format '<b>{{.CPUPerc}}</b>' "$target"`,
+  `printf '%s\\n' "</code><svg onload=\\"window.__pwned='printf'\\">" >&2`,
+  '',
+].join('\n');
+
 /**
  * The hostile class. The payloads of `pwn` do what an attacker wants if any of them ever runs:
- * set window.__pwned, open a dialog, or fetch a URL (the page probes record all three).
+ * set window.__pwned, open a dialog, or fetch a URL (the page probes record all three). `pwn-copy`
+ * handed in her Dockerfile and monitor (renamed variable) under another markup name.
  */
 function hostileClass(root: string): string {
   const dir = path.join(root, 'hostile-class');
@@ -111,12 +130,62 @@ function hostileClass(root: string): string {
       '',
     ].join('\n'),
   );
+  writeFileSync(path.join(pwn, 'cpu-monitor.sh'), PWN_MONITOR);
+  const copy = path.join(dir, 'pwn-copy');
+  mkdirSync(copy);
+  cpSync(path.join(pwn, 'Dockerfile'), path.join(copy, 'Dockerfile'));
+  writeFileSync(path.join(copy, 'cpu-monitor.sh'), PWN_MONITOR.replace(/target/g, 'victim'));
+  writeFileSync(
+    path.join(copy, 'submission.yaml'),
+    ['student:', `  name: "${COPIER_NAME.replace(/"/g, '\\"')}"`, `  id: "copy-<b>9</b>"`, ''].join('\n'),
+  );
   // A download that stopped halfway: a zip's local header and then nothing that makes sense.
   writeFileSync(
     path.join(dir, 'truncated.zip'),
     Buffer.concat([Buffer.from('PK\x03\x04\x14\x00\x00\x00'), Buffer.alloc(64, 7)]),
   );
   return dir;
+}
+
+/**
+ * A lab file of Tutorial 7's static checks beside Tutorial 7's reference (the boilerplate a class
+ * comparison leaves out).
+ */
+function staticLabWithReference(root: string): string {
+  const dir = path.join(root, 'static-lab');
+  mkdirSync(dir, { recursive: true });
+  cpSync(STATIC_LAB, path.join(dir, 'lab.yaml'));
+  cpSync(path.join(REPO_ROOT, 'labs/tutorial7/reference'), path.join(dir, 'reference'), { recursive: true });
+  return path.join(dir, 'lab.yaml');
+}
+
+/**
+ * The TA's week with static checks: the class graded, Cleo and Dev resubmit and --resume grades
+ * them again, then --regrade --students names Ana. Returns the last run.
+ */
+async function weekBatches(root: string, lab: string): Promise<Batch> {
+  const cls = path.join(root, 'week-class');
+  cpSync(path.join(WEEK, 'class'), cls, { recursive: true });
+  const out = path.join(root, 'week-out');
+  const common = [
+    '--lab',
+    lab,
+    '--assignment-name',
+    'Tutorial 7',
+    '--assignment-id',
+    '48732',
+    '--points-possible',
+    '20',
+  ];
+  const first = await runBatch('week', cls, out, common);
+  if (first.exitCode !== 0) return first;
+  const edit = (file: string, from: string, to: string) =>
+    writeFileSync(path.join(cls, file), readFileSync(path.join(cls, file), 'utf8').replace(from, to));
+  edit('cleo/Dockerfile', 'CMD ["bash"]', 'CMD ["stress-ng", "--version"]');
+  edit('dev/submission.yaml', 'throughput: 2801', 'throughput: 2950');
+  const resumed = await runBatch('week', cls, out, [...common, '--resume']);
+  if (resumed.exitCode !== 0) return resumed;
+  return runBatch('week', cls, out, [...common, '--regrade', '--students', 'Ana Author']);
 }
 
 async function runBatch(name: string, classDir: string, out: string, args: string[]): Promise<Batch> {
@@ -200,7 +269,11 @@ function problemsOf(s: Seen): string[] {
 describe('reports in a real browser (Chromium)', function () {
   let browser: Browser;
   let root = '';
-  const batches: Record<'real' | 'hostile', Batch | undefined> = { real: undefined, hostile: undefined };
+  const batches: Record<'real' | 'hostile' | 'week', Batch | undefined> = {
+    real: undefined,
+    hostile: undefined,
+    week: undefined,
+  };
   const seen = new Map<string, Seen>();
 
   /** Open a page once (probes, layout, full-page screenshot); later calls reuse what was seen. */
@@ -226,7 +299,7 @@ describe('reports in a real browser (Chromium)', function () {
     return s;
   }
 
-  function batch(name: 'real' | 'hostile'): Batch {
+  function batch(name: 'real' | 'hostile' | 'week'): Batch {
     const b = batches[name];
     if (!b) throw new Error(`the ${name} batch did not run (see the before hook)`);
     return b;
@@ -254,9 +327,21 @@ describe('reports in a real browser (Chromium)', function () {
       runBatch('hostile', hostileClass(root), path.join(root, 'hostile-out'), ['--lab', STATIC_LAB]),
     ]);
     batches.real = real;
-    batches.hostile = hostile;
+    // The hostile student named by her markup name: the Regraded section shows it as text.
+    batches.hostile =
+      hostile.exitCode === 0
+        ? await runBatch('hostile', path.join(root, 'hostile-class'), path.join(root, 'hostile-out'), [
+            '--lab',
+            STATIC_LAB,
+            '--regrade',
+            '--students',
+            PWN_NAME,
+          ])
+        : hostile;
+    const t1 = Date.now();
+    batches.week = await weekBatches(root, staticLabWithReference(root));
     console.log(
-      `      Chromium ${browser.version} started in ${launchS.toFixed(1)} s; real batch (reference + broken, --quick) ${real.seconds.toFixed(0)} s; hostile batch ${hostile.seconds.toFixed(0)} s; load ${os.loadavg()[0]!.toFixed(1)}`,
+      `      Chromium ${browser.version} started in ${launchS.toFixed(1)} s; real batch (reference + broken, --quick) ${real.seconds.toFixed(0)} s; hostile batch ${hostile.seconds.toFixed(0)} s; week batches (grade, --resume, --students) ${((Date.now() - t1) / 1000).toFixed(0)} s; load ${os.loadavg()[0]!.toFixed(1)}`,
     );
   });
 
@@ -296,7 +381,7 @@ describe('reports in a real browser (Chromium)', function () {
       expect(problems, 'the probe page must be caught').to.include(want);
   });
 
-  for (const name of ['real', 'hostile'] as const) {
+  for (const name of ['real', 'hostile', 'week'] as const) {
     describe(`${name} batch`, function () {
       it('finished: every student journaled; report.html written for each graded one', function () {
         const b = batch(name);
@@ -305,7 +390,7 @@ describe('reports in a real browser (Chromium)', function () {
         expect(exits, `labgrade batch exit code ${b.exitCode}; stderr:\n${tail(b.stderr)}`).to.include(
           b.exitCode,
         );
-        const expected = name === 'real' ? 2 : 5;
+        const expected = { real: 2, hostile: 6, week: 6 }[name];
         expect(
           b.entries.map((e) => e.key),
           tail(b.stderr),
@@ -317,7 +402,9 @@ describe('reports in a real browser (Chromium)', function () {
           const ref = b.entries.find((e) => e.name === 'Reference Solution');
           expect(ref?.kind, 'the reference is graded').to.equal('graded');
         } else {
-          expect(b.entries.filter((e) => e.kind === 'refused').map((e) => e.origin)).to.have.length(1);
+          // The hostile class's truncated zip is refused; nobody in the week's class is.
+          const refused = b.entries.filter((e) => e.kind === 'refused').map((e) => e.origin);
+          expect(refused).to.have.length(name === 'hostile' ? 1 : 0);
         }
       });
 
@@ -414,6 +501,62 @@ describe('reports in a real browser (Chromium)', function () {
     const s = await look(path.join(b.out, 'students', ref.slug, 'report.html'), b);
     expect(s.layout.svgs.length, 'plots in the reference report').to.be.at.least(3);
     for (const g of s.layout.svgs) expect(g.width, g.label).to.be.at.least(300);
+  });
+
+  /** What the browser shows in a section of a page: its text and how many rows its table has. */
+  async function section(
+    file: string,
+    b: Batch,
+    id: string,
+  ): Promise<{ text: string; rows: number; width: number }> {
+    const v = await visit(browser, file, b.out);
+    try {
+      return await v.page.evaluate((sel) => {
+        const el = document.getElementById(sel);
+        return {
+          text: el?.innerText ?? '',
+          rows: el?.querySelectorAll('tbody tr').length ?? -1,
+          width: el?.getBoundingClientRect().width ?? 0,
+        };
+      }, id);
+    } finally {
+      await v.page.close();
+    }
+  }
+
+  it('week: summary.html shows the copied pair and the before/after of the regraded, readable at 1280 px', async function () {
+    const b = batch('week');
+    const summary = path.join(b.out, 'summary.html');
+    const s = await look(summary, b);
+    expect(problemsOf(s), `summary.html (screenshot ${s.shot})`).to.deep.equal([]);
+    const sim = await section(summary, b, 'similarity');
+    expect(sim.rows, 'one pair').to.equal(1);
+    expect(sim.text).to.include('Similarity: leads to look at (1)');
+    expect(sim.text).to.match(/Eli Original \(2005\)\s*↔ Fay Follower \(2006\)/);
+    for (const what of ['Dockerfile', 'cpu-monitor.sh', 'measurement table'])
+      expect(sim.text).to.include(what);
+    expect(sim.text).to.include('A lead, never a verdict');
+    const re = await section(summary, b, 'regraded');
+    expect(re.rows, 'Cleo and Dev resubmitted, Ana named').to.equal(3);
+    expect(re.text).to.match(/Ana Author\s+2001\s+named \(--students\)/);
+    expect(re.text).to.match(/Cleo Coder\s+2003\s+resubmitted/);
+    expect(re.text).to.match(/Dev Devlin\s+2004\s+resubmitted/);
+    for (const w of [sim.width, re.width]) expect(w).to.be.within(1, 1280);
+  });
+
+  it('hostile: the similarity and regraded sections show markup names as text, and nothing ran', async function () {
+    const b = batch('hostile');
+    const summary = path.join(b.out, 'summary.html');
+    const s = await look(summary, b);
+    expect(problemsOf(s), `summary.html (screenshot ${s.shot})`).to.deep.equal([]);
+    const sim = await section(summary, b, 'similarity');
+    expect(sim.text).to.include(PWN_NAME);
+    expect(sim.text).to.include(COPIER_NAME);
+    expect(sim.text).to.include('cpu-monitor.sh');
+    const re = await section(summary, b, 'regraded');
+    expect(re.rows).to.equal(1);
+    expect(re.text).to.include(PWN_NAME);
+    expect(s.trouble.pwned).to.equal(undefined);
   });
 
   it('hostile: the payloads are shown as text on the pages, and none of them ran', async function () {

@@ -227,6 +227,10 @@ for (const driver of DRIVERS) {
             '--lab',
             'test/fixtures/cgroup2/lab-tcg.yaml',
             '--quick',
+            // At --cpus 1 and 2 the emulated guest cannot give whole CPUs: those two checks take
+            // every window to end unjudged. The forky suite judges them at limits it can deliver.
+            '--skip',
+            'scaling-cpu,isolation-cpu',
             '--out',
             out,
           ],
@@ -253,24 +257,17 @@ for (const driver of DRIVERS) {
         // Accounting-based checks must pass outright; throughput-based ones may be inconclusive under TCG.
         for (const id of ['dockerfile', 'build', 'tools', 'scaling-memory'])
           expect(byId.get(id)?.status, `${id}: ${byId.get(id)?.message}`).to.equal('pass');
-        for (const id of [
-          'cpu-monitoring',
-          'scaling-cpu',
-          'isolation-cpu',
-          'isolation-memory',
-          'measurements',
-          'docker-hub',
-        ]) {
+        for (const id of ['cpu-monitoring', 'isolation-memory', 'measurements', 'docker-hub']) {
           expect(byId.get(id)?.status, `${id}: ${byId.get(id)?.message}`).to.be.oneOf([
             'pass',
             'inconclusive',
           ]);
         }
-        const files = Object.keys(byId.get('scaling-cpu')!.evidence.files ?? {}).join('\n');
+        const files = Object.keys(byId.get('scaling-memory')!.evidence.files ?? {}).join('\n');
         expect(files).to.match(
           driver === 'systemd'
-            ? /\/sys\/fs\/cgroup\/system\.slice\/docker-[0-9a-f]{64}\.scope\/cpu\.max/
-            : /\/sys\/fs\/cgroup\/docker\/[0-9a-f]{64}\/cpu\.max/,
+            ? /\/sys\/fs\/cgroup\/system\.slice\/docker-[0-9a-f]{64}\.scope\/memory\.max/
+            : /\/sys\/fs\/cgroup\/docker\/[0-9a-f]{64}\/memory\.max/,
         );
         expect(r.status, r.stderr.slice(-3000)).to.be.oneOf([0, 1]);
       });

@@ -183,6 +183,29 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'numbers-as-written',
+    what: '"842,5 bogo ops/s", "1,684", "8.8867 GiB/s", 66.5%, "33,4 %": read, each with a note on the measurements check',
+    only: STATIC,
+    exitCode: 0,
+    checks: {
+      dockerfile: DF_PASS,
+      'docker-hub': { status: 'pass', score: 2, message: 'ada/t7:v1 is a well-formed Docker Hub reference' },
+      measurements: {
+        ...TABLE_PASS,
+        advice: [
+          'submission.yaml measurements.cpuScaling.runs[0].throughput: read "842,5 bogo ops/s" as 842.5 (line 10)',
+          'submission.yaml measurements.cpuScaling.runs[1].cpus: read "1" as 1 (line 11)',
+          'submission.yaml measurements.cpuScaling.runs[1].throughput: read "1,684" as 1684 (line 11)',
+          'submission.yaml measurements.cpuScaling.runs[2].throughput: read "3\u202f020 bogo-ops/s" as 3020 (line 12)',
+          'submission.yaml measurements.memoryScaling.runs[0].throughput: read "8.8867 GiB/s" as 9099.9808 (MiB/s, the table\'s unit: 1 GiB = 1024 MiB) (line 16)',
+          'submission.yaml measurements.memoryScaling.runs[1].throughput: read " 9169 MiB/sec " as 9169 (line 17)',
+          'submission.yaml measurements.cpuIsolation.cpuPercent[0]: read "66.5%" as 66.5 (line 20)',
+          'submission.yaml measurements.cpuIsolation.cpuPercent[1]: read "33,4 %" as 33.4 (line 20)',
+        ],
+      },
+    },
+  },
+  {
     name: 'crlf-monitor',
     what: 'cpu-monitor.sh with CRLF line endings: bash -n refuses it, so it is refused before running',
     only: ['build', 'cpu-monitoring'],

@@ -181,6 +181,19 @@ describe('batch: unjudged checks are never scored', function () {
       expect(unjudgedChecks(lab, [check('tools', 'fail', 0, 10)])).to.deep.equal([]);
     });
 
+    it('unjudged for what the host is (its cgroup version): carried, so the batch does not retry it', () => {
+      const u = unjudgedChecks(lab, [{ ...check('tools', 'inconclusive', 0, 10), sameOnThisHost: true }]);
+      expect(u).to.deep.equal([
+        {
+          id: 'tools',
+          title: 'tools',
+          status: 'inconclusive',
+          reason: 'tools inconclusive',
+          sameOnThisHost: true,
+        },
+      ]);
+    });
+
     it('a retry runs the unjudged checks and the image build they need, in lab order', () => {
       expect(retrySelection(lab, ['tools'])).to.deep.equal(['build', 'tools']);
       expect(retrySelection(lab, ['dockerfile'])).to.deep.equal(['dockerfile']);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { parseHubRef } from '../../../graders/checks/docker-hub.ts';
 import { acceptedShareRatios, weightNew, weightOld } from '../../../graders/checks/measurement-table.ts';
 import { judgeMonitor, parseMonitorOutput } from '../../../graders/checks/cpu-monitor.ts';
+import { sampleSpacing } from '../../../graders/checks/monitor-judge.ts';
 import { judgeTogether } from '../../../graders/checks/isolation-cpu.ts';
 import { imageTag } from '../../../graders/checks/image-build.ts';
 import { overallStatus, scoreOf } from '../../../graders/grade.ts';
@@ -48,13 +49,22 @@ describe('check kinds: pure parts', () => {
   it('cpu-monitor: every way a monitor goes wrong is judged, a starved container is inconclusive', () => {
     const p = { samples: 6, interval: 1, tolerancePoints: 10 };
     const ok = { stdout: '', stderr: '', exitCode: 0, timedOut: false };
-    const judge = (
-      values: number[],
-      m: number,
-      harness: number,
-      run = ok,
-      watch?: Parameters<typeof judgeMonitor>[6],
-    ) => judgeMonitor(p, values, m, harness, 50, run, watch).status;
+    type Watch = Parameters<typeof judgeMonitor>[0]['watch'];
+    const unknown = sampleSpacing([], 1);
+    const verdict = (values: number[], harness: number, run = ok, watch?: Watch) =>
+      judgeMonitor({
+        p,
+        values,
+        judged: values.length > 2 ? values.slice(1) : values,
+        gaps: [],
+        spacing: unknown,
+        harnessPct: harness,
+        expectedPct: 50,
+        run,
+        watch,
+      });
+    const judge = (values: number[], _m: number, harness: number, run = ok, watch?: Watch) =>
+      verdict(values, harness, run, watch).status;
     expect(judge([50, 49, 51], 50, 48)).to.equal('pass');
     expect(judge([0.5, 0.49, 0.51], 0.5, 48)).to.equal('fail');
     expect(judge([], NaN, 48)).to.equal('fail');
@@ -64,7 +74,7 @@ describe('check kinds: pure parts', () => {
       judge([50, 50, 50], 50, 48, ok, { forkBomb: true, oomKills: 0, peakPids: 64, pidsMax: 64 }),
     ).to.equal('fail');
     expect(judge([50, 50, 50], 50, 5)).to.equal('inconclusive');
-    expect(judgeMonitor(p, [0.5, 0.5], 0.5, 48, 50, ok, undefined).message).to.match(/looks like cores/);
+    expect(verdict([0.5, 0.5], 48).message).to.match(/looks like cores/);
   });
 
   it('isolation-cpu: two pinned containers above one CPU fail, below it the host was busy', () => {

@@ -201,14 +201,14 @@ describe('measured check run() through the fake kernel', function () {
       const { outcome: o, kernel, ctx } = await s.faithful;
       expect(o.status, o.message).to.equal('pass');
       expect(o.message).to.equal(
-        'CPU limits hold: usage/limit 1/1, 0.5/0.5, 2/2 cores; throughput scales with --cpus; live update took effect; one container, limits changed by live docker update (8 windows)',
+        "CPU limits hold: usage/limit 1/1, 0.5/0.5, 2/2 cores; live update took effect; throughput --cpus 0.5 ÷ --cpus 1 = 0.50×, --cpus 2 ÷ --cpus 1 = 2.00× (shown, not graded: the host's speed); one container, limits changed by live docker update (8 windows)",
       );
       expect(rows(o)).to.deep.equal([
         ['CPU usage at --cpus 1', 'pass'],
         ['CPU usage at --cpus 0.5', 'pass'],
         ['CPU usage at --cpus 2', 'pass'],
-        ['throughput ratio --cpus 0.5 ÷ --cpus 1', 'pass'],
-        ['throughput ratio --cpus 2 ÷ --cpus 1', 'pass'],
+        ['throughput ratio --cpus 0.5 ÷ --cpus 1', 'info'],
+        ['throughput ratio --cpus 2 ÷ --cpus 1', 'info'],
         ['CPU usage after docker update --cpus 0.5 → 1', 'pass'],
       ]);
       expect(row(o, 'throughput ratio --cpus 0.5 ÷ --cpus 1').value).to.be.closeTo(0.5, 0.005);
@@ -256,7 +256,7 @@ describe('measured check run() through the fake kernel', function () {
       ]);
     });
 
-    it('with windows of whole seconds, settles each limit in one window: sub-windows for usage, the host speed for the ratios', async () => {
+    it('with windows of whole seconds, settles each limit in one window from its sub-windows; the ratios shown from those windows', async () => {
       const { outcome: o, kernel } = await s.oneWindowEach;
       expect(o.status, o.message).to.equal('pass');
       expect(o.message).to.match(/one container, limits changed by live docker update \(5 windows\)$/);
@@ -278,28 +278,28 @@ describe('measured check run() through the fake kernel', function () {
         /sub-windows of 500 ms in 1 quota-bound window/,
       );
       const r = row(o, 'throughput ratio --cpus 0.5 ÷ --cpus 1');
-      expect(r).to.deep.include({ windows: 2, status: 'pass' });
+      expect(r).to.deep.include({ windows: 2, status: 'info' });
       expect(r.value).to.be.closeTo(0.5, 0.01);
       expect(r.basis).to.match(
-        /^1 window\(s\) at --cpus 0\.5, 1 at --cpus 1; interval ± [\d.]+ from the spread of the host's speed \(bogo ops per CPU-second\) over 2 windows at different limits with 1 worker\(s\) each/,
+        /^not graded: throughput is usage × the host's speed per CPU-second, and the speed is the host's; 1 window\(s\) at --cpus 0\.5, 1 at --cpus 1; usage alone gives 0\.\d+×; the host's speed \(bogo ops per CPU-second\) at --cpus 0\.5 was [\d.]+× that at --cpus 1/,
       );
       expect(row(o, 'CPU usage after docker update --cpus 0.5 → 1').basis).to.match(
         /^\d sub-windows of 500 ms in 1 window/,
       );
     });
 
-    it('fails a quota that ignores --cpus (always 1 CPU): the quota, the usage and the 0.5 ratio, limit by limit', async () => {
+    it('fails a quota that ignores --cpus (always 1 CPU): the quota and the usage, limit by limit; the ratios only shown', async () => {
       const { outcome: o, kernel } = await s.quotaIgnored;
       expect(o.status).to.equal('fail');
       expect(o.message).to.equal(
-        '--cpus 0.5: expected quota 0.5 CPUs in the cgroup files, got 1; --cpus 0.5: expected 0.50 ± 10 %, got 1.00 cores; --cpus 2: expected quota 2 CPUs in the cgroup files, got 1; --cpus 2: expected 2.00 ± 10 %, got 1.00 cores; throughput at --cpus 0.5: expected 0.50 ± 15 %, got 1.00 × the 1-CPU throughput; before docker update: expected quota 0.5 in the files, got 1, so the update to 1 cannot be told from no change',
+        '--cpus 0.5: expected quota 0.5 CPUs in the cgroup files, got 1; --cpus 0.5: expected 0.50 ± 10 %, got 1.00 cores; --cpus 2: expected quota 2 CPUs in the cgroup files, got 1; --cpus 2: expected 2.00 ± 10 %, got 1.00 cores; before docker update: expected quota 0.5 in the files, got 1, so the update to 1 cannot be told from no change',
       );
       expect(rows(o)).to.deep.equal([
         ['CPU usage at --cpus 1', 'pass'],
         ['CPU usage at --cpus 0.5', 'fail'],
         ['CPU usage at --cpus 2', 'fail'],
-        ['throughput ratio --cpus 0.5 ÷ --cpus 1', 'fail'],
-        ['throughput ratio --cpus 2 ÷ --cpus 1', 'pass'],
+        ['throughput ratio --cpus 0.5 ÷ --cpus 1', 'info'],
+        ['throughput ratio --cpus 2 ÷ --cpus 1', 'info'],
         // Usage after the update is 1 core, as asked; what fails is the quota before it (above).
         ['CPU usage after docker update --cpus 0.5 → 1', 'pass'],
       ]);
@@ -567,31 +567,31 @@ describe('measured check run() through the fake kernel', function () {
       });
     });
 
-    it('leaves out windows whose hog ended before the contended run did: never beside a running hog is inconclusive, with why', async () => {
+    it("leaves out windows whose hog ended before the contended run did: never beside a running hog is the image's stress-ng, a fail with why", async () => {
       const { outcome: o, kernel } = await s.hogEarly;
-      expect(o.status).to.equal('inconclusive');
-      expect(o.message).to.match(
-        /^neighbour throughput beside the hog: expected ≥ 60 % of solo, got no run beside a running hog — the hog's stress-ng had ended halfway through the neighbour's run beside it in all 4 windows: the neighbour was never measured beside a running hog \(does the image's stress-ng --vm run for its --timeout\?\)$/,
+      expect(o.status).to.equal('fail');
+      expect(o.message).to.equal(
+        "neighbour beside the hog: expected a run beside a running hog, got none — the hog's stress-ng had ended halfway through the neighbour's run beside it in 4 of 4 window(s) (does the image's stress-ng --vm run for its --timeout?)",
       );
-      expect(rows(o)[0]).to.deep.equal(['neighbour throughput, contended ÷ solo', 'inconclusive']);
+      expect(rows(o)[0]).to.deep.equal(['neighbour throughput, contended ÷ solo', 'info']);
       expect(kernel.boxes.size).to.equal(0);
     });
 
-    it('passes a faithful kernel: the hog is OOM-killed every window, the neighbour keeps 85 % and sees no OOM', async () => {
+    it('passes a faithful kernel: the hog is OOM-killed, the neighbour runs beside it with no OOM; its 85 % shown', async () => {
       const { outcome: o, kernel } = await s.faithful;
       expect(o.status, o.message).to.equal('pass');
       expect(o.message).to.equal(
-        'the hog was OOM-killed 2 time(s) at 128 MiB; the neighbour kept 85 % of its solo throughput with no OOM events',
+        'the hog was OOM-killed 1 time(s) at 128 MiB; the neighbour ran beside it with no OOM events (its memory throughput beside the hog: 85 % of solo, shown, not graded)',
       );
       expect(rows(o)).to.deep.equal([
-        ['neighbour throughput, contended ÷ solo', 'pass'],
+        ['neighbour throughput, contended ÷ solo', 'info'],
         ['neighbour CPU beside the hog ÷ solo (cgroup usage)', 'info'],
-        ['neighbour sysbench memory, solo (baseline)', 'info'],
-        ['neighbour sysbench memory, beside the hog', 'pass'],
+        ['neighbour sysbench memory, solo', 'info'],
+        ['neighbour sysbench memory, beside the hog', 'info'],
         ['neighbour OOM events (oom + oom_kill)', 'pass'],
         ['hog OOM kills (at least 1)', 'pass'],
       ]);
-      expect(row(o, 'neighbour sysbench memory, solo (baseline)').value).to.be.closeTo(8000, 10);
+      expect(row(o, 'neighbour sysbench memory, solo').value).to.be.closeTo(8000, 10);
       expect(row(o, 'neighbour sysbench memory, beside the hog').value).to.be.closeTo(6800, 10);
       expect(kernel.boxes.size).to.equal(0);
       // The neighbour on CPU 1 with 512 MiB, the hog on CPU 0 at 128 MiB and --cpus 0.5; both idle,
@@ -602,30 +602,29 @@ describe('measured check run() through the fake kernel', function () {
         [512 * MiB, 512 * MiB, undefined, '1', ['sleep']],
         [128 * MiB, 128 * MiB, 0.5, '0', ['sleep']],
       ]);
+      // One window: a solo run, the hog, the run beside it — what is claimed needs no more.
       expect(kernel.execs.map((a) => a.join(' '))).to.deep.equal([
-        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
-        'stress-ng --vm 1 --vm-bytes 262144k --timeout 2s --quiet',
-        'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
         'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
         'stress-ng --vm 1 --vm-bytes 262144k --timeout 2s --quiet',
         'sysbench memory --memory-block-size=1M --memory-total-size=100000G --report-interval=1 --threads=1 --time=1 run',
       ]);
     });
 
-    it('fails a neighbour that loses half its memory bandwidth beside the hog', async () => {
+    it("passes a neighbour that loses half its memory bandwidth beside the hog: the bus is the host's, shown not graded", async () => {
       const { outcome: o, kernel } = await s.bandwidth;
-      expect(o.status).to.equal('fail');
-      expect(o.message).to.equal('neighbour throughput beside the hog: expected ≥ 60 % of solo, got 50 %');
-      expect(rows(o).map((r) => r[1])).to.deep.equal(['fail', 'info', 'info', 'fail', 'pass', 'pass']);
+      expect(o.status, o.message).to.equal('pass');
+      expect(o.message).to.match(/its memory throughput beside the hog: 50 % of solo, shown, not graded\)$/);
+      expect(rows(o).map((r) => r[1])).to.deep.equal(['info', 'info', 'info', 'info', 'pass', 'pass']);
+      expect(row(o, 'neighbour throughput, contended ÷ solo')).to.deep.include({ value: 0.5, windows: 1 });
       expect(kernel.boxes.size).to.equal(0);
     });
 
     it("fails a kernel whose OOM kill reaches the neighbour too: the neighbour's OOM events", async () => {
       const { outcome: o, kernel } = await s.spills;
       expect(o.status).to.equal('fail');
-      expect(o.message).to.equal('neighbour: expected no OOM events, got 2 OOM, 2 kill(s)');
+      expect(o.message).to.equal('neighbour: expected no OOM events, got 1 OOM, 1 kill(s)');
       expect(rows(o)).to.deep.include(['neighbour OOM events (oom + oom_kill)', 'fail']);
-      expect(row(o, 'neighbour OOM events (oom + oom_kill)').value).to.equal(4);
+      expect(row(o, 'neighbour OOM events (oom + oom_kill)').value).to.equal(2);
       expect(kernel.boxes.size).to.equal(0);
     });
 

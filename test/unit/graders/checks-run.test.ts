@@ -23,6 +23,7 @@ import measurementTable from '../../../graders/checks/measurement-table.ts';
 import scalingMemory from '../../../graders/checks/scaling-memory.ts';
 import tools from '../../../graders/checks/tools.ts';
 import { paramSchemas } from '../../../graders/checks/index.ts';
+import { withPreflight } from '../../../graders/preflight/apply.ts';
 import { loadLab, type LoadedLab } from '../../../graders/lab-spec.ts';
 import { readSubmission, type Submission } from '../../../graders/submission.ts';
 import type { Limit } from '../../../harness/cgroup/snapshot.ts';
@@ -375,6 +376,73 @@ describe('check run() through fakes', () => {
         'expected a measurements.cpuIsolation table, got none; your memory throughput ratio at 256 MiB ÷ 128 MiB: expected ≈ 1 (bandwidth does not depend on the limit) ± 20 %, got 0.44',
       );
       expect(rows(p)).to.deep.equal([['your memory throughput ratio at 256 MiB ÷ 128 MiB', 'fail']]);
+    });
+    it('passes a table written as people write numbers, each value read named as advice on this check only', async () => {
+      const sub = await folder('table-as-written', {
+        'submission.yaml': [
+          'dockerHub: ada/t7:v1',
+          'measurements:',
+          '  cpuScaling:',
+          '    unit: bogo ops/s',
+          '    runs:',
+          '      - { cpus: "0,5", throughput: "842,5 bogo ops/s" }',
+          '      - { cpus: 1, throughput: "1,684" }',
+          '      - { cpus: 2, throughput: 3020 }',
+          '  memoryScaling:',
+          '    unit: MiB/s',
+          '    runs:',
+          '      - { memory: 256m, throughput: "8.8867 GiB/s" }',
+          '      - { memory: 512m, throughput: "9\u202f169 MiB/s" }',
+          '  cpuIsolation: { shares: [1024, 512], cpuPercent: ["66.5%", 33.4] }',
+          '',
+        ].join('\n'),
+      });
+      const o = await run(withPreflight(measurementTable), context(sub).ctx);
+      expect(o).to.deep.include({
+        status: 'pass',
+        fraction: 1,
+        message: 'all 4 of your ratios agree with physics within 20 %',
+      });
+      expect(o.advice).to.deep.equal(
+        [
+          'submission.yaml measurements.cpuScaling.runs[0].cpus: read "0,5" as 0.5 (line 6)',
+          'submission.yaml measurements.cpuScaling.runs[0].throughput: read "842,5 bogo ops/s" as 842.5 (line 6)',
+          'submission.yaml measurements.cpuScaling.runs[1].throughput: read "1,684" as 1684 (line 7)',
+          'submission.yaml measurements.memoryScaling.runs[0].throughput: read "8.8867 GiB/s" as 9099.9808 (MiB/s, the table\'s unit: 1 GiB = 1024 MiB) (line 12)',
+          'submission.yaml measurements.memoryScaling.runs[1].throughput: read "9\u202f169 MiB/s" as 9169 (line 13)',
+          'submission.yaml measurements.cpuIsolation.cpuPercent[0]: read "66.5%" as 66.5 (line 14)',
+        ].map((message) => ({ id: 'LG0100', message })),
+      );
+      // The docker-hub check reads the same file, but not its tables: no note of theirs.
+      const hub = await run(withPreflight(dockerHub), context(sub).ctx);
+      expect(hub.advice).to.equal(undefined);
+    });
+
+    it('a value that cannot be read costs its table only, with the field, the value and the form expected', async () => {
+      const sub = await folder('table-unreadable', {
+        'submission.yaml': [
+          'measurements:',
+          '  cpuScaling:',
+          '    runs: [{ cpus: 0.5, throughput: 720 }, { cpus: 1, throughput: "about 1450" }]',
+          '  memoryScaling:',
+          '    runs: [{ memory: 128m, throughput: "9,120 MiB/s" }, { memory: 256m, throughput: 9240 }]',
+          '  cpuIsolation: { shares: [1024, 512], cpuPercent: [66, 34] }',
+          '',
+        ].join('\n'),
+      });
+      const o = await run(withPreflight(measurementTable), context(sub).ctx);
+      expect(o.status).to.equal('fail');
+      expect(o.fraction).to.equal(2 / 3);
+      expect(o.message).to.equal(
+        'submission.yaml measurements.cpuScaling.runs[1].throughput: expected a number such as 598.3, or with its unit: "598.3 bogo ops/s", got "about 1450": text before the number ("about") is not read (line 3)',
+      );
+      expect(o.advice).to.deep.equal([
+        {
+          id: 'LG0100',
+          message:
+            'submission.yaml measurements.memoryScaling.runs[0].throughput: read "9,120 MiB/s" as 9120 (line 5)',
+        },
+      ]);
     });
   });
 

@@ -195,6 +195,6 @@ describe('lab JSON schema', () => {
     const { labJsonSchema } = await import('../../../graders/lab-schema.ts');
     const text = JSON.stringify(labJsonSchema());
     for (const kind of Object.keys(kinds)) expect(text).to.include(`"const":"${kind}"`);
-    expect(text).to.include('"throughputTolerance"');
+    expect(text).to.include('"cpuMethod"');
   });
 });

@@ -1,17 +1,10 @@
 /**
- * scaling-cpu's adaptive verdicts (issue 17): usage settled from sub-windows of quota-bound
- * windows, throughput ratios judged with a spread pooled over the limits.
+ * scaling-cpu's adaptive verdicts: usage settled from sub-windows of quota-bound windows; the
+ * throughput ratio shown as a row no code judges.
  */
 import { expect } from 'chai';
-import {
-  adaptiveUsage,
-  finalUsage,
-  speedSpread,
-  judgeRatio,
-  pooledCv,
-  settleRatio,
-  subWindowUsage,
-} from '../../../graders/checks/scaling-cpu-judge.ts';
+import { adaptiveUsage, finalUsage, subWindowUsage } from '../../../graders/checks/scaling-cpu-judge.ts';
+import { throughputRow } from '../../../graders/checks/scaling-cpu.ts';
 import type { CgroupSnapshot } from '../../../harness/cgroup/snapshot.ts';
 
 function snap(tMs: number, usageNs: number): CgroupSnapshot {
@@ -80,110 +73,32 @@ describe('scaling-cpu adaptive verdicts', () => {
     expect(r).to.include({ decision: 'inconclusive', basis: 'windows' });
   });
 
-  it('pooledCv pools the relative spread of the limits with two or more values', () => {
-    expect(pooledCv([[100], [50]])).to.equal(undefined);
-    const cv = pooledCv([[100, 110, 90], [50]])!;
-    expect(cv).to.be.closeTo(0.1, 1e-9);
-    // Two groups with the same relative spread pool to it.
-    expect(
-      pooledCv([
-        [100, 110, 90],
-        [50, 55, 45],
-      ]),
-    ).to.be.closeTo(0.1, 1e-9);
+  it('a quota-bound window short of its limit while other work saturated the host settles no fail', () => {
+    const short = { ...run(0.42, 0.7, [0.41, 0.42, 0.43, 0.42]), saturated: true };
+    expect(adaptiveUsage([short], 0.5, 0.1, 2).decision).to.equal('inconclusive');
+    expect(finalUsage([short], 0.5, 0.1, 2)).to.deep.include({ decision: 'inconclusive' });
+    // The same window with idle CPU on the host: the quota's doing, a fail from its sub-windows.
+    expect(adaptiveUsage([{ ...short, saturated: false }], 0.5, 0.1, 2).decision).to.equal('fail');
   });
 
-  it('speedSpread: the host speed over windows of different limits, plus their usage scatter', () => {
-    expect(speedSpread([{ perCpuSecond: 100, sub: [0.5, 0.5] }]), 'one speed is no spread').to.equal(
-      undefined,
+  it('throughputRow: the ratio shown, never judged, with what usage and the host speed say', () => {
+    // The issue's quiet-host case: usage exact at both limits, the host slower per CPU-second under
+    // the quota — the ratio misses 0.5 by the speed alone, and the row says so without a verdict.
+    const r = throughputRow(0.5, 1, [430], [1000], { speed: 0.86, usage: 0.5, method: 'int64' });
+    expect(r.status).to.equal('info');
+    expect(r.value).to.equal(0.43);
+    expect(r.expected).to.equal(0.5);
+    expect(r.windows).to.equal(2);
+    expect(r.basis).to.equal(
+      "not graded: throughput is usage × the host's speed per CPU-second, and the speed is the host's; 1 window(s) at --cpus 0.5, 1 at --cpus 1; usage alone gives 0.50×; the host's speed (bogo ops per CPU-second) at --cpus 0.5 was 0.86× that at --cpus 1; stress-ng --cpu-method int64",
     );
-    expect(
-      speedSpread([
-        { perCpuSecond: undefined, sub: [] },
-        { perCpuSecond: 100, sub: [] },
-      ]),
-    ).to.equal(undefined);
-    const quiet = speedSpread([
-      { perCpuSecond: 100, sub: [0.5, 0.5, 0.5] },
-      { perCpuSecond: 110, sub: [1, 1, 1] },
-    ])!;
-    expect(quiet.n).to.equal(2);
-    expect(quiet.cv).to.be.closeTo(7.07 / 105, 1e-3); // sd of {100, 110} ÷ mean
-    // An unthrottled window whose usage scattered adds its scatter: a wider interval, never narrower.
-    const noisy = speedSpread([
-      { perCpuSecond: 100, sub: [0.5, 0.5, 0.5] },
-      { perCpuSecond: 110, sub: [1, 0.8, 1.2] },
-    ])!;
-    expect(noisy.cv).to.be.greaterThan(quiet.cv);
-    expect(noisy.cv).to.be.closeTo(Math.hypot(7.07 / 105, 0.2), 1e-3);
-  });
-
-  it('judgeRatio: an interval from the pooled spread, band and at-least', () => {
-    const b = [100, 100];
-    expect(judgeRatio([50], b, 0.02, { band: 0.5, tol: 0.15 }).decision).to.equal('pass');
-    expect(judgeRatio([100], b, 0.02, { band: 0.5, tol: 0.15 }).decision).to.equal('fail');
-    expect(judgeRatio([42], b, 0.05, { band: 0.5, tol: 0.15 }).decision, 'straddles 0.425').to.equal(
-      'inconclusive',
-    );
-    expect(judgeRatio([50], b, undefined, { band: 0.5, tol: 0.15 }).decision, 'no spread known').to.equal(
-      'inconclusive',
-    );
-    const r = judgeRatio([50], b, 0.1, { band: 0.5, tol: 0.15 });
-    expect(r.half).to.be.closeTo(2 * 0.5 * Math.sqrt(0.01 / 1 + 0.01 / 2), 1e-12);
-    expect(judgeRatio([180], b, 0.05, { atLeast: 0.85 }).decision).to.equal('pass');
-    expect(judgeRatio([50], b, 0.05, { atLeast: 0.85 }).decision).to.equal('fail');
-  });
-
-  it('settleRatio: a miss the host speed explains is inconclusive; an unsettled point inside the band passes', () => {
-    const band = { band: 0.5, tol: 0.15 };
-    const on = { exhausted: true, usageHeld: true };
-    // 0.40 is a clear miss; at 0.85× the speed per CPU-second the usage alone implies 0.47: the host.
-    expect(settleRatio({ decision: 'fail', ratio: 0.4 }, band, { ...on, speedRatio: 0.85 })).to.deep.equal({
-      decision: 'inconclusive',
-      why: 'host-speed',
+    // Above one CPU the gain depends on the host's cores: no expected value.
+    const two = throughputRow(2, 1, [1600, 1700], [1000, 1000], {
+      speed: undefined,
+      usage: undefined,
+      method: 'int64',
     });
-    // The same miss at the same speed is the image's: a fail.
-    expect(settleRatio({ decision: 'fail', ratio: 0.4 }, band, { ...on, speedRatio: 1.0 }).decision).to.equal(
-      'fail',
-    );
-    // Usage not held: the speed cannot excuse it.
-    expect(
-      settleRatio({ decision: 'fail', ratio: 0.4 }, band, { ...on, usageHeld: false, speedRatio: 0.85 })
-        .decision,
-    ).to.equal('fail');
-    // No speed known: no excuse.
-    expect(
-      settleRatio({ decision: 'fail', ratio: 0.4 }, band, { ...on, speedRatio: undefined }).decision,
-    ).to.equal('fail');
-    // Straddling, more windows to come: stays inconclusive (take another).
-    expect(
-      settleRatio({ decision: 'inconclusive', ratio: 0.46 }, band, { ...on, exhausted: false, speedRatio: 1 })
-        .decision,
-    ).to.equal('inconclusive');
-    // Straddling after the last window: the point estimate decides when inside the band…
-    expect(
-      settleRatio({ decision: 'inconclusive', ratio: 0.46 }, band, { ...on, speedRatio: 1 }),
-    ).to.deep.equal({
-      decision: 'pass',
-      why: 'point-estimate',
-    });
-    // …and is inconclusive, never a fail, outside it.
-    expect(
-      settleRatio({ decision: 'inconclusive', ratio: 0.41 }, band, { ...on, speedRatio: 1 }),
-    ).to.deep.equal({
-      decision: 'inconclusive',
-      why: 'not-settled',
-    });
-    // At-least limits (--cpus 2 ÷ 1): same rules.
-    expect(
-      settleRatio({ decision: 'inconclusive', ratio: 0.9 }, { atLeast: 0.85 }, { ...on, speedRatio: 1 })
-        .decision,
-    ).to.equal('pass');
-    expect(
-      settleRatio({ decision: 'fail', ratio: 0.7 }, { atLeast: 0.85 }, { ...on, speedRatio: 0.8 }).decision,
-    ).to.equal('inconclusive');
-    expect(settleRatio({ decision: 'pass', ratio: 0.5 }, band, { ...on, speedRatio: 0.5 }).decision).to.equal(
-      'pass',
-    );
+    expect(two).to.include({ status: 'info', value: 1.65, expected: null, windows: 4 });
+    expect(two.basis).to.not.include('speed (bogo');
   });
 });

@@ -72,6 +72,26 @@ describe('verdict statistics', () => {
     expect(usageDecision([0.5, 0.5], 0.5, 0.1, [undefined]).decision).to.equal('pass');
   });
 
+  it('usageDecision: short of the limit while other work saturated the host is the host, throttled or not', () => {
+    // Throttled in most periods and short (0.42 at 0.5): in the periods other work took its CPU the
+    // container never reached its quota (batch-host's limits smoke beside a hog, load 6–8).
+    expect(usageDecision([0.42], 0.5, 0.1, [0.62], [true])).to.include({
+      decision: 'inconclusive',
+      hostBusy: true,
+    });
+    // The same window on a host with idle CPU to spare: the quota is wrong, a fail.
+    expect(usageDecision([0.42], 0.5, 0.1, [0.62], [false])).to.include({
+      decision: 'fail',
+      hostBusy: false,
+    });
+    // Saturated windows are left out when two clean ones remain.
+    const r = usageDecision([0.3, 0.5, 0.5], 0.5, 0.1, [0.7, 0.9, 0.9], [true, false, false]);
+    expect(r).to.include({ decision: 'pass' });
+    expect(r.excluded).to.deep.equal([0]);
+    // Over the limit is never the host's, saturated or not.
+    expect(usageDecision([0.8], 0.5, 0.1, [0.9], [true]).decision).to.equal('fail');
+  });
+
   it('usageDecision leaves disturbed windows out and judges the rest (measured on this host)', () => {
     // isolation-cpu at --cpus 1.5 while another job started: two windows short and unthrottled,
     // then two settled ones. The settled pair decides.

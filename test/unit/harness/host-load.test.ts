@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import {
   busyCoresBetween,
   disturbedBy,
+  saturatedBy,
   hostLoadPolicy,
   hostReading,
   parseProcStat,
@@ -67,6 +68,10 @@ describe('host load', () => {
     expect(disturbedBy({ hostCores: 1.95, otherCores: 1.35, cpus: 2 }, 0.9, p)).to.equal(false);
     // Saturated by us alone: 0.1 cores of other work is below the threshold.
     expect(disturbedBy({ hostCores: 2, otherCores: 0.1, cpus: 2 }, undefined, p)).to.equal(false);
+    // Saturation alone, whatever the quota did: other work above the threshold and no idle CPU.
+    expect(saturatedBy({ hostCores: 1.95, otherCores: 1.35, cpus: 2 }, p)).to.equal(true);
+    expect(saturatedBy({ hostCores: 1.5, otherCores: 1, cpus: 2 }, p)).to.equal(false);
+    expect(saturatedBy({ hostCores: 2, otherCores: 0.1, cpus: 2 }, p)).to.equal(false);
     const r = hostReading(
       { busy: 0, total: 0, cpus: 2, tMs: 0 },
       { busy: 190, total: 200, cpus: 2, tMs: 1 },

@@ -5,7 +5,12 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyzeScript, bashSyntaxCheck, judgeScript } from '../../../graders/preflight/script.ts';
+import {
+  analyzeScript,
+  bashSyntaxCheck,
+  judgeScript,
+  ownInterpreter,
+} from '../../../graders/preflight/script.ts';
 import { loneFolder, resolveDockerfile, resolveLabFile } from '../../../graders/preflight/names.ts';
 import { readMonitorSamples } from '../../../graders/preflight/monitor-output.ts';
 import { parseManifest, manifestProblem } from '../../../graders/manifest.ts';
@@ -97,6 +102,27 @@ describe('slips: cpu-monitor.sh as bash cpu-monitor.sh takes it', function () {
     expect((await verdict('zsh-shebang.sh')).likelyCause).to.match(/names zsh/);
     expect((await verdict('sh-shebang.sh')).likelyCause).to.equal(undefined);
     expect((await verdict('latin1-comment.sh')).likelyCause).to.equal(undefined);
+  });
+
+  it('a python3, perl or awk #! line: run by that interpreter, bash -n not applied, a note only', () => {
+    const enc = (t: string) => new TextEncoder().encode(t);
+    expect(ownInterpreter(enc('#!/usr/bin/env python3\nimport sys\n'))).to.equal('python3');
+    expect(ownInterpreter(enc('#!/usr/bin/perl -w\n'))).to.equal('perl');
+    expect(ownInterpreter(enc('#!/usr/bin/awk -f\nBEGIN { }\n'))).to.equal('awk');
+    expect(ownInterpreter(enc('\uFEFF#!/usr/bin/python3\r\n'))).to.equal('python3');
+    for (const shell of [
+      '#!/bin/bash\n',
+      '#!/bin/sh\n',
+      '#!/usr/bin/env zsh\n',
+      'echo 1\n',
+      '#!/usr/bin/env python\n',
+    ])
+      expect(ownInterpreter(enc(shell)), shell).to.equal(undefined);
+    const a = analyzeScript(enc('#!/usr/bin/env python3\nprint(1)\n'), 'cpu-monitor.sh', 0o755);
+    expect(a.findings.map((f) => [f.id, !!f.breaks])).to.deep.equal([['other-shell', false]]);
+    expect(a.findings[0]!.message).to.equal(
+      'the #! line of cpu-monitor.sh names python3: bash cannot run it, so labgrade runs it as ./cpu-monitor.sh would, with python3 (an Ubuntu 24.04 instance has it); run it that way too (chmod +x cpu-monitor.sh)',
+    );
   });
 
   it('a missing execute bit is a note: bash cpu-monitor.sh does not need it', async () => {
