@@ -73,23 +73,24 @@ export function needsReviewFile(m: OutputModel): string {
 /**
  * Canvas rows sorted by name then id (code-point order: the same on every machine). The cell is
  * the student's share of the points that could be earned here, scaled to the assignment's points.
- * A student without a grade (harness error, unjudged checks) gets an empty cell: Canvas leaves
- * that grade alone, where a 0 would take points from someone who did nothing wrong. A student
- * whose id someone else also gives has no row at all: one ID twice would be one grade overwritten.
+ * A student without a grade (harness error, unjudged checks) has no row: Canvas's importer leaves
+ * a student who is not in the file alone, while an empty cell over a grade Canvas already has
+ * counts as a change that clears it (canvas-lms lib/gradebook_importer.rb, no_change_to_value?);
+ * a 0 would take points from someone who did nothing wrong. A student whose id someone else also
+ * gives has no row either: one ID twice would be one grade overwritten.
  */
 export function gradebookCsv(m: OutputModel): string {
   const held = heldBack(m.entries.values());
   const rows = [...m.entries.values()]
-    .filter((e) => !held.has(e.key))
+    .filter((e) => !held.has(e.key) && !needsReview(e) && e.score !== null)
     .sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id) || cmp(a.key, b.key))
     .map((e) => ({
       student: e.name,
       id: e.id,
-      score:
-        needsReview(e) || e.score === null
-          ? null
-          : canvasPoints(e.score, e.maxScore, m.assignment.pointsPossible),
-    }));
+      score: canvasPoints(e.score!, e.maxScore, m.assignment.pointsPossible),
+    }))
+    // Nothing could be earned on this host (no share to scale): no grade, no row.
+    .filter((r) => r.score !== null);
   return canvasGradebook(rows, m.assignment);
 }
 

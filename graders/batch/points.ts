@@ -16,7 +16,7 @@ export function roundCents(x: number): number {
 
 /**
  * Points for Canvas: score ÷ maxScore × pointsPossible, within 0…pointsPossible, two decimals at
- * most. null when nothing could be earned on this host (no share to scale): the cell stays empty.
+ * most. null when nothing could be earned on this host (no share to scale): no gradebook row.
  */
 export function canvasPoints(score: number, maxScore: number, pointsPossible: number): number | null {
   if (!(maxScore > 0) || !Number.isFinite(score)) return null;

@@ -2,8 +2,9 @@
  * No unjudged check is ever scored. A check that ends `inconclusive` or `error` has no verdict:
  * the host was busy, or the harness failed — neither is the student's doing. In a batch such a
  * check is tried again after the others (graders/batch/run.ts); what is still unjudged at the end
- * is not a number: the gradebook cell stays empty (Canvas then leaves the grade alone), the student
- * is listed in needs-review.csv and at the top of summary.html, and the batch exits 4.
+ * is not a number: the student has no gradebook row (Canvas then leaves the grade alone; an empty
+ * cell would clear one it has), is listed in needs-review.csv and at the top of summary.html, and
+ * the batch exits 4.
  *
  * A check skipped because a check it needs is unjudged is unjudged too (its 0 would be the host's
  * doing as much as the check it waited for). Pure functions: the fake-engine unit tests drive them.

@@ -113,12 +113,13 @@ describe('batch: unjudged checks are never scored', function () {
     expect(file('once', 'summary.html')).to.not.include('id="needs-review"');
   });
 
-  it('still without a verdict after the retries: empty cell (not 0), needs-review.csv, top of summary.html; --resume tries again', async () => {
+  it('still without a verdict after the retries: no row (not 0, not an empty cell that would clear a grade), needs-review.csv, top of summary.html; --resume tries again', async () => {
     const { o, events, setFails } = options('busy', 100, { retries: 2 });
     const r = await runBatch(o);
     expect(r.needsReview).to.equal(1);
     expect(events.filter((e) => e.type === 'retry')).to.have.length(2);
-    expect(aliceRow('busy')).to.equal('Alice Ng,2001,,,,');
+    expect(aliceRow('busy')).to.equal(undefined);
+    expect(file('busy', 'gradebook.csv').split('\r\n').length).to.be.greaterThan(3);
     const review = file('busy', 'needs-review.csv').split('\r\n');
     expect(review[0]).to.equal('Student,ID,problem,checks,judged points,reason,report');
     expect(review[1]).to.match(/^Alice Ng,2001,unjudged checks,tools,20\/20,"tools \(error\): harness error/);
@@ -146,7 +147,7 @@ describe('batch: unjudged checks are never scored', function () {
     expect(file('busy', 'needs-review.csv').split('\r\n')).to.have.length(2);
   });
 
-  it('merge keeps an empty cell and the needs-review list', async () => {
+  it('merge keeps the student out of the gradebook and in the needs-review list', async () => {
     const a = options('s1', 100, { shard: { index: 1, count: 2 }, retries: 1 });
     await runBatch(a.o);
     const b = options('s2', 100, { shard: { index: 2, count: 2 }, retries: 1 });
@@ -156,7 +157,7 @@ describe('batch: unjudged checks are never scored', function () {
       outDir: path.join(tmp, 'm'),
     });
     expect(m.needsReview).to.equal(1);
-    expect(aliceRow('m')).to.equal('Alice Ng,2001,,,,');
+    expect(aliceRow('m')).to.equal(undefined);
     expect(file('m', 'needs-review.csv')).to.match(/\r\nAlice Ng,2001,unjudged checks,tools,/);
     expect(file('m', 'summary.html')).to.include('id="needs-review"');
   });
