@@ -237,6 +237,8 @@ const RUNNER_PIDS = 64;
 let limitsSeen = false;
 
 const NO_NUMBERS = 'expected one number per line (CPU %), got no numbers';
+/** The local engine's cgroup version (the lab's target is v2). */
+const HOST_V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
 
 /** Copy a fixture into a fresh temp folder, fill `@@KEY@@` placeholders in cpu-monitor.sh. */
 function tempCopy(fixture: string, fill: (copy: string) => Record<string, string>): Prepared {
@@ -262,10 +264,11 @@ const monitorOnly = (
   message: Array<string | RegExp>,
   maxDurationMs: number,
   excludes: Array<string | RegExp> = [],
+  status: 'fail' | 'inconclusive' = 'fail',
 ) => ({
   build: { status: 'pass' as const, score: 10, maxScore: 10 },
   'cpu-monitoring': {
-    status: 'fail' as const,
+    status,
     score: 0,
     maxScore: 15,
     includes: message,
@@ -731,15 +734,20 @@ const CASES: Case[] = [
     what: "cpu-monitor.sh: tries to lift the watched container's CPU quota and memory limit, mkdir a cgroup",
     only: ['build', 'cpu-monitoring'],
     exitCode: 1,
-    status: 'fail',
+    // It names cgroup v2 files (cpu.max, memory.max), and a failure of such a script on a v1 host
+    // says nothing of the lab's v2 target: unjudged there, with the failure in the message.
+    status: HOST_V2 ? 'fail' : 'inconclusive',
     score: 10,
     maxScore: 25,
     timeoutMs: 240_000,
     checks: monitorOnly(
       [
         `${NO_NUMBERS} (exit code 1; stderr: limits of the watched container (cgroup found: yes): quota=denied memory=denied mkdir=denied)`,
+        ...(HOST_V2 ? [] : ["this host runs cgroup v1, the lab's target cgroup v2"]),
       ],
       60_000,
+      [],
+      HOST_V2 ? 'fail' : 'inconclusive',
     ),
     extra: {
       "the watched container's quota stayed at --cpus 0.5": (_r, w) => {
