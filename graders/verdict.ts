@@ -61,15 +61,6 @@ export function judgeRange(values: number[], lo: number, hi: number): Decision {
   return 'inconclusive';
 }
 
-/** Judge a one-sided bound: value ≥ min (e.g. throughput kept). */
-export function judgeAtLeast(values: number[], min: number): Decision {
-  const s = stats(values);
-  if (!Number.isFinite(s.mean)) return 'inconclusive';
-  if (s.mean - s.half >= min) return 'pass';
-  if (s.mean + s.half < min) return 'fail';
-  return 'inconclusive';
-}
-
 export interface RepeatOptions {
   minRepeats: number;
   maxRepeats: number;
