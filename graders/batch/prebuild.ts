@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerEngine } from '../../harness/engine/engine.ts';
-import { imageTag } from '../checks/image-build.ts';
+import { type ImageBuildParams, studentBuildOptions } from '../checks/image-build.ts';
 import type { LoadedLab } from '../lab-spec.ts';
 
 export async function pool<T>(
@@ -30,18 +30,7 @@ export async function prebuild(
   const spec = lab.spec.checks.find((c) => c.kind === 'image-build');
   const dockerfile = lab.spec.artifacts.dockerfile?.path ?? 'Dockerfile';
   if (!spec || !existsSync(path.join(dir, dockerfile))) return false;
-  const p = (lab.params.get(spec.id) ?? {}) as { timeoutSeconds?: number; network?: string };
-  const r = await engine.build({
-    contextDir: dir,
-    dockerfile,
-    tag: imageTag(lab.spec.id, dir),
-    timeoutMs: (p.timeoutSeconds ?? lab.spec.build.timeoutSeconds) * 1000,
-    maxContextBytes: lab.spec.build.maxContextSize,
-    networkMode: p.network ?? 'default',
-    memoryBytes: lab.spec.build.memory,
-    maxLogChars: 128 * 1024,
-    labels: { 'labgrade.purpose': 'student-image', 'labgrade.lab': lab.spec.id },
-    signal,
-  });
+  const p = (lab.params.get(spec.id) ?? {}) as Partial<ImageBuildParams>;
+  const r = await engine.build(studentBuildOptions(lab, p, dir, dockerfile, signal));
   return r.ok;
 }

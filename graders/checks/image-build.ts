@@ -4,6 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { BuildOptions } from '../../harness/engine/engine.ts';
+import type { LoadedLab } from '../lab-spec.ts';
 import { artifactOrFailure, defineCheck } from './check.ts';
 
 const Params = z
@@ -16,6 +18,7 @@ const Params = z
     pidsLimit: z.number().int().min(0).max(1_000_000).optional(),
   })
   .strict();
+export type ImageBuildParams = z.infer<typeof Params>;
 
 /** Characters of the build log kept: under report.json's 64 Ki cap, so the engine's own cut marker (with the true count) is the one readers see. */
 export const BUILD_LOG_CHARS = 60 * 1024;
@@ -74,6 +77,33 @@ export function imageTag(labId: string, submissionDir: string): string {
   return `labgrade/${labId}:${h}`;
 }
 
+/**
+ * How a student's image is built, wherever it is built (the check, the batch's builds ahead of
+ * grading): the same tag, limits, network and labels, so a build ahead is the check's cache hit and
+ * a lab's build settings mean the same everywhere.
+ */
+export function studentBuildOptions(
+  lab: LoadedLab,
+  p: Partial<ImageBuildParams>,
+  submissionDir: string,
+  dockerfile: string,
+  signal?: AbortSignal,
+): BuildOptions {
+  return {
+    contextDir: submissionDir,
+    dockerfile,
+    tag: imageTag(lab.spec.id, submissionDir),
+    timeoutMs: (p.timeoutSeconds ?? lab.spec.build.timeoutSeconds) * 1000,
+    maxContextBytes: lab.spec.build.maxContextSize,
+    networkMode: p.network ?? 'default',
+    memoryBytes: lab.spec.build.memory,
+    maxLogChars: BUILD_LOG_CHARS,
+    pidsLimit: p.pidsLimit,
+    labels: { 'labgrade.purpose': 'student-image', 'labgrade.lab': lab.spec.id },
+    signal,
+  };
+}
+
 export default defineCheck({
   kind: 'image-build',
   description:
@@ -84,21 +114,11 @@ export default defineCheck({
     const got = artifactOrFailure(ctx, 'dockerfile', 'Dockerfile');
     if ('failure' in got) return got.failure;
     const df = got.art;
-    const tag = imageTag(ctx.lab.spec.id, ctx.submission.dir);
-    const timeoutMs = (p.timeoutSeconds ?? ctx.lab.spec.build.timeoutSeconds) * 1000;
+    const opts = studentBuildOptions(ctx.lab, p, ctx.submission.dir, df.path, ctx.signal);
+    const { tag, timeoutMs } = opts;
     let steps = 0;
     const r = await ctx.engine.build({
-      contextDir: ctx.submission.dir,
-      dockerfile: df.path,
-      tag,
-      timeoutMs,
-      maxContextBytes: ctx.lab.spec.build.maxContextSize,
-      networkMode: p.network,
-      memoryBytes: ctx.lab.spec.build.memory,
-      maxLogChars: BUILD_LOG_CHARS,
-      pidsLimit: p.pidsLimit,
-      labels: { 'labgrade.purpose': 'student-image', 'labgrade.lab': ctx.lab.spec.id },
-      signal: ctx.signal,
+      ...opts,
       onProgress: (ev) => {
         if (ev.step) {
           steps += 1;
