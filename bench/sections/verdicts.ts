@@ -7,7 +7,8 @@
  * the hog it may be unjudged only with the measured reason (other work seen in its windows).
  * Submissions are interleaved round by round, so a drift of the host's speed meets them all.
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
@@ -144,14 +145,17 @@ export async function runVerdicts(ctx: BenchContext): Promise<VerdictResult> {
         };
       });
       const wallMs = Math.round(performance.now() - t0);
-      runs.push({
+      const run: VerdictRun = {
         submission: s.name,
         load,
         round,
         wallMs,
         score: `${report.score}/${report.maxScore}`,
         checks,
-      });
+      };
+      runs.push(run);
+      // Each run as it ends, so an interrupted bench still leaves what it measured.
+      appendFileSync(path.join(os.tmpdir(), `${ctx.runId}-verdicts.jsonl`), `${JSON.stringify(run)}\n`);
       const odd = checks.filter((c) => c.status !== 'pass' && c.status !== 'skipped');
       ctx.log(
         `verdicts (${load}, round ${round}): ${s.name} ${report.score}/${report.maxScore} in ${(wallMs / 1000).toFixed(0)} s${odd.length ? `; ${odd.map((c) => `${c.id}=${c.status}`).join(', ')}` : ''}`,
