@@ -1,5 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import noImportCycle from './scripts/eslint/no-import-cycle.js';
+import { sizeExceptions } from './scripts/eslint/size-exceptions.js';
 
 export default tseslint.config(
   {
@@ -28,7 +30,40 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['harness/engine/docker-engine.ts'], rules: { 'no-restricted-imports': 'off' } },
+  // The harness is the bottom layer: it knows nothing of graders, reports or the CLI.
+  {
+    files: ['harness/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'dockerode', message: 'Only harness/engine/docker-engine.ts imports dockerode.' }],
+          patterns: [
+            {
+              group: ['**/graders/**', '**/reports/**', '**/cli/**'],
+              message: 'harness/ is below graders/, reports/ and cli/: move what both need into harness/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['harness/engine/docker-engine.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/graders/**', '**/reports/**', '**/cli/**'],
+              message: 'harness/ is the bottom layer.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // What ships (cli, graders, harness, reports) runs on Node 18.19, Ubuntu 24.04's own nodejs
   // (package.json engines; test/integration/node18.test.ts runs it under Debian's nodejs 18).
   {
@@ -71,6 +106,28 @@ export default tseslint.config(
         { selector: 'Literal[regex.flags=/v/]', message: 'The RegExp v flag is Node 20.' },
       ],
     },
+  },
+  // Size: what ships is read in pieces a person can hold. Lines counted without blanks and comments.
+  // The few files allowed more are listed, each with its reason, in scripts/eslint/size-exceptions.js.
+  {
+    files: ['cli/**/*.ts', 'graders/**/*.ts', 'harness/**/*.ts', 'reports/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 500, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': [
+        'error',
+        { max: 100, skipBlankLines: true, skipComments: true, IIFEs: true },
+      ],
+    },
+  },
+  ...sizeExceptions.map(({ file, rules }) => ({
+    files: [file],
+    rules: Object.fromEntries(rules.map((r) => [r, 'off'])),
+  })),
+  // No module reaches itself through its imports (type-only imports count too).
+  {
+    files: ['**/*.ts'],
+    plugins: { labgrade: { rules: { 'no-import-cycle': noImportCycle } } },
+    rules: { 'labgrade/no-import-cycle': 'error' },
   },
   // chai assertions are property reads (`expect(x).to.be.NaN`).
   { files: ['test/**/*.ts'], rules: { '@typescript-eslint/no-unused-expressions': 'off' } },

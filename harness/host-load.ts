@@ -10,7 +10,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type { HostLoadEvidence } from '../reports/model.ts';
+import type { HostLoadEvidence } from './types.ts';
 
 /** Cumulative CPU time of the host, in ticks, from the aggregate `cpu` line of /proc/stat. */
 export interface HostCpuStat {

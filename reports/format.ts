@@ -11,6 +11,9 @@ import type {
   Measurement,
   MeasurementStatus,
 } from './model.ts';
+import { byteScale, formatBytes, formatNumber, stripZeros } from '../harness/units.ts';
+
+export { formatBytes, formatNumber } from '../harness/units.ts';
 
 export const STATUSES: readonly CheckStatus[] = ['pass', 'fail', 'inconclusive', 'error', 'skipped'];
 
@@ -39,20 +42,6 @@ const STATUS_COUNT_WORD: Record<CheckStatus, string> = {
   skipped: 'skipped',
 };
 
-/**
- * A number with three significant digits but never rounding the integer part
- * (1187.36 → "1187", 49.63 → "49.6", 0.4971 → "0.497"); digits grouped with "," from 10 000.
- */
-export function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  const abs = Math.abs(value);
-  if (abs === 0) return '0';
-  const integerDigits = Math.floor(Math.log10(abs)) + 1;
-  const decimals = Math.min(Math.max(0, 3 - integerDigits), 10);
-  const text = stripZeros(value.toFixed(decimals));
-  return abs >= 10_000 ? groupThousands(text) : text;
-}
-
 /** A score: at most two decimals, no trailing zeros (7.5, 12.33, 20). */
 export function formatScore(value: number): string {
   if (!Number.isFinite(value)) return String(value);
@@ -62,25 +51,6 @@ export function formatScore(value: number): string {
 /** score / maxScore as a whole percentage, or null when nothing could be scored. */
 export function percentOf(score: number, maxScore: number): number | null {
   return maxScore > 0 ? Math.round((score / maxScore) * 100) : null;
-}
-
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-
-/** The binary prefix that suits `bytes`: [divisor, unit label]. */
-function byteScale(bytes: number): [number, string] {
-  let index = 0;
-  let divisor = 1;
-  while (index < BYTE_UNITS.length - 1 && Math.abs(bytes) >= divisor * 1024) {
-    divisor *= 1024;
-    index += 1;
-  }
-  return [divisor, BYTE_UNITS[index] ?? 'B'];
-}
-
-/** 4_000_000_000 → "3.73 GiB". */
-export function formatBytes(bytes: number): string {
-  const [divisor, unit] = byteScale(bytes);
-  return `${formatNumber(bytes / divisor)} ${unit}`;
 }
 
 function isByteUnit(unit: string): boolean {
@@ -192,19 +162,6 @@ export function hostSummaryParts(host: HostFacts): string[] {
     host.os ?? null,
     host.kernel ? `kernel ${host.kernel}` : null,
   ].filter((p): p is string => p !== null);
-}
-
-function stripZeros(text: string): string {
-  const trimmed = text.includes('.') ? text.replace(/\.?0+$/, '') : text;
-  return trimmed === '-0' ? '0' : trimmed;
-}
-
-function groupThousands(text: string): string {
-  const [integer = '', fraction] = text.split('.');
-  const sign = integer.startsWith('-') ? '-' : '';
-  const digits = sign ? integer.slice(1) : integer;
-  const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return fraction === undefined ? `${sign}${grouped}` : `${sign}${grouped}.${fraction}`;
 }
 
 /** evidence.hostLoad for a person: "other work on the host during the 8 measured windows: 0.05 cores on average, …". */

@@ -2,9 +2,12 @@
  * The grade model every report writer reads. `report.json` is this object serialised: a stable
  * contract (documented in reports/README.md). Add fields; never rename or repurpose one.
  */
+import type { CheckStatus, HostFacts, HostLoadEvidence } from '../harness/types.ts';
+
+export type { CheckStatus, HostFacts, HostLoadEvidence } from '../harness/types.ts';
+
 export const REPORT_SCHEMA_VERSION = 1;
 
-export type CheckStatus = 'pass' | 'fail' | 'inconclusive' | 'skipped' | 'error';
 /**
  * A measurement row's status: a judgement in code (the CheckStatus words), or 'info' for a row
  * no code judges, shown for context (a solo baseline, say) and marked "not judged" in reports.
@@ -65,26 +68,6 @@ export interface Evidence {
   hostLoad?: HostLoadEvidence;
 }
 
-/**
- * Host-wide CPU accounting (/proc/stat of the engine's host) against the measured containers' own
- * usage, over a check's measured windows: how much other work there was, and what was done about it.
- */
-export interface HostLoadEvidence {
-  /** Windows that count (retaken ones excluded). */
-  windows: number;
-  /** CPUs of the engine's host. */
-  cpus: number;
-  /** Other work (host busy − our containers), cores: mean and max over the windows that count. */
-  otherCoresMean: number;
-  otherCoresMax: number;
-  /** Windows during which other work took CPU our containers could have had. */
-  disturbed: number;
-  /** Windows measured again after waiting for the host to settle. */
-  retaken: number;
-  /** Time spent waiting for a quiet host, ms. */
-  waitedMs: number;
-}
-
 export interface CheckReport {
   id: string;
   title: string;
@@ -108,26 +91,6 @@ export interface CheckReport {
    * lab's target): grading again here would end the same, so a batch does not retry it.
    */
   sameOnThisHost?: boolean;
-}
-
-export interface HostFacts {
-  hostname?: string;
-  os?: string;
-  kernel?: string;
-  cpuModel?: string;
-  cpus: number;
-  memoryBytes: number;
-  virtualization?: string | null;
-  engineVersion?: string | null;
-  engineApiVersion?: string | null;
-  engineHost?: string;
-  cgroupVersion: 1 | 2 | null;
-  cgroupDriver: 'systemd' | 'cgroupfs' | null;
-  /** How cgroup files are read: straight from this host's filesystem, or through the engine. */
-  cgroupAccess?: 'direct' | 'engine';
-  instanceType: string | null;
-  instanceId?: string | null;
-  runcVersion?: string | null;
 }
 
 export interface GradeReport {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import dockerignore from '@balena/dockerignore';
 import { pack } from 'tar-fs';
-import { formatBytes } from '../../reports/format.ts';
+import { formatBytes } from '../units.ts';
 
 export interface ContextPlan {
   /** Paths relative to the context root, '/'-separated, files and links only. */

@@ -16,7 +16,7 @@ import createDebug from 'debug';
 import Docker from 'dockerode';
 import { abortError, throwIfAborted } from '../abort.ts';
 import { LabgradeError, errorMessage } from '../errors.ts';
-import { formatBytes } from '../../reports/format.ts';
+import { formatBytes } from '../units.ts';
 import { packContext, planContext } from './build-context.ts';
 import { DEFAULT_BUILD_PIDS_LIMIT, createBuildCgroup, type BuildCgroup } from './build-cgroup.ts';
 import { BuildStream } from './build-stream.ts';
