@@ -186,16 +186,51 @@ export const WindowSpec = z
   })
   .strict();
 
+/**
+ * What a submission file is to the grader, and so how it is read before any check runs:
+ *  - `dockerfile`: found the way `docker build` finds it (Dockerfile, dockerfile, …), its slips said;
+ *  - `script`: a script a check runs (a monitor): read for what bash or its #! interpreter would refuse;
+ *  - `manifest`: the student's submission.yaml (student, Docker Hub reference, measurement tables);
+ *  - `file`: any other file (read by the checks that name it).
+ */
+export const ARTIFACT_ROLES = ['dockerfile', 'script', 'manifest', 'file'] as const;
+export type ArtifactRole = (typeof ARTIFACT_ROLES)[number];
+
+/** A role from the file's name, for an artifact that declares none. */
+export function defaultRole(file: string): ArtifactRole {
+  const base = file.split('/').pop() ?? file;
+  if (/^dockerfile$|^dockerfile\.|\.dockerfile$/i.test(base)) return 'dockerfile';
+  if (/\.(sh|bash)$/i.test(base)) return 'script';
+  if (/^submission\.ya?ml$/i.test(base)) return 'manifest';
+  return 'file';
+}
+
 export const ArtifactSpec = z
   .object({
     /** File name inside the submission folder. */
     path: z.string().min(1),
+    /**
+     * What the file is (dockerfile, script, manifest, file); default from its name: Dockerfile →
+     * dockerfile, *.sh → script, submission.yaml → manifest, else file. At most one dockerfile
+     * and one manifest.
+     */
+    role: z.enum(ARTIFACT_ROLES).optional(),
     /** A missing required artifact fails every check that needs it; optional ones cost their checks' points. */
     required: z.boolean().default(false),
     /** Largest accepted size, e.g. 256k. */
     maxSize: ByteSize.default(256 * 1024),
   })
-  .strict();
+  .strict()
+  .transform((a) => ({ ...a, role: a.role ?? defaultRole(a.path) }));
+
+/** The artifact of a role (dockerfile, manifest: at most one each), by its name in lab.yaml. */
+export function artifactOfRole(
+  spec: Pick<LabSpec, 'artifacts'>,
+  role: ArtifactRole,
+): { name: string; path: string; maxSize: number } | undefined {
+  const hit = Object.entries(spec.artifacts).find(([, a]) => a.role === role);
+  return hit ? { name: hit[0], path: hit[1].path, maxSize: hit[1].maxSize } : undefined;
+}
 
 export const CheckSpec = z
   .object({
@@ -260,7 +295,7 @@ export const LabSpecSchema = z
       })
       .strict()
       .default({}),
-    /** What a submission holds, by role: dockerfile, monitor, manifest … */
+    /** What a submission holds, by name (checks name them): `{ path, role, required, maxSize }`. */
     artifacts: z.record(z.string(), ArtifactSpec),
     /** How the student's image is built. */
     build: z
@@ -390,6 +425,18 @@ export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): O
   const parsed = LabSpecSchema.safeParse(data);
   if (!parsed.success) fail(parsed.error.issues, [], data);
   const spec = parsed.data!;
+  for (const role of ['dockerfile', 'manifest'] as const) {
+    const named = Object.entries(spec.artifacts).filter(([, a]) => a.role === role);
+    if (named.length > 1)
+      fail([
+        {
+          code: 'custom',
+          path: ['artifacts', named[1]![0], 'role'],
+          message: `a second ${role} (${named.map(([n]) => n).join(', ')}): a submission has one ${role}`,
+          input: role,
+        },
+      ]);
+  }
   const ids = new Set<string>();
   const params = new Map<string, unknown>();
   spec.checks.forEach((c, i) => {

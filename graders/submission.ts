@@ -11,13 +11,14 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../harness/errors.ts';
-import type { LoadedLab } from './lab-spec.ts';
+import { artifactOfRole, type ArtifactRole, type LoadedLab } from './lab-spec.ts';
 import { parseManifest, type ManifestResult } from './manifest.ts';
 import { loneFolder, resolveDockerfile, resolveLabFile } from './preflight/names.ts';
 import { analyzeScript, bashSyntaxCheck, judgeScript, ownInterpreter } from './preflight/script.ts';
 
 export interface ArtifactFile {
-  role: string;
+  /** What the file is (lab.yaml artifacts.<name>.role). */
+  role: ArtifactRole;
   /** The file's name in the folder (the one found, which may be spelt differently from the lab's). */
   path: string;
   /** Absolute path when present. */
@@ -38,15 +39,16 @@ export interface Submission {
   dir: string;
   /** A display id: the student id from the manifest, else the folder name. */
   id: string;
+  /** By artifact name (the keys of lab.yaml's artifacts). */
   artifacts: Record<string, ArtifactFile>;
   manifest?: ManifestResult;
   /** About the folder itself (graded from a folder inside it). */
   notes?: string[];
 }
 
-/** Roles whose file is a shell script run with bash (by artifact path extension). */
-function isScript(p: string): boolean {
-  return /\.(sh|bash)$/i.test(p);
+/** The submission's file of a role (dockerfile, manifest: at most one each), if the lab has one. */
+export function fileOfRole(sub: Submission, role: ArtifactRole): ArtifactFile | undefined {
+  return Object.values(sub.artifacts).find((a) => a.role === role);
 }
 
 export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submission> {
@@ -59,7 +61,7 @@ export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submi
     throw new UsageError(`submission folder ${dir} does not exist`);
   }
   const folderNotes: string[] = [];
-  const dockerfileSpec = lab.spec.artifacts.dockerfile;
+  const dockerfileSpec = artifactOfRole(lab.spec, 'dockerfile');
   let entries = await readdir(abs, { withFileTypes: true });
   if (dockerfileSpec) {
     const inner = loneFolder(
@@ -76,43 +78,43 @@ export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submi
   }
   const names = entries.map((e) => e.name);
   const artifacts: Record<string, ArtifactFile> = {};
-  for (const [role, a] of Object.entries(lab.spec.artifacts)) {
+  for (const [name, a] of Object.entries(lab.spec.artifacts)) {
     const top = !a.path.includes('/');
     const res = !top
       ? { found: a.path }
-      : role === 'dockerfile'
+      : a.role === 'dockerfile'
         ? resolveDockerfile(names, a.path)
         : resolveLabFile(names, a.path);
-    const name = res.found ?? a.path;
-    const p = path.join(abs, name);
-    const entry: ArtifactFile = { role, path: name, present: false };
+    const found = res.found ?? a.path;
+    const p = path.join(abs, found);
+    const entry: ArtifactFile = { role: a.role, path: found, present: false };
     if (res.note) entry.notes = [res.note];
     if (res.problem) {
       entry.problem = res.problem;
-      artifacts[role] = entry;
+      artifacts[name] = entry;
       continue;
     }
     try {
       const st = await lstat(p);
       entry.sizeBytes = st.size;
-      if (st.isSymbolicLink()) entry.problem = `${name} is a symbolic link; submit the file itself`;
-      else if (st.isDirectory()) entry.problem = `${name} is a folder, not a file`;
-      else if (!st.isFile()) entry.problem = `${name} is not a regular file`;
+      if (st.isSymbolicLink()) entry.problem = `${found} is a symbolic link; submit the file itself`;
+      else if (st.isDirectory()) entry.problem = `${found} is a folder, not a file`;
+      else if (!st.isFile()) entry.problem = `${found} is not a regular file`;
       else if (st.size > a.maxSize)
-        entry.problem = `${name} is ${st.size} bytes; at most ${a.maxSize} accepted`;
+        entry.problem = `${found} is ${st.size} bytes; at most ${a.maxSize} accepted`;
       else {
         entry.present = true;
         entry.absPath = p;
-        if (isScript(a.path)) {
+        if (a.role === 'script') {
           const bytes = await readFile(p);
-          const analysis = analyzeScript(bytes, name, st.mode);
+          const analysis = analyzeScript(bytes, found, st.mode);
           const fatal = analysis.findings.some((f) => f.fatal);
           // bash's parse says nothing of a python3, perl or awk script: it runs by its #! line.
           const bashRuns = !fatal && !ownInterpreter(bytes);
           const verdict = judgeScript(
             analysis,
-            bashRuns ? await bashSyntaxCheck(bytes, name) : undefined,
-            name,
+            bashRuns ? await bashSyntaxCheck(bytes, found) : undefined,
+            found,
           );
           if (verdict.refusal) entry.refusal = verdict.refusal;
           if (verdict.likelyCause) entry.likelyCause = verdict.likelyCause;
@@ -122,13 +124,13 @@ export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submi
     } catch {
       // absent: entry.present stays false
     }
-    artifacts[role] = entry;
+    artifacts[name] = entry;
   }
   const sub: Submission = { dir: abs, id: path.basename(path.resolve(dir)), artifacts };
   if (folderNotes.length) sub.notes = folderNotes;
-  const m = artifacts.manifest;
+  const m = fileOfRole(sub, 'manifest');
   if (m?.present && m.absPath) {
-    sub.manifest = parseManifest(await readFile(m.absPath), lab.spec.artifacts.manifest?.maxSize);
+    sub.manifest = parseManifest(await readFile(m.absPath), artifactOfRole(lab.spec, 'manifest')?.maxSize);
     if (sub.manifest.ok && sub.manifest.manifest.student?.id) sub.id = sub.manifest.manifest.student.id;
   } else if (m?.problem) {
     // There is a submission.yaml, but it cannot be used (too large, a link): say so, not "no file".

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ContainerEngine } from '../../harness/engine/engine.ts';
 import { type ImageBuildParams, studentBuildOptions } from '../checks/image-build.ts';
-import type { LoadedLab } from '../lab-spec.ts';
+import { artifactOfRole, type LoadedLab } from '../lab-spec.ts';
 
 export async function pool<T>(
   items: readonly T[],
@@ -28,7 +28,7 @@ export async function prebuild(
   signal: AbortSignal,
 ): Promise<boolean> {
   const spec = lab.spec.checks.find((c) => c.kind === 'image-build');
-  const dockerfile = lab.spec.artifacts.dockerfile?.path ?? 'Dockerfile';
+  const dockerfile = artifactOfRole(lab.spec, 'dockerfile')?.path ?? 'Dockerfile';
   if (!spec || !existsSync(path.join(dir, dockerfile))) return false;
   const p = (lab.params.get(spec.id) ?? {}) as Partial<ImageBuildParams>;
   const r = await engine.build(studentBuildOptions(lab, p, dir, dockerfile, signal));

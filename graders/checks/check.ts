@@ -10,9 +10,9 @@ import type { Reaper } from '../../harness/engine/reaper.ts';
 import type { WarmPool } from '../../harness/engine/warm-pool.ts';
 import type { ContainerSpec } from '../../harness/engine/engine.ts';
 import type { CheckReport, CheckStatus, Evidence, HostFacts } from '../../reports/model.ts';
-import type { LoadedLab, WindowSpecT } from '../lab-spec.ts';
-import type { ArtifactFile, Submission } from '../submission.ts';
-import { manifestProblem } from '../manifest.ts';
+import type { ArtifactRole, LoadedLab, WindowSpecT } from '../lab-spec.ts';
+import { fileOfRole, type ArtifactFile, type Submission } from '../submission.ts';
+import { manifestProblem, type Manifest, type ManifestSection } from '../manifest.ts';
 
 export interface CheckOutcome {
   status: CheckStatus;
@@ -119,7 +119,31 @@ export interface CheckKind<P = unknown> {
    * containers of the measured checks after it may start while it runs.
    */
   warmStartsBeside?: boolean;
+  /**
+   * The submission files it reads (preflight/apply.ts says their slips before it runs): their
+   * notes become its advice; a file it runs or builds that bash or docker would refuse fails it
+   * unrun, and a failed run names the slip most likely to blame.
+   */
+  reads?(lab: LoadedLab, params: P): Reads;
   run(ctx: CheckContext, params: P): Promise<CheckOutcome>;
+}
+
+export interface Reads {
+  /** Artifact names (the keys of lab.yaml's artifacts). */
+  artifacts: string[];
+  /** It runs (a script) or builds (a Dockerfile) them, so what bash or docker refuses fails it. */
+  runs?: boolean;
+  /** Notes about the submission folder itself (graded from a folder inside it). */
+  folder?: boolean;
+  /** submission.yaml parts whose value notes it shows (a number read from `"598.3 bogo ops/s"`). */
+  manifestParts?: ManifestSection[];
+}
+
+/** The names of the lab's artifacts of a role, for a kind's reads(). */
+export function artifactsOfRole(lab: LoadedLab, role: ArtifactRole): string[] {
+  return Object.entries(lab.spec.artifacts)
+    .filter(([, a]) => a.role === role)
+    .map(([name]) => name);
 }
 
 export function defineCheck<P>(k: CheckKind<P>): CheckKind<P> {
@@ -127,20 +151,25 @@ export function defineCheck<P>(k: CheckKind<P>): CheckKind<P> {
 }
 
 /**
- * The submission's file in a role (dockerfile, monitor, …) when it can be used, or the failing
- * outcome that says why not — one wording for every check that needs the file.
+ * The submission's file of an artifact (by its lab.yaml name, or the lab's one file of a role) when
+ * it can be used, or the failing outcome that says why not — one wording for every check that
+ * needs the file.
  */
 export function artifactOrFailure(
   ctx: CheckContext,
-  role: string,
-  name: string,
+  which: { name: string } | { role: ArtifactRole },
 ): { art: ArtifactFile & { absPath: string } } | { failure: CheckOutcome } {
-  const art = ctx.submission.artifacts[role];
+  const art = 'name' in which ? ctx.submission.artifacts[which.name] : fileOfRole(ctx.submission, which.role);
   if (art?.present && art.absPath) return { art: { ...art, absPath: art.absPath } };
+  const spec =
+    'name' in which
+      ? ctx.lab.spec.artifacts[which.name]
+      : Object.values(ctx.lab.spec.artifacts).find((a) => a.role === which.role);
+  const wanted = art?.path ?? spec?.path ?? ('name' in which ? which.name : which.role);
   return {
     failure: {
       status: 'fail',
-      message: `expected ${art?.path ?? name} in the submission folder, got ${art?.problem ?? 'no such file'}`,
+      message: `expected ${wanted} in the submission folder, got ${art?.problem ?? 'no such file'}`,
     },
   };
 }
@@ -154,10 +183,10 @@ export function artifactOrFailure(
 export function manifestOrFailure(
   ctx: CheckContext,
   wanted: string,
-  section?: import('../manifest.ts').ManifestSection,
-): { manifest: import('../manifest.ts').Manifest } | { failure: CheckOutcome } {
+  section?: ManifestSection,
+): { manifest: Manifest } | { failure: CheckOutcome } {
   const man = ctx.submission.manifest;
-  const file = ctx.submission.artifacts.manifest?.path ?? 'submission.yaml';
+  const file = fileOfRole(ctx.submission, 'manifest')?.path ?? 'submission.yaml';
   if (!man)
     return { failure: { status: 'fail', message: `expected ${file} with ${wanted}, got no ${file}` } };
   if (!man.ok)

@@ -24,7 +24,14 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ContainerEngine, ProcessResult, TimedLine } from '../../harness/engine/engine.ts';
 import { LabgradeError } from '../../harness/errors.ts';
-import { artifactOrFailure, defineCheck, type CheckContext, type WarmContext } from './check.ts';
+import {
+  artifactOrFailure,
+  artifactsOfRole,
+  defineCheck,
+  type CheckContext,
+  type WarmContext,
+} from './check.ts';
+import type { LoadedLab } from '../lab-spec.ts';
 import {
   cpuPlot,
   idle,
@@ -58,6 +65,8 @@ import {
 
 const Params = z
   .object({
+    /** The script's artifact (its name in lab.yaml's artifacts); default: the lab's one script. */
+    artifact: z.string().optional(),
     /** --cpus of the monitored container (its expected utilisation, × 100 %). */
     cpus: z.number().positive().default(0.5),
     /** Seconds between the script's samples. */
@@ -198,6 +207,11 @@ async function runScript(
   return { run, watch: await watch?.stop() };
 }
 
+/** The artifact of the script: the one named in params, or the lab's one script. */
+function scriptName(lab: LoadedLab, p: z.infer<typeof Params>): string {
+  return p.artifact ?? artifactsOfRole(lab, 'script')[0] ?? 'monitor';
+}
+
 /** The container the script watches, idle until loaded by exec, at the check's --cpus. */
 function loadedSpec(ctx: WarmContext, p: z.infer<typeof Params>) {
   return studentSpec(ctx, { ...idle(), cpus: Math.min(p.cpus, ctx.host.cpus) });
@@ -210,15 +224,16 @@ export default defineCheck({
   params: Params,
   needsImage: true,
   measuresCpu: true,
-  warm: (ctx, p) => (ctx.submission.artifacts.monitor?.present ? [loadedSpec(ctx, p)] : []),
+  reads: (lab, p) => ({ artifacts: [scriptName(lab, p)], runs: true }),
+  warm: (ctx, p) => (ctx.submission.artifacts[scriptName(ctx.lab, p)]?.present ? [loadedSpec(ctx, p)] : []),
   // The runner image (the base image + RUNNER_PACKAGES): built beside the student's image.
   // Nothing to prepare without a script (the check fails at once).
-  prepare: async (pctx) =>
-    pctx.submission.artifacts.monitor?.present
+  prepare: async (pctx, p) =>
+    pctx.submission.artifacts[scriptName(pctx.lab, p)]?.present
       ? monitorRunnerImage(pctx.engine, pctx.lab.spec.build.baseImage, pctx.workDir)
       : undefined,
   async run(ctx, p) {
-    const got = artifactOrFailure(ctx, 'monitor', 'cpu-monitor.sh');
+    const got = artifactOrFailure(ctx, { name: scriptName(ctx.lab, p) });
     if ('failure' in got) return got.failure;
     const script = await readFile(got.art.absPath);
     const cpus = Math.min(p.cpus, ctx.host.cpus);

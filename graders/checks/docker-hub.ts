@@ -9,7 +9,7 @@
  * The report then names that registry, never Docker Hub.
  */
 import { z } from 'zod';
-import { defineCheck, manifestOrFailure } from './check.ts';
+import { artifactsOfRole, defineCheck, manifestOrFailure } from './check.ts';
 
 const Params = z
   .object({
@@ -127,6 +127,7 @@ export default defineCheck({
     'the Docker Hub reference in submission.yaml is well-formed; with --online, it pulls and holds the tools',
   params: Params,
   needsImage: false,
+  reads: (lab) => ({ artifacts: artifactsOfRole(lab, 'manifest') }),
   async run(ctx, p) {
     const got = manifestOrFailure(ctx, 'dockerHub: user/repo:tag', 'dockerHub');
     if ('failure' in got) return got.failure;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { decodeDockerfile } from '../dockerfile/decode.ts';
 import { analyzeDockerfile } from '../dockerfile/analyze.ts';
 import { checkRequirements, lint } from '../dockerfile/rules.ts';
-import { artifactOrFailure, defineCheck } from './check.ts';
+import { artifactOrFailure, artifactsOfRole, defineCheck } from './check.ts';
 
 const Params = z
   .object({
@@ -25,8 +25,9 @@ export default defineCheck({
     'static Dockerfile rules (base image, required apt packages in the final stage) with hadolint-style advice',
   params: Params,
   needsImage: false,
+  reads: (lab) => ({ artifacts: artifactsOfRole(lab, 'dockerfile'), folder: true }),
   async run(ctx, p) {
-    const got = artifactOrFailure(ctx, 'dockerfile', 'Dockerfile');
+    const got = artifactOrFailure(ctx, { role: 'dockerfile' });
     if ('failure' in got) return got.failure;
     const { art } = got;
     const { text, notes } = decodeDockerfile(await readFile(art.absPath));

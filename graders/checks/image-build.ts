@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { BuildOptions } from '../../harness/engine/engine.ts';
 import type { LoadedLab } from '../lab-spec.ts';
-import { artifactOrFailure, defineCheck } from './check.ts';
+import { artifactOrFailure, artifactsOfRole, defineCheck } from './check.ts';
 
 const Params = z
   .object({
@@ -110,8 +110,9 @@ export default defineCheck({
     "builds the student's Dockerfile with a time limit; failures show the builder's error and the log's last lines",
   params: Params,
   needsImage: false,
+  reads: (lab) => ({ artifacts: artifactsOfRole(lab, 'dockerfile'), runs: true, folder: true }),
   async run(ctx, p) {
-    const got = artifactOrFailure(ctx, 'dockerfile', 'Dockerfile');
+    const got = artifactOrFailure(ctx, { role: 'dockerfile' });
     if ('failure' in got) return got.failure;
     const df = got.art;
     const opts = studentBuildOptions(ctx.lab, p, ctx.submission.dir, df.path, ctx.signal);

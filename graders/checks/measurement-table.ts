@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { parseByteSize } from '../lab-spec.ts';
 import type { Measurement } from '../../reports/model.ts';
-import { defineCheck, manifestOrFailure } from './check.ts';
+import { artifactsOfRole, defineCheck, manifestOrFailure } from './check.ts';
 import { round } from '../verdict.ts';
 import { manifestProblem } from '../manifest.ts';
 
@@ -41,6 +41,10 @@ export default defineCheck({
     "the student's measured ratios (cpu scaling, memory scaling, shares split) agree with physics and with this run",
   params: Params,
   needsImage: false,
+  reads: (lab) => ({
+    artifacts: artifactsOfRole(lab, 'manifest'),
+    manifestParts: ['measurements.cpuScaling', 'measurements.memoryScaling', 'measurements.cpuIsolation'],
+  }),
   async run(ctx, p) {
     const got = manifestOrFailure(ctx, 'a measurements: table', 'measurements');
     if ('failure' in got) return got.failure;

@@ -5,28 +5,9 @@
  * run fails, the slip most likely to blame is named in the message's first line.
  */
 import { readFile } from 'node:fs/promises';
-import type { CheckKind, CheckOutcome } from '../checks/check.ts';
+import type { CheckKind, CheckOutcome, Reads } from '../checks/check.ts';
 import { dockerfileSlips } from '../dockerfile/preflight.ts';
-import type { ManifestSection } from '../manifest.ts';
-
-/**
- * Which submission files each check kind reads; `manifestParts`: the submission.yaml parts whose
- * value notes it shows (a number read from `"598.3 bogo ops/s"` concerns only the table's check).
- */
-const READS: Record<
-  string,
-  { artifacts: string[]; manifest?: boolean; manifestParts?: ManifestSection[]; folder?: boolean }
-> = {
-  dockerfile: { artifacts: ['dockerfile'], folder: true },
-  'image-build': { artifacts: ['dockerfile'], folder: true },
-  'cpu-monitor': { artifacts: ['monitor'] },
-  'docker-hub': { artifacts: ['manifest'], manifest: true },
-  'measurement-table': {
-    artifacts: ['manifest'],
-    manifest: true,
-    manifestParts: ['measurements.cpuScaling', 'measurements.memoryScaling', 'measurements.cpuIsolation'],
-  },
-};
+import type { ArtifactFile, Submission } from '../submission.ts';
 
 const ADVICE_ID = 'LG0100';
 
@@ -37,48 +18,59 @@ export function withCause(message: string, cause: string): string {
   return `${head} — likely cause: ${cause}${nl < 0 ? '' : message.slice(nl)}`;
 }
 
+/** The slips of the files a check reads, as its advice (the submission's own order). */
+function notesFor(sub: Submission, reads: Reads, files: ArtifactFile[]): string[] {
+  const notes: string[] = [];
+  if (reads.folder) notes.push(...(sub.notes ?? []));
+  for (const f of files) notes.push(...(f.notes ?? []));
+  if (files.some((f) => f.role === 'manifest') && sub.manifest?.ok) {
+    notes.push(...(sub.manifest.notes ?? []));
+    for (const part of reads.manifestParts ?? []) notes.push(...(sub.manifest.partNotes?.[part] ?? []));
+  }
+  return notes;
+}
+
+/**
+ * Before a check that runs or builds a file: the refusal that fails it unrun (a script bash would
+ * not run; a Dockerfile docker would not read), or the likely causes to name if its run fails.
+ */
+async function refusalOrCauses(file: ArtifactFile): Promise<{ refusal?: string; causes: string[] }> {
+  if (!file.present) return { causes: [] };
+  if (file.role === 'script')
+    return file.refusal
+      ? { refusal: file.refusal, causes: [] }
+      : { causes: file.likelyCause ? [file.likelyCause] : [] };
+  if (file.role === 'dockerfile' && file.absPath) {
+    const slips = dockerfileSlips(await readFile(file.absPath), file.path);
+    if (slips.refusal)
+      return { refusal: `expected the image to build, got none: ${slips.refusal}`, causes: [] };
+    return { causes: slips.causes };
+  }
+  return { causes: [] };
+}
+
+/** A kind with the slips of what it reads (kind.reads) said before and after its run. */
 export function withPreflight<P>(kind: CheckKind<P>): CheckKind<P> {
-  const reads = READS[kind.kind];
-  if (!reads) return kind;
+  const declared = kind.reads;
+  if (!declared) return kind;
   return {
     ...kind,
     async run(ctx, params): Promise<CheckOutcome> {
       const sub = ctx.submission;
-      const notes: string[] = [];
-      if (reads.folder) notes.push(...(sub.notes ?? []));
-      for (const role of reads.artifacts) notes.push(...(sub.artifacts[role]?.notes ?? []));
-      if (reads.manifest && sub.manifest?.ok) {
-        notes.push(...(sub.manifest.notes ?? []));
-        for (const part of reads.manifestParts ?? []) notes.push(...(sub.manifest.partNotes?.[part] ?? []));
-      }
-      const advice = notes.map((message) => ({ id: ADVICE_ID, message }));
+      const reads = declared(ctx.lab, params);
+      const files = reads.artifacts.flatMap((name) => sub.artifacts[name] ?? []);
+      const advice = notesFor(sub, reads, files).map((message) => ({ id: ADVICE_ID, message }));
       const withAdvice = (o: CheckOutcome): CheckOutcome =>
         advice.length ? { ...o, advice: [...advice, ...(o.advice ?? [])] } : o;
-
-      let buildCauses: string[] = [];
-      if (kind.kind === 'cpu-monitor') {
-        const a = sub.artifacts.monitor;
-        if (a?.present && a.refusal) return withAdvice({ status: 'fail', message: a.refusal });
-      }
-      if (kind.kind === 'image-build') {
-        const a = sub.artifacts.dockerfile;
-        if (a?.present && a.absPath) {
-          const slips = dockerfileSlips(await readFile(a.absPath), a.path);
-          if (slips.refusal)
-            return withAdvice({
-              status: 'fail',
-              message: `expected the image to build, got none: ${slips.refusal}`,
-            });
-          buildCauses = slips.causes;
+      const causes: string[] = [];
+      if (reads.runs)
+        for (const f of files) {
+          const r = await refusalOrCauses(f);
+          if (r.refusal) return withAdvice({ status: 'fail', message: r.refusal });
+          causes.push(...r.causes);
         }
-      }
       const out = await kind.run(ctx, params);
-      if (out.status === 'fail') {
-        if (kind.kind === 'cpu-monitor' && sub.artifacts.monitor?.likelyCause)
-          out.message = withCause(out.message, sub.artifacts.monitor.likelyCause);
-        if (kind.kind === 'image-build' && buildCauses[0])
-          out.message = withCause(out.message, buildCauses[0]);
-      }
+      if (out.status === 'fail' && causes[0]) out.message = withCause(out.message, causes[0]);
       return withAdvice(out);
     },
   };

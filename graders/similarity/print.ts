@@ -76,11 +76,10 @@ function normaliserFor(role: string, rel: string): (text: string) => NormalUnit[
 /** The print of a submission folder for a lab (its artifacts as the lab names them). */
 export async function submissionPrint(dir: string, lab: LoadedLab): Promise<SubmissionPrint> {
   const print: SubmissionPrint = { files: {} };
-  const manifestRole = lab.spec.artifacts.manifest ? 'manifest' : undefined;
-  for (const [role, art] of Object.entries(lab.spec.artifacts)) {
+  for (const art of Object.values(lab.spec.artifacts)) {
     const buf = await readCapped(path.join(dir, art.path), art.maxSize ?? DEFAULT_MAX_BYTES);
     if (!buf) continue;
-    if (role === manifestRole) {
+    if (art.role === 'manifest') {
       const parsed = parseManifest(buf, art.maxSize ?? DEFAULT_MAX_BYTES);
       if (!parsed.ok) continue;
       const table: TableNumbers = tableNumbers(parsed.manifest.measurements);
@@ -91,7 +90,7 @@ export async function submissionPrint(dir: string, lab: LoadedLab): Promise<Subm
     }
     const text = decodeTextFile(buf);
     if (!text.ok) continue;
-    const units = normaliserFor(role, art.path)(text.text).slice(0, MAX_UNITS).map(encodeUnit);
+    const units = normaliserFor(art.role, art.path)(text.text).slice(0, MAX_UNITS).map(encodeUnit);
     print.files[art.path] = { sha256: createHash('sha256').update(buf).digest('hex'), units };
   }
   return print;

@@ -6,13 +6,23 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import type { CheckContext, CheckKind, CheckOutcome } from '../../../graders/checks/check.ts';
+import type { CheckContext, CheckKind, CheckOutcome, Reads } from '../../../graders/checks/check.ts';
 import { withCause, withPreflight } from '../../../graders/preflight/apply.ts';
 import type { Submission } from '../../../graders/submission.ts';
 
+/** What the real kinds declare they read (their reads()), for the fakes of the same name. */
+const READS: Record<string, Reads> = {
+  'cpu-monitor': { artifacts: ['monitor'], runs: true },
+  'image-build': { artifacts: ['dockerfile'], runs: true, folder: true },
+  dockerfile: { artifacts: ['dockerfile'], folder: true },
+  'docker-hub': { artifacts: ['manifest'] },
+};
+
 function kind(name: string, outcome: CheckOutcome): CheckKind<unknown> & { calls: number } {
+  const reads = READS[name];
   const k = {
     kind: name,
+    ...(reads ? { reads: () => reads } : {}),
     description: 'fake',
     params: z.unknown(),
     needsImage: false,
@@ -36,7 +46,7 @@ describe('preflight hook on the checks', () => {
       ctx({
         artifacts: {
           monitor: {
-            role: 'monitor',
+            role: 'script' as const,
             path: 'cpu-monitor.sh',
             present: true,
             refusal: 'CRLF: convert it',
@@ -56,7 +66,7 @@ describe('preflight hook on the checks', () => {
 
   it('a failed run names the likely cause in its first line; a pass is left alone', async () => {
     const art = {
-      role: 'monitor',
+      role: 'script' as const,
       path: 'cpu-monitor.sh',
       present: true,
       likelyCause: 'line 8 has a non-breaking space',
@@ -76,7 +86,7 @@ describe('preflight hook on the checks', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lg-apply-'));
     try {
       const file = path.join(dir, 'Dockerfile');
-      const art = { role: 'dockerfile', path: 'Dockerfile', present: true, absPath: file };
+      const art = { role: 'dockerfile' as const, path: 'Dockerfile', present: true, absPath: file };
       writeFileSync(
         file,
         Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('FROM ubuntu:24.04\n', 'utf16le')]),
@@ -108,7 +118,7 @@ describe('preflight hook on the checks', () => {
       notes: ['graded the folder lab7/'],
       manifest: { ok: true, manifest: {}, notes: ['read 1 key'] },
       artifacts: {
-        manifest: { role: 'manifest', path: 'submission.yml', present: true, notes: ['read submission.yml'] },
+        manifest: { role: 'manifest' as const, path: 'submission.yml', present: true, notes: ['read submission.yml'] },
       },
     });
     const hub = await withPreflight(kind('docker-hub', { status: 'pass', message: 'ok' })).run(c, {});
