@@ -381,6 +381,21 @@ export function nodeAt(root: Node | null | undefined, p: ReadonlyArray<PropertyK
   return last;
 }
 
+/** A second artifact of a role a submission has one of (dockerfile, manifest), as an issue. */
+function secondOfRole(spec: LabSpec): z.core.$ZodIssue | undefined {
+  for (const role of ['dockerfile', 'manifest'] as const) {
+    const named = Object.entries(spec.artifacts).filter(([, a]) => a.role === role);
+    if (named.length > 1)
+      return {
+        code: 'custom',
+        path: ['artifacts', named[1]![0], 'role'],
+        message: `a second ${role} (${named.map(([n]) => n).join(', ')}): a submission has one ${role}`,
+        input: role,
+      };
+  }
+  return undefined;
+}
+
 export interface ParamSchemas {
   [kind: string]: z.ZodType;
 }
@@ -425,18 +440,8 @@ export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): O
   const parsed = LabSpecSchema.safeParse(data);
   if (!parsed.success) fail(parsed.error.issues, [], data);
   const spec = parsed.data!;
-  for (const role of ['dockerfile', 'manifest'] as const) {
-    const named = Object.entries(spec.artifacts).filter(([, a]) => a.role === role);
-    if (named.length > 1)
-      fail([
-        {
-          code: 'custom',
-          path: ['artifacts', named[1]![0], 'role'],
-          message: `a second ${role} (${named.map(([n]) => n).join(', ')}): a submission has one ${role}`,
-          input: role,
-        },
-      ]);
-  }
+  const twice = secondOfRole(spec);
+  if (twice) fail([twice]);
   const ids = new Set<string>();
   const params = new Map<string, unknown>();
   spec.checks.forEach((c, i) => {

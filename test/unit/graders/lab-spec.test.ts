@@ -17,6 +17,29 @@ function errorOf(fn: () => unknown): string {
 }
 
 describe('lab spec', () => {
+  it('artifacts: a role from the file name unless declared; a second dockerfile or manifest is refused', () => {
+    const lab = parseLabSpec(
+      `id: demo\ntitle: Demo\nartifacts:\n  build-file: { path: Dockerfile }\n  probe: { path: mem.sh }\n  notes: { path: notes.txt }\n  table: { path: answers.yml, role: manifest }\nchecks:\n  - { id: b, kind: image-build, title: B, points: 1 }\n`,
+      'lab.yaml',
+      kinds,
+    );
+    const roles = Object.fromEntries(Object.entries(lab.spec.artifacts).map(([n, a]) => [n, a.role]));
+    expect(roles).to.deep.equal({
+      'build-file': 'dockerfile',
+      probe: 'script',
+      notes: 'file',
+      table: 'manifest',
+    });
+    const msg = errorOf(() =>
+      parseLabSpec(
+        `id: demo\ntitle: Demo\nartifacts:\n  a: { path: Dockerfile }\n  b: { path: other, role: dockerfile }\nchecks:\n  - { id: b, kind: image-build, title: B, points: 1 }\n`,
+        'lab.yaml',
+        kinds,
+      ),
+    );
+    expect(msg).to.match(/lab\.yaml:5 artifacts\.b\.role: a second dockerfile \(a, b\)/);
+  });
+
   it('loads labs/tutorial7/lab.yaml with every check kind validated', () => {
     const lab = parseLabSpec(
       readFileSync('labs/tutorial7/lab.yaml', 'utf8'),
