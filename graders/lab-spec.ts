@@ -21,20 +21,10 @@ import {
 import { z } from 'zod';
 import { UsageError } from '../harness/errors.ts';
 import { findInvalidUtf8 } from './dockerfile/decode.ts';
+import { ByteSize, describeValue } from './values.ts';
+import { DEFAULT_TABLES, TABLE_KINDS } from './manifest-tables.ts';
 
-/** Sizes as Docker writes them: 128m, 1g, 512k, or plain bytes. */
-export const ByteSize = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*[kmgt]?i?b?$/i)])
-  .transform((v) => parseByteSize(v));
-
-export function parseByteSize(v: number | string): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)/i.exec(v.trim());
-  if (!m) throw new Error(`not a size: ${v}`);
-  const unit = (m[2] ?? '').toLowerCase();
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit] ?? 1;
-  return Math.round(Number(m[1]) * mult);
-}
+export { ByteSize, describeValue, parseByteSize } from './values.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Text files people write (lab.yaml, a student's submission.yaml): decoding and YAML errors that
@@ -297,6 +287,21 @@ export const LabSpecSchema = z
       .default({}),
     /** What a submission holds, by name (checks name them): `{ path, role, required, maxSize }`. */
     artifacts: z.record(z.string(), ArtifactSpec),
+    /**
+     * submission.yaml's measurement tables: `measurements.<name>` → its table kind
+     * (graders/manifest-tables.ts: cpu-scaling, memory-scaling, shares-split, oom-limits), which
+     * says what the table holds and what physics predicts of it. Default: cpuScaling,
+     * memoryScaling (memory-scaling) and cpuIsolation (shares-split).
+     */
+    manifest: z
+      .object({
+        tables: z.record(
+          z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'a table name is letters and digits, e.g. memoryLimits'),
+          z.enum([...TABLE_KINDS.keys()] as [string, ...string[]]),
+        ),
+      })
+      .strict()
+      .default({ tables: { ...DEFAULT_TABLES } }),
     /** How the student's image is built. */
     build: z
       .object({
@@ -347,13 +352,6 @@ export interface LoadedLab {
   file: string;
   /** Parsed params per check id, validated by the kind's schema. */
   params: Map<string, unknown>;
-}
-
-export function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 37)}…` : s;
 }
 
 /** "checks[3].params.cpus[0]" from a zod path. */

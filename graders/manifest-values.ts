@@ -10,7 +10,7 @@
  * only between byte units that are exact powers of 1024 apart (GiB/s → MiB/s); anything that could
  * mean two things (MB/s against MiB/s, `1.2k`, `50%` for --cpus) is refused with the reason.
  */
-import { describeValue } from './lab-spec.ts';
+import { describeValue } from './values.ts';
 import { readNumberText } from './preflight/number-text.ts';
 
 type Family = 'count' | 'bytes' | 'percent' | 'cpus';

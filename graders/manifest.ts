@@ -17,22 +17,8 @@ import {
 import { z } from 'zod';
 import { aliasBombMessage, decodeTextFile, describeValue, describeYamlError, nodeAt } from './lab-spec.ts';
 import { editDistance } from './dockerfile/similar-name.ts';
-import { readTableValues, type TableReading } from './manifest-values.ts';
-
-/** Bounded both ways so that every ratio of two throughputs stays a finite number. */
-const Throughput = z.number().finite().min(1e-6).max(1e15);
-
-/** A memory limit as docker run --memory takes it (128m, 1g, 512k, bytes) or a number of bytes. */
-const MemoryLimit = z.union([
-  z
-    .string()
-    .max(20)
-    .regex(/^\s*\d+(\.\d+)?\s*[kmgt]?i?b?\s*$/i, 'expected a size such as 256m or 1g'),
-  z
-    .number()
-    .positive()
-    .max(2 ** 50),
-]);
+import type { TableReading } from './manifest-values.ts';
+import { DEFAULT_TABLES, tableKinds, type KeyTree, type TableKind } from './manifest-tables.ts';
 
 /** What the top level must be, said the way a student reads it. */
 const TOP_LEVEL = 'a mapping with student:, dockerHub: and measurements: (see the example in the lab README)';
@@ -60,66 +46,15 @@ export const ManifestSchema = z
       .optional(),
     /** Docker Hub reference of the pushed image, e.g. jdoe/tutorial7:latest. */
     dockerHub: z.string().max(300).optional(),
-    measurements: z
-      .object({
-        /** CPU throughput at several --cpus limits (stress-ng bogo ops/s or sysbench events/s). */
-        cpuScaling: z
-          .object({
-            tool: z.string().max(100).optional(),
-            unit: z.string().max(50).optional(),
-            runs: z
-              // docker run --cpus accepts 0.01 and more.
-              .array(z.object({ cpus: z.number().min(0.01).max(1024), throughput: Throughput }).strict())
-              .min(2)
-              .max(50),
-          })
-          .strict()
-          .optional(),
-        /** Memory throughput (sysbench memory MiB/s) at several --memory limits. */
-        memoryScaling: z
-          .object({
-            tool: z.string().max(100).optional(),
-            unit: z.string().max(50).optional(),
-            runs: z
-              .array(
-                z
-                  .object({
-                    memory: MemoryLimit,
-                    throughput: Throughput,
-                  })
-                  .strict(),
-              )
-              .min(2)
-              .max(50),
-          })
-          .strict()
-          .optional(),
-        /** CPU split seen with two containers pinned to one CPU. */
-        cpuIsolation: z
-          .object({
-            shares: z.tuple([z.number().int().min(2).max(262144), z.number().int().min(2).max(262144)]),
-            /** CPU % of each container, as docker stats or the monitor showed it. */
-            cpuPercent: z.tuple([z.number().min(0).max(100000), z.number().min(0).max(100000)]),
-          })
-          .strict()
-          .optional(),
-      })
-      .strict()
-      .optional(),
+    /** The lab's measurement tables by name, each checked by its table kind (manifest-tables.ts). */
+    measurements: z.object({}).catchall(z.unknown()).optional(),
   })
   .strict();
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 
 /** Where an error belongs: the part of the file one check reads ('' = the top level). */
-export type ManifestSection =
-  | ''
-  | 'student'
-  | 'dockerHub'
-  | 'measurements'
-  | 'measurements.cpuScaling'
-  | 'measurements.memoryScaling'
-  | 'measurements.cpuIsolation';
+export type ManifestSection = '' | 'student' | 'dockerHub' | 'measurements' | `measurements.${string}`;
 
 export type ManifestResult =
   | {
@@ -138,31 +73,29 @@ export type ManifestResult =
     }
   | { ok: false; error: string };
 
-/** The documented keys, level by level (an array: the keys of each list item). */
-type KeyTree = { [key: string]: KeyTree | [KeyTree] | null };
-const KEYS: KeyTree = {
-  student: { name: null, id: null, email: null },
-  dockerHub: null,
-  measurements: {
-    cpuScaling: { tool: null, unit: null, runs: [{ cpus: null, throughput: null }] },
-    memoryScaling: { tool: null, unit: null, runs: [{ memory: null, throughput: null }] },
-    cpuIsolation: { shares: null, cpuPercent: null },
-  },
-};
+/** The documented keys, level by level, for a lab's tables. */
+function keysFor(tables: Readonly<Record<string, TableKind>>): KeyTree {
+  return {
+    student: { name: null, id: null, email: null },
+    dockerHub: null,
+    measurements: Object.fromEntries(Object.entries(tables).map(([name, k]) => [name, k.keys])),
+  };
+}
 
-const SECTIONS: ManifestSection[] = [
-  'measurements.cpuScaling',
-  'measurements.memoryScaling',
-  'measurements.cpuIsolation',
-  'measurements',
-  'student',
-  'dockerHub',
-];
+/** The parts of the file each check reads, most specific first. */
+function sectionsFor(tables: Readonly<Record<string, TableKind>>): ManifestSection[] {
+  return [
+    ...Object.keys(tables).map((t) => `measurements.${t}` as const),
+    'measurements',
+    'student',
+    'dockerHub',
+  ];
+}
 
 /** The part a path (zod or key path) belongs to. */
-export function sectionOf(p: ReadonlyArray<PropertyKey>): ManifestSection {
+function sectionOf(p: ReadonlyArray<PropertyKey>, sections: readonly ManifestSection[]): ManifestSection {
   const dotted = p.filter((k) => typeof k === 'string').join('.');
-  return SECTIONS.find((s) => dotted === s || dotted.startsWith(`${s}.`)) ?? '';
+  return sections.find((s) => dotted === s || dotted.startsWith(`${s}.`)) ?? '';
 }
 
 /** Letter case, `-`, `_` and spaces do not matter when a key is compared. */
@@ -192,6 +125,7 @@ export function matchKey(
 }
 
 interface WalkOut {
+  sections: readonly ManifestSection[];
   notes: string[];
   /** Keys read as a documented one: `line 3 "docker_hub" as dockerHub`. */
   renames: string[];
@@ -242,7 +176,7 @@ function normalizeKeys(node: unknown, tree: KeyTree, at: PropertyKey[], lc: Line
         out.renames.push(`line ${line} "${raw}" as ${m.key}${m.how === 'typo' ? ' (misspelt)' : ''}`);
       } else {
         const where = [...at, raw];
-        const section = sectionOf(where);
+        const section = sectionOf(where, out.sections);
         const msg = `submission.yaml line ${line}: unknown key "${raw}" in ${at.length ? fmt(at) : 'the top level'}${m ? ` (did you mean ${m.key}? it is there already)` : ''}; expected ${known.join(', ')}${splitNumberHint(node, pair)}`;
         out.errors[section] ??= msg;
         node.items.splice(node.items.indexOf(pair), 1);
@@ -329,12 +263,67 @@ function valueLines(
 }
 
 /**
+ * The lab's tables, each on its own: values written as text read first (each with a note), then
+ * the table kind's schema. A table with an error is left out and its error kept for its part.
+ */
+function readTables(
+  m: Record<string, unknown>,
+  tables: Readonly<Record<string, TableKind>>,
+  at: {
+    doc: Document;
+    lc: LineCounter;
+    text: string;
+    out: WalkOut;
+    partNotes: Partial<Record<ManifestSection, string[]>>;
+  },
+): Record<string, unknown> {
+  const { doc, lc, text, out, partNotes } = at;
+  const got: Record<string, unknown> = {};
+  for (const [t, kind] of Object.entries(tables)) {
+    const v = m[t];
+    const sec: ManifestSection = `measurements.${t}`;
+    if (v === undefined || out.errors[sec]) continue;
+    // Numbers written as text ("598.3 bogo ops/s", "66.2%", "1,684") first, each with a note.
+    const reading = kind.read(v, (p) => {
+      const node = nodeAt(doc.contents as Node | null, ['measurements', t, ...p]);
+      return node?.range
+        ? text.slice(node.range[0], Math.min(node.range[1], node.range[0] + 200))
+        : undefined;
+    });
+    const read = valueLines(reading, t, doc, lc);
+    if (read.error) {
+      out.errors[sec] = read.error;
+      continue;
+    }
+    const r = kind.schema.safeParse(reading.value);
+    if (r.success) {
+      got[t] = r.data;
+      // Only a table that is used: a refused one's error says what is expected instead.
+      if (read.notes.length) partNotes[sec] = read.notes;
+    } else
+      out.errors[sec] = describeIssue(
+        r.error.issues[0]!,
+        ['measurements', t],
+        reading.value,
+        doc,
+        lc,
+        read.written,
+      );
+  }
+  return got;
+}
+
+/**
  * Read submission.yaml (its bytes, or text already decoded). A file that cannot be read at all —
  * not UTF-8, too large, bad YAML, an alias bomb, not a mapping — is `ok: false` with the line and
  * what was expected. Otherwise each part (student, dockerHub, each measurements table) is checked
  * on its own: a wrong field costs only the check that reads that part. Nothing throws.
  */
-export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024): ManifestResult {
+export function parseManifest(
+  input: string | Uint8Array,
+  maxBytes = 64 * 1024,
+  tables: Readonly<Record<string, TableKind>> = tableKinds(DEFAULT_TABLES),
+): ManifestResult {
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
   if (size > maxBytes)
     return { ok: false, error: `submission.yaml is ${size} bytes; at most ${maxBytes} accepted` };
@@ -361,12 +350,12 @@ export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024):
     };
   }
   let data: unknown;
-  const out: WalkOut = { notes: [], renames: [], errors: {} };
+  const out: WalkOut = { sections: sectionsFor(tables), notes: [], renames: [], errors: {} };
   try {
     // A billion-laughs document expands aliases exponentially: refuse beyond a few, before any
     // key is renamed or dropped (which could hide the bomb).
     doc.toJS({ maxAliasCount: 50 });
-    normalizeKeys(doc.contents, KEYS, [], lineCounter, out);
+    normalizeKeys(doc.contents, keysFor(tables), [], lineCounter, out);
     data = doc.toJS({ maxAliasCount: 50 });
   } catch (err) {
     const msg = (err as Error).message;
@@ -395,49 +384,21 @@ export function parseManifest(input: string | Uint8Array, maxBytes = 64 * 1024):
     );
   // No check grades the student part: a wrong field there is said (as a note), and costs nothing.
   if (out.errors.student) out.notes.push(`${out.errors.student}; the student: part was not used`);
-  const m = obj.measurements;
   const partNotes: Partial<Record<ManifestSection, string[]>> = {};
+  const m = obj.measurements;
   if (m !== undefined && m !== null) {
     if (typeof m !== 'object' || Array.isArray(m)) {
       const r = shape.measurements.safeParse(m);
       if (!r.success)
         out.errors.measurements ??= describeIssue(r.error.issues[0]!, ['measurements'], m, doc, lineCounter);
-    } else {
-      const tables = shape.measurements.unwrap().shape;
-      const got: Record<string, unknown> = {};
-      for (const t of ['cpuScaling', 'memoryScaling', 'cpuIsolation'] as const) {
-        const v = (m as Record<string, unknown>)[t];
-        const sec = `measurements.${t}` as ManifestSection;
-        if (v === undefined || out.errors[sec]) continue;
-        // Numbers written as text ("598.3 bogo ops/s", "66.2%", "1,684") first, each with a note.
-        const reading = readTableValues(t, v, (p) => {
-          const node = nodeAt(doc.contents as Node | null, ['measurements', t, ...p]);
-          return node?.range
-            ? text.slice(node.range[0], Math.min(node.range[1], node.range[0] + 200))
-            : undefined;
-        });
-        const read = valueLines(reading, t, doc, lineCounter);
-        if (read.error) {
-          out.errors[sec] = read.error;
-          continue;
-        }
-        const r = tables[t].safeParse(reading.value);
-        if (r.success) {
-          got[t] = r.data;
-          // Only a table that is used: a refused one's error says what is expected instead.
-          if (read.notes.length) partNotes[sec] = read.notes;
-        } else
-          out.errors[sec] = describeIssue(
-            r.error.issues[0]!,
-            ['measurements', t],
-            reading.value,
-            doc,
-            lineCounter,
-            read.written,
-          );
-      }
-      manifest.measurements = got as Manifest['measurements'];
-    }
+    } else
+      manifest.measurements = readTables(m as Record<string, unknown>, tables, {
+        doc,
+        lc: lineCounter,
+        text,
+        out,
+        partNotes,
+      });
   }
   return {
     ok: true,
@@ -465,7 +426,7 @@ export function manifestProblem(
     section === ''
       ? true
       : section.startsWith('measurements.')
-        ? m.measurements?.[section.slice('measurements.'.length) as 'cpuScaling'] !== undefined
+        ? m.measurements?.[section.slice('measurements.'.length)] !== undefined
         : m[section as 'student' | 'dockerHub' | 'measurements'] !== undefined;
   if (present) return undefined;
   const parent: ManifestSection = section.startsWith('measurements.') ? 'measurements' : '';

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { UsageError } from '../harness/errors.ts';
 import { artifactOfRole, type ArtifactRole, type LoadedLab } from './lab-spec.ts';
 import { parseManifest, type ManifestResult } from './manifest.ts';
+import { tableKinds } from './manifest-tables.ts';
 import { loneFolder, resolveDockerfile, resolveLabFile } from './preflight/names.ts';
 import { analyzeScript, bashSyntaxCheck, judgeScript, ownInterpreter } from './preflight/script.ts';
 
@@ -130,7 +131,11 @@ export async function readSubmission(dir: string, lab: LoadedLab): Promise<Submi
   if (folderNotes.length) sub.notes = folderNotes;
   const m = fileOfRole(sub, 'manifest');
   if (m?.present && m.absPath) {
-    sub.manifest = parseManifest(await readFile(m.absPath), artifactOfRole(lab.spec, 'manifest')?.maxSize);
+    sub.manifest = parseManifest(
+      await readFile(m.absPath),
+      artifactOfRole(lab.spec, 'manifest')?.maxSize,
+      tableKinds(lab.spec.manifest.tables),
+    );
     if (sub.manifest.ok && sub.manifest.manifest.student?.id) sub.id = sub.manifest.manifest.student.id;
   } else if (m?.problem) {
     // There is a submission.yaml, but it cannot be used (too large, a link): say so, not "no file".

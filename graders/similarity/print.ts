@@ -11,6 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { decodeTextFile, type LoadedLab } from '../lab-spec.ts';
 import { parseManifest } from '../manifest.ts';
+import { tableKinds } from '../manifest-tables.ts';
 import { normaliseDockerfile, normaliseScript, type NormalUnit } from './normalise.ts';
 import { tableNumbers, type TableNumbers } from './table.ts';
 
@@ -76,13 +77,14 @@ function normaliserFor(role: string, rel: string): (text: string) => NormalUnit[
 /** The print of a submission folder for a lab (its artifacts as the lab names them). */
 export async function submissionPrint(dir: string, lab: LoadedLab): Promise<SubmissionPrint> {
   const print: SubmissionPrint = { files: {} };
+  const tables = tableKinds(lab.spec.manifest.tables);
   for (const art of Object.values(lab.spec.artifacts)) {
     const buf = await readCapped(path.join(dir, art.path), art.maxSize ?? DEFAULT_MAX_BYTES);
     if (!buf) continue;
     if (art.role === 'manifest') {
-      const parsed = parseManifest(buf, art.maxSize ?? DEFAULT_MAX_BYTES);
+      const parsed = parseManifest(buf, art.maxSize ?? DEFAULT_MAX_BYTES, tables);
       if (!parsed.ok) continue;
-      const table: TableNumbers = tableNumbers(parsed.manifest.measurements);
+      const table: TableNumbers = tableNumbers(parsed.manifest.measurements, tables);
       if (Object.keys(table).length) print.table = table;
       const id = parsed.manifest.student?.id?.trim();
       if (id) print.claimedId = id;

@@ -6,28 +6,19 @@
  * produces together. Pure.
  */
 import type { Manifest } from '../manifest.ts';
-import { parseByteSize } from '../lab-spec.ts';
+import { DEFAULT_TABLES, tableKinds, type TableKind, type TableNumbers } from '../manifest-tables.ts';
 
-/** `cpu@<cpus>` and `memory@<bytes>`: throughputs; `split@<a>:<b>#1|#2`: a shares split's CPU %. */
-export type TableNumbers = Record<string, number>;
+export type { TableNumbers } from '../manifest-tables.ts';
 
-/** The table's numbers by what they were measured at. */
-export function tableNumbers(m: Manifest['measurements']): TableNumbers {
+/** The table's numbers by what they were measured at (each table kind says which it has). */
+export function tableNumbers(
+  m: Manifest['measurements'],
+  tables: Readonly<Record<string, TableKind>> = tableKinds(DEFAULT_TABLES),
+): TableNumbers {
   const t: TableNumbers = {};
-  for (const r of m?.cpuScaling?.runs ?? []) t[`cpu@${r.cpus}`] = r.throughput;
-  for (const r of m?.memoryScaling?.runs ?? []) {
-    let bytes: number;
-    try {
-      bytes = parseByteSize(r.memory);
-    } catch {
-      continue;
-    }
-    t[`memory@${bytes}`] = r.throughput;
-  }
-  const iso = m?.cpuIsolation;
-  if (iso) {
-    t[`split@${iso.shares[0]}:${iso.shares[1]}#1`] = iso.cpuPercent[0];
-    t[`split@${iso.shares[0]}:${iso.shares[1]}#2`] = iso.cpuPercent[1];
+  for (const [name, kind] of Object.entries(tables)) {
+    const table = m?.[name];
+    if (table !== undefined) Object.assign(t, kind.numbers(table));
   }
   return t;
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseHubRef } from '../../../graders/checks/docker-hub.ts';
-import { acceptedShareRatios, weightNew, weightOld } from '../../../graders/checks/measurement-table.ts';
+import { acceptedShareRatios, weightNew, weightOld } from '../../../graders/manifest-tables.ts';
 import { judgeMonitor, parseMonitorOutput } from '../../../graders/checks/cpu-monitor.ts';
 import { sampleSpacing } from '../../../graders/checks/monitor-judge.ts';
 import { judgeTogether } from '../../../graders/checks/isolation-cpu.ts';
@@ -8,6 +8,9 @@ import { imageTag } from '../../../graders/checks/image-build.ts';
 import { overallStatus, scoreOf } from '../../../graders/grade.ts';
 import { parseManifest } from '../../../graders/manifest.ts';
 import type { CheckReport } from '../../../reports/model.ts';
+
+/** A table as the tests read it (its kind's schema checked it). */
+type Table = { runs: Array<{ throughput: number }>; cpuPercent: number[] };
 
 describe('check kinds: pure parts', () => {
   it('cpu.weight mappings match both runc formulas (cgroups.md)', () => {
@@ -129,7 +132,9 @@ describe('submission.yaml', () => {
     expect(r.ok).to.equal(true);
     if (r.ok) {
       expect(r.manifest.student?.id).to.equal('42');
-      expect(r.manifest.measurements?.cpuIsolation?.cpuPercent).to.deep.equal([66, 34]);
+      expect((r.manifest.measurements?.cpuIsolation as Table | undefined)?.cpuPercent).to.deep.equal([
+        66, 34,
+      ]);
     }
   });
 

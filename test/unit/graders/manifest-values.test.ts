@@ -4,6 +4,9 @@
 import { expect } from 'chai';
 import { parseManifest } from '../../../graders/manifest.ts';
 
+/** A table as the tests read it (its kind's schema checked it). */
+type Table = { runs: Array<{ throughput: number }>; cpuPercent: number[] };
+
 /** A cpuScaling table whose second run's throughput is `v` (line 7), with `unit:` as given. */
 const cpu = (v: string, unit = 'bogo ops/s (real time)') =>
   `measurements:\n  cpuScaling:\n    unit: ${unit}\n    runs:\n      - { cpus: 1, throughput: 1000 }\n      - cpus: 2\n        throughput: ${JSON.stringify(v)}\n`;
@@ -21,7 +24,9 @@ const cpus = (v: string) =>
 function said(text: string): string[] {
   const r = parseManifest(text);
   if (!r.ok) return [r.error];
-  return [...Object.values(r.partNotes ?? {}).flat(), ...Object.values(r.errors ?? {})];
+  return [...Object.values(r.partNotes ?? {}).flat(), ...Object.values(r.errors ?? {})].filter(
+    (x): x is string => !!x,
+  );
 }
 
 const CPU_RUN1 = 'submission.yaml measurements.cpuScaling.runs[1].throughput: ';
@@ -42,8 +47,12 @@ describe('submission.yaml: numbers as people write them', () => {
     if (!r.ok) return;
     expect(r.errors).to.equal(undefined);
     expect(r.notes).to.equal(undefined); // value notes are the tables' own (partNotes), not the file's
-    expect(r.manifest.measurements?.cpuScaling?.runs.map((x) => x.throughput)).to.deep.equal([598.3, 1200]);
-    expect(r.manifest.measurements?.cpuIsolation?.cpuPercent).to.deep.equal([66.2, 33.4]);
+    expect(
+      (r.manifest.measurements?.cpuScaling as Table | undefined)?.runs.map((x) => x.throughput),
+    ).to.deep.equal([598.3, 1200]);
+    expect((r.manifest.measurements?.cpuIsolation as Table | undefined)?.cpuPercent).to.deep.equal([
+      66.2, 33.4,
+    ]);
     expect(r.partNotes).to.deep.equal({
       'measurements.cpuScaling': [
         'submission.yaml measurements.cpuScaling.runs[0].throughput: read "598.3 bogo ops/s" as 598.3 (line 4)',
@@ -90,7 +99,9 @@ describe('submission.yaml: numbers as people write them', () => {
       `${MEM_RUN1}read "9318400 KiB/s" as 9100 (MiB/s, the table's unit: 1 MiB = 1024 KiB) (line 7)`,
     ]);
     const r = parseManifest(mem('9.1 GiB/s'));
-    expect(r.ok && r.manifest.measurements?.memoryScaling?.runs[1]?.throughput).to.equal(9.1 * 1024);
+    expect(
+      r.ok && (r.manifest.measurements?.memoryScaling as Table | undefined)?.runs[1]?.throughput,
+    ).to.equal(9.1 * 1024);
     // The same decimal unit as the table's is read as written; no unit: declared, nothing converted.
     expect(said(mem('9100 MB/s', 'MB/s'))).to.deep.equal([`${MEM_RUN1}read "9100 MB/s" as 9100 (line 7)`]);
     expect(said(mem('9.1 GiB/s', 'sysbench'))).to.deep.equal([`${MEM_RUN1}read "9.1 GiB/s" as 9.1 (line 7)`]);

@@ -16,6 +16,9 @@ import { readMonitorSamples } from '../../../graders/preflight/monitor-output.ts
 import { parseManifest, manifestProblem } from '../../../graders/manifest.ts';
 import { dockerfileSlips } from '../../../graders/dockerfile/preflight.ts';
 
+/** A table as the tests read it (its kind's schema checked it). */
+type Table = { runs: Array<{ throughput: number }>; cpuPercent: number[] };
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SCRIPTS = path.join(here, '../../fixtures/slips/scripts');
 const CRLF_FIX = "convert it: sed -i 's/\\r$//' cpu-monitor.sh (or dos2unix cpu-monitor.sh)";
@@ -212,7 +215,7 @@ describe('slips: submission.yaml keys', () => {
     expect(r.ok).to.equal(true);
     if (!r.ok) return;
     expect(r.manifest.dockerHub).to.equal('ada/t7:v1');
-    expect(r.manifest.measurements?.cpuIsolation?.cpuPercent).to.deep.equal([66, 34]);
+    expect((r.manifest.measurements?.cpuIsolation as Table | undefined)?.cpuPercent).to.deep.equal([66, 34]);
     expect(r.errors).to.equal(undefined);
     expect(r.notes).to.deep.equal([
       'submission.yaml: read 6 keys spelt differently from the documented ones (write them as documented to be sure): line 1 "Student" as student, line 1 "Name" as name, line 1 "ID" as id, line 2 "docker_hub" as dockerHub, line 3 "measurments" as measurements (misspelt), line 4 "cpu_percent" as cpuPercent',
