@@ -32,9 +32,9 @@ import {
   type GradeReport,
   type HostFacts,
 } from '../reports/model.ts';
-import type { CheckContext, CheckOutcome, RunState } from './checks/check.ts';
+import type { CheckContext, CheckKind, CheckOutcome, RunState } from './checks/check.ts';
 import { CHECKS } from './checks/index.ts';
-import type { LoadedLab } from './lab-spec.ts';
+import type { CheckSpecT, LoadedLab } from './lab-spec.ts';
 import { readSubmission, type Submission } from './submission.ts';
 import { TOOL_VERSION } from './version.ts';
 
@@ -167,14 +167,57 @@ export async function runUnderSignal<T>(
   }
 }
 
+/** What one grade carries from step to step (see gradeSubmission). */
+interface GradeRun {
+  o: GradeOptions;
+  started: Date;
+  submission: Submission;
+  /** What the checks leave for one another: the image, the results so far, shared values. */
+  state: RunState;
+  /** Scratch folder of this grade, one subfolder per check; removed when the grade ends. */
+  workDir: string;
+  /** Removes workDir if the process exits before the grade ends. */
+  removeOnExit: () => void;
+  quick: boolean;
+  window: CheckContext['window'];
+  /** The lab's checks this grade runs, in order. */
+  selected: CheckSpecT[];
+  /** The reports of the checks done so far, in order. */
+  checks: CheckReport[];
+  signal: AbortSignal;
+  engineHost: string;
+  /** Set when the engine went away and did not come back (or the caller asked to stop). */
+  engineGone?: string;
+  /** Each kind's prepare(), by check id, started as the grade begins. */
+  preparations: Map<string, Promise<unknown>>;
+  reaper: Reaper;
+  pool: WarmPool;
+}
+
+/**
+ * Grade one submission in steps: set the run up (read the submission, make the work folder,
+ * start the kinds' preparations), run each selected check in order, clean up whatever the grade
+ * started, and assemble the report.
+ */
 export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
+  const run = await setUpRun(o);
+  try {
+    for (const [index, spec] of run.selected.entries()) await gradeCheck(run, spec, index);
+  } finally {
+    await tearDownRun(run);
+  }
+  return assembleReport(run);
+}
+
+/** Read the submission, make the work folder and settle what this grade runs and how. */
+async function setUpRun(o: GradeOptions): Promise<GradeRun> {
   const started = new Date();
   const lab = o.lab;
   const submission: Submission = await readSubmission(o.submissionDir, lab);
   const state: RunState = { results: new Map(), shared: new Map() };
   const workDir = path.join(os.tmpdir(), `labgrade-${o.engine.runId}-${process.pid}-${Date.now()}`);
   await mkdir(workDir, { recursive: true });
-  // Ctrl-C ends the process (cli/main.ts) before the finally below runs: remove it on exit too.
+  // Ctrl-C ends the process (cli/main.ts) before tearDownRun runs: remove it on exit too.
   const removeOnExit = () => rmSync(workDir, { recursive: true, force: true });
   process.once('exit', removeOnExit);
   const quick = o.quick ?? false;
@@ -186,216 +229,313 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
   const selected = lab.spec.checks.filter(
     (c) => (!o.only?.length || o.only.includes(c.id)) && !o.skip?.includes(c.id),
   );
-  const checks: CheckReport[] = [];
   const signal = o.signal ?? new AbortController().signal;
   const engineHost = o.host.engineHost ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-  /** Set when the engine went away and did not come back (or the caller asked to stop). */
-  let engineGone: string | undefined;
+  const preparations = prepareAhead(o, { submission, signal, workDir, selected });
+  return {
+    o,
+    started,
+    submission,
+    state,
+    workDir,
+    removeOnExit,
+    quick,
+    window,
+    selected,
+    checks: [],
+    signal,
+    engineHost,
+    preparations,
+    // Containers a check is done with are removed beside what comes next
+    // (harness/engine/reaper.ts); sweeps spare the removals in flight, and the grade drains them
+    // before it returns.
+    reaper: new Reaper((id) => o.engine.remove(id)),
+    // Idle containers of the measured checks, started beside a check that measures no CPU
+    // (harness/engine/warm-pool.ts); sweeps spare them until taken.
+    pool: new WarmPool(o.engine, signal),
+  };
+}
 
-  // Preparations (helper images and the like) start now and run beside the build and the checks
-  // before theirs; a check that measures CPU waits until none is left running.
+/**
+ * Start the preparations (helper images and the like) now, so they run beside the build and the
+ * checks before theirs; a check that measures CPU waits until none is left running.
+ */
+function prepareAhead(
+  o: GradeOptions,
+  run: Pick<GradeRun, 'submission' | 'signal' | 'workDir' | 'selected'>,
+): Map<string, Promise<unknown>> {
   const preparations = new Map<string, Promise<unknown>>();
-  for (const spec of selected) {
+  for (const spec of run.selected) {
     const kind = CHECKS.get(spec.kind)!;
     if (!kind.prepare) continue;
-    const dir = path.join(workDir, spec.id);
+    const dir = path.join(run.workDir, spec.id);
     const prep = (async () => {
       await mkdir(dir, { recursive: true });
       return kind.prepare!(
-        { engine: o.engine, lab, submission, signal, workDir: dir },
-        lab.params.get(spec.id),
+        { engine: o.engine, lab: o.lab, submission: run.submission, signal: run.signal, workDir: dir },
+        o.lab.params.get(spec.id),
       );
     })();
     prep.catch(() => undefined); // the check that awaits it reports a failure
     preparations.set(spec.id, prep);
   }
-  const preparationsDone = () => Promise.allSettled([...preparations.values()]);
-  // Containers a check is done with are removed beside what comes next (harness/engine/reaper.ts);
-  // sweeps spare the removals in flight, and the grade drains them before it returns.
-  const reaper = new Reaper((id) => o.engine.remove(id));
-  // Idle containers of the measured checks, started beside a check that measures no CPU
-  // (harness/engine/warm-pool.ts); sweeps spare them until taken.
-  const pool = new WarmPool(o.engine, signal);
-  const spare = () => [...o.cgroups.ownedIds(), ...reaper.ids(), ...pool.ids()];
-  /** The idle containers of the checks after `index`, up to the next that allows warm starts. */
-  const warmAfter = (index: number) => {
-    if (!state.image || signal.aborted) return;
-    const specs = [];
-    const forIds: string[] = [];
-    for (const later of selected.slice(index + 1)) {
-      const kind = CHECKS.get(later.kind)!;
-      if (kind.warmStartsBeside) break;
-      try {
-        const named =
-          kind.warm?.({ state, submission, host: o.host, lab, window }, lab.params.get(later.id)) ?? [];
-        specs.push(...named);
-        if (named.length) forIds.push(later.id);
-      } catch (err) {
-        log('no warm containers for %s: %O', later.id, err);
-      }
-    }
-    if (!specs.length) return;
-    log('warming %d container(s) for the checks after %s', specs.length, selected[index]!.id);
-    o.onEvent?.({
-      type: 'progress',
-      id: selected[index]!.id,
-      message: `meanwhile starting ${specs.length} idle container(s) ahead for ${forIds.join(', ')}`,
-    });
-    pool.warm(specs);
-  };
+  return preparations;
+}
 
+function preparationsDone(run: GradeRun) {
+  return Promise.allSettled([...run.preparations.values()]);
+}
+
+/** The containers a sweep must spare: those measured, being removed, or kept warm. */
+function spare(run: GradeRun): string[] {
+  return [...run.o.cgroups.ownedIds(), ...run.reaper.ids(), ...run.pool.ids()];
+}
+
+/** Run check `index` (or say why it is not run) and record its report. */
+async function gradeCheck(run: GradeRun, spec: CheckSpecT, index: number): Promise<void> {
+  const { o, selected } = run;
+  const kind = CHECKS.get(spec.kind)!;
+  if (kind.measuresCpu) await preparationsDone(run);
+  const t0 = Date.now();
+  o.onEvent?.({ type: 'check-start', id: spec.id, title: spec.title, index, total: selected.length });
+  /** The check's cgroup reads, for the report's `measured` (sampling windows and their length). */
+  const windowLog = new WindowLog(o.cgroups);
+  const outcome = whyNotRun(run, spec, kind) ?? (await runCheck(run, spec, index, windowLog));
+  noteHostLoad(run, outcome);
+  const report = checkReport(spec, outcome, Date.now() - t0, windowLog);
+  run.state.results.set(spec.id, report);
+  run.checks.push(report);
+  o.onEvent?.({ type: 'check-done', check: report, index, total: selected.length });
+}
+
+/** The skipped outcome of a check that must not run now, or undefined when it may. */
+function whyNotRun(run: GradeRun, spec: CheckSpecT, kind: CheckKind): CheckOutcome | undefined {
+  const { results } = run.state;
+  const unmet = spec.needs.filter((n) => results.has(n) && results.get(n)!.status !== 'pass');
+  if (run.signal.aborted) return { status: 'skipped', message: 'not run: grading was interrupted' };
+  if (run.engineGone) return { status: 'skipped', message: `not run: ${run.engineGone}` };
+  if (unmet.length)
+    return {
+      status: 'skipped',
+      message: `skipped: needs ${unmet.map((n) => `"${n}"`).join(', ')}, which did not pass`,
+    };
+  if (kind.needsImage && !run.state.image)
+    return {
+      status: 'skipped',
+      message: 'skipped: needs the student image, which was not built (see the build check)',
+    };
+  return undefined;
+}
+
+/**
+ * Run the check under its own signal and time limit. A harness fault becomes an `error` outcome;
+ * so does the engine going away meanwhile, whatever the check concluded (see engineLost).
+ */
+async function runCheck(run: GradeRun, spec: CheckSpecT, index: number, windowLog: WindowLog) {
+  const { o, signal } = run;
+  const kind = CHECKS.get(spec.kind)!;
+  const ctx = checkContext(run, spec, index, windowLog);
+  await mkdir(ctx.workDir, { recursive: true });
+  const lossesBefore = o.liveness?.losses() ?? 0;
+  let outcome: CheckOutcome;
+  let lost: { err?: unknown } | undefined;
+  let unfinished = false;
   try {
-    for (const [index, spec] of selected.entries()) {
-      const kind = CHECKS.get(spec.kind)!;
-      if (kind.measuresCpu) await preparationsDone();
-      const t0 = Date.now();
-      o.onEvent?.({ type: 'check-start', id: spec.id, title: spec.title, index, total: selected.length });
-      let outcome: CheckOutcome;
-      const unmet = spec.needs.filter((n) => state.results.has(n) && state.results.get(n)!.status !== 'pass');
-      let lost: { err?: unknown } | undefined;
-      /** The check's cgroup reads, for the report's `measured` (sampling windows and their length). */
-      const windowLog = new WindowLog(o.cgroups);
-      if (signal.aborted) {
-        outcome = { status: 'skipped', message: 'not run: grading was interrupted' };
-      } else if (engineGone) {
-        outcome = { status: 'skipped', message: `not run: ${engineGone}` };
-      } else if (unmet.length) {
-        outcome = {
-          status: 'skipped',
-          message: `skipped: needs ${unmet.map((n) => `"${n}"`).join(', ')}, which did not pass`,
-        };
-      } else if (kind.needsImage && !state.image) {
-        outcome = {
-          status: 'skipped',
-          message: 'skipped: needs the student image, which was not built (see the build check)',
-        };
-      } else {
-        const ctx: Omit<CheckContext, 'engine' | 'signal'> = {
-          cgroups: windowLog,
-          lab,
-          submission,
-          host: o.host,
-          state,
-          online: o.online ?? false,
-          window,
-          tolerance: lab.spec.tolerance,
-          workDir: path.join(workDir, spec.id),
-          progress: (message) => o.onEvent?.({ type: 'progress', id: spec.id, message }),
-          reaper,
-          pool,
-        };
-        if (kind.warmStartsBeside) {
-          let warmed = false;
-          ctx.warmAhead = () => {
-            if (warmed) return;
-            warmed = true;
-            warmAfter(index);
-          };
-        }
-        const prepared = preparations.get(spec.id);
-        if (prepared) ctx.prepared = prepared;
-        await mkdir(ctx.workDir, { recursive: true });
-        const lossesBefore = o.liveness?.losses() ?? 0;
-        let unfinished = false;
-        try {
-          outcome = await runUnderSignal(
-            (checkSignal) =>
-              kind.run(
-                { ...ctx, engine: engineWithSignal(o.engine, checkSignal), signal: checkSignal },
-                lab.params.get(spec.id),
-              ),
-            {
-              outer: signal,
-              timeoutMs:
-                spec.timeoutSeconds !== undefined
-                  ? spec.timeoutSeconds * 1000
-                  : (o.checkTimeoutMs ?? 15 * 60_000),
-              what: `check ${spec.id}`,
-            },
-          );
-        } catch (err) {
-          unfinished = true;
-          log('check %s: harness error %O', spec.id, err);
-          if (err instanceof LabgradeError && err.engineUnavailable) lost = { err };
-          const hint = err instanceof LabgradeError && err.hint ? ` — ${err.hint}` : '';
-          outcome = {
-            status: 'error',
-            message:
-              signal.aborted && !(err instanceof LabgradeError && err.timedOut)
-                ? 'not finished: grading was interrupted while this check ran'
-                : `harness error (not the student's fault): ${errorMessage(err)}${hint}`,
-          };
-        } finally {
-          // Whatever the check did, none of its containers may outlive it (those it retired are
-          // being removed already; warm ones wait for their checks). A check that did not finish
-          // (timed out, cancelled, a harness error) has its removals awaited: what it left is gone
-          // before anything else starts.
-          await pool.started();
-          if (unfinished) await reaper.drain();
-          await o.engine.sweep({ except: spare() }).catch(() => undefined);
-        }
-        if (!lost && (o.liveness?.losses() ?? 0) !== lossesBefore) lost = {};
-        if (lost) {
-          outcome = {
-            status: 'error',
-            message:
-              `harness error (not the student's fault): the Docker engine at ${engineHost} went away while this check ran ` +
-              `(stopped, crashed or restarted${lost.err ? `: ${errorMessage(lost.err)}` : ''}); its containers were killed, ` +
-              `so this check has no result — grade again once the engine is up`,
-          };
-          o.onEvent?.({ type: 'engine-lost', id: spec.id, message: outcome.message });
-          if (o.onEngineLoss === 'stop') {
-            engineGone = `the Docker engine went away during "${spec.id}"`;
-          } else {
-            const waitMs = o.engineWaitMs ?? engineWaitMs();
-            const back = await waitForEngine(o.engine, o.liveness, waitMs, signal);
-            if (back) {
-              // The dead engine's containers of this run are stopped, not gone.
-              await reaper.drain();
-              await o.engine.sweep({ except: o.cgroups.ownedIds() }).catch(() => undefined);
-            } else if (!signal.aborted) {
-              engineGone = `the Docker engine at ${engineHost} went away during "${spec.id}" and did not come back within ${Math.round(waitMs / 1000)} s`;
-            }
-          }
-        }
-      }
-      // What else used the host's CPUs during this check's measured windows (harness/host-load.ts).
-      const hostLoad = summarizeHostLoad(takeHostLoad(state.shared));
-      if (hostLoad) outcome.evidence = { ...outcome.evidence, hostLoad };
-      if (outcome.status === 'inconclusive')
-        outcome.message = quietHostWording(outcome.message, hostLoad, hostLoadPolicy().maxOtherCores);
-      const { score, maxScore } = scoreOf(outcome.status, spec.points, outcome);
-      const report: CheckReport = {
-        id: spec.id,
-        title: spec.title,
-        kind: spec.kind,
-        status: outcome.status,
-        score,
-        maxScore,
-        message: outcome.message,
-        evidence: outcome.evidence ?? {},
-        durationMs: Date.now() - t0,
-      };
-      const measured = windowLog.summary();
-      if (measured.windows > 0) report.measured = measured;
-      if (outcome.advice?.length) report.advice = outcome.advice;
-      if (outcome.sameOnThisHost && outcome.status === 'inconclusive') report.sameOnThisHost = true;
-      state.results.set(spec.id, report);
-      checks.push(report);
-      o.onEvent?.({ type: 'check-done', check: report, index, total: selected.length });
-    }
+    outcome = await runUnderSignal(
+      (checkSignal) =>
+        kind.run(
+          { ...ctx, engine: engineWithSignal(o.engine, checkSignal), signal: checkSignal },
+          o.lab.params.get(spec.id),
+        ),
+      {
+        outer: signal,
+        timeoutMs:
+          spec.timeoutSeconds !== undefined ? spec.timeoutSeconds * 1000 : (o.checkTimeoutMs ?? 15 * 60_000),
+        what: `check ${spec.id}`,
+      },
+    );
+  } catch (err) {
+    unfinished = true;
+    log('check %s: harness error %O', spec.id, err);
+    if (err instanceof LabgradeError && err.engineUnavailable) lost = { err };
+    outcome = harnessError(run, err);
   } finally {
-    // Nothing of this grade may outlive it: a preparation whose check was skipped still runs.
-    await preparationsDone();
-    await pool.close(async (id) => reaper.retire(id));
-    await reaper.drain();
-    // A removal that failed (the engine went away mid-removal) is retried once it is back.
-    if (reaper.failed > 0) await o.engine.sweep({ except: o.cgroups.ownedIds() }).catch(() => undefined);
-    // The listener goes only once the folder is gone: Ctrl-C may end the process during the rm.
-    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
-    process.off('exit', removeOnExit);
+    // Whatever the check did, none of its containers may outlive it (those it retired are being
+    // removed already; warm ones wait for their checks). A check that did not finish (timed out,
+    // cancelled, a harness error) has its removals awaited: what it left is gone before anything
+    // else starts.
+    await run.pool.started();
+    if (unfinished) await run.reaper.drain();
+    await o.engine.sweep({ except: spare(run) }).catch(() => undefined);
   }
+  if (!lost && (o.liveness?.losses() ?? 0) !== lossesBefore) lost = {};
+  return lost ? engineLost(run, spec, lost) : outcome;
+}
 
+/** What check `index` is given to run with (all but its engine and signal, bound per run). */
+function checkContext(
+  run: GradeRun,
+  spec: CheckSpecT,
+  index: number,
+  windowLog: WindowLog,
+): Omit<CheckContext, 'engine' | 'signal'> {
+  const { o } = run;
+  const ctx: Omit<CheckContext, 'engine' | 'signal'> = {
+    cgroups: windowLog,
+    lab: o.lab,
+    submission: run.submission,
+    host: o.host,
+    state: run.state,
+    online: o.online ?? false,
+    window: run.window,
+    tolerance: o.lab.spec.tolerance,
+    workDir: path.join(run.workDir, spec.id),
+    progress: (message) => o.onEvent?.({ type: 'progress', id: spec.id, message }),
+    reaper: run.reaper,
+    pool: run.pool,
+  };
+  if (CHECKS.get(spec.kind)!.warmStartsBeside) {
+    let warmed = false;
+    ctx.warmAhead = () => {
+      if (warmed) return;
+      warmed = true;
+      warmAfter(run, index);
+    };
+  }
+  const prepared = run.preparations.get(spec.id);
+  if (prepared) ctx.prepared = prepared;
+  return ctx;
+}
+
+/** Start the idle containers of the checks after `index`, up to the next that allows warm starts. */
+function warmAfter(run: GradeRun, index: number): void {
+  const { o, state, selected } = run;
+  if (!state.image || run.signal.aborted) return;
+  const specs = [];
+  const forIds: string[] = [];
+  for (const later of selected.slice(index + 1)) {
+    const kind = CHECKS.get(later.kind)!;
+    if (kind.warmStartsBeside) break;
+    try {
+      const named =
+        kind.warm?.(
+          { state, submission: run.submission, host: o.host, lab: o.lab, window: run.window },
+          o.lab.params.get(later.id),
+        ) ?? [];
+      specs.push(...named);
+      if (named.length) forIds.push(later.id);
+    } catch (err) {
+      log('no warm containers for %s: %O', later.id, err);
+    }
+  }
+  if (!specs.length) return;
+  log('warming %d container(s) for the checks after %s', specs.length, selected[index]!.id);
+  o.onEvent?.({
+    type: 'progress',
+    id: selected[index]!.id,
+    message: `meanwhile starting ${specs.length} idle container(s) ahead for ${forIds.join(', ')}`,
+  });
+  run.pool.warm(specs);
+}
+
+/** The `error` outcome of a check that threw (timed out, interrupted, or a harness fault). */
+function harnessError(run: GradeRun, err: unknown): CheckOutcome {
+  const hint = err instanceof LabgradeError && err.hint ? ` — ${err.hint}` : '';
+  return {
+    status: 'error',
+    message:
+      run.signal.aborted && !(err instanceof LabgradeError && err.timedOut)
+        ? 'not finished: grading was interrupted while this check ran'
+        : `harness error (not the student's fault): ${errorMessage(err)}${hint}`,
+  };
+}
+
+/**
+ * The engine went away while the check ran: its outcome is `error`. Then wait for the engine and
+ * sweep what the dead one left, or (asked to stop, or it did not come back) mark the run so the
+ * remaining checks are not run.
+ */
+async function engineLost(run: GradeRun, spec: CheckSpecT, lost: { err?: unknown }): Promise<CheckOutcome> {
+  const { o, signal, engineHost } = run;
+  const outcome: CheckOutcome = {
+    status: 'error',
+    message:
+      `harness error (not the student's fault): the Docker engine at ${engineHost} went away while this check ran ` +
+      `(stopped, crashed or restarted${lost.err ? `: ${errorMessage(lost.err)}` : ''}); its containers were killed, ` +
+      `so this check has no result — grade again once the engine is up`,
+  };
+  o.onEvent?.({ type: 'engine-lost', id: spec.id, message: outcome.message });
+  if (o.onEngineLoss === 'stop') {
+    run.engineGone = `the Docker engine went away during "${spec.id}"`;
+    return outcome;
+  }
+  const waitMs = o.engineWaitMs ?? engineWaitMs();
+  const back = await waitForEngine(o.engine, o.liveness, waitMs, signal);
+  if (back) {
+    // The dead engine's containers of this run are stopped, not gone.
+    await run.reaper.drain();
+    await o.engine.sweep({ except: o.cgroups.ownedIds() }).catch(() => undefined);
+  } else if (!signal.aborted) {
+    run.engineGone = `the Docker engine at ${engineHost} went away during "${spec.id}" and did not come back within ${Math.round(waitMs / 1000)} s`;
+  }
+  return outcome;
+}
+
+/**
+ * Add to the outcome what else used the host's CPUs during the check's measured windows
+ * (harness/host-load.ts), and word an inconclusive verdict by it.
+ */
+function noteHostLoad(run: GradeRun, outcome: CheckOutcome): void {
+  const hostLoad = summarizeHostLoad(takeHostLoad(run.state.shared));
+  if (hostLoad) outcome.evidence = { ...outcome.evidence, hostLoad };
+  if (outcome.status === 'inconclusive')
+    outcome.message = quietHostWording(outcome.message, hostLoad, hostLoadPolicy().maxOtherCores);
+}
+
+/** The check's report: its outcome scored, with what it measured. */
+function checkReport(
+  spec: CheckSpecT,
+  outcome: CheckOutcome,
+  durationMs: number,
+  windowLog: WindowLog,
+): CheckReport {
+  const { score, maxScore } = scoreOf(outcome.status, spec.points, outcome);
+  const report: CheckReport = {
+    id: spec.id,
+    title: spec.title,
+    kind: spec.kind,
+    status: outcome.status,
+    score,
+    maxScore,
+    message: outcome.message,
+    evidence: outcome.evidence ?? {},
+    durationMs,
+  };
+  const measured = windowLog.summary();
+  if (measured.windows > 0) report.measured = measured;
+  if (outcome.advice?.length) report.advice = outcome.advice;
+  if (outcome.sameOnThisHost && outcome.status === 'inconclusive') report.sameOnThisHost = true;
+  return report;
+}
+
+/** Nothing of this grade may outlive it: containers, removals, preparations, the work folder. */
+async function tearDownRun(run: GradeRun): Promise<void> {
+  const { o, reaper } = run;
+  // A preparation whose check was skipped still runs: wait for it.
+  await preparationsDone(run);
+  await run.pool.close(async (id) => reaper.retire(id));
+  await reaper.drain();
+  // A removal that failed (the engine went away mid-removal) is retried once it is back.
+  if (reaper.failed > 0) await o.engine.sweep({ except: o.cgroups.ownedIds() }).catch(() => undefined);
+  // The listener goes only once the folder is gone: Ctrl-C may end the process during the rm.
+  await rm(run.workDir, { recursive: true, force: true }).catch(() => undefined);
+  process.off('exit', run.removeOnExit);
+}
+
+/** The GradeReport of the checks run. */
+function assembleReport(run: GradeRun): GradeReport {
+  const { o, submission, state, checks, started } = run;
+  const lab = o.lab;
   const finished = new Date();
   const man = submission.manifest?.ok ? submission.manifest.manifest : undefined;
   const total = (k: 'score' | 'maxScore') => Math.round(checks.reduce((a, c) => a + c[k], 0) * 100) / 100;
@@ -417,7 +557,7 @@ export async function gradeSubmission(o: GradeOptions): Promise<GradeReport> {
     status: overallStatus(checks),
     checks,
     options: {
-      quick,
+      quick: run.quick,
       online: o.online ?? false,
       ...(o.only?.length ? { only: o.only } : {}),
       ...(o.skip?.length ? { skip: o.skip } : {}),

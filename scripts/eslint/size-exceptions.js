@@ -25,7 +25,6 @@ export const sizeExceptions = [
   { file: 'graders/dockerfile/lint.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
   { file: 'graders/dockerfile/rules.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
   { file: 'graders/dockerfile/shell.ts', rules: ['max-lines'], reason: 'TODO split' },
-  { file: 'graders/grade.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
   { file: 'graders/preflight/script.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
   {
     file: 'harness/engine/docker-engine.ts',
