@@ -10,6 +10,7 @@ import isolationCpu from './isolation-cpu.ts';
 import isolationMemory from './isolation-memory.ts';
 import limitsSmoke from './limits-smoke.ts';
 import measurementTable from './measurement-table.ts';
+import memorySwap from './memory-swap.ts';
 import scalingCpu from './scaling-cpu.ts';
 import scalingMemory from './scaling-memory.ts';
 import tools from './tools.ts';
@@ -23,6 +24,7 @@ const all = [
   cpuMonitor,
   scalingCpu,
   scalingMemory,
+  memorySwap,
   isolationCpu,
   isolationMemory,
   dockerHub,

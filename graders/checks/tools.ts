@@ -1,6 +1,8 @@
 /**
  * The tools the lab needs work inside the student's image: `--version` and a short real run of
- * each, with the image's ENTRYPOINT overridden (students often set one that never exits).
+ * each, with the image's ENTRYPOINT overridden (students often set one that never exits). A command
+ * with `image: true` runs the image as `docker run <image>` does instead — its own ENTRYPOINT and
+ * CMD — so a lab can check what the image does by default ("docker run <image> prints X").
  */
 import { z } from 'zod';
 import { defineCheck, type CheckContext } from './check.ts';
@@ -13,15 +15,28 @@ const Command = z
   .object({
     /** Name shown in the report. */
     name: z.string(),
-    /** argv run with the entrypoint replaced by argv[0]. */
-    argv: z.array(z.string()).min(1),
+    /**
+     * Without `image`: the command, run with the entrypoint replaced by argv[0] (required). With
+     * `image: true`: the arguments after the image in `docker run <image> argv…`, which replace
+     * only the CMD (none: the image's own CMD).
+     */
+    argv: z.array(z.string()).optional(),
+    /** true: run the image's own ENTRYPOINT (and CMD unless argv is given), as `docker run <image>` does. */
+    image: z.boolean().optional(),
     /** The run passes when its output (stdout+stderr) matches this regex. */
     expect: z.string().optional(),
     /** Which parser must find a result: stress-ng metrics or sysbench figures. */
     parse: z.enum(['stress-ng', 'sysbench']).optional(),
     timeoutSeconds: z.number().positive().max(600).default(60),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.image === true || (c.argv?.length ?? 0) > 0, {
+    message:
+      'argv: a command to run is required (or image: true to run the image as `docker run <image>` does)',
+    path: ['argv'],
+  });
+
+export type ToolCommand = z.infer<typeof Command>;
 
 const Params = z
   .object({
@@ -59,7 +74,8 @@ const Params = z
 
 export default defineCheck({
   kind: 'tools',
-  description: 'runs each tool inside the image (entrypoint overridden): --version and a short real run',
+  description:
+    "runs each tool inside the image (entrypoint overridden, or the image's own ENTRYPOINT/CMD with image: true): --version and a short real run",
   params: Params,
   needsImage: true,
   // Each run must only work: later checks' idle containers may start beside them.
@@ -104,13 +120,25 @@ interface CommandResult {
   problem?: string;
 }
 
-/** One command in its own container (entrypoint replaced), watched for fork bombs and OOM kills. */
-async function runCommand(
-  ctx: CheckContext,
-  c: z.infer<typeof Command>,
-  onStarted?: () => void,
-): Promise<CommandResult> {
-  const spec = studentSpec(ctx, { entrypoint: [c.argv[0]!], cmd: c.argv.slice(1) });
+/**
+ * What a command's container runs: argv in place of the entrypoint, or (image: true) the image's
+ * own ENTRYPOINT with argv, when given, in place of its CMD.
+ */
+export function commandSpec(c: ToolCommand): { entrypoint?: string[]; cmd?: string[] } {
+  const argv = c.argv ?? [];
+  if (c.image) return argv.length ? { cmd: argv } : {};
+  return { entrypoint: [argv[0]!], cmd: argv.slice(1) };
+}
+
+/** The command as a person would type it, for the report. */
+export function commandLine(c: ToolCommand): string {
+  const argv = (c.argv ?? []).join(' ');
+  return c.image ? `docker run <image>${argv ? ` ${argv}` : ''}` : argv;
+}
+
+/** One command in its own container, watched for fork bombs and OOM kills. */
+async function runCommand(ctx: CheckContext, c: ToolCommand, onStarted?: () => void): Promise<CommandResult> {
+  const spec = studentSpec(ctx, commandSpec(c));
   let watch: ReturnType<typeof watchProcesses> | undefined;
   let r;
   try {
@@ -155,11 +183,11 @@ async function runCommand(
     }
   }
   return {
-    line: `$ ${c.argv.join(' ')}  → ${good ? 'ok' : why}\n${out.trim().split('\n').slice(-6).join('\n')}`,
+    line: `$ ${commandLine(c)}  → ${good ? 'ok' : why}\n${out.trim().split('\n').slice(-6).join('\n')}`,
     ...(good
       ? {}
       : {
-          problem: `${c.name}: expected it to run, got ${notFound ? `"${c.argv[0]}" not found in the image` : why}`,
+          problem: `${c.name}: expected it to run, got ${notFound ? (c.image ? `the image's entrypoint or command not found (${why})` : `"${c.argv?.[0]}" not found in the image`) : why}`,
         }),
   };
 }
