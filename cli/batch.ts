@@ -15,16 +15,17 @@ import {
   SIMILARITY_FILE,
   SUMMARY_FILE,
   type BatchEvent,
+  type BatchResult,
 } from '../graders/batch.ts';
 import { parsePointsPossible } from '../graders/batch/points.ts';
 import { paramSchemas } from '../graders/checks/index.ts';
 import { parseByteSize, loadLab } from '../graders/lab-spec.ts';
-import { parseShard } from '../graders/shard.ts';
+import { parseShard, type Shard } from '../graders/shard.ts';
 import { TOOL_VERSION } from '../graders/version.ts';
 import { UsageError } from '../harness/errors.ts';
 import { DockerEngine } from '../harness/engine/docker-engine.ts';
 import type { ContainerEngine } from '../harness/engine/engine.ts';
-import { labsRoot } from './labs-root.ts';
+import { chooseLab, labOptionHelp, labsRoot } from './labs-root.ts';
 import { statusWord } from './progress.ts';
 import { openSession, type Session } from './session.ts';
 
@@ -181,15 +182,35 @@ function printer(out: NodeJS.WriteStream = process.stderr): (ev: BatchEvent) => 
   };
 }
 
-export function registerBatchCommands(program: Command): void {
-  program
+/** The options of `labgrade batch`, as commander parses them. */
+interface BatchCommandOptions {
+  out: string;
+  lab?: string;
+  jobs: number;
+  resume: boolean;
+  regrade: boolean;
+  students?: string[];
+  pointsPossible?: number;
+  shard?: Shard;
+  quick: boolean;
+  retries: number;
+  online: boolean;
+  assignmentName?: string;
+  assignmentId?: string;
+  maxSubmissionSize?: number;
+  cgroupAccess?: 'direct' | 'engine';
+}
+
+/** `labgrade batch`'s options and arguments. */
+function batchCommand(program: Command): Command {
+  return program
     .command('batch')
     .description(
       "grade a whole class: folders, zips/tarballs or Canvas's Download Submissions zip → per-student reports, gradebook.csv, summary.html",
     )
     .argument('<inputs...>', 'folders of submission folders or archives, archives, Canvas zips')
     .requiredOption('--out <dir>', 'output folder (journal, students/, gradebook.csv, summary.html)')
-    .option('--lab <id|path>', 'lab id under labs/ or a lab.yaml path', 'tutorial7')
+    .option('--lab <id|path>', labOptionHelp('lab id under labs/ or a lab.yaml path'))
     .option(
       '--jobs <n>',
       'images built in parallel ahead of grading (grading stays one at a time)',
@@ -237,102 +258,112 @@ export function registerBatchCommands(program: Command): void {
     .option('--cgroup-access <mode>', 'direct | engine (default: decided from the engine)', (v) => {
       if (v !== 'direct' && v !== 'engine') throw new InvalidArgumentError('direct or engine');
       return v;
-    })
-    .action(async (inputs: string[], opts) => {
-      // "" resolves to the current folder, which would grade whatever folders sit there.
-      if (inputs.some((i) => i.trim() === ''))
-        throw new UsageError('an input is an empty string (an unset shell variable?)', {
-          hint: 'pass the folder or archive of the submissions',
-        });
-      const lab = await loadLab(opts.lab, labsRoot(), paramSchemas());
-      const controller = new AbortController();
-      const engines: ContainerEngine[] = [];
-      let session: Session | undefined;
-      let batchId = '';
-      const print = printer();
-      // Ctrl-C / SIGTERM (an instance stop sends SIGTERM first): abort; runBatch's own cleanup
-      // removes every container, image and temp folder of the run. If that takes too long, or on a
-      // second signal, sweep directly and leave.
-      let signals = 0;
-      const emergency = async () => {
-        await Promise.all(engines.map((e) => e.sweep({ images: true }).catch(() => undefined)));
-        await session?.close({ images: true }).catch(() => undefined);
-        if (batchId) await removeBatchTempFolders(batchId).catch(() => undefined);
-      };
-      const onSignal = (sig: NodeJS.Signals) => {
-        signals += 1;
-        if (signals === 1) {
-          process.stderr.write(
-            `\n${sig}: stopping; removing this run's containers and images… (finished students are kept; --resume continues)\n`,
-          );
-          controller.abort();
-          setTimeout(() => void emergency().finally(() => process.exit(130)), 10_000).unref();
-        } else {
-          void emergency().finally(() => process.exit(130));
-        }
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        const result = await runBatch({
-          lab,
-          inputs,
-          outDir: opts.out,
-          jobs: opts.jobs,
-          resume: opts.resume,
-          regrade: opts.regrade,
-          ...(opts.students ? { students: opts.students } : {}),
-          ...(opts.pointsPossible ? { pointsPossible: opts.pointsPossible } : {}),
-          shard: opts.shard ?? null,
-          quick: opts.quick,
-          retries: opts.retries,
-          online: opts.online,
-          assignment: { name: opts.assignmentName, id: opts.assignmentId },
-          limits: { maxBytes: opts.maxSubmissionSize ?? lab.spec.build.maxContextSize },
-          toolVersion: TOOL_VERSION,
-          signal: controller.signal,
-          engineFor: (runId) => {
-            const e = new DockerEngine({ runId });
-            engines.push(e);
-            return e;
-          },
-          openSession: async (runId) => {
-            session = await openSession({
-              runId,
-              cgroupAccess: opts.cgroupAccess,
-              readerImage: lab.spec.build.baseImage,
-            });
-            return session;
-          },
-          onEvent: (ev) => {
-            if (ev.type === 'intake') batchId = ev.batchId;
-            print(ev);
-          },
-        });
-        const rel = (f: string) => path.relative('.', path.join(result.outDir, f)) || f;
-        process.stderr.write(
-          `\n${result.interrupted ? 'interrupted' : 'done'}: ${result.alreadyDone + result.finished}/${result.total} student(s) finished (${result.finished} by this run)` +
-            `${result.harnessErrors ? `, ${result.harnessErrors} harness error(s)` : ''}` +
-            `${result.regraded ? `, ${result.regraded} graded again (before and after in summary.html)` : ''}` +
-            `${result.needsReview ? `, ${result.needsReview} need review (no grade, or kept out of the gradebook; see ${rel(NEEDS_REVIEW_FILE)})` : ''}\n` +
-            `gradebook: ${rel(GRADEBOOK_FILE)}\nsummary:   ${rel(SUMMARY_FILE)}\n` +
-            `similarity: ${rel(SIMILARITY_FILE)} (${result.leads ? `${result.leads} lead(s) to look at; leads, never verdicts` : 'nothing to look at'})\n` +
-            assignmentIdWarning(result.assignmentId) +
-            (result.interrupted ? `continue with the same command and --resume\n` : ''),
-        );
-        process.exitCode = result.interrupted
-          ? 130
-          : result.harnessErrors
-            ? 1
-            : result.needsReview
-              ? BATCH_INCOMPLETE
-              : 0;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
     });
+}
 
+/** What a finished (or interrupted) batch says: counts, where the outputs are, what to do next. */
+function batchDoneText(result: BatchResult): string {
+  const rel = (f: string) => path.relative('.', path.join(result.outDir, f)) || f;
+  return (
+    `\n${result.interrupted ? 'interrupted' : 'done'}: ${result.alreadyDone + result.finished}/${result.total} student(s) finished (${result.finished} by this run)` +
+    `${result.harnessErrors ? `, ${result.harnessErrors} harness error(s)` : ''}` +
+    `${result.regraded ? `, ${result.regraded} graded again (before and after in summary.html)` : ''}` +
+    `${result.needsReview ? `, ${result.needsReview} need review (no grade, or kept out of the gradebook; see ${rel(NEEDS_REVIEW_FILE)})` : ''}\n` +
+    `gradebook: ${rel(GRADEBOOK_FILE)}\nsummary:   ${rel(SUMMARY_FILE)}\n` +
+    `similarity: ${rel(SIMILARITY_FILE)} (${result.leads ? `${result.leads} lead(s) to look at; leads, never verdicts` : 'nothing to look at'})\n` +
+    assignmentIdWarning(result.assignmentId) +
+    (result.interrupted ? `continue with the same command and --resume\n` : '')
+  );
+}
+
+/** `labgrade batch`'s action: the batch run with Ctrl-C handled; sets the exit code. */
+async function runBatchCommand(inputs: string[], opts: BatchCommandOptions): Promise<void> {
+  // "" resolves to the current folder, which would grade whatever folders sit there.
+  if (inputs.some((i) => i.trim() === ''))
+    throw new UsageError('an input is an empty string (an unset shell variable?)', {
+      hint: 'pass the folder or archive of the submissions',
+    });
+  const lab = await loadLab(chooseLab({ lab: opts.lab, submissions: inputs }), labsRoot(), paramSchemas());
+  const controller = new AbortController();
+  const engines: ContainerEngine[] = [];
+  let session: Session | undefined;
+  let batchId = '';
+  const print = printer();
+  // Ctrl-C / SIGTERM (an instance stop sends SIGTERM first): abort; runBatch's own cleanup
+  // removes every container, image and temp folder of the run. If that takes too long, or on a
+  // second signal, sweep directly and leave.
+  let signals = 0;
+  const emergency = async () => {
+    await Promise.all(engines.map((e) => e.sweep({ images: true }).catch(() => undefined)));
+    await session?.close({ images: true }).catch(() => undefined);
+    if (batchId) await removeBatchTempFolders(batchId).catch(() => undefined);
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals += 1;
+    if (signals === 1) {
+      process.stderr.write(
+        `\n${sig}: stopping; removing this run's containers and images… (finished students are kept; --resume continues)\n`,
+      );
+      controller.abort();
+      setTimeout(() => void emergency().finally(() => process.exit(130)), 10_000).unref();
+    } else {
+      void emergency().finally(() => process.exit(130));
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await runBatch({
+      lab,
+      inputs,
+      outDir: opts.out,
+      jobs: opts.jobs,
+      resume: opts.resume,
+      regrade: opts.regrade,
+      ...(opts.students ? { students: opts.students } : {}),
+      ...(opts.pointsPossible ? { pointsPossible: opts.pointsPossible } : {}),
+      shard: opts.shard ?? null,
+      quick: opts.quick,
+      retries: opts.retries,
+      online: opts.online,
+      assignment: { name: opts.assignmentName, id: opts.assignmentId },
+      limits: { maxBytes: opts.maxSubmissionSize ?? lab.spec.build.maxContextSize },
+      toolVersion: TOOL_VERSION,
+      signal: controller.signal,
+      engineFor: (runId) => {
+        const e = new DockerEngine({ runId });
+        engines.push(e);
+        return e;
+      },
+      openSession: async (runId) => {
+        session = await openSession({
+          runId,
+          cgroupAccess: opts.cgroupAccess,
+          readerImage: lab.spec.build.baseImage,
+        });
+        return session;
+      },
+      onEvent: (ev) => {
+        if (ev.type === 'intake') batchId = ev.batchId;
+        print(ev);
+      },
+    });
+    process.stderr.write(batchDoneText(result));
+    process.exitCode = result.interrupted
+      ? 130
+      : result.harnessErrors
+        ? 1
+        : result.needsReview
+          ? BATCH_INCOMPLETE
+          : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `labgrade merge`: shard outputs joined into one. */
+function registerMergeCommand(program: Command): void {
   program
     .command('merge')
     .description('join the outputs of `batch --shard i/n` runs into one gradebook.csv and summary.html')
@@ -358,4 +389,10 @@ export function registerBatchCommands(program: Command): void {
       );
       process.exitCode = r.pending ? 1 : r.needsReview ? BATCH_INCOMPLETE : 0;
     });
+}
+
+/** `labgrade batch` and `labgrade merge`, added to the program. */
+export function registerBatchCommands(program: Command): void {
+  batchCommand(program).action(runBatchCommand);
+  registerMergeCommand(program);
 }

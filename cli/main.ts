@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { LabgradeError, UsageError, errorMessage } from '../harness/errors.ts';
 import { engineWaitMs, gradeSubmission, type GradeEvent } from '../graders/grade.ts';
-import { loadLab } from '../graders/lab-spec.ts';
+import { loadLab, type LoadedLab } from '../graders/lab-spec.ts';
 import { paramSchemas } from '../graders/checks/index.ts';
 import { TOOL_VERSION } from '../graders/version.ts';
 import { Progress, summaryTable } from './progress.ts';
@@ -20,7 +20,7 @@ import { doctor } from './doctor.ts';
 import { monitor } from './monitor.ts';
 import { DockerEngine } from '../harness/engine/docker-engine.ts';
 import { registerBatchCommands } from './batch.ts';
-import { labsRoot } from './labs-root.ts';
+import { chooseLab, labOptionHelp, labsRoot } from './labs-root.ts';
 import { nodeTooOld } from './node-version.ts';
 
 const list = (v: string) =>
@@ -59,20 +59,13 @@ function onInterrupt(controller: AbortController, getSession: () => Session | un
   };
 }
 
-export function buildProgram(): Command {
-  const program = new Command();
-  program
-    .name('labgrade')
-    .description('Grade container labs with real containers, real limits and real cgroup files.')
-    .version(TOOL_VERSION)
-    .showHelpAfterError()
-    .exitOverride();
-
+/** `labgrade check`: one submission graded, its reports written, the summary table printed. */
+function registerCheckCommand(program: Command): void {
   program
     .command('check')
     .description('grade one submission folder (default: the current folder)')
     .argument('[dir]', 'submission folder', '.')
-    .option('--lab <id|path>', 'lab id under labs/ or a lab.yaml path', 'tutorial7')
+    .option('--lab <id|path>', labOptionHelp('lab id under labs/ or a lab.yaml path'))
     .option('--out <dir>', 'where reports go', './labgrade-report')
     .option('--only <ids>', 'run only these check ids (comma-separated)', list)
     .option('--skip <ids>', 'skip these check ids (comma-separated)', list)
@@ -85,7 +78,7 @@ export function buildProgram(): Command {
     .option('--json', 'print report.json to stdout at the end', false)
     .action(async (dir: string, opts) => {
       const kinds = paramSchemas();
-      const lab = await loadLab(opts.lab, labsRoot(), kinds);
+      const lab = await loadLab(chooseLab({ lab: opts.lab, submissions: [dir] }), labsRoot(), kinds);
       for (const id of [...(opts.only ?? []), ...(opts.skip ?? [])]) {
         if (!lab.spec.checks.some((c) => c.id === id)) {
           throw new UsageError(
@@ -93,69 +86,87 @@ export function buildProgram(): Command {
           );
         }
       }
-      const progress = new Progress();
-      const controller = new AbortController();
-      let session: Session | undefined;
-      const off = onInterrupt(controller, () => session);
-      try {
-        progress.phase(`labgrade ${TOOL_VERSION}: grading ${path.resolve(dir)} against ${lab.spec.title}`);
-        session = await openSession({
-          cgroupAccess: opts.cgroupAccess,
-          readerImage: lab.spec.build.baseImage,
-        });
-        const h = session.host;
-        progress.phase(
-          `host: engine ${h.engineVersion} at ${h.engineHost}, cgroup v${h.cgroupVersion} (${h.cgroupDriver ?? '?'} driver, read ${h.cgroupAccess}), ${h.cpus} CPUs${h.instanceType ? `, ${h.instanceType}` : ''}`,
-        );
-        const lost: Array<Extract<GradeEvent, { type: 'engine-lost' }>> = [];
-        const waitMs = engineWaitMs();
-        const report = await gradeSubmission({
-          engine: session.engine,
-          cgroups: session.cgroups,
-          host: session.host,
-          lab,
-          submissionDir: dir,
-          quick: opts.quick,
-          online: opts.online,
-          only: opts.only,
-          skip: opts.skip,
-          signal: controller.signal,
-          liveness: session.liveness,
-          engineWaitMs: waitMs,
-          onEvent: (ev) => {
-            if (ev.type === 'engine-lost') lost.push(ev);
-            progress.onEvent(ev);
-          },
-        });
-        progress.done();
-        const written = await writeReports(report, opts.out);
-        process.stderr.write(
-          `\n${summaryTable(report, process.stderr.columns || 110)}\n\nreports: ${written.map((f) => path.relative('.', f) || f).join(', ')}\n`,
-        );
-        if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        process.exitCode = report.status === 'pass' ? 0 : 1;
-        if (lost.length) {
-          // An environment problem, not a grade: the report says which checks have no result.
-          const ids = lost.map((l) => `"${l.id}"`).join(', ');
-          process.stderr.write(
-            `labgrade: the Docker engine at ${session.host.engineHost} went away during ${ids}: ${lost.length === 1 ? 'that check has' : 'those checks have'} no result (error).\n` +
-              `Make sure the engine stays up (\`docker info\` answers), then run labgrade check again.\n`,
-          );
-          process.exitCode = 3;
-        }
-      } finally {
-        off();
-        await session?.close();
-      }
+      await runCheck(dir, lab, opts);
     });
+}
 
+interface CheckOptions {
+  out: string;
+  only?: string[];
+  skip?: string[];
+  quick: boolean;
+  online: boolean;
+  cgroupAccess?: 'direct' | 'engine';
+  json: boolean;
+}
+
+/** The grading of `labgrade check`, Ctrl-C handled; sets the exit code. */
+async function runCheck(dir: string, lab: LoadedLab, opts: CheckOptions): Promise<void> {
+  const progress = new Progress();
+  const controller = new AbortController();
+  let session: Session | undefined;
+  const off = onInterrupt(controller, () => session);
+  try {
+    progress.phase(`labgrade ${TOOL_VERSION}: grading ${path.resolve(dir)} against ${lab.spec.title}`);
+    session = await openSession({
+      cgroupAccess: opts.cgroupAccess,
+      readerImage: lab.spec.build.baseImage,
+    });
+    const h = session.host;
+    progress.phase(
+      `host: engine ${h.engineVersion} at ${h.engineHost}, cgroup v${h.cgroupVersion} (${h.cgroupDriver ?? '?'} driver, read ${h.cgroupAccess}), ${h.cpus} CPUs${h.instanceType ? `, ${h.instanceType}` : ''}`,
+    );
+    const lost: Array<Extract<GradeEvent, { type: 'engine-lost' }>> = [];
+    const waitMs = engineWaitMs();
+    const report = await gradeSubmission({
+      engine: session.engine,
+      cgroups: session.cgroups,
+      host: session.host,
+      lab,
+      submissionDir: dir,
+      quick: opts.quick,
+      online: opts.online,
+      only: opts.only,
+      skip: opts.skip,
+      signal: controller.signal,
+      liveness: session.liveness,
+      engineWaitMs: waitMs,
+      onEvent: (ev) => {
+        if (ev.type === 'engine-lost') lost.push(ev);
+        progress.onEvent(ev);
+      },
+    });
+    progress.done();
+    const written = await writeReports(report, opts.out);
+    process.stderr.write(
+      `\n${summaryTable(report, process.stderr.columns || 110)}\n\nreports: ${written.map((f) => path.relative('.', f) || f).join(', ')}\n`,
+    );
+    if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.exitCode = report.status === 'pass' ? 0 : 1;
+    if (lost.length) {
+      // An environment problem, not a grade: the report says which checks have no result.
+      const ids = lost.map((l) => `"${l.id}"`).join(', ');
+      process.stderr.write(
+        `labgrade: the Docker engine at ${session.host.engineHost} went away during ${ids}: ${lost.length === 1 ? 'that check has' : 'those checks have'} no result (error).\n` +
+          `Make sure the engine stays up (\`docker info\` answers), then run labgrade check again.\n`,
+      );
+      process.exitCode = 3;
+    }
+  } finally {
+    off();
+    await session?.close();
+  }
+}
+
+/** `labgrade doctor`, `monitor` and `clean`: the host, a running container, and the leftovers. */
+function registerHostCommands(program: Command): void {
   program
     .command('doctor')
     .description('show the host as labgrade sees it, and what is wrong for the lab')
-    .option('--lab <id|path>', 'lab to compare against', 'tutorial7')
+    .option('--lab <id|path>', labOptionHelp('lab to compare against', false))
     .option('--json', 'machine-readable output', false)
     .action(async (opts) => {
-      const lab = await loadLab(opts.lab, labsRoot(), paramSchemas());
+      const lab = await loadLab(chooseLab({ lab: opts.lab }), labsRoot(), paramSchemas());
       process.exitCode = await doctor(lab, { json: opts.json });
     });
 
@@ -180,7 +191,18 @@ export function buildProgram(): Command {
       const r = await engine.sweep({ allRuns: true, images: opts.images });
       process.stderr.write(`removed ${r.containers} container(s) and ${r.images} image(s)\n`);
     });
+}
 
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('labgrade')
+    .description('Grade container labs with real containers, real limits and real cgroup files.')
+    .version(TOOL_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  registerCheckCommand(program);
+  registerHostCommands(program);
   registerBatchCommands(program);
   return program;
 }

@@ -275,6 +275,8 @@ export const LabSpecSchema = z
     title: z.string().min(1),
     /** Version of this lab file; shown in reports. */
     version: z.union([z.string(), z.number()]).transform(String).default('1'),
+    /** The lab graded when --lab is not given and neither the folder nor a single lab decides (cli/labs-root.ts). */
+    default: z.boolean().optional(),
     /** The course's target host, shown in reports and checked by the environment check. */
     target: z
       .object({

@@ -223,16 +223,22 @@ export function checkRates(students: readonly ClassStudentRow[]): CheckRate[] {
   return [...rates.values()];
 }
 
-export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOptions = {}): string {
-  const cap = (t: string) => escapeHtml(capText(t, options.maxMessageChars ?? 400));
-  const students = m.students;
-  const graded = students.filter((s) => s.score !== null);
-  const percents = graded.map((s) => pct(s)).filter((p): p is number => p !== null);
-  const mean = percents.length ? percents.reduce((a, b) => a + b, 0) / percents.length : null;
-  const med = median(percents);
-  const count = (k: ClassStudentRow['kind']) => students.filter((s) => s.kind === k).length;
-  const passing = students.filter((s) => s.status === 'pass').length;
+/** Escapes a message, capped to the summary's longest message cell. */
+type Cap = (text: string) => string;
 
+/** A student's status badge in the student tables: refused, harness error, needs review, or the status. */
+function studentBadge(s: ClassStudentRow): string {
+  return s.kind === 'refused'
+    ? badge(s.status, 'refused')
+    : s.kind === 'harness-error'
+      ? badge('error', 'harness error')
+      : s.review !== undefined
+        ? badge(s.status, 'needs review')
+        : badge(s.status);
+}
+
+/** The document up to <main>: the CSP that forbids scripts, the title, the CSS. */
+function documentHead(m: ClassSummaryModel): string[] {
   const o: string[] = [];
   o.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">');
   o.push('<meta name="viewport" content="width=device-width, initial-scale=1">');
@@ -246,7 +252,17 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
     '<body>',
     '<main>',
   );
+  return o;
+}
 
+/** The header card: the lab, the assignment, and the class in numbers. */
+function headerCard(m: ClassSummaryModel, percents: readonly number[], reviewCount: number): string[] {
+  const students = m.students;
+  const mean = percents.length ? percents.reduce((a, b) => a + b, 0) / percents.length : null;
+  const med = median([...percents]);
+  const count = (k: ClassStudentRow['kind']) => students.filter((s) => s.kind === k).length;
+  const passing = students.filter((s) => s.status === 'pass').length;
+  const o: string[] = [];
   o.push('<header class="card">');
   o.push(`<p class="eyebrow">Class summary · ${escapeHtml(m.scope)}</p>`);
   o.push(`<h1>${escapeHtml(m.lab.title)}</h1>`);
@@ -266,74 +282,86 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
   stat('median score', med === null ? '—' : `${Math.round(med)} %`);
   stat('refused at intake', String(count('refused')));
   stat('harness errors', String(count('harness-error')));
-  const review = students
-    .filter((s) => s.review !== undefined)
-    .sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id));
-  stat('needs review', String(review.length));
+  stat('needs review', String(reviewCount));
   o.push('</dl>', '</header>');
+  return o;
+}
 
-  if (review.length) {
-    o.push(`<section class="card" id="needs-review"><h2>Needs review (${review.length})</h2>`);
+/** Students without a grade, or kept out of the gradebook, and why (none: no section). */
+function needsReviewSection(review: readonly ClassStudentRow[], cap: Cap): string[] {
+  if (!review.length) return [];
+  const o: string[] = [];
+  o.push(`<section class="card" id="needs-review"><h2>Needs review (${review.length})</h2>`);
+  o.push(
+    '<p class="muted">No grade: these students\' gradebook cells are left empty (Canvas keeps the current grade), never 0. ' +
+      "A check without a verdict (the host was busy, or the harness failed) is not the student's doing. " +
+      'Run the same command with <code>--resume</code> on a quiet host to try them again, or grade them by hand (<code>needs-review.csv</code>).</p>',
+  );
+  o.push('<table><thead><tr><th>student</th><th>id</th><th>status</th><th>reason</th></tr></thead><tbody>');
+  for (const s of review) {
+    const st =
+      s.kind === 'harness-error'
+        ? badge('error', 'harness error')
+        : badge(s.status, s.reviewLabel ?? 'unjudged');
     o.push(
-      '<p class="muted">No grade: these students\' gradebook cells are left empty (Canvas keeps the current grade), never 0. ' +
-        "A check without a verdict (the host was busy, or the harness failed) is not the student's doing. " +
-        'Run the same command with <code>--resume</code> on a quiet host to try them again, or grade them by hand (<code>needs-review.csv</code>).</p>',
+      `<tr><td>${studentLink(s)}</td><td>${escapeHtml(s.id)}</td><td>${st}</td><td class="msg">${cap(s.review ?? '')}</td></tr>`,
     );
-    o.push('<table><thead><tr><th>student</th><th>id</th><th>status</th><th>reason</th></tr></thead><tbody>');
-    for (const s of review) {
-      const st =
-        s.kind === 'harness-error'
-          ? badge('error', 'harness error')
-          : badge(s.status, s.reviewLabel ?? 'unjudged');
+  }
+  o.push('</tbody></table></section>');
+  return o;
+}
+
+/** The host checks' policy and each calibration run of the reference. */
+function calibrationSection(c: NonNullable<ClassSummaryModel['calibration']>, cap: Cap): string[] {
+  const o: string[] = [];
+  o.push('<section class="card" id="calibration"><h2>Host calibration</h2>');
+  o.push(
+    `<p class="muted">Policy <code>${escapeHtml(c.policy)}</code>: ${escapeHtml(c.hostChecks.join(', '))} measure the host and the engine, not the submission. ` +
+      'They were measured with the reference image at the times below; each student earns them by passing a short smoke test of their own image under limits. ' +
+      'A calibration that did not pass leaves those checks unjudged (needs review), never 0.</p>',
+  );
+  if (c.runs.length) {
+    o.push(
+      '<table><thead><tr><th>when</th><th>result</th><th class="num">time</th><th>checks</th></tr></thead><tbody>',
+    );
+    for (const r of c.runs)
       o.push(
-        `<tr><td>${studentLink(s)}</td><td>${escapeHtml(s.id)}</td><td>${st}</td><td class="msg">${cap(s.review ?? '')}</td></tr>`,
+        `<tr><td>${escapeHtml(r.label)} <span class="muted">${escapeHtml(r.at)}</span></td><td>${badge(r.status)}</td>` +
+          `<td class="num">${escapeHtml(formatDuration(r.durationMs))}</td>` +
+          `<td class="msg">${r.checks.map((x) => `${badge(x.status, x.id)} ${cap(x.message)}`).join('<br>')}</td></tr>`,
       );
-    }
-    o.push('</tbody></table></section>');
-  }
-
-  o.push(...regradedSection(students));
-  if (m.similarity) o.push(...similaritySection(m.similarity, options.maxLeads));
-
-  if (m.calibration) {
-    const c = m.calibration;
-    o.push('<section class="card" id="calibration"><h2>Host calibration</h2>');
-    o.push(
-      `<p class="muted">Policy <code>${escapeHtml(c.policy)}</code>: ${escapeHtml(c.hostChecks.join(', '))} measure the host and the engine, not the submission. ` +
-        'They were measured with the reference image at the times below; each student earns them by passing a short smoke test of their own image under limits. ' +
-        'A calibration that did not pass leaves those checks unjudged (needs review), never 0.</p>',
-    );
-    if (c.runs.length) {
-      o.push(
-        '<table><thead><tr><th>when</th><th>result</th><th class="num">time</th><th>checks</th></tr></thead><tbody>',
-      );
-      for (const r of c.runs)
-        o.push(
-          `<tr><td>${escapeHtml(r.label)} <span class="muted">${escapeHtml(r.at)}</span></td><td>${badge(r.status)}</td>` +
-            `<td class="num">${escapeHtml(formatDuration(r.durationMs))}</td>` +
-            `<td class="msg">${r.checks.map((x) => `${badge(x.status, x.id)} ${cap(x.message)}`).join('<br>')}</td></tr>`,
-        );
-      o.push('</tbody></table>');
-    } else o.push('<p class="muted">No calibration run yet.</p>');
-    o.push('</section>');
-  }
-  if (m.nodes) o.push(...renderNodeCalibrations(m.nodes));
-
-  if (m.pending.length) {
-    o.push('<section class="card"><h2>Not graded yet</h2>');
-    o.push(
-      `<p class="muted">This run stopped before these students; run the same command with <code>--resume</code>.</p><ul class="notes">`,
-    );
-    for (const p of m.pending)
-      o.push(`<li>${escapeHtml(p.name)} <span class="muted">(${escapeHtml(p.id)})</span></li>`);
-    o.push('</ul></section>');
-  }
-
-  o.push('<section class="card"><h2>Score distribution</h2>');
-  o.push(percents.length ? histogramSvg(histogram(percents)) : '<p class="muted">No grades yet.</p>');
+    o.push('</tbody></table>');
+  } else o.push('<p class="muted">No calibration run yet.</p>');
   o.push('</section>');
+  return o;
+}
 
+/** Students found but not graded yet (none: no section). */
+function pendingSection(pending: ClassSummaryModel['pending']): string[] {
+  if (!pending.length) return [];
+  const o: string[] = [];
+  o.push('<section class="card"><h2>Not graded yet</h2>');
+  o.push(
+    `<p class="muted">This run stopped before these students; run the same command with <code>--resume</code>.</p><ul class="notes">`,
+  );
+  for (const p of pending)
+    o.push(`<li>${escapeHtml(p.name)} <span class="muted">(${escapeHtml(p.id)})</span></li>`);
+  o.push('</ul></section>');
+  return o;
+}
+
+function distributionSection(percents: readonly number[]): string[] {
+  return [
+    '<section class="card"><h2>Score distribution</h2>',
+    percents.length ? histogramSvg(histogram(percents)) : '<p class="muted">No grades yet.</p>',
+    '</section>',
+  ];
+}
+
+/** Each check's pass rate and mean points. */
+function checksSection(students: readonly ClassStudentRow[]): string[] {
   const rates = checkRates(students);
+  const o: string[] = [];
   o.push('<section class="card"><h2>Checks</h2>');
   if (rates.length) {
     o.push(
@@ -350,35 +378,37 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
     o.push('</tbody></table>');
   } else o.push('<p class="muted">No student was graded.</p>');
   o.push('</section>');
+  return o;
+}
 
+/** Students who did not pass everything, lowest score first, with their first problem. */
+function failingSection(students: readonly ClassStudentRow[], cap: Cap): string[] {
   const failing = students
     .filter((s) => s.status !== 'pass')
     .sort((a, b) => (pct(a) ?? -1) - (pct(b) ?? -1) || cmp(a.name, b.name));
+  const o: string[] = [];
   o.push(`<section class="card"><h2>Students who did not pass everything (${failing.length})</h2>`);
   if (failing.length) {
     o.push(
       '<table><thead><tr><th>student</th><th>id</th><th class="num">score</th><th>status</th><th>first problem</th></tr></thead><tbody>',
     );
     for (const s of failing) {
-      const st =
-        s.kind === 'refused'
-          ? badge(s.status, 'refused')
-          : s.kind === 'harness-error'
-            ? badge('error', 'harness error')
-            : s.review !== undefined
-              ? badge(s.status, 'needs review')
-              : badge(s.status);
       o.push(
-        `<tr><td>${studentLink(s)}</td><td>${escapeHtml(s.id)}</td><td class="num">${scoreText(s)}</td><td>${st}</td><td class="msg">${cap(s.message ?? '')}</td></tr>`,
+        `<tr><td>${studentLink(s)}</td><td>${escapeHtml(s.id)}</td><td class="num">${scoreText(s)}</td><td>${studentBadge(s)}</td><td class="msg">${cap(s.message ?? '')}</td></tr>`,
       );
     }
     o.push('</tbody></table>');
   } else o.push('<p class="muted">Everyone passed every check.</p>');
   o.push('</section>');
+  return o;
+}
 
+/** The students that took longest to grade. */
+function slowestSection(students: readonly ClassStudentRow[], slowest: number): string[] {
   const slow = [...students]
     .sort((a, b) => b.durationMs - a.durationMs || cmp(a.name, b.name))
-    .slice(0, options.slowest ?? 10);
+    .slice(0, slowest);
+  const o: string[] = [];
   o.push('<section class="card"><h2>Slowest to grade</h2>');
   if (slow.length) {
     o.push(
@@ -391,47 +421,87 @@ export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOp
     o.push('</tbody></table>');
   } else o.push('<p class="muted">Nothing graded yet.</p>');
   o.push('</section>');
+  return o;
+}
 
+/** The "before" and "change" cells of a student graded again. */
+function previousCells(s: ClassStudentRow): string {
+  const before = s.previous ? scoreText(s.previous) : '—';
+  const delta =
+    s.previous && s.previous.score !== null && s.score !== null
+      ? Math.round((s.score - s.previous.score) * 100) / 100
+      : null;
+  const deltaCell =
+    delta === null || delta === 0
+      ? delta === 0
+        ? '0'
+        : '—'
+      : `<span class="${delta > 0 ? 'up' : 'down'}">${delta > 0 ? '+' : ''}${formatScore(delta)}</span>`;
+  return `<td class="num">${before}</td><td class="num">${deltaCell}</td>`;
+}
+
+/** Every student by name, with the grade before when anyone was graded again, and their report. */
+function allStudentsSection(students: readonly ClassStudentRow[]): string[] {
   const withPrevious = students.some((s) => s.previous);
+  const o: string[] = [];
   o.push(`<section class="card"><h2>All students (${students.length})</h2>`);
   o.push(
     `<table><thead><tr><th>student</th><th>id</th><th class="num">score</th><th class="num">%</th>${withPrevious ? '<th class="num">before</th><th class="num">change</th>' : ''}<th>status</th><th class="num">time</th><th>report</th></tr></thead><tbody>`,
   );
   for (const s of [...students].sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id))) {
     const p = pct(s);
-    let prevCells = '';
-    if (withPrevious) {
-      const before = s.previous ? scoreText(s.previous) : '—';
-      const delta =
-        s.previous && s.previous.score !== null && s.score !== null
-          ? Math.round((s.score - s.previous.score) * 100) / 100
-          : null;
-      const deltaCell =
-        delta === null || delta === 0
-          ? delta === 0
-            ? '0'
-            : '—'
-          : `<span class="${delta > 0 ? 'up' : 'down'}">${delta > 0 ? '+' : ''}${formatScore(delta)}</span>`;
-      prevCells = `<td class="num">${before}</td><td class="num">${deltaCell}</td>`;
-    }
+    const prevCells = withPrevious ? previousCells(s) : '';
     o.push(
       `<tr><td>${studentLink(s)}${s.late ? ' <span class="badge s-inconclusive">late</span>' : ''}</td><td>${escapeHtml(s.id)}</td>` +
         `<td class="num">${scoreText(s)}</td><td class="num">${p === null ? '—' : `${p} %`}</td>${prevCells}` +
-        `<td>${s.kind === 'refused' ? badge(s.status, 'refused') : s.kind === 'harness-error' ? badge('error', 'harness error') : s.review !== undefined ? badge(s.status, 'needs review') : badge(s.status)}</td>` +
+        `<td>${studentBadge(s)}</td>` +
         `<td class="num">${escapeHtml(formatDuration(s.durationMs))}</td><td>${s.href ? `<a href="${escapeHtml(hrefOf(s.href))}">report</a>` : '—'}</td></tr>`,
     );
   }
   o.push('</tbody></table></section>');
+  return o;
+}
 
+/** What intake noticed, of the class and of each student (none: no section). */
+function notesSection(m: ClassSummaryModel, cap: Cap): string[] {
   const notes = [
     ...m.notes,
-    ...students.flatMap((s) => (s.notes ?? []).map((n) => `${s.name || s.id}: ${n}`)),
+    ...m.students.flatMap((s) => (s.notes ?? []).map((n) => `${s.name || s.id}: ${n}`)),
   ];
-  if (notes.length) {
-    o.push('<section class="card"><h2>Intake notes</h2><ul class="notes">');
-    for (const n of notes) o.push(`<li>${cap(n)}</li>`);
-    o.push('</ul></section>');
-  }
-  o.push('</main>', '</body>', '</html>', '');
-  return o.join('\n');
+  if (!notes.length) return [];
+  return [
+    '<section class="card"><h2>Intake notes</h2><ul class="notes">',
+    ...notes.map((n) => `<li>${cap(n)}</li>`),
+    '</ul></section>',
+  ];
+}
+
+export function renderClassSummary(m: ClassSummaryModel, options: ClassSummaryOptions = {}): string {
+  const cap: Cap = (t) => escapeHtml(capText(t, options.maxMessageChars ?? 400));
+  const students = m.students;
+  const graded = students.filter((s) => s.score !== null);
+  const percents = graded.map((s) => pct(s)).filter((p): p is number => p !== null);
+  const review = students
+    .filter((s) => s.review !== undefined)
+    .sort((a, b) => cmp(a.name, b.name) || cmp(a.id, b.id));
+  return [
+    ...documentHead(m),
+    ...headerCard(m, percents, review.length),
+    ...needsReviewSection(review, cap),
+    ...regradedSection(students),
+    ...(m.similarity ? similaritySection(m.similarity, options.maxLeads) : []),
+    ...(m.calibration ? calibrationSection(m.calibration, cap) : []),
+    ...(m.nodes ? renderNodeCalibrations(m.nodes) : []),
+    ...pendingSection(m.pending),
+    ...distributionSection(percents),
+    ...checksSection(students),
+    ...failingSection(students, cap),
+    ...slowestSection(students, options.slowest ?? 10),
+    ...allStudentsSection(students),
+    ...notesSection(m, cap),
+    '</main>',
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
 }

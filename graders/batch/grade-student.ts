@@ -12,7 +12,7 @@ import type { GradeReport } from '../../reports/model.ts';
 import { engineWaitMs, gradeSubmission, waitForEngine, type GradeEvent } from '../grade.ts';
 import type { StudentSubmission } from '../intake.ts';
 import type { LoadedLab } from '../lab-spec.ts';
-import type { BatchSession } from './run.ts';
+import type { BatchSession } from './types.ts';
 
 const log = createDebug('labgrade:batch');
 

@@ -71,12 +71,8 @@ export interface MergeResult {
   assignmentId: string;
 }
 
-export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
-  if (o.dirs.length === 0) throw new UsageError('merge needs at least one batch output folder');
-  const outDir = path.resolve(o.outDir);
-  const dirs = [...new Set(o.dirs.map((d) => path.resolve(d)))];
-  if (dirs.includes(outDir))
-    throw new UsageError(`--out ${o.outDir} is one of the folders being merged: choose another`);
+/** Each output folder's batch.json and journal, in shard order whatever the order of the arguments. */
+async function readParts(dirs: readonly string[]): Promise<Part[]> {
   const parts: Part[] = [];
   for (const dir of dirs) {
     const record = await readBatchRecord(dir);
@@ -85,6 +81,11 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
   }
   // Deterministic whatever the order of the arguments.
   parts.sort((a, b) => (a.record.shard?.index ?? 0) - (b.record.shard?.index ?? 0) || cmp(a.dir, b.dir));
+  return parts;
+}
+
+/** The parts are one lab and one class, and either one whole-class output or every shard once. */
+function checkParts(parts: readonly Part[]): void {
   const first = parts[0]!.record;
   for (const p of parts) {
     if (p.record.lab.id !== first.lab.id)
@@ -106,29 +107,32 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
       throw new UsageError(
         'merge joins the shards of one class: pass every --shard i/n output, and no whole-class output beside them',
       );
-  } else {
-    const n = first.shard!.count;
-    if (parts.some((p) => p.record.shard!.count !== n))
-      throw new UsageError('the outputs were sharded differently (different n in --shard i/n)');
-    const seen = new Map<number, string>();
-    for (const p of parts) {
-      const i = p.record.shard!.index;
-      if (seen.has(i)) throw new UsageError(`shard ${i}/${n} appears twice: ${seen.get(i)} and ${p.dir}`);
-      seen.set(i, p.dir);
-    }
-    const missing = Array.from({ length: n }, (_x, i) => i + 1).filter((i) => !seen.has(i));
-    if (missing.length)
-      throw new UsageError(
-        `missing shard(s) ${missing.map((i) => `${i}/${n}`).join(', ')}: merge needs all ${n}`,
-      );
+    return;
   }
+  const n = first.shard!.count;
+  if (parts.some((p) => p.record.shard!.count !== n))
+    throw new UsageError('the outputs were sharded differently (different n in --shard i/n)');
+  const seen = new Map<number, string>();
+  for (const p of parts) {
+    const i = p.record.shard!.index;
+    if (seen.has(i)) throw new UsageError(`shard ${i}/${n} appears twice: ${seen.get(i)} and ${p.dir}`);
+    seen.set(i, p.dir);
+  }
+  const missing = Array.from({ length: n }, (_x, i) => i + 1).filter((i) => !seen.has(i));
+  if (missing.length)
+    throw new UsageError(
+      `missing shard(s) ${missing.map((i) => `${i}/${n}`).join(', ')}: merge needs all ${n}`,
+    );
+}
 
-  await mkdir(outDir, { recursive: true });
-  if (existsSync(path.join(outDir, JOURNAL_FILE)) || existsSync(path.join(outDir, BATCH_FILE))) {
-    // A merged output is rebuilt from scratch each time (the shards are the source of truth).
-    for (const name of [...CLASS_FILES, STUDENTS_DIR, HISTORY_DIR])
-      await rm(path.join(outDir, name), { recursive: true, force: true });
-  }
+/**
+ * Every shard's students and latest entries, their report folders copied into the merged output;
+ * both sorted by key.
+ */
+async function gatherStudents(
+  parts: readonly Part[],
+  outDir: string,
+): Promise<{ students: BatchRecord['students']; entries: Map<string, JournalEntry> }> {
   const entries = new Map<string, JournalEntry>();
   const students: BatchRecord['students'] = [];
   for (const p of parts) {
@@ -144,13 +148,13 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
     }
   }
   students.sort((a, b) => cmp(a.key, b.key));
-  const sortedEntries = new Map([...entries].sort(([a], [b]) => cmp(a, b)));
-  const assignment = mergedAssignment(o, parts);
-  await copyHistories(parts, outDir);
-  const reference = parts.find((p) => p.record.referencePrint)?.record.referencePrint;
-  // Every shard's calibration runs, labelled by shard: each shard measured its own host.
+  return { students, entries: new Map([...entries].sort(([a], [b]) => cmp(a, b))) };
+}
+
+/** Every shard's calibration runs, labelled by shard: each shard measured its own host. */
+function mergedCalibration(parts: readonly Part[]): BatchRecord['calibration'] {
   const withCalibration = parts.find((p) => p.record.calibration);
-  const calibration: BatchRecord['calibration'] = withCalibration
+  return withCalibration
     ? {
         ...withCalibration.record.calibration!,
         runs: parts.flatMap((p) =>
@@ -162,6 +166,29 @@ export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
         ),
       }
     : undefined;
+}
+
+export async function mergeBatches(o: MergeOptions): Promise<MergeResult> {
+  if (o.dirs.length === 0) throw new UsageError('merge needs at least one batch output folder');
+  const outDir = path.resolve(o.outDir);
+  const dirs = [...new Set(o.dirs.map((d) => path.resolve(d)))];
+  if (dirs.includes(outDir))
+    throw new UsageError(`--out ${o.outDir} is one of the folders being merged: choose another`);
+  const parts = await readParts(dirs);
+  checkParts(parts);
+  const first = parts[0]!.record;
+
+  await mkdir(outDir, { recursive: true });
+  if (existsSync(path.join(outDir, JOURNAL_FILE)) || existsSync(path.join(outDir, BATCH_FILE))) {
+    // A merged output is rebuilt from scratch each time (the shards are the source of truth).
+    for (const name of [...CLASS_FILES, STUDENTS_DIR, HISTORY_DIR])
+      await rm(path.join(outDir, name), { recursive: true, force: true });
+  }
+  const { students, entries: sortedEntries } = await gatherStudents(parts, outDir);
+  const assignment = mergedAssignment(o, parts);
+  await copyHistories(parts, outDir);
+  const reference = parts.find((p) => p.record.referencePrint)?.record.referencePrint;
+  const calibration = mergedCalibration(parts);
   const record: BatchRecord = {
     ...first,
     ...(calibration ? { calibration } : {}),
