@@ -21,7 +21,7 @@ import {
   type BatchRecord,
   type JournalEntry,
 } from '../journal.ts';
-import type { LoadedLab } from '../lab-spec.ts';
+import { artifactOfRole, type LoadedLab } from '../lab-spec.ts';
 import { classFingerprint, formatShard, selectShard } from '../shard.ts';
 import { submissionPrint, type SubmissionPrint } from '../similarity/print.ts';
 import { calibrationPolicy, referenceDir, studentLab } from './calibration.ts';
@@ -93,7 +93,7 @@ function scanOptions(lab: LoadedLab): ScanOptions {
   const arts = Object.values(lab.spec.artifacts);
   return {
     artifactNames: arts.map((a) => a.path),
-    dockerfile: lab.spec.artifacts.dockerfile?.path ?? 'Dockerfile',
+    dockerfile: artifactOfRole(lab.spec, 'dockerfile')?.path ?? 'Dockerfile',
   };
 }
 
@@ -133,7 +133,7 @@ async function previousGrades(outDir: string): Promise<Map<string, JournalEntry>
 /** The lab's reference submission as the class comparison sees it (none when the lab has none). */
 async function referencePrint(lab: LoadedLab): Promise<SubmissionPrint | undefined> {
   const dir = referenceDir(lab);
-  const dockerfile = lab.spec.artifacts.dockerfile?.path ?? 'Dockerfile';
+  const dockerfile = artifactOfRole(lab.spec, 'dockerfile')?.path ?? 'Dockerfile';
   if (!existsSync(path.join(dir, dockerfile))) return undefined;
   return submissionPrint(dir, lab).catch(() => undefined);
 }
