@@ -118,7 +118,12 @@ describe('preflight hook on the checks', () => {
       notes: ['graded the folder lab7/'],
       manifest: { ok: true, manifest: {}, notes: ['read 1 key'] },
       artifacts: {
-        manifest: { role: 'manifest' as const, path: 'submission.yml', present: true, notes: ['read submission.yml'] },
+        manifest: {
+          role: 'manifest' as const,
+          path: 'submission.yml',
+          present: true,
+          notes: ['read submission.yml'],
+        },
       },
     });
     const hub = await withPreflight(kind('docker-hub', { status: 'pass', message: 'ok' })).run(c, {});
