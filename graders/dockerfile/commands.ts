@@ -224,6 +224,16 @@ const DRY_RUN_OPTIONS: Record<string, string> = {
 const INSTALL_SUBCOMMANDS = new Set(['install', 'reinstall']);
 const REMOVE_SUBCOMMANDS = new Set(['remove', 'purge', 'autoremove', 'autopurge']);
 
+/** The options of an apt command as read so far, and its operands (subcommand, packages). */
+interface AptOptions {
+  options: string[];
+  operands: ShellWord[];
+  quiet: number;
+  assumeYes: boolean;
+  noRecommends: boolean;
+  dryRun: string | null;
+}
+
 function aptInvocation(
   tool: AptTool,
   words: ShellWord[],
@@ -231,124 +241,158 @@ function aptInvocation(
   pipedFrom: string | null,
   argsFromStdin: boolean,
 ): AptInvocation {
-  const options: string[] = [];
-  const operands: ShellWord[] = [];
-  let quiet = 0;
-  let assumeYes = pipedFrom !== null && commandBase(pipedFrom) === 'yes';
-  let noRecommends = false;
-  let dryRun: string | null = null;
-  const configValue = (kv: string): void => {
-    const [key = '', value = ''] = kv.split('=', 2);
-    const on = /^(1|true|yes|on)$/i.test(value.trim());
-    const off = /^(0|false|no|off)$/i.test(value.trim());
-    if (/^APT::Get::Assume-Yes$/i.test(key) && on) assumeYes = true;
-    if (/^APT::Install-Recommends$/i.test(key) && off) noRecommends = true;
-    if (/^APT::Get::(Simulate|Download-Only)$/i.test(key) && on) dryRun = `sets ${key}`;
-  };
-  for (let i = 1; i < words.length; i++) {
-    const w = (words[i] as ShellWord).text;
-    if (w === '--') {
-      operands.push(...words.slice(i + 1));
-      break;
-    }
-    if (w.startsWith('--')) {
-      options.push(w);
-      const [flag = '', inline] = w.split(/=(.*)/s, 2);
-      if (APT_ARG_OPTIONS.has(flag) && inline === undefined) {
-        const arg = words[i + 1]?.text;
-        if (arg !== undefined) {
-          options.push(arg);
-          if (flag === '--option') configValue(arg);
-          i++;
-        }
-      } else if (flag === '--option' && inline !== undefined) {
-        configValue(inline);
-      }
-      if (flag === '--yes' || flag === '--assume-yes')
-        assumeYes = inline === undefined || /^(1|true|yes)$/i.test(inline);
-      if (flag === '--quiet') quiet = Math.max(quiet, inline !== undefined ? Number(inline) || 1 : quiet + 1);
-      if (flag === '--no-install-recommends' || flag === '--without-recommends') noRecommends = true;
-      if (flag === '--install-recommends' || flag === '--with-recommends') noRecommends = false;
-      if (DRY_RUN_OPTIONS[flag]) dryRun = DRY_RUN_OPTIONS[flag] ?? null;
-      continue;
-    }
-    if (w.startsWith('-') && w.length > 1) {
-      options.push(w);
-      // Clustered short options: -qqy, -yq, -o=Foo=bar, -oFoo=bar, -q=2.
-      const body = w.slice(1);
-      for (let k = 0; k < body.length; k++) {
-        const ch = body[k] as string;
-        if (APT_SHORT_WITH_ARG.has(ch)) {
-          let arg = body.slice(k + 1).replace(/^=/, '');
-          if (arg === '') {
-            arg = words[i + 1]?.text ?? '';
-            if (words[i + 1]) {
-              options.push(arg);
-              i++;
-            }
-          }
-          if (ch === 'o') configValue(arg);
-          break;
-        }
-        if (ch === 'q') {
-          const eq = /^=(\d+)/.exec(body.slice(k + 1));
-          if (eq) {
-            quiet = Math.max(quiet, Number(eq[1]));
-            break;
-          }
-          quiet++;
-        } else if (ch === 'y') {
-          assumeYes = true;
-        } else if (ch === 'R' && tool === 'aptitude') {
-          noRecommends = true;
-        } else if (ch === 's' || ch === 'd') {
-          dryRun = DRY_RUN_OPTIONS[`-${ch}`] ?? null;
-        }
-      }
-      continue;
-    }
-    operands.push(words[i] as ShellWord);
-  }
-  // "-qq … implies -y" (apt-get(8)).
-  if (quiet >= 2) assumeYes = true;
-
-  const [sub, ...rest] = operands;
+  const o = readAptOptions(tool, words, pipedFrom);
+  const [sub, ...rest] = o.operands;
   const subcommand = sub?.text ?? null;
-  const installs: PackageSpec[] = [];
-  const removes: PackageSpec[] = [];
-  const unresolved: Unresolved[] = [];
-  if (subcommand !== null && (INSTALL_SUBCOMMANDS.has(subcommand) || REMOVE_SUBCOMMANDS.has(subcommand))) {
-    const installing = INSTALL_SUBCOMMANDS.has(subcommand);
-    for (const word of rest) {
-      unresolved.push(...word.unresolved);
-      if (word.unresolved.length > 0) continue;
-      // apt-get accepts `pkg-` on install (remove it) and `pkg+` on remove (install it).
-      let text = word.text;
-      let installIt = installing;
-      if (installing && text.endsWith('-') && !text.endsWith('.deb') && text.length > 1) {
-        text = text.slice(0, -1);
-        installIt = false;
-      } else if (!installing && text.endsWith('+') && text.length > 1) {
-        text = text.slice(0, -1);
-        installIt = true;
-      }
-      const spec = packageSpec(text, word);
-      (installIt ? installs : removes).push(spec);
-    }
-    if (argsFromStdin) unresolved.push({ text: 'arguments read by xargs from standard input', name: null });
-  }
+  const { installs, removes, unresolved } = aptPackages(subcommand, rest, argsFromStdin);
   return {
     tool,
     subcommand,
     installs,
     removes,
-    options,
-    assumeYes,
-    noInstallRecommends: noRecommends,
-    dryRun: subcommand !== null && INSTALL_SUBCOMMANDS.has(subcommand) ? dryRun : null,
+    options: o.options,
+    assumeYes: o.assumeYes,
+    noInstallRecommends: o.noRecommends,
+    dryRun: subcommand !== null && INSTALL_SUBCOMMANDS.has(subcommand) ? o.dryRun : null,
     unresolved,
     wrappers,
   };
+}
+
+/** Reads the options of `apt-get …` (words[0] is the command) and sets the operands aside. */
+function readAptOptions(tool: AptTool, words: ShellWord[], pipedFrom: string | null): AptOptions {
+  const o: AptOptions = {
+    options: [],
+    operands: [],
+    quiet: 0,
+    assumeYes: pipedFrom !== null && commandBase(pipedFrom) === 'yes',
+    noRecommends: false,
+    dryRun: null,
+  };
+  for (let i = 1; i < words.length; i++) {
+    const w = (words[i] as ShellWord).text;
+    if (w === '--') {
+      o.operands.push(...words.slice(i + 1));
+      break;
+    }
+    if (w.startsWith('--')) {
+      i = readLongOption(o, w, words, i);
+      continue;
+    }
+    if (w.startsWith('-') && w.length > 1) {
+      i = readShortOptions(o, tool, w, words, i);
+      continue;
+    }
+    o.operands.push(words[i] as ShellWord);
+  }
+  // "-qq … implies -y" (apt-get(8)).
+  if (o.quiet >= 2) o.assumeYes = true;
+  return o;
+}
+
+/** A configuration item (`-o Key=value`) that changes what the command does. */
+function applyConfigValue(o: AptOptions, kv: string): void {
+  const [key = '', value = ''] = kv.split('=', 2);
+  const on = /^(1|true|yes|on)$/i.test(value.trim());
+  const off = /^(0|false|no|off)$/i.test(value.trim());
+  if (/^APT::Get::Assume-Yes$/i.test(key) && on) o.assumeYes = true;
+  if (/^APT::Install-Recommends$/i.test(key) && off) o.noRecommends = true;
+  if (/^APT::Get::(Simulate|Download-Only)$/i.test(key) && on) o.dryRun = `sets ${key}`;
+}
+
+/** One `--long[=value]` option at words[i]; returns the index of the last word it used. */
+function readLongOption(o: AptOptions, w: string, words: ShellWord[], i: number): number {
+  o.options.push(w);
+  const [flag = '', inline] = w.split(/=(.*)/s, 2);
+  if (APT_ARG_OPTIONS.has(flag) && inline === undefined) {
+    const arg = words[i + 1]?.text;
+    if (arg !== undefined) {
+      o.options.push(arg);
+      if (flag === '--option') applyConfigValue(o, arg);
+      i++;
+    }
+  } else if (flag === '--option' && inline !== undefined) {
+    applyConfigValue(o, inline);
+  }
+  if (flag === '--yes' || flag === '--assume-yes')
+    o.assumeYes = inline === undefined || /^(1|true|yes)$/i.test(inline);
+  if (flag === '--quiet')
+    o.quiet = Math.max(o.quiet, inline !== undefined ? Number(inline) || 1 : o.quiet + 1);
+  if (flag === '--no-install-recommends' || flag === '--without-recommends') o.noRecommends = true;
+  if (flag === '--install-recommends' || flag === '--with-recommends') o.noRecommends = false;
+  if (DRY_RUN_OPTIONS[flag]) o.dryRun = DRY_RUN_OPTIONS[flag] ?? null;
+  return i;
+}
+
+/**
+ * A cluster of short options at words[i]: -qqy, -yq, -o=Foo=bar, -oFoo=bar, -q=2. Returns the
+ * index of the last word it used.
+ */
+function readShortOptions(o: AptOptions, tool: AptTool, w: string, words: ShellWord[], i: number): number {
+  o.options.push(w);
+  const body = w.slice(1);
+  for (let k = 0; k < body.length; k++) {
+    const ch = body[k] as string;
+    if (APT_SHORT_WITH_ARG.has(ch)) {
+      let arg = body.slice(k + 1).replace(/^=/, '');
+      if (arg === '') {
+        arg = words[i + 1]?.text ?? '';
+        if (words[i + 1]) {
+          o.options.push(arg);
+          i++;
+        }
+      }
+      if (ch === 'o') applyConfigValue(o, arg);
+      break;
+    }
+    if (ch === 'q') {
+      const eq = /^=(\d+)/.exec(body.slice(k + 1));
+      if (eq) {
+        o.quiet = Math.max(o.quiet, Number(eq[1]));
+        break;
+      }
+      o.quiet++;
+    } else if (ch === 'y') {
+      o.assumeYes = true;
+    } else if (ch === 'R' && tool === 'aptitude') {
+      o.noRecommends = true;
+    } else if (ch === 's' || ch === 'd') {
+      o.dryRun = DRY_RUN_OPTIONS[`-${ch}`] ?? null;
+    }
+  }
+  return i;
+}
+
+/** The packages an install or remove subcommand names, and the arguments it could not resolve. */
+function aptPackages(
+  subcommand: string | null,
+  rest: ShellWord[],
+  argsFromStdin: boolean,
+): { installs: PackageSpec[]; removes: PackageSpec[]; unresolved: Unresolved[] } {
+  const installs: PackageSpec[] = [];
+  const removes: PackageSpec[] = [];
+  const unresolved: Unresolved[] = [];
+  if (subcommand === null || !(INSTALL_SUBCOMMANDS.has(subcommand) || REMOVE_SUBCOMMANDS.has(subcommand)))
+    return { installs, removes, unresolved };
+  const installing = INSTALL_SUBCOMMANDS.has(subcommand);
+  for (const word of rest) {
+    unresolved.push(...word.unresolved);
+    if (word.unresolved.length > 0) continue;
+    // apt-get accepts `pkg-` on install (remove it) and `pkg+` on remove (install it).
+    let text = word.text;
+    let installIt = installing;
+    if (installing && text.endsWith('-') && !text.endsWith('.deb') && text.length > 1) {
+      text = text.slice(0, -1);
+      installIt = false;
+    } else if (!installing && text.endsWith('+') && text.length > 1) {
+      text = text.slice(0, -1);
+      installIt = true;
+    }
+    const spec = packageSpec(text, word);
+    (installIt ? installs : removes).push(spec);
+  }
+  if (argsFromStdin) unresolved.push({ text: 'arguments read by xargs from standard input', name: null });
+  return { installs, removes, unresolved };
 }
 
 /** Splits `name[:arch][=version | /release]`; recognises .deb paths and patterns. */

@@ -13,13 +13,33 @@ export interface LintFinding {
 
 const APT_TOOLS = new Set(['apt-get', 'apt', 'aptitude']);
 
+type AddFinding = (id: string, line: number, severity: LintFinding['severity'], message: string) => void;
+
 /** Lint findings sorted by line, then id. */
 export function lint(facts: DockerfileFacts): LintFinding[] {
   const out: LintFinding[] = [];
-  const add = (id: string, line: number, severity: LintFinding['severity'], message: string): void => {
+  const add: AddFinding = (id, line, severity, message) => {
     out.push({ id, line, message, severity });
   };
+  baseImageFindings(facts, add);
+  instructionFindings(facts, add);
+  consecutiveRunFindings(facts, add);
+  for (const stage of facts.stages) {
+    for (const apt of stage.apt) aptFindings(apt, add);
+    for (const run of stage.runs) runFindings(run, add);
+  }
+  aptListFindings(facts, add);
 
+  // Identical findings on one line count once (`apt update && apt install` is one DL3027).
+  const seen = new Set<string>();
+  const key = (f: LintFinding): string => `${f.id}:${f.line}:${f.message}`;
+  return out
+    .filter((f) => !seen.has(key(f)) && seen.add(key(f)))
+    .sort((a, b) => a.line - b.line || a.id.localeCompare(b.id));
+}
+
+/** DL3006 / DL3007: base images without a tag, or tagged latest. */
+function baseImageFindings(facts: DockerfileFacts, add: AddFinding): void {
   for (const stage of facts.stages) {
     const img = stage.image;
     // Stage references and images named by a variable are not checked (as hadolint).
@@ -46,7 +66,10 @@ export function lint(facts: DockerfileFacts): LintFinding[] {
       );
     }
   }
+}
 
+/** DL4000 (MAINTAINER) and DL3025 (CMD / ENTRYPOINT in shell form). */
+function instructionFindings(facts: DockerfileFacts, add: AddFinding): void {
   for (const instr of facts.instructions) {
     if (instr.keyword === 'MAINTAINER') {
       add('DL4000', instr.line, 'warning', 'MAINTAINER is deprecated; use LABEL maintainer="…" instead');
@@ -64,9 +87,13 @@ export function lint(facts: DockerfileFacts): LintFinding[] {
       );
     }
   }
+}
 
-  // DL3059: consecutive RUNs with the same flags, each with at most two commands (hadolint's
-  // threshold: longer chains are taken as a deliberate split). Comments do not break the run.
+/**
+ * DL3059: consecutive RUNs with the same flags, each with at most two commands (hadolint's
+ * threshold: longer chains are taken as a deliberate split). Comments do not break the run.
+ */
+function consecutiveRunFindings(facts: DockerfileFacts, add: AddFinding): void {
   const runsByLine = new Map<number, RunFact>();
   for (const s of facts.stages) for (const r of s.runs) runsByLine.set(r.line, r);
   let prev: RunFact | null = null;
@@ -91,24 +118,24 @@ export function lint(facts: DockerfileFacts): LintFinding[] {
     }
     prev = run;
   }
+}
 
-  for (const stage of facts.stages) {
-    for (const apt of stage.apt) aptFindings(apt, add);
-    for (const run of stage.runs) {
-      const cd = run.commands.find((c) => c.name === 'cd');
-      if (cd) add('DL3003', cd.line, 'warning', 'Use WORKDIR to switch to a directory instead of cd in RUN');
-      const sudo = run.commands.find((c) => c.wrappers.includes('sudo') || c.name === 'sudo');
-      if (sudo)
-        add(
-          'DL3004',
-          sudo.line,
-          'warning',
-          'Do not use sudo: RUN already runs as root, and the ubuntu image has no sudo ("sudo: not found")',
-        );
-    }
-  }
+/** DL3003 (cd) and DL3004 (sudo) in one RUN. */
+function runFindings(run: RunFact, add: AddFinding): void {
+  const cd = run.commands.find((c) => c.name === 'cd');
+  if (cd) add('DL3003', cd.line, 'warning', 'Use WORKDIR to switch to a directory instead of cd in RUN');
+  const sudo = run.commands.find((c) => c.wrappers.includes('sudo') || c.name === 'sudo');
+  if (sudo)
+    add(
+      'DL3004',
+      sudo.line,
+      'warning',
+      'Do not use sudo: RUN already runs as root, and the ubuntu image has no sudo ("sudo: not found")',
+    );
+}
 
-  // DL3009 only matters for layers that end up in the final image.
+/** DL3009: apt lists left in a layer; only layers that end up in the final image matter. */
+function aptListFindings(facts: DockerfileFacts, add: AddFinding): void {
   for (const idx of facts.finalLineage) {
     for (const run of facts.stages[idx]?.runs ?? []) {
       const update = run.commands.find((c) => APT_TOOLS.has(c.name) && firstOperand(c) === 'update');
@@ -122,19 +149,9 @@ export function lint(facts: DockerfileFacts): LintFinding[] {
       }
     }
   }
-
-  // Identical findings on one line count once (`apt update && apt install` is one DL3027).
-  const seen = new Set<string>();
-  const key = (f: LintFinding): string => `${f.id}:${f.line}:${f.message}`;
-  return out
-    .filter((f) => !seen.has(key(f)) && seen.add(key(f)))
-    .sort((a, b) => a.line - b.line || a.id.localeCompare(b.id));
 }
 
-function aptFindings(
-  apt: AptCommandFact,
-  add: (id: string, line: number, severity: LintFinding['severity'], message: string) => void,
-): void {
+function aptFindings(apt: AptCommandFact, add: AddFinding): void {
   if (apt.tool === 'apt') {
     add(
       'DL3027',

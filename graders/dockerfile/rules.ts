@@ -1,7 +1,7 @@
 // The lab's static Dockerfile requirements: the final image's base image and the apt packages it
 // must contain. Each result says "expected X, got Y" and points at the line that decides it.
 
-import type { DockerfileFacts, ImageRefFact, StageFact } from './facts.ts';
+import type { AptCommandFact, DockerfileFacts, ImageRefFact, InstalledPackage, StageFact } from './facts.ts';
 import { formatImageName, parseImageName, type ImageName } from './image-ref.ts';
 import { relateName } from './similar-name.ts';
 
@@ -176,6 +176,12 @@ function unresolvedFromReason(facts: DockerfileFacts, name: string, fromLine: nu
 // ---------------------------------------------------------------------------------------------
 // Packages
 
+/** Why a package is missing, at the line that shows it (0: no line). */
+interface Evidence {
+  line: number;
+  text: string;
+}
+
 function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
   const id = `package:${pkg}`;
   const expected = `${pkg} installed by apt in the final image`;
@@ -186,22 +192,7 @@ function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
 
   const installed = final.packages.find((p) => p.name === pkg);
   if (installed) {
-    const how: string[] = [`${installed.tool} install`];
-    if (installed.from !== null) how.push(`from ${installed.from}`);
-    if (installed.version !== null) how.push(`version ${installed.version}`);
-    if (installed.release !== null) how.push(`release ${installed.release}`);
-    if (installed.arch !== null) how.push(`architecture ${installed.arch}`);
-    if (installed.stage !== final.index)
-      how.push(
-        `in ${stageLabel(facts.stages[installed.stage] as StageFact)}, which the final stage builds on`,
-      );
-    const cmd = lineage
-      .flatMap((s) => s.apt)
-      .find((a) => a.installs.some((p) => p === installed || (p.name === pkg && p.line === installed.line)));
-    if (cmd && !cmd.listsReady)
-      how.push('but no apt-get update runs before it, so the build may fail with "Unable to locate package"');
-    if (cmd && !cmd.assumeYes)
-      how.push(`but without -y ${cmd.tool} may stop at "Do you want to continue?" and abort the build`);
+    const how = howInstalled(facts, pkg, installed, final, lineage);
     return result(
       id,
       true,
@@ -211,9 +202,70 @@ function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
     );
   }
 
-  const evidence: Array<{ line: number; text: string }> = [];
-  const lineageApt = lineage.flatMap((s) => s.apt);
+  const evidence = missingEvidence(facts, pkg, lineage);
+  evidence.sort((a, b) => a.line - b.line);
+  const first = evidence.find((e) => e.line > 0);
+  return result(
+    id,
+    false,
+    expected,
+    `not installed (${evidence.map((e) => e.text).join('; ')})`,
+    first?.line,
+  );
+}
 
+/** How an installed package got there, with what may still break its install. */
+function howInstalled(
+  facts: DockerfileFacts,
+  pkg: string,
+  installed: InstalledPackage,
+  final: StageFact,
+  lineage: StageFact[],
+): string[] {
+  const how: string[] = [`${installed.tool} install`];
+  if (installed.from !== null) how.push(`from ${installed.from}`);
+  if (installed.version !== null) how.push(`version ${installed.version}`);
+  if (installed.release !== null) how.push(`release ${installed.release}`);
+  if (installed.arch !== null) how.push(`architecture ${installed.arch}`);
+  if (installed.stage !== final.index)
+    how.push(`in ${stageLabel(facts.stages[installed.stage] as StageFact)}, which the final stage builds on`);
+  const cmd = lineage
+    .flatMap((s) => s.apt)
+    .find((a) => a.installs.some((p) => p === installed || (p.name === pkg && p.line === installed.line)));
+  if (cmd && !cmd.listsReady)
+    how.push('but no apt-get update runs before it, so the build may fail with "Unable to locate package"');
+  if (cmd && !cmd.assumeYes)
+    how.push(`but without -y ${cmd.tool} may stop at "Do you want to continue?" and abort the build`);
+  return how;
+}
+
+/** Everything that explains why the final image lacks the package, in the order it is looked for. */
+function missingEvidence(facts: DockerfileFacts, pkg: string, lineage: StageFact[]): Evidence[] {
+  const lineageApt = lineage.flatMap((s) => s.apt);
+  const evidence: Evidence[] = [
+    ...removedOrNotRun(pkg, lineage, lineageApt),
+    ...otherStageEvidence(facts, pkg, lineage),
+    ...notAptEvidence(pkg, lineage, lineageApt),
+    ...similarNameEvidence(pkg, lineageApt),
+    ...notRunEvidence(facts, pkg, lineage),
+  ];
+  if (evidence.length === 0) {
+    const mention = mentionEvidence(facts, pkg, lineage);
+    if (mention) evidence.push(mention);
+  }
+  if (evidence.length === 0) {
+    const anyInstall = lineageApt.some((a) => a.subcommand === 'install' && a.installs.length > 0);
+    evidence.push({
+      line: 0,
+      text: anyInstall ? `no apt install of ${pkg}` : 'the final image runs no apt install',
+    });
+  }
+  return evidence;
+}
+
+/** Installed, then removed; or named by an install that only simulates or downloads. */
+function removedOrNotRun(pkg: string, lineage: StageFact[], lineageApt: AptCommandFact[]): Evidence[] {
+  const evidence: Evidence[] = [];
   for (const s of lineage) {
     for (const r of s.removed)
       if (r.name === pkg)
@@ -223,6 +275,12 @@ function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
     if (a.dryRun !== null && a.installs.some((p) => p.name === pkg))
       evidence.push({ line: a.line, text: `line ${a.line} ${a.dryRun}` });
   }
+  return evidence;
+}
+
+/** Installed in a stage the final image does not build on (COPY --from copies files, not packages). */
+function otherStageEvidence(facts: DockerfileFacts, pkg: string, lineage: StageFact[]): Evidence[] {
+  const evidence: Evidence[] = [];
   for (const s of facts.stages) {
     if (facts.finalLineage.includes(s.index)) continue;
     const p = s.packages.find((x) => x.name === pkg && x.stage === s.index);
@@ -233,6 +291,12 @@ function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
       text += ` (COPY --from=${copy.from} at line ${copy.line} copies files, not the installed package)`;
     evidence.push({ line: p.line, text });
   }
+  return evidence;
+}
+
+/** Installed with another installer (pip, snap, …), or by an apt install whose arguments are unknown. */
+function notAptEvidence(pkg: string, lineage: StageFact[], lineageApt: AptCommandFact[]): Evidence[] {
+  const evidence: Evidence[] = [];
   for (const s of lineage) {
     for (const o of s.otherInstalls) {
       if (o.packages.some((x) => x === pkg || relateName(x, pkg) !== null)) {
@@ -252,6 +316,12 @@ function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
         });
     }
   }
+  return evidence;
+}
+
+/** apt installs of a name close to the package's: a prefix, another case, a misspelling. */
+function similarNameEvidence(pkg: string, lineageApt: AptCommandFact[]): Evidence[] {
+  const evidence: Evidence[] = [];
   const seenNames = new Set<string>();
   for (const a of lineageApt) {
     for (const p of a.installs) {
@@ -267,6 +337,12 @@ function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
       evidence.push({ line: p.line, text });
     }
   }
+  return evidence;
+}
+
+/** The package named on a line Docker does not run here: an unknown instruction, or ONBUILD. */
+function notRunEvidence(facts: DockerfileFacts, pkg: string, lineage: StageFact[]): Evidence[] {
+  const evidence: Evidence[] = [];
   for (const prob of facts.problems) {
     if (prob.code !== 'unknown-instruction') continue;
     const instr = facts.instructions.find((i) => i.line === prob.line);
@@ -287,39 +363,23 @@ function checkPackage(facts: DockerfileFacts, pkg: string): RequirementResult {
           text: `line ${o.line} installs it in ONBUILD, which runs only in images built FROM this one`,
         });
   }
-  if (evidence.length === 0) {
-    // Mentioned somewhere in the final image's RUNs without an apt install of it.
-    const runs = lineage.flatMap((s) => s.runs);
-    const mention = facts.instructions.find(
-      (i) => i.keyword === 'RUN' && runs.some((r) => r.line === i.line) && mentions(i.text, pkg),
-    );
-    const invalidJson =
-      mention && facts.problems.some((p) => p.code === 'invalid-json' && p.line === mention.line);
-    if (mention) {
-      evidence.push({
-        line: mention.line,
-        text: invalidJson
-          ? `line ${mention.line} is not valid JSON exec form (strings need double quotes), so Docker runs it as a broken shell command`
-          : `line ${mention.line} mentions ${pkg} but does not install it with apt`,
-      });
-    }
-  }
-  if (evidence.length === 0) {
-    const anyInstall = lineageApt.some((a) => a.subcommand === 'install' && a.installs.length > 0);
-    evidence.push({
-      line: 0,
-      text: anyInstall ? `no apt install of ${pkg}` : 'the final image runs no apt install',
-    });
-  }
-  evidence.sort((a, b) => a.line - b.line);
-  const first = evidence.find((e) => e.line > 0);
-  return result(
-    id,
-    false,
-    expected,
-    `not installed (${evidence.map((e) => e.text).join('; ')})`,
-    first?.line,
+  return evidence;
+}
+
+/** The package mentioned in one of the final image's RUNs without an apt install of it. */
+function mentionEvidence(facts: DockerfileFacts, pkg: string, lineage: StageFact[]): Evidence | undefined {
+  const runs = lineage.flatMap((s) => s.runs);
+  const mention = facts.instructions.find(
+    (i) => i.keyword === 'RUN' && runs.some((r) => r.line === i.line) && mentions(i.text, pkg),
   );
+  if (!mention) return undefined;
+  const invalidJson = facts.problems.some((p) => p.code === 'invalid-json' && p.line === mention.line);
+  return {
+    line: mention.line,
+    text: invalidJson
+      ? `line ${mention.line} is not valid JSON exec form (strings need double quotes), so Docker runs it as a broken shell command`
+      : `line ${mention.line} mentions ${pkg} but does not install it with apt`,
+  };
 }
 
 function mentions(text: string, word: string): boolean {

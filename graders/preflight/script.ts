@@ -68,29 +68,10 @@ function lineAt(text: string, index: number): number {
 
 /** What bash will make of these bytes, before running anything. */
 export function analyzeScript(bytes: Uint8Array, name = 'cpu-monitor.sh', mode?: number): ScriptAnalysis {
-  const f: ScriptFinding[] = [];
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff) || looksUtf16(b)) {
-    f.push({
-      id: 'utf16',
-      fatal: true,
-      message: `${name} is saved as UTF-16 ("Unicode" in Notepad, or written by PowerShell >), which bash refuses as a binary file: save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8 ${name} > fixed.sh && mv fixed.sh ${name}`,
-    });
-    return { findings: f };
-  }
-  // bash's own test (check_binary_file): a NUL before the first newline of the first 80 bytes.
-  const head = b.subarray(0, 80);
-  const nl = head.indexOf(10);
-  const nul = (nl < 0 ? head : head.subarray(0, nl)).indexOf(0);
-  if (nul >= 0) {
-    f.push({
-      id: 'nul',
-      fatal: true,
-      line: 1,
-      message: `${name} has NUL bytes in its first line, so bash refuses it as a binary file ("cannot execute binary file"): submit the script as plain text`,
-    });
-    return { findings: f };
-  }
+  const refused = binaryRefusal(b, name);
+  if (refused) return { findings: [refused] };
+  const f: ScriptFinding[] = [];
   const laterNul = b.indexOf(0);
   if (laterNul >= 0)
     f.push({
@@ -115,25 +96,80 @@ export function analyzeScript(bytes: Uint8Array, name = 'cpu-monitor.sh', mode?:
       breaks: true,
       message: `${name} starts with a UTF-8 byte order mark (BOM): bash reads it and the #! line as a command (line 1: No such file or directory) and ./${name} finds no #! line; remove it: sed -i '1s/^\\xEF\\xBB\\xBF//' ${name}`,
     });
+  f.push(...lineEndingFindings(text, name));
+  f.push(...pastedCharacterFindings(stripComments(text), name, bom));
+  if (bad.count > 0)
+    f.push({
+      id: 'not-utf8',
+      line: lineAt(text, bad.first),
+      message: `${name} is not UTF-8 (a legacy encoding such as Windows-1252, first at line ${lineAt(text, bad.first)}); bash runs it byte for byte, which is fine in comments; save it as UTF-8 to be safe`,
+    });
+  f.push(...shebangFindings(text, bom, name));
+  if (mode !== undefined && (mode & 0o111) === 0)
+    f.push({
+      id: 'not-executable',
+      message: `${name} is not executable: fine under bash ${name}; chmod +x ${name} to run it as ./${name}`,
+    });
+  return { findings: f };
+}
+
+/** A file bash refuses as binary: UTF-16, or a NUL in its first line (bash's check_binary_file). */
+function binaryRefusal(b: Buffer, name: string): ScriptFinding | undefined {
+  if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff) || looksUtf16(b)) {
+    return {
+      id: 'utf16',
+      fatal: true,
+      message: `${name} is saved as UTF-16 ("Unicode" in Notepad, or written by PowerShell >), which bash refuses as a binary file: save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8 ${name} > fixed.sh && mv fixed.sh ${name}`,
+    };
+  }
+  // bash's own test (check_binary_file): a NUL before the first newline of the first 80 bytes.
+  const head = b.subarray(0, 80);
+  const nl = head.indexOf(10);
+  const nul = (nl < 0 ? head : head.subarray(0, nl)).indexOf(0);
+  if (nul >= 0) {
+    return {
+      id: 'nul',
+      fatal: true,
+      line: 1,
+      message: `${name} has NUL bytes in its first line, so bash refuses it as a binary file ("cannot execute binary file"): submit the script as plain text`,
+    };
+  }
+  return undefined;
+}
+
+/** Windows (CRLF) or old Mac (CR-only) line endings. */
+function lineEndingFindings(text: string, name: string): ScriptFinding[] {
   const crlf = text.indexOf('\r\n');
   if (crlf >= 0) {
     const count = text.match(/\r\n/g)!.length;
-    f.push({
-      id: 'crlf',
-      line: lineAt(text, crlf),
-      breaks: true,
-      message: `${name} has Windows (CRLF) line endings (${count} line${count === 1 ? '' : 's'}): bash reads the \\r as part of each command ("$'\\r': command not found"); convert it: ${FIX_CRLF(name)}`,
-    });
-  } else if (/\r(?!\n)/.test(text)) {
-    f.push({
-      id: 'cr',
-      line: lineAt(text, text.search(/\r(?!\n)/)),
-      breaks: true,
-      message: `${name} has old Mac (CR-only) line endings: bash sees the whole file as one line; convert it: sed -i 's/\\r/\\n/g' ${name}`,
-    });
+    return [
+      {
+        id: 'crlf',
+        line: lineAt(text, crlf),
+        breaks: true,
+        message: `${name} has Windows (CRLF) line endings (${count} line${count === 1 ? '' : 's'}): bash reads the \\r as part of each command ("$'\\r': command not found"); convert it: ${FIX_CRLF(name)}`,
+      },
+    ];
   }
-  // Characters word processors and web pages put where the shell needs ASCII.
-  const code = stripComments(text);
+  if (/\r(?!\n)/.test(text)) {
+    return [
+      {
+        id: 'cr',
+        line: lineAt(text, text.search(/\r(?!\n)/)),
+        breaks: true,
+        message: `${name} has old Mac (CR-only) line endings: bash sees the whole file as one line; convert it: sed -i 's/\\r/\\n/g' ${name}`,
+      },
+    ];
+  }
+  return [];
+}
+
+/**
+ * Characters word processors and web pages put where the shell needs ASCII, and spaces after a
+ * line-continuation backslash; `code` is the text with its comments blanked.
+ */
+function pastedCharacterFindings(code: string, name: string, bom: boolean): ScriptFinding[] {
+  const f: ScriptFinding[] = [];
   const find = (re: RegExp): number => code.search(re);
   const sq = find(/[\u2018\u2019\u201c\u201d\u00ab\u00bb]/);
   if (sq >= 0)
@@ -175,52 +211,51 @@ export function analyzeScript(bytes: Uint8Array, name = 'cpu-monitor.sh', mode?:
       breaks: true,
       message: `line ${lineAt(code, bs.index)} of ${name} has spaces after its line-continuation \\, so the next line runs as a separate command; delete the spaces after the \\`,
     });
-  if (bad.count > 0)
-    f.push({
-      id: 'not-utf8',
-      line: lineAt(text, bad.first),
-      message: `${name} is not UTF-8 (a legacy encoding such as Windows-1252, first at line ${lineAt(text, bad.first)}); bash runs it byte for byte, which is fine in comments; save it as UTF-8 to be safe`,
-    });
-  // The #! line: a comment under `bash cpu-monitor.sh`, the interpreter under ./cpu-monitor.sh.
+  return f;
+}
+
+/** The #! line: a comment under `bash cpu-monitor.sh`, the interpreter under ./cpu-monitor.sh. */
+function shebangFindings(text: string, bom: boolean, name: string): ScriptFinding[] {
   const body = bom ? text.slice(text.charCodeAt(0) === 0xfeff ? 1 : 3) : text;
   const first = body.split('\n', 1)[0]!.replace(/\r$/, '');
   const shebangAt = /^[ \t]*#!/m.exec(body);
   if (!first.startsWith('#!')) {
     if (shebangAt && shebangAt.index > 0)
-      f.push({
-        id: 'shebang-not-first',
-        line: lineAt(body, shebangAt.index),
-        message: `the #! line of ${name} is on line ${lineAt(body, shebangAt.index)}, not line 1: fine under bash ${name}, but ./${name} ignores it; move it to the very first line`,
-      });
-    else
-      f.push({
+      return [
+        {
+          id: 'shebang-not-first',
+          line: lineAt(body, shebangAt.index),
+          message: `the #! line of ${name} is on line ${lineAt(body, shebangAt.index)}, not line 1: fine under bash ${name}, but ./${name} ignores it; move it to the very first line`,
+        },
+      ];
+    return [
+      {
         id: 'no-shebang',
         message: `${name} has no #! line: fine under bash ${name} (how the tutorial and labgrade run it); add #!/bin/bash as line 1 to run it as ./${name}`,
-      });
-  } else {
-    const base = shebangProgram(first);
-    if (base && OWN_INTERPRETERS.has(base))
-      f.push({
+      },
+    ];
+  }
+  const base = shebangProgram(first);
+  if (base && OWN_INTERPRETERS.has(base))
+    return [
+      {
         id: 'other-shell',
         line: 1,
         message: `the #! line of ${name} names ${base}: bash cannot run it, so labgrade runs it as ./${name} would, with ${base} (an Ubuntu 24.04 instance has it); run it that way too (chmod +x ${name})`,
-      });
-    else if (base && base !== 'bash')
-      f.push({
+      },
+    ];
+  if (base && base !== 'bash')
+    return [
+      {
         id: 'other-shell',
         line: 1,
         message: `the #! line of ${name} names ${base}, but the tutorial (and labgrade) runs it with bash ${name}: bash ignores the #! line, so write it for bash (#!/bin/bash)`,
         ...(base === 'zsh' || base === 'fish' || base === 'python3' || base === 'python'
           ? { breaks: true }
           : {}),
-      });
-  }
-  if (mode !== undefined && (mode & 0o111) === 0)
-    f.push({
-      id: 'not-executable',
-      message: `${name} is not executable: fine under bash ${name}; chmod +x ${name} to run it as ./${name}`,
-    });
-  return { findings: f };
+      },
+    ];
+  return [];
 }
 
 /**

@@ -6,12 +6,14 @@
  * Timeouts are per call, through AbortSignal or our own timers — never dockerode's client-wide
  * `timeout` option, which also applies to the long-poll `wait()` and makes it hang or fail.
  *
- * Longer than ~500 lines because it is the one door to dockerode (lint-enforced): each method is
- * one Engine API call with its own cancellation and error mapping, and the parts that need no
- * dockerode live beside it (build-stream, engine-error, engine-watch, stats-from-docker).
+ * It is the one door to dockerode (lint-enforced): each method is one Engine API call with its own
+ * cancellation and error mapping. What needs no dockerode import lives beside it, the calls that
+ * reach the engine taking the client as a parameter: the JSON shapes sent and read
+ * (docker-shapes), streamed answers (engine-streams, build-stream), build results (build-result),
+ * image operations (docker-images), errors (engine-error), liveness (engine-watch) and stats
+ * (stats-from-docker).
  */
 import http from 'node:http';
-import os from 'node:os';
 import createDebug from 'debug';
 import Docker from 'dockerode';
 import { abortError, throwIfAborted } from '../abort.ts';
@@ -20,7 +22,9 @@ import { formatBytes } from '../units.ts';
 import { packContext, planContext } from './build-context.ts';
 import { DEFAULT_BUILD_PIDS_LIMIT, createBuildCgroup, type BuildCgroup } from './build-cgroup.ts';
 import { BuildStream } from './build-stream.ts';
-import { CappedText, Demuxer, lastLines, TimedLines } from './capture.ts';
+import { builtImage, failedBuild, type BuildRecord } from './build-result.ts';
+import { CappedText, Demuxer, TimedLines } from './capture.ts';
+import { imageExists, labgradeImageIdOf, removeImage, removeUntagged } from './docker-images.ts';
 import type {
   BuildOptions,
   BuildResult,
@@ -36,7 +40,15 @@ import type {
   StatsSample,
 } from './engine.ts';
 import { MAX_TIMED_LINES } from './engine.ts';
-import { engineError, engineHost, isConnectionError, statusCode } from './engine-error.ts';
+import {
+  containerCreateOptions,
+  containerStateFrom,
+  engineInfoFrom,
+  imageStoreOf,
+  toHostLimits,
+} from './docker-shapes.ts';
+import { engineError, isConnectionError, statusCode } from './engine-error.ts';
+import { readExecOutput, readLogStream, readWaitBody, type WaitResponse } from './engine-streams.ts';
 import { EngineWatch } from './engine-watch.ts';
 import { RUN_LABEL, newRunId, runLabels } from './labels.ts';
 import { statsFromDocker, type DockerStats } from './stats-from-docker.ts';
@@ -50,29 +62,7 @@ export interface DockerEngineOptions {
   docker?: ConstructorParameters<typeof Docker>[0];
 }
 
-/**
- * The containerd image store reports its snapshotter as the storage driver, with
- * DriverStatus [["driver-type", "io.containerd.snapshotter.v1"]] (moby daemon/containerd/service.go
- * LayerStoreStatus, Docker 24 to 29); graph drivers report their own status rows.
- */
-export function imageStoreOf(driverStatus: unknown): 'containerd' | 'graph' {
-  const rows = Array.isArray(driverStatus) ? (driverStatus as unknown[]) : [];
-  const snap = rows.some(
-    (r) => Array.isArray(r) && r[0] === 'driver-type' && String(r[1]).startsWith('io.containerd.snapshotter'),
-  );
-  return snap ? 'containerd' : 'graph';
-}
-
-function toHostLimits(l: Limits): Record<string, unknown> {
-  const h: Record<string, unknown> = {};
-  if (l.cpus !== undefined) h.NanoCpus = Math.round(l.cpus * 1e9);
-  if (l.cpuShares !== undefined) h.CpuShares = l.cpuShares;
-  if (l.cpusetCpus !== undefined) h.CpusetCpus = l.cpusetCpus;
-  if (l.memoryBytes !== undefined) h.Memory = l.memoryBytes;
-  if (l.memorySwapBytes !== undefined) h.MemorySwap = l.memorySwapBytes;
-  if (l.pidsLimit !== undefined) h.PidsLimit = l.pidsLimit;
-  return h;
-}
+export { imageStoreOf };
 
 export class DockerEngine implements ContainerEngine {
   readonly runId: string;
@@ -124,65 +114,23 @@ export class DockerEngine implements ContainerEngine {
   async info(): Promise<EngineInfo> {
     return this.call('info', async () => {
       const [info, version] = await Promise.all([this.docker.info(), this.docker.version()]);
-      const i = info as Record<string, unknown>;
-      const components =
-        (version as { Components?: Array<{ Name: string; Version: string }> }).Components ?? [];
-      const runc = components.find((c) => c.Name.toLowerCase() === 'runc')?.Version ?? null;
-      const containerd = components.find((c) => c.Name.toLowerCase() === 'containerd')?.Version ?? null;
-      const host = engineHost();
-      const cgroupVersion =
-        String(i.CgroupVersion ?? '') === '2' ? 2 : String(i.CgroupVersion ?? '') === '1' ? 1 : null;
-      const driver = i.CgroupDriver === 'systemd' || i.CgroupDriver === 'cgroupfs' ? i.CgroupDriver : null;
-      return {
-        serverVersion: String(i.ServerVersion ?? version.Version ?? ''),
-        apiVersion: String(version.ApiVersion ?? ''),
-        os: String(i.OperatingSystem ?? ''),
-        kernel: String(i.KernelVersion ?? ''),
-        cgroupVersion,
-        cgroupDriver: driver,
-        cpus: Number(i.NCPU ?? 0),
-        memoryBytes: Number(i.MemTotal ?? 0),
-        runcVersion: runc || null,
-        apiMinVersion: String((version as { MinAPIVersion?: string }).MinAPIVersion ?? ''),
-        containerdVersion: containerd || null,
-        storageDriver: String(i.Driver ?? ''),
-        imageStore: imageStoreOf(i.DriverStatus),
-        host,
-        // A unix socket on a machine whose engine reports our own hostname: its cgroups are ours.
-        // Docker Desktop also uses a unix socket but its engine runs in a VM with another name.
-        local: host.startsWith('unix://') && String(i.Name ?? '') === os.hostname(),
-        architecture: String(i.Architecture ?? ''),
-        name: String(i.Name ?? ''),
-      };
+      return engineInfoFrom(info, version);
     });
   }
 
   async build(o: BuildOptions): Promise<BuildResult> {
-    const started = Date.now();
-    const maxLog = o.maxLogChars ?? DEFAULT_LOG_CHARS;
     // Everything the build printed is counted, only head and tail are kept: a RUN printing
     // hundreds of MB costs time, never memory, and the report says how much was dropped.
-    const out = new BuildStream(maxLog, o.onProgress);
-    const pids: { limit: number | null; note?: string; peak?: number } = { limit: null };
-    const what = `build ${o.tag} from ${o.contextDir}`;
-    const fail = (error: string, timedOut = false, contextBytes?: number): BuildResult => {
-      const logText = out.capped.toString();
-      return {
-        ok: false,
-        tag: o.tag,
-        error,
-        tail: lastLines(logText, 15),
-        log: logText,
-        timedOut,
-        durationMs: Date.now() - started,
-        contextBytes,
-        step: out.step,
-        logChars: out.logChars,
-        pidsLimit: pids.limit,
-        pidsNote: pids.note,
-        pidsPeak: pids.peak,
-      };
+    const record: BuildRecord = {
+      tag: o.tag,
+      started: Date.now(),
+      out: new BuildStream(o.maxLogChars ?? DEFAULT_LOG_CHARS, o.onProgress),
+      pids: { limit: null },
     };
+    const { out, pids } = record;
+    const what = `build ${o.tag} from ${o.contextDir}`;
+    const fail = (error: string, timedOut = false, contextBytes?: number): BuildResult =>
+      failedBuild(record, error, timedOut, contextBytes);
 
     throwIfAborted(o.signal, what);
     const dockerfile = o.dockerfile ?? 'Dockerfile';
@@ -215,7 +163,7 @@ export class DockerEngine implements ContainerEngine {
     const onOuterAbort = () => controller.abort();
     o.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
-    const replaced = await this.labgradeImageIdOf(o.tag);
+    const replaced = await labgradeImageIdOf(this.docker, o.tag);
     /** A failure found while streaming, reported after the cgroup is gone (its peak known). */
     let early: (() => BuildResult) | undefined;
     try {
@@ -232,25 +180,7 @@ export class DockerEngine implements ContainerEngine {
       } as Docker.ImageBuildOptions);
       await out.read(stream, controller.signal);
     } catch (err) {
-      const code = statusCode(err);
-      if (timedOut || o.signal?.aborted) {
-        // The builder removes the step's container when it notices the cancel; do not rely on it.
-        if (out.running) await this.remove(out.running).catch(() => undefined);
-        if (timedOut) log('%s: timed out after %d ms', what, o.timeoutMs);
-        early = timedOut
-          ? () => fail(`build did not finish within ${Math.round(o.timeoutMs / 1000)} s`, true, plan.bytes)
-          : () => fail('build cancelled', false, plan.bytes);
-      } else if (isConnectionError(err)) {
-        throw engineError(what, err);
-      } else if (code && code < 500) {
-        // A 4xx before streaming starts (bad Dockerfile name, parse error) is the student's.
-        const msg = errorMessage(err).replace(/^\(HTTP code \d+\) [a-z ]+ - /, '');
-        early = () => fail(msg, false, plan.bytes);
-      } else if (code && code >= 500) {
-        early = () => fail(errorMessage(err), false, plan.bytes);
-      } else {
-        throw engineError(what, err);
-      }
+      early = await this.buildStreamFailure(err, { o, what, timedOut, out, fail, contextBytes: plan.bytes });
     } finally {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onOuterAbort);
@@ -269,50 +199,43 @@ export class DockerEngine implements ContainerEngine {
     }
     log('%s: built %s', what, imageId);
     const bare = (id: string) => id.replace(/^sha256:/, '');
-    if (replaced && !bare(replaced).startsWith(bare(imageId))) await this.removeUntagged(replaced);
-    const logText = out.capped.toString();
-    return {
-      ok: true,
-      tag: o.tag,
-      imageId,
-      tail: lastLines(logText, 15),
-      log: logText,
-      timedOut: false,
-      durationMs: Date.now() - started,
-      contextBytes: plan.bytes,
-      step: out.step,
-      logChars: out.logChars,
-      pidsLimit: pids.limit,
-      pidsNote: pids.note,
-      pidsPeak: pids.peak,
-    };
+    if (replaced && !bare(replaced).startsWith(bare(imageId))) await removeUntagged(this.docker, replaced);
+    return builtImage(record, imageId, plan.bytes);
   }
 
   /**
-   * The image a tag points at now, when labgrade built it (it carries the run label). Every build
-   * labels its image with the run id, so rebuilding a tag makes a new image and leaves the previous
-   * one untagged; build() removes that one afterwards, so repeated checks do not pile up images.
-   * Its layers are shared with the new image (the layer cache), so nothing of the cache is lost.
+   * A build whose response failed: timed out or cancelled (the RUN step's container removed), or
+   * refused by the engine (a 4xx is the student's: bad Dockerfile name, parse error), as the
+   * failure to report once the cgroup is gone. Throws when the engine itself failed.
    */
-  private async labgradeImageIdOf(ref: string): Promise<string | undefined> {
-    try {
-      const i = await this.docker.getImage(ref).inspect();
-      return i.Config?.Labels?.[RUN_LABEL] ? i.Id : undefined;
-    } catch {
-      return undefined;
+  private async buildStreamFailure(
+    err: unknown,
+    b: {
+      o: BuildOptions;
+      what: string;
+      timedOut: boolean;
+      out: BuildStream;
+      fail: (error: string, timedOut?: boolean, contextBytes?: number) => BuildResult;
+      contextBytes: number;
+    },
+  ): Promise<() => BuildResult> {
+    const { o, what, timedOut, out, fail, contextBytes } = b;
+    const code = statusCode(err);
+    if (timedOut || o.signal?.aborted) {
+      // The builder removes the step's container when it notices the cancel; do not rely on it.
+      if (out.running) await this.remove(out.running).catch(() => undefined);
+      if (timedOut) log('%s: timed out after %d ms', what, o.timeoutMs);
+      return timedOut
+        ? () => fail(`build did not finish within ${Math.round(o.timeoutMs / 1000)} s`, true, contextBytes)
+        : () => fail('build cancelled', false, contextBytes);
     }
-  }
-
-  /** Remove an image only if no tag and no container use it any more (never forced). */
-  private async removeUntagged(id: string): Promise<void> {
-    try {
-      const i = await this.docker.getImage(id).inspect();
-      if ((i.RepoTags ?? []).length > 0) return;
-      await this.docker.getImage(id).remove({ noprune: false });
-      log('removed the image this build replaced: %s', id.slice(0, 19));
-    } catch (err) {
-      log('kept the replaced image %s: %s', id.slice(0, 19), errorMessage(err));
+    if (isConnectionError(err)) throw engineError(what, err);
+    if (code && code < 500) {
+      const msg = errorMessage(err).replace(/^\(HTTP code \d+\) [a-z ]+ - /, '');
+      return () => fail(msg, false, contextBytes);
     }
+    if (code && code >= 500) return () => fail(errorMessage(err), false, contextBytes);
+    throw engineError(what, err);
   }
 
   private engineEnv?: Promise<EngineInfo>;
@@ -336,22 +259,11 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async imageExists(ref: string): Promise<boolean> {
-    try {
-      await this.docker.getImage(ref).inspect();
-      return true;
-    } catch (err) {
-      if (statusCode(err) === 404) return false;
-      throw engineError(`inspect image ${ref}`, err);
-    }
+    return imageExists(this.docker, ref);
   }
 
   async removeImage(ref: string): Promise<void> {
-    try {
-      await this.docker.getImage(ref).remove({ force: true });
-    } catch (err) {
-      if (statusCode(err) === 404) return;
-      throw engineError(`remove image ${ref}`, err);
-    }
+    await removeImage(this.docker, ref);
   }
 
   async pull(ref: string, options: { timeoutMs: number }): Promise<{ ok: boolean; error?: string }> {
@@ -379,45 +291,13 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
-  private createOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
-    const env = spec.env ? Object.entries(spec.env).map(([k, v]) => `${k}=${v}`) : undefined;
-    const securityOpt = spec.noNewPrivileges === false ? [] : ['no-new-privileges'];
-    return {
-      Image: spec.image,
-      name: spec.name,
-      Entrypoint: spec.entrypoint,
-      Cmd: spec.cmd,
-      Env: env,
-      WorkingDir: spec.workingDir,
-      User: spec.user,
-      Labels: runLabels(this.runId, spec.labels),
-      AttachStdout: false,
-      AttachStderr: false,
-      Tty: false,
-      HostConfig: {
-        ...toHostLimits(spec),
-        NetworkMode: spec.networkMode ?? 'none',
-        CapDrop: spec.capDrop ?? (spec.privileged ? [] : ['ALL']),
-        CapAdd: spec.capAdd,
-        SecurityOpt: securityOpt,
-        ReadonlyRootfs: spec.readonlyRootfs ?? false,
-        Binds: spec.binds,
-        PidMode: spec.pidMode,
-        Privileged: spec.privileged ?? false,
-        Tmpfs: spec.tmpfs,
-        CgroupnsMode: spec.cgroupns,
-        // Bounded logs on the engine's disk too: a container printing forever must not fill it.
-        LogConfig: { Type: 'json-file', Config: { 'max-size': '16m', 'max-file': '1' } },
-        PidsLimit: spec.pidsLimit ?? 512,
-      },
-    } as Docker.ContainerCreateOptions;
-  }
-
   async start(spec: ContainerSpec, options: { signal?: AbortSignal } = {}): Promise<ContainerHandle> {
     const what = `start ${spec.image}`;
     throwIfAborted(options.signal, what);
     const c = await this.call(what, async () => {
-      const c = await this.docker.createContainer(this.createOptions(spec));
+      const c = await this.docker.createContainer(
+        containerCreateOptions(spec, this.runId) as Docker.ContainerCreateOptions,
+      );
       try {
         await c.start();
       } catch (err) {
@@ -507,40 +387,20 @@ export class DockerEngine implements ContainerEngine {
     const onOuter = () => ac.abort();
     outer?.addEventListener('abort', onOuter, { once: true });
     try {
-      const res = await new Promise<NodeJS.ReadableStream & { complete?: boolean; destroy(): void }>(
-        (resolve, reject) => {
-          this.docker.modem.dial(
-            {
-              path: `/containers/${encodeURIComponent(id)}/wait?`,
-              method: 'POST',
-              options: {},
-              abortSignal: ac.signal,
-              isStream: true,
-              statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
-            } as never,
-            (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as never)),
-          );
-        },
-      );
-      const body = await new Promise<string>((resolve, reject) => {
-        let text = '';
-        const cut = () =>
-          reject(
-            Object.assign(new Error('the engine closed the connection during wait'), { code: 'ECONNRESET' }),
-          );
-        const onAbort = () => {
-          res.destroy();
-          reject(Object.assign(new Error('wait aborted'), { name: 'AbortError' }));
-        };
-        if (ac.signal.aborted) return onAbort();
-        ac.signal.addEventListener('abort', onAbort, { once: true });
-        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-        res.on('end', () => resolve(text));
-        res.on('error', () => (ac.signal.aborted ? onAbort() : cut()));
-        res.on('close', () => {
-          if (!res.complete && !ac.signal.aborted) cut();
-        });
+      const res = await new Promise<WaitResponse>((resolve, reject) => {
+        this.docker.modem.dial(
+          {
+            path: `/containers/${encodeURIComponent(id)}/wait?`,
+            method: 'POST',
+            options: {},
+            abortSignal: ac.signal,
+            isStream: true,
+            statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+          } as never,
+          (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as never)),
+        );
       });
+      const body = await readWaitBody(res, ac.signal);
       const parsed = JSON.parse(body) as { StatusCode?: number };
       return { exitCode: parsed.StatusCode ?? null, timedOut: false };
     } catch (err) {
@@ -576,21 +436,7 @@ export class DockerEngine implements ContainerEngine {
     );
     // The command itself is not stopped by a timeout or an abort (the Engine API has no exec kill):
     // it ends with its container, which every caller removes.
-    const ended = await new Promise<'done' | 'timeout' | 'aborted'>((resolve) => {
-      const finish = (how: 'done' | 'timeout' | 'aborted') => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if (how !== 'done') stream.destroy();
-        resolve(how);
-      };
-      const timer = setTimeout(() => finish('timeout'), options.timeoutMs);
-      const onAbort = () => finish('aborted');
-      signal?.addEventListener('abort', onAbort, { once: true });
-      stream.on('data', (c: Buffer) => demux.push(c));
-      stream.on('end', () => finish('done'));
-      stream.on('close', () => finish('done'));
-      stream.on('error', () => finish('done'));
-    });
+    const ended = await readExecOutput(stream, demux, options.timeoutMs, signal);
     if (ended === 'aborted') throw abortError(signal!, what);
     const timedOut = ended === 'timeout';
     let exitCode: number | null = null;
@@ -624,24 +470,7 @@ export class DockerEngine implements ContainerEngine {
   async inspect(id: string): Promise<ContainerState> {
     return this.call(`inspect ${id.slice(0, 12)}`, async () => {
       const i = await this.docker.getContainer(id).inspect();
-      const hc = i.HostConfig ?? {};
-      return {
-        id: i.Id,
-        running: Boolean(i.State?.Running),
-        status: String(i.State?.Status ?? ''),
-        pid: Number(i.State?.Pid ?? 0),
-        exitCode: i.State?.Running ? null : (i.State?.ExitCode ?? null),
-        oomKilled: Boolean(i.State?.OOMKilled),
-        startedAt: i.State?.StartedAt,
-        finishedAt: i.State?.FinishedAt,
-        nanoCpus: hc.NanoCpus,
-        cpuShares: hc.CpuShares,
-        cpusetCpus: hc.CpusetCpus,
-        memoryBytes: hc.Memory,
-        memorySwapBytes: hc.MemorySwap,
-        pidsLimit: hc.PidsLimit ?? null,
-        labels: i.Config?.Labels ?? {},
-      };
+      return containerStateFrom(i);
     });
   }
 
@@ -669,21 +498,7 @@ export class DockerEngine implements ContainerEngine {
         follow: true,
         ...(timed ? { timestamps: true } : {}),
       })) as unknown as NodeJS.ReadableStream;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          (stream as unknown as { destroy?: () => void }).destroy?.();
-          resolve();
-        }, 30_000);
-        stream.on('data', (c: Buffer) => demux.push(c));
-        stream.on('end', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        stream.on('error', (e) => {
-          clearTimeout(timer);
-          reject(e);
-        });
-      });
+      await readLogStream(stream, demux);
     });
     return {
       stdout: out.toString(),

@@ -11,19 +11,4 @@ export const sizeExceptions = [
     reason: 'TODO split',
   },
   { file: 'graders/checks/scaling-memory.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
-  {
-    file: 'graders/dockerfile/analyze.ts',
-    rules: ['max-lines-per-function', 'max-lines'],
-    reason: 'TODO split',
-  },
-  { file: 'graders/dockerfile/commands.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
-  { file: 'graders/dockerfile/lint.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
-  { file: 'graders/dockerfile/rules.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
-  { file: 'graders/dockerfile/shell.ts', rules: ['max-lines'], reason: 'TODO split' },
-  { file: 'graders/preflight/script.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
-  {
-    file: 'harness/engine/docker-engine.ts',
-    rules: ['max-lines-per-function', 'max-lines'],
-    reason: 'TODO split',
-  },
 ];
