@@ -18,17 +18,8 @@
  * slow host spaced further apart than asked, and a host whose cgroup version is not the lab's
  * target.
  */
-import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
 import type { ProcessResult, TimedLine } from '../../harness/engine/engine.ts';
-import {
-  artifactOrFailure,
-  artifactsOfRole,
-  defineCheck,
-  type CheckContext,
-  type WarmContext,
-} from './check.ts';
-import type { LoadedLab } from '../lab-spec.ts';
+import type { CheckContext, CheckOutcome, WarmContext } from './check.ts';
 import {
   cpuPlot,
   idle,
@@ -57,22 +48,17 @@ import {
   type Spacing,
 } from './monitor-judge.ts';
 
-const Params = z
-  .object({
-    /** The script's artifact (its name in lab.yaml's artifacts); default: the lab's one script. */
-    artifact: z.string().optional(),
-    /** --cpus of the monitored container (its expected utilisation, × 100 %). */
-    cpus: z.number().positive().default(0.5),
-    /** Seconds between the script's samples. */
-    interval: z.number().positive().max(10).default(1),
-    /** Samples asked of the script. */
-    samples: z.number().int().min(2).max(120).default(6),
-    /** Accepted difference from the harness, percentage points of one CPU. */
-    tolerancePoints: z.number().positive().default(10),
-  })
-  .strict();
+/** The CPU metric's params (the monitor kind's, monitor.ts). */
+export interface CpuParams {
+  /** --cpus of the monitored container (its expected utilisation, × 100 %). */
+  cpus: number;
+  interval: number;
+  samples: number;
+  /** Accepted difference from the harness, percentage points of one CPU. */
+  tolerancePoints: number;
+}
 
-import { monitorRunnerImage, runScript, RUNNER_OUTPUT_CHARS, RUNNER_PIDS_LIMIT } from './monitor-runner.ts';
+import { runScript, RUNNER_OUTPUT_CHARS, RUNNER_PIDS_LIMIT, type ScriptCall } from './monitor-runner.ts';
 
 export { parseMonitorOutput } from '../preflight/monitor-output.ts';
 export {
@@ -84,99 +70,72 @@ export {
   monitorRunnerImage,
 } from './monitor-runner.ts';
 
-/** The artifact of the script: the one named in params, or the lab's one script. */
-function scriptName(lab: LoadedLab, p: z.infer<typeof Params>): string {
-  return p.artifact ?? artifactsOfRole(lab, 'script')[0] ?? 'monitor';
-}
-
 /** The container the script watches, idle until loaded by exec, at the check's --cpus. */
-function loadedSpec(ctx: WarmContext, p: z.infer<typeof Params>) {
+export function cpuSpec(ctx: WarmContext, p: Pick<CpuParams, 'cpus'>) {
   return studentSpec(ctx, { ...idle(), cpus: Math.min(p.cpus, ctx.host.cpus) });
 }
 
-export default defineCheck({
-  kind: 'cpu-monitor',
-  description:
-    "runs the student's cgroup CPU monitor (confined) against a loaded container and compares it with the harness's reading",
-  params: Params,
-  needsImage: true,
-  measuresCpu: true,
-  reads: (lab, p) => ({ artifacts: [scriptName(lab, p)], runs: true }),
-  warm: (ctx, p) => (ctx.submission.artifacts[scriptName(ctx.lab, p)]?.present ? [loadedSpec(ctx, p)] : []),
-  // The runner image (the base image + RUNNER_PACKAGES): built beside the student's image.
-  // Nothing to prepare without a script (the check fails at once).
-  prepare: async (pctx, p) =>
-    pctx.submission.artifacts[scriptName(pctx.lab, p)]?.present
-      ? monitorRunnerImage(pctx.engine, pctx.lab.spec.build.baseImage, pctx.workDir)
-      : undefined,
-  async run(ctx, p) {
-    const got = artifactOrFailure(ctx, { name: scriptName(ctx.lab, p) });
-    if ('failure' in got) return got.failure;
-    const script = await readFile(got.art.absPath);
-    const cpus = Math.min(p.cpus, ctx.host.cpus);
-    const expectedPct = cpus * 100;
-    // Built (or found cached) before the load starts, so its apt run cannot steal the window's CPU.
-    ctx.progress('preparing the confined runner for cpu-monitor.sh');
-    // Usually started as grading began (prepare), beside the student's build.
-    const prepared = ctx.prepared ? await ctx.prepared : undefined;
-    const runner =
-      typeof prepared === 'string'
-        ? prepared
-        : await monitorRunnerImage(ctx.engine, ctx.lab.spec.build.baseImage, ctx.workDir);
-    ctx.progress(`running cpu-monitor.sh ${p.samples}×${p.interval}s against a container at --cpus ${cpus}`);
-    const res = await withContainers(ctx, [loadedSpec(ctx, p)], async ([h]) => {
-      // The container idles (it may have started ahead: warm) until stress-ng is exec'd in it.
-      const load = loadByExec(ctx, h!.id, Math.ceil(cpus));
-      await loadUp(ctx, [h!.id], loadedPids(Math.ceil(cpus)), [load]);
-      assertLoaded([load]);
-      const sampler = new Sampler({
-        read: (part) => ctx.cgroups.snapshot(h!.id, part),
-        intervalMs: 200,
-        samplePart: 'cpu',
-      }).start();
-      let from = 0;
-      const call = {
-        name: got.art.path,
-        args: [h!.id, String(p.interval), String(p.samples)],
-        timeoutMs: (p.interval * p.samples + 60) * 1000,
-      };
-      const { run, watch } = await runScript(ctx, runner, script, h!.id, call, () => {
-        from = sampler.snapshots.length;
-      });
-      const all = await sampler.stop(true);
-      // The harness's figure covers the script's lifetime only: from its start to its end.
-      return { run, watch, snaps: all.slice(Math.max(0, from - 1)) };
-    }).catch((err: unknown) => {
-      if (err instanceof LoadFailed) return { failed: err.message };
-      throw err;
+/** The CPU metric's whole run: load the container, run the script, judge it against the harness. */
+export async function runCpuMonitor(
+  ctx: CheckContext,
+  o: { p: CpuParams; runner: string; script: Buffer; name: string; args: (id: string) => string[] },
+): Promise<CheckOutcome> {
+  const { p, runner, script, name } = o;
+  const cpus = Math.min(p.cpus, ctx.host.cpus);
+  const expectedPct = cpus * 100;
+  ctx.progress(`running ${name} ${p.samples}×${p.interval}s against a container at --cpus ${cpus}`);
+  const res = await withContainers(ctx, [cpuSpec(ctx, p)], async ([h]) => {
+    // The container idles (it may have started ahead: warm) until stress-ng is exec'd in it.
+    const load = loadByExec(ctx, h!.id, Math.ceil(cpus));
+    await loadUp(ctx, [h!.id], loadedPids(Math.ceil(cpus)), [load]);
+    assertLoaded([load]);
+    const sampler = new Sampler({
+      read: (part) => ctx.cgroups.snapshot(h!.id, part),
+      intervalMs: 200,
+      samplePart: 'cpu',
+    }).start();
+    let from = 0;
+    const call: ScriptCall = {
+      name,
+      args: o.args(h!.id),
+      timeoutMs: (p.interval * p.samples + 60) * 1000,
+    };
+    const { run, watch } = await runScript(ctx, runner, script, h!.id, call, () => {
+      from = sampler.snapshots.length;
     });
-    // The image could not run stress-ng: nothing to monitor, the student's fault.
-    if ('failed' in res) return { status: 'fail', message: res.failed };
-    const harness = summarize(res.snaps);
-    const harnessPct = harness.overallCores * 100;
-    const read = readMonitorSamples(res.run.stdout);
-    const values = read.values;
-    const timed = sampleTimes(res.run.stdoutLines, values.length);
-    // Lines with several numbers and no way to tell which is the sample (labs/tutorial7/README.md).
-    const unclear = read.ambiguousCount
-      ? `; ${read.ambiguousCount} line${read.ambiguousCount === 1 ? '' : 's'} held several numbers and were not read (e.g. "${read.ambiguous[0]}"): print one number per line`
-      : '';
-    // The first sample of a Δ-based monitor often covers start-up (or is 0): judge the rest.
-    const judged = values.length > 2 ? values.slice(1) : values;
-    const log = `$ cpu-monitor.sh <container> ${p.interval} ${p.samples}\n${res.run.stdout}${res.run.stderr ? `\n[stderr]\n${res.run.stderr}` : ''}`;
-    const spacing = sampleSpacing(timed ?? [], p.interval);
-    const judgedGaps = timed ? gapRatios(timed, p.interval).slice(-judged.length) : [];
-    const run = { p, values, harnessPct, expectedPct, run: res.run, watch: res.watch, unclear };
-    const verdict = onTargetVersion(
-      judgeMonitor({ ...run, judged, gaps: judgedGaps, spacing }),
-      ctx,
-      script.toString('utf8'),
-    );
-    const plots = [monitorPlot(res.snaps, values, timed, p.interval, cpus)];
-    const measurements = monitorRows({ p, harnessPct, expectedPct, judged, values, spacing, verdict });
-    return { ...verdict, evidence: { log, plots, measurements } };
-  },
-});
+    const all = await sampler.stop(true);
+    // The harness's figure covers the script's lifetime only: from its start to its end.
+    return { run, watch, snaps: all.slice(Math.max(0, from - 1)) };
+  }).catch((err: unknown) => {
+    if (err instanceof LoadFailed) return { failed: err.message };
+    throw err;
+  });
+  // The image could not run stress-ng: nothing to monitor, the student's fault.
+  if ('failed' in res) return { status: 'fail', message: res.failed };
+  const harness = summarize(res.snaps);
+  const harnessPct = harness.overallCores * 100;
+  const read = readMonitorSamples(res.run.stdout);
+  const values = read.values;
+  const timed = sampleTimes(res.run.stdoutLines, values.length);
+  // Lines with several numbers and no way to tell which is the sample (labs/tutorial7/README.md).
+  const unclear = read.ambiguousCount
+    ? `; ${read.ambiguousCount} line${read.ambiguousCount === 1 ? '' : 's'} held several numbers and were not read (e.g. "${read.ambiguous[0]}"): print one number per line`
+    : '';
+  // The first sample of a Δ-based monitor often covers start-up (or is 0): judge the rest.
+  const judged = values.length > 2 ? values.slice(1) : values;
+  const log = `$ ${name} ${o.args('<container>').join(' ')}\n${res.run.stdout}${res.run.stderr ? `\n[stderr]\n${res.run.stderr}` : ''}`;
+  const spacing = sampleSpacing(timed ?? [], p.interval);
+  const judgedGaps = timed ? gapRatios(timed, p.interval).slice(-judged.length) : [];
+  const run = { p, values, harnessPct, expectedPct, run: res.run, watch: res.watch, unclear };
+  const verdict = onTargetVersion(
+    judgeMonitor({ ...run, judged, gaps: judgedGaps, spacing }),
+    ctx,
+    script.toString('utf8'),
+  );
+  const plots = [monitorPlot(res.snaps, values, timed, p.interval, cpus)];
+  const measurements = monitorRows({ p, harnessPct, expectedPct, judged, values, spacing, verdict });
+  return { ...verdict, evidence: { log, plots, measurements } };
+}
 
 /** The harness's usage and the script's samples, in % of one CPU, on one time axis. */
 function monitorPlot(
@@ -212,7 +171,7 @@ function monitorPlot(
  * gave the container enough CPU to tell a right monitor from a wrong one.
  */
 function monitorRows(o: {
-  p: z.infer<typeof Params>;
+  p: CpuParams;
   harnessPct: number;
   expectedPct: number;
   judged: number[];
@@ -282,7 +241,7 @@ function onTargetVersion(
  * sample spacing taken into account (monitor-judge.ts).
  */
 export function judgeMonitor(o: {
-  p: Pick<z.infer<typeof Params>, 'samples' | 'interval' | 'tolerancePoints'>;
+  p: Pick<CpuParams, 'samples' | 'interval' | 'tolerancePoints'>;
   /** Every sample read. */
   values: number[];
   /** The samples judged (the first dropped when there are more than two). */

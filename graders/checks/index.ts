@@ -1,7 +1,6 @@
 /** The one registry of check kinds: kind → implementation. A lab names kinds from here. */
 import type { z } from 'zod';
 import type { CheckKind } from './check.ts';
-import cpuMonitor from './cpu-monitor.ts';
 import dockerHub from './docker-hub.ts';
 import dockerfile from './dockerfile.ts';
 import environment from './environment.ts';
@@ -10,6 +9,7 @@ import isolationCpu from './isolation-cpu.ts';
 import isolationMemory from './isolation-memory.ts';
 import limitsSmoke from './limits-smoke.ts';
 import measurementTable from './measurement-table.ts';
+import monitor from './monitor.ts';
 import memorySwap from './memory-swap.ts';
 import scalingCpu from './scaling-cpu.ts';
 import scalingMemory from './scaling-memory.ts';
@@ -21,7 +21,7 @@ const all = [
   dockerfile,
   imageBuild,
   tools,
-  cpuMonitor,
+  monitor,
   scalingCpu,
   scalingMemory,
   memorySwap,

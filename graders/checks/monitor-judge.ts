@@ -145,8 +145,11 @@ export function versionMismatch(o: {
   markers: { 1: string[]; 2: string[] };
   status: 'pass' | 'fail' | 'inconclusive';
   message: string;
+  /** The script's name in messages. */
+  script?: string;
 }): { status: 'inconclusive'; message: string } | undefined {
   const { hostVersion: host, targetVersion: target, markers } = o;
+  const script = o.script ?? 'cpu-monitor.sh';
   if (!host || !target || host === target) return undefined;
   const where = `grade it on a cgroup v${target} host (the lab's own instance, or a GitHub Actions ubuntu-24.04 runner for v2)`;
   const here = `this host runs cgroup v${host}, the lab's target cgroup v${target}`;
@@ -155,12 +158,12 @@ export function versionMismatch(o: {
   if (o.status !== 'pass' && targetFiles.length)
     return {
       status: 'inconclusive',
-      message: `${here}: cpu-monitor.sh reads cgroup v${target} files (${targetFiles.slice(0, 3).join(', ')}), which this host does not have, so its result here says nothing about the target (${o.message}); ${where}`,
+      message: `${here}: ${script} reads cgroup v${target} files (${targetFiles.slice(0, 3).join(', ')}), which this host does not have, so its result here says nothing about the target (${o.message}); ${where}`,
     };
   if (o.status === 'pass' && hostFiles.length && !targetFiles.length)
     return {
       status: 'inconclusive',
-      message: `${here}: cpu-monitor.sh agrees with the harness here (${o.message}), but it reads only cgroup v${host} files (${hostFiles.slice(0, 3).join(', ')}), which the target does not have; ${where}`,
+      message: `${here}: ${script} agrees with the harness here (${o.message}), but it reads only cgroup v${host} files (${hostFiles.slice(0, 3).join(', ')}), which the target does not have; ${where}`,
     };
   return undefined;
 }

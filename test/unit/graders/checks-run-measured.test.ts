@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { CheckContext, CheckKind, CheckOutcome } from '../../../graders/checks/check.ts';
-import cpuMonitor from '../../../graders/checks/cpu-monitor.ts';
+import cpuMonitor from '../../../graders/checks/monitor.ts';
 import isolationCpu from '../../../graders/checks/isolation-cpu.ts';
 import isolationMemory from '../../../graders/checks/isolation-memory.ts';
 import scalingCpu from '../../../graders/checks/scaling-cpu.ts';
