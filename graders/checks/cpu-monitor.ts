@@ -28,9 +28,7 @@ import { artifactOrFailure, defineCheck, type CheckContext, type WarmContext } f
 import {
   cpuPlot,
   idle,
-  assertLoaded,
   loadByExec,
-  LoadFailed,
   loadedPids,
   loadUp,
   retireAfterRun,
@@ -41,6 +39,7 @@ import {
   round3,
   type ProcessWatch,
 } from '../experiments.ts';
+import { notLoaded } from './measured.ts';
 import { Sampler, summarize } from '../../harness/sampler.ts';
 import type { CgroupSnapshot } from '../../harness/cgroup/snapshot.ts';
 import { stats } from '../verdict.ts';
@@ -236,7 +235,9 @@ export default defineCheck({
       // The container idles (it may have started ahead: warm) until stress-ng is exec'd in it.
       const load = loadByExec(ctx, h!.id, Math.ceil(cpus));
       await loadUp(ctx, [h!.id], loadedPids(Math.ceil(cpus)), [load]);
-      assertLoaded([load]);
+      // The image could not run stress-ng: nothing to monitor, the student's fault.
+      const failed = notLoaded([load]);
+      if (failed) return { failed };
       const sampler = new Sampler({
         read: (part) => ctx.cgroups.snapshot(h!.id, part),
         intervalMs: 200,
@@ -249,12 +250,8 @@ export default defineCheck({
       const all = await sampler.stop(true);
       // The harness's figure covers the script's lifetime only: from its start to its end.
       return { run, watch, snaps: all.slice(Math.max(0, from - 1)) };
-    }).catch((err: unknown) => {
-      if (err instanceof LoadFailed) return { failed: err.message };
-      throw err;
     });
-    // The image could not run stress-ng: nothing to monitor, the student's fault.
-    if ('failed' in res) return { status: 'fail', message: res.failed };
+    if (res.failed) return res.failed;
     const harness = summarize(res.snaps);
     const harnessPct = harness.overallCores * 100;
     const read = readMonitorSamples(res.run.stdout);
