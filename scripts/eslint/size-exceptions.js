@@ -7,15 +7,7 @@ export const sizeExceptions = [
   { file: 'cli/main.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
   { file: 'graders/batch/merge.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
   { file: 'graders/batch/run.ts', rules: ['max-lines-per-function', 'max-lines'], reason: 'TODO split' },
-  { file: 'graders/checks/isolation-cpu.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
-  { file: 'graders/checks/isolation-memory.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
   { file: 'graders/checks/measurement-table.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
-  {
-    file: 'graders/checks/scaling-cpu.ts',
-    rules: ['max-lines-per-function', 'max-lines'],
-    reason: 'TODO split',
-  },
-  { file: 'graders/checks/scaling-memory.ts', rules: ['max-lines-per-function'], reason: 'TODO split' },
   {
     file: 'graders/dockerfile/analyze.ts',
     rules: ['max-lines-per-function', 'max-lines'],
