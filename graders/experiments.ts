@@ -182,7 +182,8 @@ export function idle(): Partial<ContainerSpec> {
  * stress-ng --cpu `workers` started by exec in an idle container and left running: the
  * container's removal ends it. (A workload of its own process, not the container's: idle
  * containers can be started ahead, see harness/engine/warm-pool.ts.) `ended()` is its result once
- * the exec has returned — before the window, that means stress-ng never ran (see loadFailure).
+ * the exec has returned — before the window, that means stress-ng never ran (see loadFailure and
+ * checks/measured.ts, which turns that into the student's failure).
  */
 export function loadByExec(ctx: CheckContext, id: string, workers: number): Load {
   let ended: ProcessResult | undefined;
@@ -202,18 +203,6 @@ export function loadByExec(ctx: CheckContext, id: string, workers: number): Load
 
 export interface Load {
   ended(): ProcessResult | undefined;
-}
-
-/** stress-ng could not be run in the student's image: the check fails with what the exec said. */
-export class LoadFailed extends Error {}
-
-/**
- * Once the load should be up (after loadUp): throws LoadFailed when a stress-ng exec has already
- * ended, i.e. the image could not run it (not installed, not on PATH, refused its arguments).
- */
-export function assertLoaded(loads: Load[]): void {
-  const r = loads.map((l) => l.ended()).find((x) => x !== undefined);
-  if (r) throw new LoadFailed(loadFailure(r));
 }
 
 /** Could this stress-ng exec not start at all (126: not executable, 127: not found)? */
@@ -393,7 +382,7 @@ function ownUsage(ctx: CheckContext, ids: string[]): () => Promise<number> {
  * Wait until each container runs at least `want` processes (pids.current: stress-ng and its
  * workers), then a short settle, so a window starts once the load is up rather than after a fixed
  * pause. At most maxMs; where pids.current cannot be read, the fixed pause of 500 ms instead.
- * Returns at once when one of `loads` has ended (stress-ng could not run: see assertLoaded).
+ * Returns at once when one of `loads` has ended (stress-ng could not run: see checks/measured.ts).
  */
 export async function loadUp(
   ctx: CheckContext,

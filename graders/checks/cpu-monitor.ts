@@ -20,20 +20,8 @@
  */
 import type { ProcessResult, TimedLine } from '../../harness/engine/engine.ts';
 import type { CheckContext, CheckOutcome, WarmContext } from './check.ts';
-import {
-  cpuPlot,
-  idle,
-  assertLoaded,
-  loadByExec,
-  LoadFailed,
-  loadedPids,
-  loadUp,
-  studentSpec,
-  usageSeries,
-  withContainers,
-  round3,
-  type ProcessWatch,
-} from '../experiments.ts';
+import { cpuPlot, idle, studentSpec, usageSeries, round3, type ProcessWatch } from '../experiments.ts';
+import { measured } from './measured.ts';
 import { Sampler, summarize } from '../../harness/sampler.ts';
 import type { CgroupSnapshot } from '../../harness/cgroup/snapshot.ts';
 import { stats } from '../verdict.ts';
@@ -84,11 +72,8 @@ export async function runCpuMonitor(
   const cpus = Math.min(p.cpus, ctx.host.cpus);
   const expectedPct = cpus * 100;
   ctx.progress(`running ${name} ${p.samples}×${p.interval}s against a container at --cpus ${cpus}`);
-  const res = await withContainers(ctx, [cpuSpec(ctx, p)], async ([h]) => {
-    // The container idles (it may have started ahead: warm) until stress-ng is exec'd in it.
-    const load = loadByExec(ctx, h!.id, Math.ceil(cpus));
-    await loadUp(ctx, [h!.id], loadedPids(Math.ceil(cpus)), [load]);
-    assertLoaded([load]);
+  // The container idles (it may have started ahead: warm) until stress-ng is exec'd in it.
+  const m = await measured(ctx, [cpuSpec(ctx, p)], Math.ceil(cpus), async ({ handles: [h] }) => {
     const sampler = new Sampler({
       read: (part) => ctx.cgroups.snapshot(h!.id, part),
       intervalMs: 200,
@@ -106,12 +91,10 @@ export async function runCpuMonitor(
     const all = await sampler.stop(true);
     // The harness's figure covers the script's lifetime only: from its start to its end.
     return { run, watch, snaps: all.slice(Math.max(0, from - 1)) };
-  }).catch((err: unknown) => {
-    if (err instanceof LoadFailed) return { failed: err.message };
-    throw err;
   });
   // The image could not run stress-ng: nothing to monitor, the student's fault.
-  if ('failed' in res) return { status: 'fail', message: res.failed };
+  if (!m.ok) return m.failure;
+  const res = m.value;
   const harness = summarize(res.snaps);
   const harnessPct = harness.overallCores * 100;
   const read = readMonitorSamples(res.run.stdout);

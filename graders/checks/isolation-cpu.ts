@@ -8,20 +8,13 @@
  * (2) With ≥ 2 CPUs, --cpus 1.5 and 0.5 side by side each hold their own limit.
  */
 import { z } from 'zod';
-import { defineCheck, type WarmContext } from './check.ts';
+import { defineCheck, type CheckContext, type WarmContext } from './check.ts';
 import type { ContainerHandle } from '../../harness/engine/engine.ts';
+import type { Series } from '../../reports/model.ts';
 import {
   cpuPlot,
-  cpuWindows,
-  type EarlyEnd,
   idle,
   readCgroup,
-  assertLoaded,
-  loadByExec,
-  LoadFailed,
-  type Load,
-  loadedPids,
-  loadUp,
   retire,
   studentSpec,
   usageSeries,
@@ -32,14 +25,14 @@ import {
   expectedGot,
   judgeBand,
   measurement,
-  repeatUntilSettled,
   stats,
   usageDecision,
   type Decision,
 } from '../verdict.ts';
-import { Findings, unsettled, usageProblem, windowOptions } from '../findings.ts';
+import { Findings, unsettled, usageProblem } from '../findings.ts';
 import { cpuWeight, describeLimit } from '../../harness/cgroup/facts.ts';
 import type { CgroupSnapshot } from '../../harness/cgroup/snapshot.ts';
+import { loadThen, type Loaded, type Measured, type SideBySide } from './measured.ts';
 import { SUB_WINDOW_MS, subWindowUsage } from './scaling-cpu-judge.ts';
 
 const Params = z
@@ -84,24 +77,6 @@ export function earlyPass(sub: number[], expected: number, tol: number): boolean
   return sub.length >= 3 && judgeBand(sub, expected, tol) === 'pass';
 }
 
-/**
- * The first window (of fewer than the lab's minimum) ends as soon as its sub-windows settle a pass
- * (from 2 s on, looked at every sub-window): a CFS split or a quota holds within a second, so the
- * rest of the window would add nothing. Later windows run their full length.
- */
-export function firstWindowEnds(
-  index: number,
-  minRepeats: number,
-  pass: (ws: Array<Array<{ snapshots: CgroupSnapshot[] }>>) => boolean,
-): EarlyEnd | undefined {
-  if (index > 0 || minRepeats <= 1) return undefined;
-  return {
-    enough: (snaps) => pass([snaps.map((snapshots) => ({ snapshots }))]),
-    minSeconds: 2,
-    everyMs: SUB_WINDOW_MS,
-  };
-}
-
 /** "2 window(s)", or "6 sub-windows of 500 ms in 1 window(s)" when the sub-windows settled it. */
 function basisOf(windows: Array<Array<{ snapshots: CgroupSnapshot[] }>>, bySubWindows: boolean): string {
   if (!bySubWindows) return `${windows.length} window(s)`;
@@ -129,6 +104,209 @@ function containers(ctx: WarmContext, p: z.infer<typeof Params>) {
   return { specs, pairSpecs };
 }
 
+type P = z.infer<typeof Params>;
+type Windows = Awaited<ReturnType<Loaded['settleWindows']>>;
+
+/** What the shares pair gave: the weights the runtime wrote, as read, and the windows of the split. */
+interface SharesResult extends Windows {
+  files: readonly [Record<string, string>, Record<string, string>];
+  weights: readonly [ReturnType<typeof cpuWeight>, ReturnType<typeof cpuWeight>];
+  expectedRatio: number;
+}
+
+/**
+ * The shares pair, pinned to one CPU: the weights read from their cgroups, then one stress-ng
+ * worker each, the split measured until it settles (the usage ratio against the weights' ratio,
+ * both together against the one CPU).
+ */
+async function measureShares(
+  ctx: CheckContext,
+  tol: number,
+  a: ContainerHandle,
+  b: ContainerHandle,
+): Promise<Measured<SharesResult>> {
+  const fa = await readCgroup(ctx, a.id, 'weight', 'cpuset');
+  const fb = await readCgroup(ctx, b.id, 'weight', 'cpuset');
+  const weights = [cpuWeight(fa.snapshot), cpuWeight(fb.snapshot)] as const;
+  const expectedRatio = (weights[0].value ?? NaN) / (weights[1].value ?? NaN);
+  const sharesPass = (ws: SideBySide) =>
+    earlyPass(
+      pairedSubWindows(ws, ([x, y]) => x! / y!),
+      expectedRatio,
+      tol,
+    ) &&
+    earlyPass(
+      pairedSubWindows(ws, ([x, y]) => x! + y!),
+      1,
+      tol,
+    );
+  return loadThen(ctx, [a, b], 1, async (loaded) => ({
+    files: [fa.files, fb.files] as const,
+    weights,
+    expectedRatio,
+    ...(await loaded.settleWindows({
+      earlyPass: sharesPass,
+      byWindows: (ws) =>
+        judgeBand(
+          ws.map(([x, y]) => x!.cores / y!.cores),
+          expectedRatio,
+          tol,
+        ),
+    })),
+  }));
+}
+
+/** The --cpus pair side by side, each loaded with a worker per host CPU: each must hold its own limit. */
+async function measurePair(
+  ctx: CheckContext,
+  p: P,
+  tol: number,
+  a: ContainerHandle,
+  b: ContainerHandle,
+): Promise<Measured<Windows>> {
+  const [ca, cb] = p.cpusPair;
+  ctx.progress(`--cpus ${ca} and ${cb} side by side`);
+  const pairPass = (ws: SideBySide) =>
+    [0, 1].every((i) =>
+      earlyPass(
+        pairedSubWindows(ws, (v) => v[i]!),
+        [ca, cb][i]!,
+        tol,
+      ),
+    );
+  return loadThen(ctx, [a, b], Math.ceil(ctx.host.cpus), (loaded) =>
+    loaded.settleWindows({
+      earlyPass: pairPass,
+      byWindows: (ws) =>
+        combine(
+          [0, 1].map(
+            (i) =>
+              usageDecision(
+                ws.map((w) => w[i]!.cores),
+                [ca, cb][i]!,
+                tol,
+                ws.map((w) => w[i]!.summary.throttledShare),
+                ws.map((w) => w[i]!.saturated),
+              ).decision,
+          ),
+        ),
+    }),
+  );
+}
+
+/**
+ * Both experiments in the containers of containers(), all started together, idle (or ahead of the
+ * check: warm), and loaded by exec: the --cpus pair once the shares pair is gone, with no container
+ * start between the measurements. The student's failure when a load never came up.
+ */
+async function measureBoth(
+  ctx: CheckContext,
+  p: P,
+  tol: number,
+): Promise<Measured<{ shares: SharesResult; pair?: Windows }>> {
+  const { specs, pairSpecs } = containers(ctx, p);
+  return withContainers(ctx, [...specs, ...pairSpecs], async ([a, b, pa, pb]) => {
+    const shares = await measureShares(ctx, tol, a!, b!);
+    await Promise.all([retire(ctx, a!.id), retire(ctx, b!.id)]);
+    if (!shares.ok) return shares;
+    if (!pa || !pb) return { ok: true, value: { shares: shares.value } };
+    const pair = await measurePair(ctx, p, tol, pa, pb);
+    return pair.ok ? { ok: true, value: { shares: shares.value, pair: pair.value } } : pair;
+  });
+}
+
+/** The split's rows and judgements (the ratio against the weights, both together against the CPU). */
+function judgeShares(f: Findings, ctx: CheckContext, p: P, tol: number, res: SharesResult): Series[] {
+  f.files(`--cpu-shares ${p.shares[0]}: `, res.files[0]);
+  f.files(`--cpu-shares ${p.shares[1]}: `, res.files[1]);
+  const [wa, wb] = res.weights;
+  const ratios = res.samples.map(([x, y]) => x!.cores / y!.cores);
+  if (!Number.isFinite(res.expectedRatio)) {
+    f.judge(
+      'fail',
+      `expected ${wa.file} in both containers' cgroups, got ${describeLimit(wa.value)} and ${describeLimit(wb.value)}`,
+    );
+  } else {
+    f.row({
+      ...measurement(
+        `usage ratio, shares ${p.shares[0]}:${p.shares[1]} on one CPU (weights ${wa.value}:${wb.value})`,
+        ratios,
+        res.expectedRatio,
+        ':1',
+        res.decision,
+        tol,
+      ),
+      windows: res.samples.length,
+      basis: basisOf(res.samples, res.bySub),
+    });
+    f.judge(
+      res.decision,
+      `shares ${p.shares.join(':')}: ${expectedGot(res.expectedRatio, tol, stats(ratios).mean, ': 1 usage ratio')}` +
+        (res.decision === 'inconclusive' ? unsettled(ratios.length) : ''),
+    );
+  }
+  const sums = res.samples.map(([x, y]) => x!.cores + y!.cores);
+  // The sub-windows' pass covers the sum too (the early pass judges both).
+  const together = res.bySub ? 'pass' : judgeTogether(sums, tol);
+  f.row(measurement('CPU used by both together (one pinned CPU)', sums, 1, 'cores', together, tol));
+  f.judge(
+    together,
+    together === 'fail'
+      ? `both containers pinned to CPU ${p.cpu}: ${expectedGot(1, tol, stats(sums).mean, 'cores')} together — the pinning did not hold`
+      : `both containers pinned to CPU ${p.cpu} got ${stats(sums).mean.toFixed(2)} cores together, less than the CPU: other work on the host shared it, so the split proves nothing; run again on a quiet host`,
+  );
+  ctx.state.shared.set('sharesRatio', {
+    expected: res.expectedRatio,
+    measured: stats(ratios).mean,
+    weights: [wa.value ?? NaN, wb.value ?? NaN],
+  });
+  const last = res.samples[res.samples.length - 1]!;
+  return [
+    usageSeries(`shares ${p.shares[0]}`, last[0]!.snapshots),
+    usageSeries(`shares ${p.shares[1]}`, last[1]!.snapshots, undefined, last[0]!.snapshots[0]?.tMs),
+  ];
+}
+
+/** The --cpus pair's rows and judgements (each against its own limit), or its skipped row. */
+function judgePair(f: Findings, p: P, tol: number, pair: Windows | undefined): Series[] {
+  const [ca, cb] = p.cpusPair;
+  if (!pair) {
+    f.row({
+      name: `--cpus ${ca} beside --cpus ${cb}`,
+      value: null,
+      expected: null,
+      unit: 'cores',
+      status: 'skipped',
+    });
+    return [];
+  }
+  for (const [i, c] of [ca, cb].entries()) {
+    const v = pair.samples.map((w) => w[i]!.cores);
+    const byWindows = usageDecision(
+      v,
+      c,
+      tol,
+      pair.samples.map((w) => w[i]!.summary.throttledShare),
+      pair.samples.map((w) => w[i]!.saturated),
+    );
+    // Settled by the sub-windows (both containers inside their bands): a pass, whatever the
+    // few whole windows alone would say.
+    const u = pair.bySub ? { ...byWindows, decision: 'pass' as const } : byWindows;
+    const beside = `--cpus ${i ? ca : cb}`;
+    f.row({
+      ...measurement(`CPU usage at --cpus ${c} beside ${beside}`, v, c, 'cores', u.decision, tol, u.excluded),
+      windows: pair.samples.length,
+      basis: basisOf(pair.samples, pair.bySub),
+    });
+    f.judge(u.decision, usageProblem(`--cpus ${c} beside ${beside}`, c, tol, u, v.length));
+  }
+  const lp = pair.samples[pair.samples.length - 1]!;
+  return [
+    usageSeries(`--cpus ${ca}`, lp[0]!.snapshots, ca, lp[0]!.snapshots[0]?.tMs),
+    usageSeries(`--cpus ${cb}`, lp[1]!.snapshots, cb, lp[0]!.snapshots[0]?.tMs),
+  ];
+}
+
 export default defineCheck({
   kind: 'isolation-cpu',
   description:
@@ -142,207 +320,20 @@ export default defineCheck({
   },
   async run(ctx, p) {
     const tol = p.tolerance ?? ctx.tolerance;
-    const seconds = ctx.window.effectiveSeconds;
-    const { minRepeats } = ctx.window;
-    // One window can settle a pass (earlyPass); the lab's minimum of windows still holds for the rest.
-    const repeat = { ...windowOptions(ctx), minRepeats: 1 };
-    const f = new Findings();
-    const series = [];
-
-    ctx.progress(`--cpu-shares ${p.shares[0]}:${p.shares[1]} pinned to CPU ${p.cpu}`);
-    const { specs, pairSpecs } = containers(ctx, p);
     const [ca, cb] = p.cpusPair;
-    const pairFits = pairSpecs.length > 0;
-    // All four start together, idle (or ahead of the check: warm), and are loaded by exec: the
-    // --cpus pair once the shares pair is gone, with no container start between the measurements.
-    const both = await withContainers(ctx, [...specs, ...pairSpecs], async ([a, b, pa, pb]) => {
-      const shareLoads = [a!, b!].map((h) => loadByExec(ctx, h.id, 1));
-      const shareRes = await measureShares(a!, b!, shareLoads);
-      await Promise.all([retire(ctx, a!.id), retire(ctx, b!.id)]);
-      if (!pairFits) return { shareRes, pair: undefined };
-      ctx.progress(`--cpus ${ca} and ${cb} side by side`);
-      const workers = Math.ceil(ctx.host.cpus);
-      const pairLoads = [pa!, pb!].map((h) => loadByExec(ctx, h.id, workers));
-      return { shareRes, pair: await measurePair(pa!, pb!, workers, pairLoads) };
-    }).catch((err: unknown) => {
-      if (err instanceof LoadFailed) return { failed: err.message };
-      throw err;
-    });
+    ctx.progress(`--cpu-shares ${p.shares[0]}:${p.shares[1]} pinned to CPU ${p.cpu}`);
+    const m = await measureBoth(ctx, p, tol);
     // The image could not run stress-ng: no split to measure, the student's fault.
-    if ('failed' in both) return { status: 'fail', message: both.failed };
-    const { shareRes, pair } = both;
-
-    async function measureShares(a: ContainerHandle, b: ContainerHandle, loads: Load[]) {
-      const fa = await readCgroup(ctx, a.id, 'weight', 'cpuset');
-      const fb = await readCgroup(ctx, b.id, 'weight', 'cpuset');
-      const weights = [cpuWeight(fa.snapshot), cpuWeight(fb.snapshot)] as const;
-      const expectedRatio = (weights[0].value ?? NaN) / (weights[1].value ?? NaN);
-      await loadUp(ctx, [a.id, b.id], loadedPids(1), loads);
-      assertLoaded(loads);
-      const sharesPass = (ws: Array<Array<{ snapshots: CgroupSnapshot[] }>>) =>
-        earlyPass(
-          pairedSubWindows(ws, ([x, y]) => x! / y!),
-          expectedRatio,
-          tol,
-        ) &&
-        earlyPass(
-          pairedSubWindows(ws, ([x, y]) => x! + y!),
-          1,
-          tol,
-        );
-      let taken = 0;
-      const { samples, decision } = await repeatUntilSettled(
-        () => cpuWindows(ctx, [a.id, b.id], seconds, 200, firstWindowEnds(taken++, minRepeats, sharesPass)),
-        // A pass from the sub-windows of every window so far (one disturbed sub-window in the
-        // first need not cost a third window); otherwise, from the lab's minimum on, the windows.
-        (ws) =>
-          sharesPass(ws)
-            ? 'pass'
-            : ws.length >= minRepeats
-              ? judgeBand(
-                  ws.map(([x, y]) => x!.cores / y!.cores),
-                  expectedRatio,
-                  tol,
-                )
-              : 'inconclusive',
-        repeat,
-      );
-      const bySub = decision === 'pass' && sharesPass(samples);
-      return { files: [fa.files, fb.files] as const, weights, expectedRatio, samples, decision, bySub };
-    }
-
-    async function measurePair(a: ContainerHandle, b: ContainerHandle, workers: number, loads: Load[]) {
-      await loadUp(ctx, [a.id, b.id], loadedPids(workers), loads);
-      assertLoaded(loads);
-      const pairPass = (ws: Array<Array<{ snapshots: CgroupSnapshot[] }>>) =>
-        [0, 1].every((i) =>
-          earlyPass(
-            pairedSubWindows(ws, (v) => v[i]!),
-            [ca, cb][i]!,
-            tol,
-          ),
-        );
-      let taken = 0;
-      const r = await repeatUntilSettled(
-        () => cpuWindows(ctx, [a.id, b.id], seconds, 200, firstWindowEnds(taken++, minRepeats, pairPass)),
-        (ws) =>
-          pairPass(ws)
-            ? 'pass'
-            : ws.length >= minRepeats
-              ? combine(
-                  [0, 1].map(
-                    (i) =>
-                      usageDecision(
-                        ws.map((w) => w[i]!.cores),
-                        [ca, cb][i]!,
-                        tol,
-                        ws.map((w) => w[i]!.summary.throttledShare),
-                        ws.map((w) => w[i]!.saturated),
-                      ).decision,
-                  ),
-                )
-              : 'inconclusive',
-        repeat,
-      );
-      return { ...r, bySub: r.decision === 'pass' && pairPass(r.samples) };
-    }
-    f.files(`--cpu-shares ${p.shares[0]}: `, shareRes.files[0]);
-    f.files(`--cpu-shares ${p.shares[1]}: `, shareRes.files[1]);
-    const [wa, wb] = shareRes.weights;
-    const ratios = shareRes.samples.map(([x, y]) => x!.cores / y!.cores);
-    if (!Number.isFinite(shareRes.expectedRatio)) {
-      f.judge(
-        'fail',
-        `expected ${wa.file} in both containers' cgroups, got ${describeLimit(wa.value)} and ${describeLimit(wb.value)}`,
-      );
-    } else {
-      f.row({
-        ...measurement(
-          `usage ratio, shares ${p.shares[0]}:${p.shares[1]} on one CPU (weights ${wa.value}:${wb.value})`,
-          ratios,
-          shareRes.expectedRatio,
-          ':1',
-          shareRes.decision,
-          tol,
-        ),
-        windows: shareRes.samples.length,
-        basis: basisOf(shareRes.samples, shareRes.bySub),
-      });
-      f.judge(
-        shareRes.decision,
-        `shares ${p.shares.join(':')}: ${expectedGot(shareRes.expectedRatio, tol, stats(ratios).mean, ': 1 usage ratio')}` +
-          (shareRes.decision === 'inconclusive' ? unsettled(ratios.length) : ''),
-      );
-    }
-    const sums = shareRes.samples.map(([x, y]) => x!.cores + y!.cores);
-    // The sub-windows' pass covers the sum too (sharesPass judges both).
-    const together = shareRes.bySub ? 'pass' : judgeTogether(sums, tol);
-    f.row(measurement('CPU used by both together (one pinned CPU)', sums, 1, 'cores', together, tol));
-    f.judge(
-      together,
-      together === 'fail'
-        ? `both containers pinned to CPU ${p.cpu}: ${expectedGot(1, tol, stats(sums).mean, 'cores')} together — the pinning did not hold`
-        : `both containers pinned to CPU ${p.cpu} got ${stats(sums).mean.toFixed(2)} cores together, less than the CPU: other work on the host shared it, so the split proves nothing; run again on a quiet host`,
-    );
-    ctx.state.shared.set('sharesRatio', {
-      expected: shareRes.expectedRatio,
-      measured: stats(ratios).mean,
-      weights: [wa.value ?? NaN, wb.value ?? NaN],
-    });
-    const last = shareRes.samples[shareRes.samples.length - 1]!;
-    series.push(
-      usageSeries(`shares ${p.shares[0]}`, last[0]!.snapshots),
-      usageSeries(`shares ${p.shares[1]}`, last[1]!.snapshots, undefined, last[0]!.snapshots[0]?.tMs),
-    );
-
-    if (pair) {
-      for (const [i, c] of [ca, cb].entries()) {
-        const v = pair.samples.map((w) => w[i]!.cores);
-        const byWindows = usageDecision(
-          v,
-          c,
-          tol,
-          pair.samples.map((w) => w[i]!.summary.throttledShare),
-          pair.samples.map((w) => w[i]!.saturated),
-        );
-        // Settled by the sub-windows (both containers inside their bands): a pass, whatever the
-        // few whole windows alone would say.
-        const u = pair.bySub ? { ...byWindows, decision: 'pass' as const } : byWindows;
-        const beside = `--cpus ${i ? ca : cb}`;
-        f.row({
-          ...measurement(
-            `CPU usage at --cpus ${c} beside ${beside}`,
-            v,
-            c,
-            'cores',
-            u.decision,
-            tol,
-            u.excluded,
-          ),
-          windows: pair.samples.length,
-          basis: basisOf(pair.samples, pair.bySub),
-        });
-        f.judge(u.decision, usageProblem(`--cpus ${c} beside ${beside}`, c, tol, u, v.length));
-      }
-      const lp = pair.samples[pair.samples.length - 1]!;
-      series.push(
-        usageSeries(`--cpus ${ca}`, lp[0]!.snapshots, ca, lp[0]!.snapshots[0]?.tMs),
-        usageSeries(`--cpus ${cb}`, lp[1]!.snapshots, cb, lp[0]!.snapshots[0]?.tMs),
-      );
-    } else {
-      f.row({
-        name: `--cpus ${ca} beside --cpus ${cb}`,
-        value: null,
-        expected: null,
-        unit: 'cores',
-        status: 'skipped',
-      });
-    }
+    if (!m.ok) return m.failure;
+    const { shares, pair } = m.value;
+    const f = new Findings();
+    const series = [...judgeShares(f, ctx, p, tol, shares), ...judgePair(f, p, tol, pair)];
     f.plot(cpuPlot('cpu-isolation', 'CPU isolation: usage of competing containers', series));
-
+    const [wa, wb] = shares.weights;
+    const ratio = stats(shares.samples.map(([x, y]) => x!.cores / y!.cores)).mean;
     return f.outcome(
-      `shares ${p.shares.join(':')} on one CPU gave a ${stats(ratios).mean.toFixed(2)}:1 split (weights set: ${wa.value}:${wb.value} → ${shareRes.expectedRatio.toFixed(2)}:1)` +
-        (pairFits
+      `shares ${p.shares.join(':')} on one CPU gave a ${ratio.toFixed(2)}:1 split (weights set: ${wa.value}:${wb.value} → ${shares.expectedRatio.toFixed(2)}:1)` +
+        (pair
           ? `; --cpus ${ca}/${cb} held side by side`
           : `; --cpus ${ca}/${cb} not tested: host has ${ctx.host.cpus} CPU(s)`),
     );

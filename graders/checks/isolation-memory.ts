@@ -16,6 +16,7 @@ import { measurement, repeatUntilSettled, stats } from '../verdict.ts';
 import { Findings, notJudged, prefixKeys, windowOptions } from '../findings.ts';
 import { oomEvents, oomKills } from '../../harness/cgroup/facts.ts';
 import { formatBytes } from '../../reports/format.ts';
+import type { Plot } from '../../reports/model.ts';
 import { usageBetween } from '../../harness/sampler.ts';
 
 const Params = z
@@ -103,6 +104,158 @@ function containers(ctx: WarmContext, p: z.infer<typeof Params>) {
   ];
 }
 
+type P = z.infer<typeof Params>;
+
+/**
+ * Windows of the neighbour's sysbench memory run, solo and then beside the hog's stress-ng --vm
+ * (exec'd for the window, OOM-killed over and over); each call takes the next window. The previous
+ * window's hog, when it outlived the neighbour's contended run, is waited for before the next solo
+ * run (it would compete); after the last window the container's removal ends it.
+ */
+function neighbourWindows(ctx: CheckContext, p: P, nb: string, hog: string): () => Promise<NeighbourWindow> {
+  const seconds = ctx.window.effectiveSeconds;
+  const hogBytes = Math.floor((p.hogLimit * p.over) / 1024);
+  let lastHog: Promise<{ err: unknown }> | undefined;
+  return async () => {
+    if (lastHog) {
+      const prev = await lastHog;
+      if (prev.err) throw prev.err;
+    }
+    await quietEngine(ctx);
+    const s0 = await ctx.cgroups.snapshot(nb);
+    const solo = await sysbenchMiBps(ctx, nb, seconds, p.blockSize);
+    const s1 = await ctx.cgroups.snapshot(nb);
+    // The hog: stress-ng allocating past its limit for the whole window, OOM-killed over and over.
+    const hogRun = ctx.engine.exec(
+      hog,
+      [
+        'stress-ng',
+        '--vm',
+        '1',
+        '--vm-bytes',
+        `${hogBytes}k`,
+        '--timeout',
+        `${Math.ceil(seconds + 1)}s`,
+        '--quiet',
+      ],
+      { timeoutMs: (seconds + 30) * 1000 },
+    );
+    // Held as a settled value: a rejection while the neighbour is measured must not go
+    // unhandled (Node would end the process with no report and no cleanup).
+    let hogOver = false;
+    const hogDone = hogRun.then(
+      () => ({ err: undefined }),
+      (err: unknown) => ({ err }),
+    );
+    void hogDone.then(() => {
+      hogOver = true;
+    });
+    await settle(300, ctx.signal);
+    const c0 = await ctx.cgroups.snapshot(nb);
+    // Halfway through the contended run, is the hog's stress-ng still running (its exec not
+    // yet returned)? Asked of the promise, not the cgroup: a read through the engine (an exec
+    // of a reader container) would itself take CPU from the neighbour while it is measured.
+    const hogMid = settle(seconds * 500, ctx.signal).then(
+      () => !hogOver,
+      () => true,
+    );
+    const contended = await sysbenchMiBps(ctx, nb, seconds, p.blockSize);
+    const c1 = await ctx.cgroups.snapshot(nb);
+    const hogRunning = await hogMid;
+    // Still running (its --timeout outlasts the contended run by up to a second): not waited
+    // for here; the next window waits, or the removal ends it. Ended: its error counts now.
+    if (hogOver) {
+      const hogEnd = await hogDone;
+      if (hogEnd.err) throw hogEnd.err;
+    } else lastHog = hogDone;
+    return {
+      solo: solo.mibPerSec,
+      contended: contended.mibPerSec,
+      soloSeconds: solo.seconds,
+      contendedSeconds: contended.seconds,
+      soloCores: usageBetween(s0, s1),
+      contendedCores: usageBetween(c0, c1),
+      ...(hogRunning ? {} : { hogGone: true }),
+    };
+  };
+}
+
+/**
+ * The neighbour and the hog side by side: windows until one shows the neighbour running beside a
+ * running hog, then the OOM events each cgroup counted meanwhile.
+ */
+async function measureIsolation(ctx: CheckContext, p: P) {
+  return withContainers(ctx, containers(ctx, p), async ([nb, hog]) => {
+    const nb0 = await ctx.cgroups.snapshot(nb!.id);
+    const hogKills0 = oomKills(await ctx.cgroups.snapshot(hog!.id)) ?? 0;
+    const { samples } = await repeatUntilSettled(
+      neighbourWindows(ctx, p, nb!.id, hog!.id),
+      // One window beside a running hog shows it; a window without one is taken again.
+      (ws) => (ws.some(neighbourRanBesideHog) ? 'pass' : 'inconclusive'),
+      { ...windowOptions(ctx), minRepeats: 1 },
+    );
+    const nbAfter = await readCgroup(ctx, nb!.id, 'oom');
+    const hogAfter = await readCgroup(ctx, hog!.id, 'oom');
+    const hogKills = oomKills(hogAfter.snapshot);
+    return {
+      samples,
+      files: { ...prefixKeys(nbAfter.files, 'neighbour: '), ...prefixKeys(hogAfter.files, 'hog: ') },
+      neighbourKills: (oomKills(nbAfter.snapshot) ?? 0) - (oomKills(nb0) ?? 0),
+      neighbourOom: (oomEvents(nbAfter.snapshot) ?? 0) - (oomEvents(nb0) ?? 0),
+      hogKills: hogKills === undefined ? undefined : hogKills - hogKills0,
+    };
+  });
+}
+
+/** The OOM claims: none in the neighbour, at least one kill of the hog over its limit. */
+function judgeOom(f: Findings, p: P, res: Awaited<ReturnType<typeof measureIsolation>>): void {
+  const neighbourQuiet = res.neighbourKills === 0 && res.neighbourOom === 0;
+  f.row({
+    name: 'neighbour OOM events (oom + oom_kill)',
+    value: res.neighbourKills + res.neighbourOom,
+    expected: 0,
+    unit: 'events',
+    status: neighbourQuiet ? 'pass' : 'fail',
+  });
+  f.expect(
+    neighbourQuiet,
+    `neighbour: expected no OOM events, got ${res.neighbourOom} OOM, ${res.neighbourKills} kill(s)`,
+  );
+  const hogDecision = res.hogKills === undefined ? 'inconclusive' : res.hogKills >= 1 ? 'pass' : 'fail';
+  f.row({
+    name: 'hog OOM kills (at least 1)',
+    value: res.hogKills ?? null,
+    expected: 1,
+    unit: 'kill(s)',
+    status: hogDecision,
+  });
+  f.judge(
+    hogDecision,
+    res.hogKills === undefined
+      ? 'this kernel does not count OOM kills per cgroup: the hog could not be proven OOM-killed'
+      : `hog over its ${formatBytes(p.hogLimit)} limit: expected ≥ 1 OOM kill, got 0`,
+  );
+}
+
+/** The neighbour's throughput, window by window, solo and beside the hog. */
+function throughputPlot(samples: NeighbourWindow[]): Plot {
+  return {
+    id: 'memory-isolation',
+    title: 'Neighbour sysbench memory throughput, solo vs beside an OOM-killed hog',
+    kind: 'bar',
+    xLabel: 'window',
+    yLabel: 'MiB/s',
+    series: [
+      { name: 'solo', unit: 'MiB/s', points: samples.map((w, i) => [i + 1, Math.round(w.solo)]) },
+      {
+        name: 'beside the hog',
+        unit: 'MiB/s',
+        points: samples.map((w, i) => [i + 1, Math.round(w.contended)]),
+      },
+    ],
+  };
+}
+
 export default defineCheck({
   kind: 'isolation-memory',
   description:
@@ -112,142 +265,16 @@ export default defineCheck({
   measuresCpu: true,
   warm: (ctx, p) => containers(ctx, p),
   async run(ctx, p) {
-    const seconds = ctx.window.effectiveSeconds;
-    const specs = containers(ctx, p);
     ctx.progress(`neighbour sysbench memory vs a hog OOM-killed at ${formatBytes(p.hogLimit)}`);
-    const res = await withContainers(ctx, specs, async ([nb, hog]) => {
-      const nb0 = await ctx.cgroups.snapshot(nb!.id);
-      const hogKills0 = oomKills(await ctx.cgroups.snapshot(hog!.id)) ?? 0;
-      const hogBytes = Math.floor((p.hogLimit * p.over) / 1024);
-      // The previous window's hog, when it outlived the neighbour's contended run: the next solo
-      // run waits for it (it would compete); after the last window the container's removal ends it.
-      let lastHog: Promise<{ err: unknown }> | undefined;
-      const { samples } = await repeatUntilSettled(
-        async (): Promise<NeighbourWindow> => {
-          if (lastHog) {
-            const prev = await lastHog;
-            if (prev.err) throw prev.err;
-          }
-          await quietEngine(ctx);
-          const s0 = await ctx.cgroups.snapshot(nb!.id);
-          const solo = await sysbenchMiBps(ctx, nb!.id, seconds, p.blockSize);
-          const s1 = await ctx.cgroups.snapshot(nb!.id);
-          // The hog: stress-ng allocating past its limit for the whole window, OOM-killed over and over.
-          const hogRun = ctx.engine.exec(
-            hog!.id,
-            [
-              'stress-ng',
-              '--vm',
-              '1',
-              '--vm-bytes',
-              `${hogBytes}k`,
-              '--timeout',
-              `${Math.ceil(seconds + 1)}s`,
-              '--quiet',
-            ],
-            { timeoutMs: (seconds + 30) * 1000 },
-          );
-          // Held as a settled value: a rejection while the neighbour is measured must not go
-          // unhandled (Node would end the process with no report and no cleanup).
-          let hogOver = false;
-          const hogDone = hogRun.then(
-            () => ({ err: undefined }),
-            (err: unknown) => ({ err }),
-          );
-          void hogDone.then(() => {
-            hogOver = true;
-          });
-          await settle(300, ctx.signal);
-          const c0 = await ctx.cgroups.snapshot(nb!.id);
-          // Halfway through the contended run, is the hog's stress-ng still running (its exec not
-          // yet returned)? Asked of the promise, not the cgroup: a read through the engine (an exec
-          // of a reader container) would itself take CPU from the neighbour while it is measured.
-          const hogMid = settle(seconds * 500, ctx.signal).then(
-            () => !hogOver,
-            () => true,
-          );
-          const contended = await sysbenchMiBps(ctx, nb!.id, seconds, p.blockSize);
-          const c1 = await ctx.cgroups.snapshot(nb!.id);
-          const hogRunning = await hogMid;
-          // Still running (its --timeout outlasts the contended run by up to a second): not waited
-          // for here; the next window waits, or the removal ends it. Ended: its error counts now.
-          if (hogOver) {
-            const hogEnd = await hogDone;
-            if (hogEnd.err) throw hogEnd.err;
-          } else lastHog = hogDone;
-          return {
-            solo: solo.mibPerSec,
-            contended: contended.mibPerSec,
-            soloSeconds: solo.seconds,
-            contendedSeconds: contended.seconds,
-            soloCores: usageBetween(s0, s1),
-            contendedCores: usageBetween(c0, c1),
-            ...(hogRunning ? {} : { hogGone: true }),
-          };
-        },
-        // One window beside a running hog shows it; a window without one is taken again.
-        (ws) => (ws.some(neighbourRanBesideHog) ? 'pass' : 'inconclusive'),
-        { ...windowOptions(ctx), minRepeats: 1 },
-      );
-      const nbAfter = await readCgroup(ctx, nb!.id, 'oom');
-      const hogAfter = await readCgroup(ctx, hog!.id, 'oom');
-      const hogKills = oomKills(hogAfter.snapshot);
-      return {
-        samples,
-        files: { ...prefixKeys(nbAfter.files, 'neighbour: '), ...prefixKeys(hogAfter.files, 'hog: ') },
-        neighbourKills: (oomKills(nbAfter.snapshot) ?? 0) - (oomKills(nb0) ?? 0),
-        neighbourOom: (oomEvents(nbAfter.snapshot) ?? 0) - (oomEvents(nb0) ?? 0),
-        hogKills: hogKills === undefined ? undefined : hogKills - hogKills0,
-      };
-    });
-
+    const res = await measureIsolation(ctx, p);
     const judged = res.samples.filter(neighbourRanBesideHog);
     const ratios = judged.map((w) => w.contended / w.solo);
     const f = new Findings();
     f.files('', res.files);
     f.judge(judged.length ? 'pass' : 'fail', noIsolationShown(res.samples));
     bandwidthRows(f, judged);
-    const neighbourQuiet = res.neighbourKills === 0 && res.neighbourOom === 0;
-    f.row({
-      name: 'neighbour OOM events (oom + oom_kill)',
-      value: res.neighbourKills + res.neighbourOom,
-      expected: 0,
-      unit: 'events',
-      status: neighbourQuiet ? 'pass' : 'fail',
-    });
-    f.expect(
-      neighbourQuiet,
-      `neighbour: expected no OOM events, got ${res.neighbourOom} OOM, ${res.neighbourKills} kill(s)`,
-    );
-    const hogDecision = res.hogKills === undefined ? 'inconclusive' : res.hogKills >= 1 ? 'pass' : 'fail';
-    f.row({
-      name: 'hog OOM kills (at least 1)',
-      value: res.hogKills ?? null,
-      expected: 1,
-      unit: 'kill(s)',
-      status: hogDecision,
-    });
-    f.judge(
-      hogDecision,
-      res.hogKills === undefined
-        ? 'this kernel does not count OOM kills per cgroup: the hog could not be proven OOM-killed'
-        : `hog over its ${formatBytes(p.hogLimit)} limit: expected ≥ 1 OOM kill, got 0`,
-    );
-    f.plot({
-      id: 'memory-isolation',
-      title: 'Neighbour sysbench memory throughput, solo vs beside an OOM-killed hog',
-      kind: 'bar',
-      xLabel: 'window',
-      yLabel: 'MiB/s',
-      series: [
-        { name: 'solo', unit: 'MiB/s', points: res.samples.map((w, i) => [i + 1, Math.round(w.solo)]) },
-        {
-          name: 'beside the hog',
-          unit: 'MiB/s',
-          points: res.samples.map((w, i) => [i + 1, Math.round(w.contended)]),
-        },
-      ],
-    });
+    judgeOom(f, p, res);
+    f.plot(throughputPlot(res.samples));
     return f.outcome(
       `the hog was OOM-killed ${res.hogKills} time(s) at ${formatBytes(p.hogLimit)}; the neighbour ran beside it with no OOM events (its memory throughput beside the hog: ${Math.round(stats(ratios).mean * 100)} % of solo, shown, not graded)`,
     );

@@ -10,33 +10,20 @@
  * speed at --cpus 1 for minutes at a time on a quiet host), the same for every student's
  * stress-ng. The measurement-table check compares the student's own ratios with physics.
  *
- * Longer than most checks: the one-container experiment (live updates between windows, a bounded
- * stress-ng per window) and the adaptive loop read the same per-limit window state. Its pure
- * judgements (sub-window usage, the adaptive usage verdict) are in scaling-cpu-judge.ts.
+ * The one-container experiment (live updates between windows, a bounded stress-ng per window) is
+ * in scaling-cpu-experiment.ts; its pure judgements (sub-window usage, the adaptive usage verdict)
+ * in scaling-cpu-judge.ts. This file takes the windows limit by limit and judges them.
  */
 import { z } from 'zod';
-import { errorMessage } from '../../harness/errors.ts';
-import { cpuQuotaFromFiles, factFiles } from '../../harness/cgroup/facts.ts';
-import { parseStressNgOutput } from '../../harness/workloads/stress-ng.ts';
-import type { Measurement } from '../../reports/model.ts';
-import { defineCheck, type CheckContext, type WarmContext } from './check.ts';
-import {
-  cpuPlot,
-  cpuWindow,
-  couldNotExec,
-  idle,
-  LoadFailed,
-  loadFailure,
-  retire,
-  startContainer,
-  settle,
-  studentSpec,
-  usageSeries,
-  type CpuWindow,
-} from '../experiments.ts';
+import { cpuQuotaFromFiles } from '../../harness/cgroup/facts.ts';
+import type { Measurement, Series } from '../../reports/model.ts';
+import { defineCheck, type CheckContext, type CheckOutcome } from './check.ts';
+import { cpuPlot, usageSeries } from '../experiments.ts';
 import { combine, expectedGot, measurement, fmt, stats, usageDecision, type Decision } from '../verdict.ts';
 import { notJudged, prefixKeys, usageProblem } from '../findings.ts';
-import { adaptiveUsage, finalUsage, subWindowUsage, usageBasisText } from './scaling-cpu-judge.ts';
+import { adaptiveUsage, finalUsage, usageBasisText } from './scaling-cpu-judge.ts';
+import { CpuExperiment, experimentSpec, type Run, type WindowRun } from './scaling-cpu-experiment.ts';
+import type { Measured } from './measured.ts';
 
 const Params = z
   .object({
@@ -57,253 +44,6 @@ const Params = z
     update: z.object({ from: z.number().positive(), to: z.number().positive() }).strict().optional(),
   })
   .strict();
-
-interface Run {
-  cpus: number;
-  cores: number;
-  /** Usage over consecutive sub-windows of SUB_WINDOW_MS (several CFS periods each), cores. */
-  sub: number[];
-  /** Share of CFS periods throttled in the window (how hard the quota held the container). */
-  throttled: number | undefined;
-  /** Other work saturated the host during the window. */
-  saturated?: boolean;
-  throughput: number | undefined;
-  /** stress-ng's bogo ops per CPU-second (usr+sys): the host's speed, whatever the limit. */
-  perCpuSecond: number | undefined;
-  /** The window's length, s (shorter than asked when stress-ng was slow to start). */
-  seconds: number;
-  /** How stress-ng ended ("exit code 0", …), for a message when it gave no throughput. */
-  exit: string;
-  /**
-   * Why the window is no measurement of the limit, if it is not: stress-ng's workers were not
-   * running from its first snapshot to its last (pids.current below theirs: the engine was slow to
-   * start them, or the run ended inside the window). Such a window is left out and retaken.
-   */
-  invalid?: string;
-  /** Invalid because stress-ng itself ended before the window did, its workers having come up. */
-  endedEarly?: boolean;
-  series: ReturnType<typeof usageSeries>;
-}
-
-/** stress-ng's run is the window + this, rounded up to whole seconds: its start and its end. */
-export const RUN_MARGIN_SECONDS = 0.6;
-/** The window ends this long before stress-ng's --timeout. */
-const TAIL_SECONDS = 0.25;
-/** A window inside a bounded stress-ng run cannot be retaken after a wait: the run would be over. */
-const ONE = { retake: false } as const;
-
-/**
- * One experiment container at a time, kept across windows: it idles, each window execs stress-ng
- * in it for a bounded time (so stress-ng's throughput covers exactly its own run, not the
- * container's life), and the limit moves with a live `docker update --cpus` between windows. When
- * the limit cannot be updated live, a fresh container at the new limit replaces it.
- */
-class CpuExperiment {
-  #id: string | undefined;
-  #cpus = NaN;
-  /** docker update --cpus worked on this host (undefined until tried). */
-  liveUpdates: boolean | undefined;
-  updateError: string | undefined;
-  containers = 0;
-  /**
-   * Seconds the engine took to get stress-ng's workers running, the most seen so far: later runs
-   * last that much longer, so a slow engine (an emulated guest, a loaded host) still leaves a whole
-   * window inside the run.
-   */
-  startSlack = 0;
-  /** Seconds one cgroup read took, the most seen (reads through the engine can take a second). */
-  readLatency = 0;
-  /**
-   * Seconds a live `docker update` took, the most seen: the run around the live-update experiment
-   * lasts that much longer, so its window after the update still falls inside the run (an emulated
-   * guest's engine took several seconds, and the run was over before that window began).
-   */
-  updateLatency = 0;
-
-  constructor(
-    private readonly ctx: CheckContext,
-    private readonly method: string | undefined,
-  ) {}
-
-  get id(): string | undefined {
-    return this.#id;
-  }
-
-  /** Put the container at `cpus` (live update when one runs); the quota files as read afterwards. */
-  async setCpus(cpus: number): Promise<{ files: Record<string, string>; live: boolean }> {
-    let live = false;
-    if (this.#id && this.#cpus !== cpus && this.liveUpdates !== false) {
-      try {
-        await this.timedUpdate(cpus);
-        this.liveUpdates = true;
-        live = true;
-        this.#cpus = cpus;
-      } catch (err) {
-        this.liveUpdates = false;
-        this.updateError = errorMessage(err);
-      }
-    }
-    if (!this.#id || this.#cpus !== cpus) await this.#fresh(cpus);
-    return { files: await this.ctx.cgroups.readFiles(this.#id!, quotaFiles(this.ctx)), live };
-  }
-
-  /** The live update the lab checks: no fallback, a failure is the engine's error. */
-  async updateLive(cpus: number): Promise<Record<string, string>> {
-    await this.timedUpdate(cpus);
-    this.#cpus = cpus;
-    return this.ctx.cgroups.readFiles(this.#id!, quotaFiles(this.ctx));
-  }
-
-  private async timedUpdate(cpus: number): Promise<void> {
-    const t0 = Date.now();
-    await this.ctx.engine.update(this.#id!, { cpus });
-    this.updateLatency = Math.max(this.updateLatency, (Date.now() - t0) / 1000);
-  }
-
-  async #fresh(cpus: number): Promise<void> {
-    await this.close();
-    const h = await startContainer(this.ctx, experimentSpec(this.ctx, cpus));
-    this.#id = h.id;
-    this.#cpus = cpus;
-    this.containers += 1;
-  }
-
-  /**
-   * One window: stress-ng started by exec with a bounded --timeout (no shell, no signal needed:
-   * it stops by itself and prints its metrics, so its bogo ops per second cover exactly its own
-   * run), the window sampled inside the run once its workers are up. `between` runs in the middle
-   * (the live update experiment): then a window of beforeSeconds, the update, a window of seconds.
-   */
-  async run(
-    workers: number,
-    seconds: number,
-    between?: { beforeSeconds: number; fn: () => Promise<void> },
-  ): Promise<{ run: Run; before?: CpuWindow; after?: CpuWindow }> {
-    const ctx = this.ctx;
-    const id = this.#id!;
-    const measured = seconds + (between ? between.beforeSeconds + 0.3 + 2 * this.updateLatency : 0);
-    // Whole seconds (stress-ng truncates "2.5s"), with room for the workers to start; the window
-    // then lasts as long as the run allows (at least `seconds` unless the start was slow), so
-    // little of the run goes unmeasured.
-    // The window's last snapshot is read after the window ends: the run must outlast that read.
-    const readRoom = 2 * this.readLatency;
-    const runSeconds = Math.ceil(measured + RUN_MARGIN_SECONDS + this.startSlack + readRoom);
-    const argv = [
-      'stress-ng',
-      '--cpu',
-      String(workers),
-      ...(this.method ? ['--cpu-method', this.method] : []),
-      '--timeout',
-      `${runSeconds}s`,
-      '--metrics-brief',
-    ];
-    const t0 = Date.now();
-    let finished = false;
-    const exec = ctx.engine
-      .exec(id, argv, { timeoutMs: (runSeconds + 30) * 1000, maxLogChars: 64 * 1024 })
-      .finally(() => {
-        finished = true;
-      });
-    exec.catch(() => undefined);
-    // Measure once the workers run: the idle init, stress-ng and its workers.
-    const want = 2 + workers;
-    let up = false;
-    while (Date.now() - t0 < runSeconds * 500 && !finished) {
-      // readFiles, not a snapshot: this wait is no part of a measurement window.
-      const r0 = Date.now();
-      const f = await ctx.cgroups.readFiles(id, ['pids.current']).catch(() => ({}) as Record<string, string>);
-      this.readLatency = Math.max(this.readLatency, (Date.now() - r0) / 1000);
-      const n = Number(Object.values(f)[0]);
-      if (!Number.isFinite(n) || n >= want) {
-        up = true;
-        break;
-      }
-      await settle(50);
-    }
-    // The exec is back before any worker ran: if the image cannot run stress-ng at all, no window
-    // will ever measure it (the check fails at once instead of taking every window).
-    if (!up && finished) {
-      const early = await exec.catch(() => undefined);
-      if (early && couldNotExec(early)) throw new LoadFailed(loadFailure(early));
-    }
-    const startedAfter = (Date.now() - t0) / 1000;
-    // A start slower than the margin allows: later runs get that much more room (never less).
-    if (startedAfter > RUN_MARGIN_SECONDS / 2 || !up)
-      this.startSlack = Math.max(this.startSlack, up ? startedAfter : runSeconds / 2 + 1);
-    await settle(100);
-    // The window ends TAIL_SECONDS before stress-ng does, so the workers' exit is not in it.
-    const left = () => runSeconds - TAIL_SECONDS - readRoom - (Date.now() - t0) / 1000;
-    let w: CpuWindow;
-    let before: CpuWindow | undefined;
-    let after: CpuWindow | undefined;
-    if (between) {
-      before = await cpuWindow(
-        ctx,
-        id,
-        Math.max(0.3, Math.min(between.beforeSeconds, left() - seconds)),
-        100,
-        ONE,
-      );
-      await between.fn();
-      await settle(100);
-      after = await cpuWindow(ctx, id, Math.max(0.3, left()), 100, ONE);
-      w = after;
-    } else {
-      w = await cpuWindow(ctx, id, Math.max(0.3, left()), 100, ONE);
-    }
-    const res = await exec.catch(() => undefined);
-    // Every snapshot of the window must see the workers (pids.current absent: cannot tell, kept).
-    const short = w.snapshots.filter((s) => s.pids.current !== undefined && s.pids.current < want).length;
-    // The workers came up, yet stress-ng was back before the window's end: the image's stress-ng
-    // did not run for its --timeout (not the host's doing: the engine started it in time).
-    const endedEarly =
-      up &&
-      res !== undefined &&
-      !res.timedOut &&
-      res.durationMs / 1000 < runSeconds - TAIL_SECONDS - readRoom;
-    const invalid =
-      w.snapshots.length < 2
-        ? 'no snapshots in the window'
-        : short && endedEarly
-          ? `stress-ng ended ${(res.durationMs / 1000).toFixed(1)} s into its ${runSeconds} s --timeout (exit code ${res.exitCode}), inside the window`
-          : short
-            ? `stress-ng's workers were not running in ${short} of the window's ${w.snapshots.length} snapshots (they started ${startedAfter.toFixed(1)} s after the exec${up ? '' : ', or never'}; the run was ${runSeconds} s)`
-            : undefined;
-    const parsed = res ? parseStressNgOutput(res.stdout, res.stderr) : undefined;
-    const cpu = parsed?.stressors.find((x) => x.stressor === 'cpu');
-    return {
-      run: {
-        cpus: this.#cpus,
-        cores: w.cores,
-        sub: subWindowUsage(w.snapshots),
-        throttled: w.summary.throttledShare,
-        ...(w.saturated ? { saturated: true } : {}),
-        seconds: w.summary.durationSeconds,
-        throughput: res?.exitCode === 0 ? cpu?.bogoOpsPerSecReal : undefined,
-        perCpuSecond: res?.exitCode === 0 ? cpu?.bogoOpsPerSecUsrSys : undefined,
-        exit: res ? (res.timedOut ? 'timed out' : `exit code ${res.exitCode}`) : 'exec failed',
-        series: usageSeries(`--cpus ${this.#cpus}`, w.snapshots, this.#cpus),
-        ...(invalid ? { invalid } : {}),
-        ...(invalid && short && endedEarly ? { endedEarly: true } : {}),
-      },
-      ...(before ? { before } : {}),
-      ...(after ? { after } : {}),
-    };
-  }
-
-  async close(): Promise<void> {
-    const id = this.#id;
-    this.#id = undefined;
-    this.#cpus = NaN;
-    if (!id) return;
-    await retire(this.ctx, id);
-  }
-}
-
-/** The experiment's container at a limit: idle until each window execs stress-ng in it. */
-function experimentSpec(ctx: WarmContext, cpus: number) {
-  return studentSpec(ctx, { ...idle(), cpus });
-}
 
 /**
  * The limits in the order they are measured: throughput ratios are against the 1-CPU run (or the
@@ -372,15 +112,364 @@ export function throughputRow(
 /** The window after the live update, s (the lab's window when shorter). */
 const UPDATE_AFTER_SECONDS = 2;
 
-/** The quota files on this host's cgroup version. */
-function quotaFiles(ctx: CheckContext): string[] {
-  return factFiles(ctx.cgroups.layout.version, 'quota');
-}
-
 /** The quota the files show, in CPUs (NaN when unlimited or unreadable). */
 function quotaFromFiles(files: Record<string, string>): number {
   const q = cpuQuotaFromFiles(files);
   return typeof q === 'number' ? q : NaN;
+}
+
+type P = z.infer<typeof Params>;
+
+/**
+ * What the check gathers across its windows: its rows, verdicts and problems, the files as read,
+ * the plotted series, and the windows by limit (the per-limit window state the adaptive loop and
+ * the throughput ratios read).
+ */
+class Tally {
+  readonly measurements: Measurement[] = [];
+  readonly decisions: Decision[] = [];
+  readonly problems: string[] = [];
+  readonly files: Record<string, string> = {};
+  readonly plots: Series[] = [];
+  /** Windows with stress-ng running throughout, by limit. */
+  readonly runsBy = new Map<number, Run[]>();
+  /** Windows left out because stress-ng was not running through them (see Run.invalid), by limit. */
+  readonly invalidBy = new Map<number, Run[]>();
+  /** Windows left out because other work on the host took the CPU. */
+  disturbed = 0;
+  windows = 0;
+
+  constructor(readonly tol: number) {}
+
+  /** A verdict, with its problem when it is not a pass. */
+  judge(decision: Decision, problem: () => string): void {
+    this.decisions.push(decision);
+    if (decision !== 'pass') this.problems.push(problem());
+  }
+
+  /** Windows kept for throughput (disturbed ones left out), by limit. */
+  kept(c: number): Run[] {
+    const runs = this.runsBy.get(c) ?? [];
+    const u = usageDecision(
+      runs.map((r) => r.cores),
+      c,
+      this.tol,
+      runs.map((r) => r.throttled),
+      runs.map((r) => r.saturated),
+    );
+    return runs.filter((_, i) => !u.excluded.includes(i));
+  }
+
+  tput(c: number): number[] {
+    return this.kept(c)
+      .map((r) => r.throughput)
+      .filter((x): x is number => x !== undefined);
+  }
+
+  exits(c: number): string {
+    return [...new Set((this.runsBy.get(c) ?? []).map((r) => r.exit))].join(', ');
+  }
+
+  /** Mean bogo ops per CPU-second of the kept windows at a limit: the host's speed there. */
+  speed(c: number): number | undefined {
+    return meanOf(this.kept(c).map((r) => r.perCpuSecond));
+  }
+
+  /** Mean usage of the kept windows at a limit, cores. */
+  usage(c: number): number | undefined {
+    return meanOf(this.kept(c).map((r) => r.cores));
+  }
+
+  /** Windows taken at a limit, kept or not: bounds the retakes when none is valid. */
+  tries(c: number): number {
+    return (this.runsBy.get(c)?.length ?? 0) + (this.invalidBy.get(c)?.length ?? 0);
+  }
+}
+
+/** One window at limit c, filed as valid or not; the quota files as read before it. */
+async function take(
+  exp: CpuExperiment,
+  t: Tally,
+  c: number,
+  seconds: number,
+): Promise<Measured<Record<string, string>>> {
+  const { files } = await exp.setCpus(c);
+  const r = await exp.run(workersFor(c), seconds);
+  if (!r.ok) return r;
+  t.windows += 1;
+  const { run } = r.value;
+  if (run.invalid) t.invalidBy.set(c, [...(t.invalidBy.get(c) ?? []), run]);
+  else t.runsBy.get(c)!.push(run);
+  return { ok: true, value: files };
+}
+
+/**
+ * Limit c: its quota as the files show it, then windows until its usage settles (adaptiveUsage,
+ * at most the lab's maximum, with two more when windows were invalid), judged. The student's
+ * failure when the image cannot run stress-ng.
+ */
+async function measureLimit(
+  ctx: CheckContext,
+  exp: CpuExperiment,
+  t: Tally,
+  c: number,
+): Promise<CheckOutcome | undefined> {
+  const seconds = ctx.window.effectiveSeconds;
+  const { minRepeats, maxRepeats } = ctx.window;
+  ctx.progress(`--cpus ${c}: ${seconds}s windows`);
+  t.runsBy.set(c, []);
+  const first = await take(exp, t, c, seconds);
+  if (!first.ok) return first.failure;
+  Object.assign(t.files, prefixKeys(first.value, `--cpus ${c}: `));
+  const quota = quotaFromFiles(first.value);
+  t.judge(
+    Math.abs(quota - c) < 0.005 ? 'pass' : 'fail',
+    () =>
+      `--cpus ${c}: expected quota ${c} CPUs in the cgroup files, got ${Number.isNaN(quota) ? 'none' : quota}`,
+  );
+  while ((t.runsBy.get(c)?.length ?? 0) < maxRepeats && t.tries(c) < maxRepeats + 2 && !ctx.signal?.aborted) {
+    const settled = adaptiveUsage(t.runsBy.get(c)!, c, t.tol, minRepeats);
+    if (t.runsBy.get(c)!.length && settled.decision !== 'inconclusive') break;
+    const r = await take(exp, t, c, seconds);
+    if (!r.ok) return r.failure;
+  }
+  judgeLimit(t, c, minRepeats);
+  return undefined;
+}
+
+/** The usage at limit c over its valid windows, or why there is none. */
+function judgeLimit(t: Tally, c: number, minRepeats: number): void {
+  const runs = t.runsBy.get(c)!;
+  if (!runs.length) return noValidWindow(t, c);
+  const { decision, basis, u } = finalUsage(runs, c, t.tol, minRepeats);
+  const m = measurement(
+    `CPU usage at --cpus ${c}`,
+    runs.map((r) => r.cores),
+    c,
+    'cores',
+    decision,
+    t.tol,
+    u.excluded,
+  );
+  t.measurements.push({ ...m, windows: runs.length, basis: usageBasisText(basis, runs) });
+  if (u.excluded.length) t.disturbed += u.excluded.length;
+  t.judge(decision, () => usageProblem(`--cpus ${c}`, c, t.tol, { ...u, decision }, runs.length));
+  t.plots.push(runs[0]!.series);
+}
+
+/** Not one window at limit c with stress-ng running throughout: no measurement, so no verdict on usage. */
+function noValidWindow(t: Tally, c: number): void {
+  const bad = t.invalidBy.get(c) ?? [];
+  if (bad.length && bad.every((r) => r.endedEarly)) {
+    // Started in time every time and ended early every time: the image's stress-ng.
+    t.judge(
+      'fail',
+      () =>
+        `--cpus ${c}: expected stress-ng to run for its --timeout, got it ending early in all ${bad.length} windows (last: ${bad[bad.length - 1]!.invalid})`,
+    );
+  } else {
+    t.judge(
+      'inconclusive',
+      () =>
+        `--cpus ${c}: no window had stress-ng running throughout (${bad.length} taken; ${bad[bad.length - 1]?.invalid ?? 'none taken'}): the engine was too slow to start it — the host was busy; run again on a quiet host`,
+    );
+  }
+  if (bad[0]) t.plots.push(bad[0].series);
+}
+
+/**
+ * The throughput ratios against the base limit, shown (never judged) and left for the
+ * measurement-table check; a limit whose stress-ng printed no throughput is a failed claim.
+ */
+function throughputRatios(
+  ctx: CheckContext,
+  t: Tally,
+  p: P,
+  limits: number[],
+  baseLimit: number | undefined,
+): void {
+  if (baseLimit !== undefined && t.tput(baseLimit).length) {
+    const throughputRows: Array<[number, number]> = [];
+    for (const c of limits) {
+      const at = t.tput(c);
+      // No valid window at this limit: its usage is inconclusive already, and says why.
+      if (!t.runsBy.get(c)?.length) continue;
+      if (!at.length) {
+        t.judge(
+          'fail',
+          () =>
+            `--cpus ${c}: expected stress-ng to print its throughput, got none (${t.exits(c)}; did it run?)`,
+        );
+        continue;
+      }
+      throughputRows.push([c, stats(at).mean]);
+      if (c === baseLimit) continue;
+      t.measurements.push(
+        throughputRow(c, baseLimit, at, t.tput(baseLimit), {
+          speed: ratioOf(t.speed(c), t.speed(baseLimit)),
+          usage: ratioOf(t.usage(c), t.usage(baseLimit)),
+          method: p.cpuMethod,
+        }),
+      );
+    }
+    ctx.state.shared.set('cpuThroughput', throughputRows);
+  } else if (baseLimit !== undefined && t.runsBy.get(baseLimit)?.length) {
+    // No base throughput, no ratio: that is a failed claim, not one left unjudged (unless no
+    // window at the base was valid: then its usage is inconclusive, with the reason).
+    t.judge(
+      'fail',
+      () =>
+        `--cpus ${baseLimit}: expected stress-ng to print its throughput, got none (${t.exits(baseLimit)}; did it run?), so no ratio can be judged`,
+    );
+  }
+}
+
+/**
+ * Live update on a running workload, in the same container: stress-ng runs at `from`, then
+ * `docker update --cpus to` while it runs; the files and the usage must follow at once. The
+ * student's failure when the image cannot run stress-ng.
+ */
+async function liveUpdate(
+  ctx: CheckContext,
+  exp: CpuExperiment,
+  t: Tally,
+  update: { from: number; to: number },
+): Promise<CheckOutcome | undefined> {
+  const hostCpus = Math.max(1, ctx.host.cpus);
+  const seconds = ctx.window.effectiveSeconds;
+  const from = Math.min(update.from, hostCpus);
+  const to = Math.min(update.to, hostCpus);
+  ctx.progress(`live update --cpus ${from} → ${to}`);
+  // The update is only seen if the container was at `from` first: a quota that ignores the
+  // limit, already at `to`, would otherwise pass as an update that took effect.
+  const start = await exp.setCpus(from);
+  Object.assign(t.files, prefixKeys(start.files, `before docker update (--cpus ${from}): `));
+  const q0 = quotaFromFiles(start.files);
+  if (Math.abs(q0 - from) >= 0.005)
+    t.judge(
+      'fail',
+      () =>
+        `before docker update: expected quota ${from} in the files, got ${q0}, so the update to ${to} cannot be told from no change`,
+    );
+  let filesAfter: Record<string, string> = {};
+  // The files show the update at once and quota-bound usage settles within a second or two:
+  // the window after the update is at most UPDATE_AFTER_SECONDS, not a whole lab window.
+  const upd = await exp.run(workersFor(Math.max(from, to)), Math.min(seconds, UPDATE_AFTER_SECONDS), {
+    beforeSeconds: Math.min(seconds, 1),
+    fn: async () => {
+      filesAfter = await exp.updateLive(to);
+    },
+  });
+  if (!upd.ok) return upd.failure;
+  t.windows += 2;
+  Object.assign(t.files, prefixKeys(filesAfter, `after docker update --cpus ${to}: `));
+  const q = quotaFromFiles(filesAfter);
+  t.judge(
+    Math.abs(q - to) < 0.005 ? 'pass' : 'fail',
+    () => `after docker update --cpus ${to}: expected quota ${to} in the files, got ${q}`,
+  );
+  judgeUpdate(t, ctx.window.minRepeats, from, to, upd.value);
+  return undefined;
+}
+
+/** The usage in the window after the live update, against the new limit; both windows plotted. */
+function judgeUpdate(t: Tally, minRepeats: number, from: number, to: number, upd: WindowRun): void {
+  const judged = finalUsage([upd.run], to, t.tol, minRepeats);
+  const { basis } = judged;
+  // A window stress-ng did not run through measures nothing: no verdict, and why.
+  const d: Decision = upd.run.invalid ? 'inconclusive' : judged.decision;
+  t.measurements.push({
+    ...measurement(
+      `CPU usage after docker update --cpus ${from} → ${to}`,
+      [upd.run.cores],
+      to,
+      'cores',
+      d,
+      t.tol,
+    ),
+    windows: 1,
+    basis: usageBasisText(basis, [upd.run]),
+  });
+  t.judge(
+    d,
+    () =>
+      `after docker update: ${expectedGot(to, t.tol, upd.run.cores, 'cores')}${upd.run.invalid ? ` — ${upd.run.invalid}: the engine was too slow, the host was busy; run again on a quiet host` : ''}`,
+  );
+  const t0 = upd.before?.snapshots[0]?.tMs;
+  t.plots.push({
+    ...usageSeries(
+      `update ${from} → ${to}`,
+      [...(upd.before?.snapshots ?? []), ...(upd.after?.snapshots ?? [])],
+      undefined,
+      t0,
+    ),
+  });
+}
+
+/** Every limit in order, the throughput ratios, then the live update; the student's failure if stress-ng cannot run. */
+async function measureAll(
+  ctx: CheckContext,
+  exp: CpuExperiment,
+  t: Tally,
+  p: P,
+): Promise<CheckOutcome | undefined> {
+  const { limits, baseLimit, order } = limitOrder(p.cpus, Math.max(1, ctx.host.cpus));
+  for (const c of order) {
+    if (ctx.signal?.aborted) break;
+    const failure = await measureLimit(ctx, exp, t, c);
+    if (failure) return failure;
+  }
+  throughputRatios(ctx, t, p, limits, baseLimit);
+  if (p.update && !ctx.signal?.aborted) return liveUpdate(ctx, exp, t, p.update);
+  return undefined;
+}
+
+/** The outcome of what was gathered: on a pass, usage, throughput and how it was measured; else the problems. */
+function outcome(t: Tally, p: P, exp: CpuExperiment, limits: number[]): CheckOutcome {
+  const status = combine(t.decisions);
+  const invalidCount = [...t.invalidBy.values()].reduce((a, r) => a + r.length, 0);
+  const summary = t.measurements
+    .filter((m) => m.name.startsWith('CPU usage at'))
+    .map((m) => `${m.value}/${m.expected}`)
+    .join(', ');
+  const ratios = t.measurements
+    .filter((m) => m.name.startsWith('throughput ratio'))
+    .map((m) => `${m.name.replace('throughput ratio ', '')} = ${fmt(m.value ?? NaN)}×`)
+    .join(', ');
+  const how =
+    exp.containers <= 1
+      ? `one container, limits changed by live docker update (${t.windows} windows)`
+      : `${exp.containers} containers${exp.updateError ? ` (docker update failed: ${exp.updateError})` : ''}, ${t.windows} windows`;
+  return {
+    status,
+    message:
+      status === 'pass'
+        ? `CPU limits hold: usage/limit ${summary} cores; live update took effect${ratios ? `; throughput ${ratios} (shown, not graded: the host's speed)` : ''}${t.disturbed ? ` (${t.disturbed} window(s) disturbed by other work on the host left out)` : ''}${invalidCount ? ` (${invalidCount} window(s) stress-ng was not running through left out)` : ''}; ${how}`
+        : t.problems.join('; ') || 'measurements did not settle within the allowed windows',
+    evidence: {
+      files: t.files,
+      measurements: t.measurements,
+      plots: [
+        cpuPlot('cpu-usage', 'CPU usage under --cpus limits (cgroup cpu usage, 100 ms samples)', t.plots),
+        {
+          id: 'cpu-throughput',
+          title: 'stress-ng throughput vs --cpus',
+          kind: 'bar',
+          xLabel: '--cpus',
+          yLabel: 'bogo ops/s',
+          series: [
+            {
+              name: `stress-ng cpu (${p.cpuMethod})`,
+              unit: 'bogo ops/s',
+              points: limits
+                .filter((c) => t.tput(c).length)
+                .map((c): [number, number] => [c, stats(t.tput(c)).mean]),
+            },
+          ],
+        },
+      ],
+    },
+  };
 }
 
 export default defineCheck({
@@ -396,268 +485,15 @@ export default defineCheck({
     return first === undefined ? [] : [experimentSpec(ctx, first)];
   },
   async run(ctx, p) {
-    const tol = p.tolerance ?? ctx.tolerance;
-    const hostCpus = Math.max(1, ctx.host.cpus);
-    const { limits, baseLimit, order } = limitOrder(p.cpus, hostCpus);
-    const seconds = ctx.window.effectiveSeconds;
-    const { minRepeats, maxRepeats } = ctx.window;
-    const measurements: Measurement[] = [];
-    const decisions: Decision[] = [];
-    const problems: string[] = [];
-    const files: Record<string, string> = {};
-    const runsBy = new Map<number, Run[]>();
-    const plots: ReturnType<typeof usageSeries>[] = [];
-    /** Windows left out because other work on the host took the CPU. */
-    let disturbed = 0;
-    let windows = 0;
-
-    /** Windows kept for throughput (disturbed ones left out), by limit. */
-    const kept = (c: number) => {
-      const runs = runsBy.get(c) ?? [];
-      const u = usageDecision(
-        runs.map((r) => r.cores),
-        c,
-        tol,
-        runs.map((r) => r.throttled),
-        runs.map((r) => r.saturated),
-      );
-      return runs.filter((_, i) => !u.excluded.includes(i));
-    };
-    const tput = (c: number) =>
-      kept(c)
-        .map((r) => r.throughput)
-        .filter((x): x is number => x !== undefined);
-    const exits = (c: number) => [...new Set((runsBy.get(c) ?? []).map((r) => r.exit))].join(', ');
-    /** Mean bogo ops per CPU-second of the kept windows at a limit: the host's speed there. */
-    const speed = (c: number) => meanOf(kept(c).map((r) => r.perCpuSecond));
-    /** Mean usage of the kept windows at a limit, cores. */
-    const usage = (c: number) => meanOf(kept(c).map((r) => r.cores));
-
+    const t = new Tally(p.tolerance ?? ctx.tolerance);
     const exp = new CpuExperiment(ctx, p.cpuMethod);
-    /** Windows left out because stress-ng was not running through them (see Run.invalid), by limit. */
-    const invalidBy = new Map<number, Run[]>();
-    /** Windows taken at a limit, kept or not: bounds the retakes when none is valid. */
-    const tries = (c: number) => (runsBy.get(c)?.length ?? 0) + (invalidBy.get(c)?.length ?? 0);
-    const take = async (c: number) => {
-      const { files: f } = await exp.setCpus(c);
-      const { run } = await exp.run(workersFor(c), seconds);
-      windows += 1;
-      if (run.invalid) {
-        invalidBy.set(c, [...(invalidBy.get(c) ?? []), run]);
-        return f;
-      }
-      runsBy.get(c)!.push(run);
-      return f;
-    };
     try {
-      for (const c of order) {
-        if (ctx.signal?.aborted) break;
-        ctx.progress(`--cpus ${c}: ${seconds}s windows`);
-        runsBy.set(c, []);
-        const firstFiles = await take(c);
-        Object.assign(files, prefixKeys(firstFiles, `--cpus ${c}: `));
-        const quota = quotaFromFiles(firstFiles);
-        const quotaOk = Math.abs(quota - c) < 0.005;
-        decisions.push(quotaOk ? 'pass' : 'fail');
-        if (!quotaOk)
-          problems.push(
-            `--cpus ${c}: expected quota ${c} CPUs in the cgroup files, got ${Number.isNaN(quota) ? 'none' : quota}`,
-          );
-        while (
-          (runsBy.get(c)?.length ?? 0) < maxRepeats &&
-          tries(c) < maxRepeats + 2 &&
-          !ctx.signal?.aborted
-        ) {
-          const settled = adaptiveUsage(runsBy.get(c)!, c, tol, minRepeats);
-          if (runsBy.get(c)!.length && settled.decision !== 'inconclusive') break;
-          await take(c);
-        }
-        const runs = runsBy.get(c)!;
-        if (!runs.length) {
-          // Not one window with stress-ng running throughout: no measurement, so no verdict.
-          const bad = invalidBy.get(c) ?? [];
-          if (bad.length && bad.every((r) => r.endedEarly)) {
-            // Started in time every time and ended early every time: the image's stress-ng.
-            decisions.push('fail');
-            problems.push(
-              `--cpus ${c}: expected stress-ng to run for its --timeout, got it ending early in all ${bad.length} windows (last: ${bad[bad.length - 1]!.invalid})`,
-            );
-            if (bad[0]) plots.push(bad[0].series);
-            continue;
-          }
-          decisions.push('inconclusive');
-          problems.push(
-            `--cpus ${c}: no window had stress-ng running throughout (${bad.length} taken; ${bad[bad.length - 1]?.invalid ?? 'none taken'}): the engine was too slow to start it — the host was busy; run again on a quiet host`,
-          );
-          if (bad[0]) plots.push(bad[0].series);
-          continue;
-        }
-        const { decision, basis, u } = finalUsage(runs, c, tol, minRepeats);
-        decisions.push(decision);
-        const m = measurement(
-          `CPU usage at --cpus ${c}`,
-          runs.map((r) => r.cores),
-          c,
-          'cores',
-          decision,
-          tol,
-          u.excluded,
-        );
-        measurements.push({ ...m, windows: runs.length, basis: usageBasisText(basis, runs) });
-        if (u.excluded.length) disturbed += u.excluded.length;
-        if (decision !== 'pass') {
-          problems.push(usageProblem(`--cpus ${c}`, c, tol, { ...u, decision }, runs.length));
-        }
-        plots.push(runs[0]!.series);
-      }
-
-      const throughputRows: Array<[number, number]> = [];
-      if (baseLimit !== undefined && tput(baseLimit).length) {
-        for (const c of limits) {
-          const t = tput(c);
-          // No valid window at this limit: its usage is inconclusive already, and says why.
-          if (!runsBy.get(c)?.length) continue;
-          if (!t.length) {
-            decisions.push('fail');
-            problems.push(
-              `--cpus ${c}: expected stress-ng to print its throughput, got none (${exits(c)}; did it run?)`,
-            );
-            continue;
-          }
-          throughputRows.push([c, stats(t).mean]);
-          if (c === baseLimit) continue;
-          measurements.push(
-            throughputRow(c, baseLimit, t, tput(baseLimit), {
-              speed: ratioOf(speed(c), speed(baseLimit)),
-              usage: ratioOf(usage(c), usage(baseLimit)),
-              method: p.cpuMethod,
-            }),
-          );
-        }
-        ctx.state.shared.set('cpuThroughput', throughputRows);
-      } else if (baseLimit !== undefined && runsBy.get(baseLimit)?.length) {
-        // No base throughput, no ratio: that is a failed claim, not one left unjudged (unless no
-        // window at the base was valid: then its usage is inconclusive, with the reason).
-        decisions.push('fail');
-        problems.push(
-          `--cpus ${baseLimit}: expected stress-ng to print its throughput, got none (${exits(baseLimit)}; did it run?), so no ratio can be judged`,
-        );
-      }
-
-      // Live update on a running workload, in the same container: stress-ng runs at `from`, then
-      // `docker update --cpus to` while it runs; the files and the usage must follow at once.
-      if (p.update && !ctx.signal?.aborted) {
-        const from = Math.min(p.update.from, hostCpus);
-        const to = Math.min(p.update.to, hostCpus);
-        ctx.progress(`live update --cpus ${from} → ${to}`);
-        // The update is only seen if the container was at `from` first: a quota that ignores the
-        // limit, already at `to`, would otherwise pass as an update that took effect.
-        const start = await exp.setCpus(from);
-        Object.assign(files, prefixKeys(start.files, `before docker update (--cpus ${from}): `));
-        const q0 = quotaFromFiles(start.files);
-        if (Math.abs(q0 - from) >= 0.005) {
-          decisions.push('fail');
-          problems.push(
-            `before docker update: expected quota ${from} in the files, got ${q0}, so the update to ${to} cannot be told from no change`,
-          );
-        }
-        let filesAfter: Record<string, string> = {};
-        // The files show the update at once and quota-bound usage settles within a second or two:
-        // the window after the update is at most UPDATE_AFTER_SECONDS, not a whole lab window.
-        const upd = await exp.run(workersFor(Math.max(from, to)), Math.min(seconds, UPDATE_AFTER_SECONDS), {
-          beforeSeconds: Math.min(seconds, 1),
-          fn: async () => {
-            filesAfter = await exp.updateLive(to);
-          },
-        });
-        windows += 2;
-        Object.assign(files, prefixKeys(filesAfter, `after docker update --cpus ${to}: `));
-        const q = quotaFromFiles(filesAfter);
-        const qOk = Math.abs(q - to) < 0.005;
-        decisions.push(qOk ? 'pass' : 'fail');
-        if (!qOk)
-          problems.push(`after docker update --cpus ${to}: expected quota ${to} in the files, got ${q}`);
-        const judged = finalUsage([upd.run], to, tol, minRepeats);
-        const { basis } = judged;
-        // A window stress-ng did not run through measures nothing: no verdict, and why.
-        const d: Decision = upd.run.invalid ? 'inconclusive' : judged.decision;
-        decisions.push(d);
-        measurements.push({
-          ...measurement(
-            `CPU usage after docker update --cpus ${from} → ${to}`,
-            [upd.run.cores],
-            to,
-            'cores',
-            d,
-            tol,
-          ),
-          windows: 1,
-          basis: usageBasisText(basis, [upd.run]),
-        });
-        if (d !== 'pass')
-          problems.push(
-            `after docker update: ${expectedGot(to, tol, upd.run.cores, 'cores')}${upd.run.invalid ? ` — ${upd.run.invalid}: the engine was too slow, the host was busy; run again on a quiet host` : ''}`,
-          );
-        const t0 = upd.before?.snapshots[0]?.tMs;
-        plots.push({
-          ...usageSeries(
-            `update ${from} → ${to}`,
-            [...(upd.before?.snapshots ?? []), ...(upd.after?.snapshots ?? [])],
-            undefined,
-            t0,
-          ),
-        });
-      }
-    } catch (err) {
-      if (err instanceof LoadFailed) return { status: 'fail', message: err.message };
-      throw err;
+      // The image could not run stress-ng: nothing was measured, the student's fault.
+      const failure = await measureAll(ctx, exp, t, p);
+      if (failure) return failure;
     } finally {
       await exp.close();
     }
-
-    const status = combine(decisions);
-    const invalidCount = [...invalidBy.values()].reduce((a, r) => a + r.length, 0);
-    const summary = measurements
-      .filter((m) => m.name.startsWith('CPU usage at'))
-      .map((m) => `${m.value}/${m.expected}`)
-      .join(', ');
-    const ratios = measurements
-      .filter((m) => m.name.startsWith('throughput ratio'))
-      .map((m) => `${m.name.replace('throughput ratio ', '')} = ${fmt(m.value ?? NaN)}×`)
-      .join(', ');
-    const how =
-      exp.containers <= 1
-        ? `one container, limits changed by live docker update (${windows} windows)`
-        : `${exp.containers} containers${exp.updateError ? ` (docker update failed: ${exp.updateError})` : ''}, ${windows} windows`;
-    return {
-      status,
-      message:
-        status === 'pass'
-          ? `CPU limits hold: usage/limit ${summary} cores; live update took effect${ratios ? `; throughput ${ratios} (shown, not graded: the host's speed)` : ''}${disturbed ? ` (${disturbed} window(s) disturbed by other work on the host left out)` : ''}${invalidCount ? ` (${invalidCount} window(s) stress-ng was not running through left out)` : ''}; ${how}`
-          : problems.join('; ') || 'measurements did not settle within the allowed windows',
-      evidence: {
-        files,
-        measurements,
-        plots: [
-          cpuPlot('cpu-usage', 'CPU usage under --cpus limits (cgroup cpu usage, 100 ms samples)', plots),
-          {
-            id: 'cpu-throughput',
-            title: 'stress-ng throughput vs --cpus',
-            kind: 'bar',
-            xLabel: '--cpus',
-            yLabel: 'bogo ops/s',
-            series: [
-              {
-                name: `stress-ng cpu (${p.cpuMethod})`,
-                unit: 'bogo ops/s',
-                points: limits
-                  .filter((c) => tput(c).length)
-                  .map((c): [number, number] => [c, stats(tput(c)).mean]),
-              },
-            ],
-          },
-        ],
-      },
-    };
+    return outcome(t, p, exp, limitOrder(p.cpus, Math.max(1, ctx.host.cpus)).limits);
   },
 });

@@ -843,50 +843,64 @@ describe('measured check run() through the fake kernel', function () {
   });
 
   describe('an image that cannot run stress-ng (exec of an idle container)', () => {
-    /** What Docker 20.10 answers an exec of a program the image lacks (measured): exit 126, OCI's words. */
-    const noStressNg = (engine: KernelEngine) => {
+    /**
+     * An exec of a program the image lacks, as Docker 20.10 answers it (measured): exit 126, OCI's
+     * words; and as a shell answers a stress-ng that is not found: exit 127.
+     */
+    const answers = [
+      [
+        126,
+        'OCI runtime exec failed: exec failed: unable to start container process: exec: "stress-ng": executable file not found in $PATH: unknown\r\n',
+        'executable file not found in $PATH',
+      ],
+      [127, 'sh: 1: exec: stress-ng: not found\n', 'stress-ng: not found'],
+    ] as const;
+    const noStressNg = (exitCode: number, stdout: string) => (engine: KernelEngine) => {
       const exec = engine.exec.bind(engine);
       engine.exec = async (id, cmd) =>
         cmd[0] === 'stress-ng'
-          ? {
-              exitCode: 126,
-              stdout:
-                'OCI runtime exec failed: exec failed: unable to start container process: exec: "stress-ng": executable file not found in $PATH: unknown\r\n',
-              stderr: '',
-              timedOut: false,
-              durationMs: 78,
-            }
+          ? { exitCode, stdout, stderr: '', timedOut: false, durationMs: 78 }
           : exec(id, cmd);
     };
-    for (const [name, run] of [
-      [
-        'cpu-monitor',
-        () =>
-          scenario(cpuMonitor, labParams('cpu-monitoring', { interval: 0.1, samples: 4 }), {
-            setup: noStressNg,
-          }),
-      ],
-      ['isolation-cpu', () => scenario(isolationCpu, labParams('isolation-cpu'), { setup: noStressNg })],
-      ['scaling-cpu', () => scenario(scalingCpu, labParams('scaling-cpu'), { setup: noStressNg })],
-    ] as const) {
-      it(`${name}: fails with the exec's own words and what to install, not a measurement of nothing`, async () => {
-        const t0 = Date.now();
-        const { outcome: o, kernel, engine } = await run();
-        // As soon as the exec has answered: not after loadUp's 2 s wait for processes that never come.
-        expect(Date.now() - t0, 'ms to the verdict').to.be.below(1500);
-        expect(o.status, o.message).to.equal('fail');
-        expect(o.message).to.match(
-          /^stress-ng did not run in the image: .* could not be executed \(exit 126\)/,
-        );
-        expect(o.message).to.include('executable file not found in $PATH');
-        expect(o.message).to.include('install stress-ng in the Dockerfile');
-        expect(o.evidence?.measurements ?? [], 'no rows: nothing was measured').to.deep.equal([]);
-        expect(engine.runs.filter((r) => r.labels?.['labgrade.purpose'] === 'monitor-script')).to.deep.equal(
-          [],
-        );
-        expect(kernel.boxes.size).to.equal(0);
-      });
-    }
+    for (const [exitCode, stdout, words] of answers)
+      for (const [name, run] of [
+        [
+          'cpu-monitor',
+          () =>
+            scenario(cpuMonitor, labParams('cpu-monitoring', { interval: 0.1, samples: 4 }), {
+              setup: noStressNg(exitCode, stdout),
+            }),
+        ],
+        [
+          'isolation-cpu',
+          () => scenario(isolationCpu, labParams('isolation-cpu'), { setup: noStressNg(exitCode, stdout) }),
+        ],
+        [
+          'scaling-cpu',
+          () => scenario(scalingCpu, labParams('scaling-cpu'), { setup: noStressNg(exitCode, stdout) }),
+        ],
+      ] as const) {
+        it(`${name}, exit ${exitCode}: fails with the exec's own words and what to install, not a measurement of nothing`, async () => {
+          const t0 = Date.now();
+          // Resolves: the image's fault is an outcome, not an exception.
+          const { outcome: o, kernel, engine } = await run();
+          // As soon as the exec has answered: not after loadUp's 2 s wait for processes that never come.
+          expect(Date.now() - t0, 'ms to the verdict').to.be.below(1500);
+          expect(o.status, o.message).to.equal('fail');
+          expect(o.message).to.match(
+            new RegExp(
+              `^stress-ng did not run in the image: .* could not be executed \\(exit ${exitCode}\\)`,
+            ),
+          );
+          expect(o.message).to.include(words);
+          expect(o.message).to.include('install stress-ng in the Dockerfile');
+          expect(o.evidence?.measurements ?? [], 'no rows: nothing was measured').to.deep.equal([]);
+          expect(
+            engine.runs.filter((r) => r.labels?.['labgrade.purpose'] === 'monitor-script'),
+          ).to.deep.equal([]);
+          expect(kernel.boxes.size).to.equal(0);
+        });
+      }
   });
 
   describe('containers started ahead (warm) and removed in the background, as grading runs them', () => {
