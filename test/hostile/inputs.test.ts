@@ -742,7 +742,7 @@ print(json.dumps({'student':props.get('student'),'failures':fails}))`,
         message: (f) =>
           v(
             f,
-            ':19 checks[1].kind: unknown check kind "docker-hubb" (known: cpu-monitor, docker-hub, dockerfile, environment, image-build, isolation-cpu, isolation-memory, limits-smoke, measurement-table, scaling-cpu, scaling-memory, tools)',
+            ':19 checks[1].kind: unknown check kind "docker-hubb" (known: docker-hub, dockerfile, environment, image-build, isolation-cpu, isolation-memory, limits-smoke, measurement-table, memory-swap, monitor, scaling-cpu, scaling-memory, tools)',
           ),
       },
       {
