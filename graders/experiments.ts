@@ -341,16 +341,22 @@ async function windowsWithHostLoad(
     const r = hostReading(a, b, cores, throttled, policy);
     if (!r) return ws;
     if (saturatedBy(r, policy)) for (const w of ws) w.saturated = true;
-    if (!r.disturbed || !retake || attempt >= 1 || ctx.signal.aborted || gaveUpWaiting(ctx.state.shared)) {
-      recordHostLoad(ctx.state.shared, r);
+    if (
+      !r.disturbed ||
+      !retake ||
+      attempt >= 1 ||
+      ctx.signal.aborted ||
+      gaveUpWaiting(ctx.state.shared.hostLoad)
+    ) {
+      recordHostLoad(ctx.state.shared.hostLoad, r);
       return ws;
     }
     ctx.progress(
       `other work on the host took ${r.otherCores.toFixed(2)} cores during the window: waiting for it to settle, then measuring again`,
     );
     const q = await waitForQuietHost(read, { policy, signal: ctx.signal, ownCores: ownUsage(ctx, ids) });
-    if (!q.quiet) markGaveUp(ctx.state.shared);
-    recordHostLoad(ctx.state.shared, { ...r, retaken: true, waitedMs: q.waitedMs });
+    if (!q.quiet) markGaveUp(ctx.state.shared.hostLoad);
+    recordHostLoad(ctx.state.shared.hostLoad, { ...r, retaken: true, waitedMs: q.waitedMs });
   }
 }
 

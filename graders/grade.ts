@@ -32,7 +32,13 @@ import {
   type GradeReport,
   type HostFacts,
 } from '../reports/model.ts';
-import type { CheckContext, CheckKind, CheckOutcome, RunState } from './checks/check.ts';
+import {
+  newSharedState,
+  type CheckContext,
+  type CheckKind,
+  type CheckOutcome,
+  type RunState,
+} from './checks/check.ts';
 import { CHECKS } from './checks/index.ts';
 import type { CheckSpecT, LoadedLab } from './lab-spec.ts';
 import { readSubmission, type Submission } from './submission.ts';
@@ -214,7 +220,7 @@ async function setUpRun(o: GradeOptions): Promise<GradeRun> {
   const started = new Date();
   const lab = o.lab;
   const submission: Submission = await readSubmission(o.submissionDir, lab);
-  const state: RunState = { results: new Map(), shared: new Map() };
+  const state: RunState = { results: new Map(), shared: newSharedState() };
   const workDir = path.join(os.tmpdir(), `labgrade-${o.engine.runId}-${process.pid}-${Date.now()}`);
   await mkdir(workDir, { recursive: true });
   // Ctrl-C ends the process (cli/main.ts) before tearDownRun runs: remove it on exit too.
@@ -486,7 +492,7 @@ async function engineLost(run: GradeRun, spec: CheckSpecT, lost: { err?: unknown
  * (harness/host-load.ts), and word an inconclusive verdict by it.
  */
 function noteHostLoad(run: GradeRun, outcome: CheckOutcome): void {
-  const hostLoad = summarizeHostLoad(takeHostLoad(run.state.shared));
+  const hostLoad = summarizeHostLoad(takeHostLoad(run.state.shared.hostLoad));
   if (hostLoad) outcome.evidence = { ...outcome.evidence, hostLoad };
   if (outcome.status === 'inconclusive')
     outcome.message = quietHostWording(outcome.message, hostLoad, hostLoadPolicy().maxOtherCores);

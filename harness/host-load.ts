@@ -203,36 +203,42 @@ export async function waitForQuietHost(
 }
 
 // ---------------------------------------------------------------------------------------------
-// The readings of one check, for its evidence: measurements record them on the run's shared
-// state; the grader takes them after the check and puts a summary in the check's evidence.
+// The readings of one check, for its evidence: measurements record them in the run's log (the
+// run state's shared.hostLoad); the grader takes them after the check and puts a summary in the
+// check's evidence.
 
-const KEY = 'hostLoad.readings';
-
-export function recordHostLoad(shared: Map<string, unknown>, r: HostLoadReading): void {
-  const list = (shared.get(KEY) as HostLoadReading[] | undefined) ?? [];
-  list.push(r);
-  shared.set(KEY, list);
+/** One check's readings, and whether its bounded wait for a quiet host already ran out. */
+export interface HostLoadLog {
+  readings: HostLoadReading[];
+  gaveUp: boolean;
 }
 
-export function takeHostLoad(shared: Map<string, unknown>): HostLoadReading[] {
-  const list = (shared.get(KEY) as HostLoadReading[] | undefined) ?? [];
-  shared.delete(KEY);
-  shared.delete(GAVE_UP);
+export function newHostLoadLog(): HostLoadLog {
+  return { readings: [], gaveUp: false };
+}
+
+export function recordHostLoad(log: HostLoadLog, r: HostLoadReading): void {
+  log.readings.push(r);
+}
+
+/** The check's readings, the log emptied for the next check. */
+export function takeHostLoad(log: HostLoadLog): HostLoadReading[] {
+  const list = log.readings;
+  log.readings = [];
+  log.gaveUp = false;
   return list;
 }
-
-const GAVE_UP = 'hostLoad.gaveUp';
 
 /**
  * Once a wait for a quiet host ran out during a check, the host is busy for good: the check's
  * later windows are recorded but not waited for again (one bounded wait per check, not per window).
  */
-export function gaveUpWaiting(shared: Map<string, unknown>): boolean {
-  return shared.get(GAVE_UP) === true;
+export function gaveUpWaiting(log: HostLoadLog): boolean {
+  return log.gaveUp;
 }
 
-export function markGaveUp(shared: Map<string, unknown>): void {
-  shared.set(GAVE_UP, true);
+export function markGaveUp(log: HostLoadLog): void {
+  log.gaveUp = true;
 }
 
 export function summarizeHostLoad(readings: readonly HostLoadReading[]): HostLoadEvidence | undefined {

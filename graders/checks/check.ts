@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { ContainerEngine } from '../../harness/engine/engine.ts';
 import type { CgroupAccess } from '../../harness/cgroup/access.ts';
+import { newHostLoadLog, type HostLoadLog } from '../../harness/host-load.ts';
 import type { Reaper } from '../../harness/engine/reaper.ts';
 import type { WarmPool } from '../../harness/engine/warm-pool.ts';
 import type { ContainerSpec } from '../../harness/engine/engine.ts';
@@ -32,8 +33,23 @@ export interface RunState {
   image?: string;
   /** Results so far, by check id. */
   results: Map<string, CheckReport>;
-  /** Values checks leave for later checks (e.g. the harness's own ratios for the table check). */
-  shared: Map<string, unknown>;
+  /** What checks leave for later checks and for the grader. */
+  shared: SharedState;
+}
+
+/** What a check leaves for later ones: each field has one writer and named readers. */
+export interface SharedState {
+  /** stress-ng throughput at each --cpus this run measured (scaling-cpu; read by measurement-table). */
+  cpuThroughput?: Array<[number, number]>;
+  /** The shares split this run measured on one CPU (isolation-cpu; read by measurement-table). */
+  sharesRatio?: { expected: number; measured: number; weights: [number, number] };
+  /** The running check's host-load readings (measurements write them; the grader takes them after). */
+  hostLoad: HostLoadLog;
+}
+
+/** The shared state of a run that has measured nothing yet. */
+export function newSharedState(): SharedState {
+  return { hostLoad: newHostLoadLog() };
 }
 
 export interface CheckContext {

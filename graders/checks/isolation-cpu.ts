@@ -255,11 +255,11 @@ function judgeShares(f: Findings, ctx: CheckContext, p: P, tol: number, res: Sha
       ? `both containers pinned to CPU ${p.cpu}: ${expectedGot(1, tol, stats(sums).mean, 'cores')} together — the pinning did not hold`
       : `both containers pinned to CPU ${p.cpu} got ${stats(sums).mean.toFixed(2)} cores together, less than the CPU: other work on the host shared it, so the split proves nothing; run again on a quiet host`,
   );
-  ctx.state.shared.set('sharesRatio', {
+  ctx.state.shared.sharesRatio = {
     expected: res.expectedRatio,
     measured: stats(ratios).mean,
     weights: [wa.value ?? NaN, wb.value ?? NaN],
-  });
+  };
   const last = res.samples[res.samples.length - 1]!;
   return [
     usageSeries(`shares ${p.shares[0]}`, last[0]!.snapshots),

@@ -20,8 +20,7 @@ const Params = z
 
 /** This run's own numbers the tables are shown beside (left by scaling-cpu and isolation-cpu). */
 function harnessFigures(ctx: CheckContext): Pick<TableContext, 'cpuThroughput' | 'sharesRatio'> {
-  const cpuThroughput = ctx.state.shared.get('cpuThroughput') as Array<[number, number]> | undefined;
-  const sharesRatio = ctx.state.shared.get('sharesRatio') as { measured: number } | undefined;
+  const { cpuThroughput, sharesRatio } = ctx.state.shared;
   return { ...(cpuThroughput ? { cpuThroughput } : {}), ...(sharesRatio ? { sharesRatio } : {}) };
 }
 

@@ -312,7 +312,7 @@ function throughputRatios(
         }),
       );
     }
-    ctx.state.shared.set('cpuThroughput', throughputRows);
+    ctx.state.shared.cpuThroughput = throughputRows;
   } else if (baseLimit !== undefined && t.runsBy.get(baseLimit)?.length) {
     // No base throughput, no ratio: that is a failed claim, not one left unjudged (unless no
     // window at the base was valid: then its usage is inconclusive, with the reason).

@@ -203,7 +203,6 @@ export default defineCheck({
       );
     }
     judgeWorkloads(f, p, work);
-    ctx.state.shared.set('memoryOomKills', work.overKills ?? 0);
 
     return f.outcome(
       `memory limits land in ${limitFile}, docker update works live, ${formatBytes(L * p.under)} under the limit survives, ${formatBytes(L * p.over)} over it was OOM-killed (${work.overKills} kill(s) counted)`,

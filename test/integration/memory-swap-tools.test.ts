@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { expect } from 'chai';
-import type { CheckContext } from '../../graders/checks/check.ts';
+import { newSharedState, type CheckContext } from '../../graders/checks/check.ts';
 import memorySwap, { judgeReading, swapReadings } from '../../graders/checks/memory-swap.ts';
 import tools from '../../graders/checks/tools.ts';
 import { openTestHarness, type TestHarness } from './helpers/harness.ts';
@@ -20,7 +20,7 @@ function contextOf(h: TestHarness, progress: string[]): CheckContext {
     engine: h.engine,
     cgroups: h.cgroups,
     submission: { id: 'integration' },
-    state: { image: h.image, results: new Map(), shared: new Map() },
+    state: { image: h.image, results: new Map(), shared: newSharedState() },
     signal: new AbortController().signal,
     progress: (m: string) => progress.push(m),
     workDir: os.tmpdir(),

@@ -5,7 +5,7 @@
  * resolved, never thrown — with the exec's own words.
  */
 import { expect } from 'chai';
-import type { CheckContext } from '../../../graders/checks/check.ts';
+import { newSharedState, type CheckContext } from '../../../graders/checks/check.ts';
 import { measured, notLoaded } from '../../../graders/checks/measured.ts';
 import type { ContainerSpec, ProcessResult } from '../../../harness/engine/engine.ts';
 import { FakeKernel, KernelEngine, kernelAccess } from './fake-kernel.ts';
@@ -21,7 +21,7 @@ function fakeCtx(setup?: (engine: KernelEngine) => void) {
     engine,
     cgroups: kernelAccess(kernel),
     host: { cpus: 2 },
-    state: { image: IDLE.image, results: new Map(), shared: new Map() },
+    state: { image: IDLE.image, results: new Map(), shared: newSharedState() },
     online: false,
     signal: new AbortController().signal,
     window: { effectiveSeconds: 0.3, minRepeats: 2, maxRepeats: 3 },

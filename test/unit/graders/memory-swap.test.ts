@@ -10,7 +10,7 @@ import memorySwap, {
   swapReadings,
   type SwapCase,
 } from '../../../graders/checks/memory-swap.ts';
-import type { CheckContext } from '../../../graders/checks/check.ts';
+import { newSharedState, type CheckContext } from '../../../graders/checks/check.ts';
 import type { CgroupAccess } from '../../../harness/cgroup/access.ts';
 import type { CgroupSnapshot, CgroupVersion, MemorySnapshot } from '../../../harness/cgroup/snapshot.ts';
 import type { ContainerEngine, ContainerSpec } from '../../../harness/engine/engine.ts';
@@ -169,7 +169,7 @@ function fakeContext(kernel: (spec: ContainerSpec) => Pick<CgroupSnapshot, 'vers
     engine,
     cgroups,
     submission: { id: 'sub' },
-    state: { image: 'student:img', results: new Map(), shared: new Map() },
+    state: { image: 'student:img', results: new Map(), shared: newSharedState() },
     signal: new AbortController().signal,
     progress: () => undefined,
   } as unknown as CheckContext;

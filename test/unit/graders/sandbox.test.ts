@@ -9,14 +9,14 @@ import {
   studentSpec,
   watchProcesses,
 } from '../../../graders/experiments.ts';
-import type { CheckContext } from '../../../graders/checks/check.ts';
+import { newSharedState, type CheckContext } from '../../../graders/checks/check.ts';
 
 function ctxWith(snapshots: Array<{ current?: number; max?: number | 'max'; oomKill?: number } | Error>) {
   const killed: string[] = [];
   let i = 0;
   const forgotten: string[] = [];
   const ctx = {
-    state: { image: 'labgrade/tutorial7:test', results: new Map(), shared: new Map() },
+    state: { image: 'labgrade/tutorial7:test', results: new Map(), shared: newSharedState() },
     submission: { id: 'ada' },
     engine: {
       kill: async (id: string) => {

@@ -7,6 +7,7 @@ import {
   hostLoadPolicy,
   hostReading,
   parseProcStat,
+  newHostLoadLog,
   recordHostLoad,
   summarizeHostLoad,
   takeHostLoad,
@@ -104,7 +105,7 @@ describe('host load', () => {
   });
 
   it('readings of a check become evidence.hostLoad, shown in report.html and report.md', () => {
-    const shared = new Map<string, unknown>();
+    const shared = newHostLoadLog();
     recordHostLoad(shared, {
       hostCores: 1.9,
       containerCores: 0.5,
