@@ -39,6 +39,8 @@ export interface TableKind<T = unknown> {
   kind: string;
   /** One line for labs/README.md. */
   description: string;
+  /** What its judged rows are, in the check's message: "all 3 of your ratios agree …". */
+  noun: 'ratios' | 'runs';
   keys: KeyTree;
   schema: z.ZodType<T>;
   /** Values written as text (`"598.3 bogo ops/s"`) read into numbers, each with a note. */
@@ -99,6 +101,7 @@ const CpuScaling = z
 /** Throughput follows --cpus up to one CPU; above it, more must not be slower nor faster than linear. */
 export const cpuScaling: TableKind<z.infer<typeof CpuScaling>> = {
   kind: 'cpu-scaling',
+  noun: 'ratios',
   description:
     'CPU throughput at several --cpus limits (`runs: [{cpus, throughput}]`, `tool`, `unit`): proportional to --cpus up to one CPU, between 1× and linear above',
   keys: { tool: null, unit: null, runs: [{ cpus: null, throughput: null }] },
@@ -151,6 +154,7 @@ const bytesOf = (m: string | number): number => (typeof m === 'number' ? m : par
 /** Memory bandwidth does not depend on the memory limit. */
 export const memoryScaling: TableKind<z.infer<typeof MemoryScaling>> = {
   kind: 'memory-scaling',
+  noun: 'ratios',
   description:
     'memory throughput at several --memory limits (`runs: [{memory, throughput}]`): the same at every limit',
   keys: { tool: null, unit: null, runs: [{ memory: null, throughput: null }] },
@@ -214,6 +218,7 @@ export function acceptedShareRatios(a: number, b: number): number[] {
 /** Two containers pinned to one CPU split it by their weights (either runc mapping). */
 export const sharesSplit: TableKind<z.infer<typeof SharesSplit>> = {
   kind: 'shares-split',
+  noun: 'ratios',
   description:
     'the CPU split of two containers pinned to one CPU (`shares: [a, b]`, `cpuPercent: [x, y]`): x ÷ y within the band of the shares and both runc weight mappings',
   keys: { shares: null, cpuPercent: null },
@@ -319,6 +324,7 @@ function readOomValues(value: unknown): TableReading {
  */
 export const oomLimits: TableKind<z.infer<typeof OomLimits>> = {
   kind: 'oom-limits',
+  noun: 'runs',
   description:
     'workloads under memory limits with and without swap (`runs: [{memory, memorySwap?, allocated, oomKilled}]`): under the limit never OOM-killed; over memory + swap always',
   keys: { tool: null, runs: [{ memory: null, memorySwap: null, allocated: null, oomKilled: null }] },
@@ -344,7 +350,14 @@ export const oomLimits: TableKind<z.infer<typeof OomLimits>> = {
         unit: '× the memory limit',
         status: expectKilled === undefined ? 'info' : expectKilled === r.oomKilled ? 'pass' : 'fail',
       };
-      if (expectKilled === undefined) return { counts: false, row };
+      if (expectKilled === undefined)
+        return {
+          counts: false,
+          row: {
+            ...row,
+            basis: `between the limit and ${total === Infinity ? 'unlimited swap' : 'memory + swap'}: killed or not depends on the host's swap (an EC2 instance has none)`,
+          },
+        };
       if (expectKilled === r.oomKilled) return { counts: true, row };
       const why = expectKilled
         ? `expected it OOM-killed (${mib(alloc)} is more than ${total === mem ? 'the limit with no swap' : 'memory + swap'}), got not killed`

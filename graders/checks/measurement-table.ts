@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { Measurement } from '../../reports/model.ts';
 import { artifactsOfRole, defineCheck, manifestOrFailure, type CheckContext } from './check.ts';
-import { tableKinds, type TableContext } from '../manifest-tables.ts';
+import { tableKinds, type TableContext, type TableKind } from '../manifest-tables.ts';
 import { manifestProblem } from '../manifest.ts';
 
 const Params = z
@@ -39,6 +39,14 @@ function missingTables(
     else if (required.includes(name)) problems.push(`expected a measurements.${name} table, got none`);
   }
   return problems;
+}
+
+/** What the judged rows are: ratios, runs, or rows when the tables hold both. */
+function noun(kinds: Record<string, TableKind>, present: Record<string, unknown>): string {
+  const nouns = new Set(
+    Object.entries(kinds).flatMap(([name, k]) => (present[name] !== undefined ? [k.noun] : [])),
+  );
+  return nouns.size === 1 ? [...nouns][0]! : 'rows';
 }
 
 export default defineCheck({
@@ -83,7 +91,7 @@ export default defineCheck({
       fraction: ok / total,
       message:
         ok === total
-          ? `all ${ok} of your ratios agree with physics within ${Math.round(tol * 100)} %`
+          ? `all ${ok} of your ${noun(kinds, t)} agree with physics within ${Math.round(tol * 100)} %`
           : problems.join('; '),
       evidence: { measurements: ms },
     };

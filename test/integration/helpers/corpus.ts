@@ -66,11 +66,19 @@ export function perVersion(c: CorpusCase): boolean {
   );
 }
 
-/** The reference submission with the case's files over it, in a folder of its own. */
-export function materialize(c: CorpusCase): string {
+/**
+ * A reference submission (Tutorial 7's unless `base` names another) with the case's files over it
+ * and its `remove` list taken out, in a folder of its own. `spec`: the case's own file, not copied.
+ */
+export function materialize(
+  c: Pick<CorpusCase, 'name' | 'dir'> & { remove?: string[] },
+  base = REFERENCE_DIR,
+  spec = 'case.yaml',
+): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `lg-corpus-${c.name}-`));
-  cpSync(REFERENCE_DIR, dir, { recursive: true });
-  for (const f of readdirSync(c.dir)) if (f !== 'case.yaml') cpSync(path.join(c.dir, f), path.join(dir, f));
+  cpSync(base, dir, { recursive: true });
+  for (const f of readdirSync(c.dir)) if (f !== spec) cpSync(path.join(c.dir, f), path.join(dir, f));
+  for (const f of c.remove ?? []) rmSync(path.join(dir, f), { force: true });
   return dir;
 }
 
