@@ -10,11 +10,14 @@
  */
 import { z } from 'zod';
 import { CHECKS } from './checks/index.ts';
+import { TABLE_KINDS, type TableKind } from './manifest-tables.ts';
 import type { CheckKind } from './checks/check.ts';
 import { ByteSize } from './lab-spec.ts';
 
 export const KINDS_BEGIN = '<!-- kinds:begin -->';
 export const KINDS_END = '<!-- kinds:end -->';
+export const TABLES_BEGIN = '<!-- tables:begin -->';
+export const TABLES_END = '<!-- tables:end -->';
 
 /** A default longer than this is shown by its shape instead. */
 const MAX_VALUE_CHARS = 110;
@@ -140,10 +143,31 @@ export function kindsTable(
   return ['| kind | proves | params (defaults) |', '|---|---|---|', ...rows].join('\n');
 }
 
-/** The README text with the table between the markers replaced; throws when the markers are missing. */
-export function withKindsTable(readme: string, table: string = kindsTable()): string {
-  const begin = readme.indexOf(KINDS_BEGIN);
-  const end = readme.indexOf(KINDS_END);
-  if (begin < 0 || end < begin) throw new Error(`labs/README.md: expected ${KINDS_BEGIN} … ${KINDS_END}`);
-  return `${readme.slice(0, begin + KINDS_BEGIN.length)}\n${table}\n${readme.slice(end)}`;
+/** The table of measurement-table kinds (graders/manifest-tables.ts) a lab's manifest.tables may name. */
+export function tableKindsTable(
+  kinds: Iterable<Pick<TableKind, 'kind' | 'description'>> = TABLE_KINDS.values(),
+): string {
+  const rows = [...kinds].map((k) => `| \`${k.kind}\` | ${cell(k.description)} |`);
+  return [
+    '| table kind | what the table holds, and what physics predicts of it |',
+    '|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** `text` with what lies between the markers replaced; throws when the markers are missing. */
+function between(text: string, begin: string, end: string, table: string): string {
+  const b = text.indexOf(begin);
+  const e = text.indexOf(end);
+  if (b < 0 || e < b) throw new Error(`labs/README.md: expected ${begin} … ${end}`);
+  return `${text.slice(0, b + begin.length)}\n${table}\n${text.slice(e)}`;
+}
+
+/** The README text with the kinds table and the table-kinds table between their markers replaced. */
+export function withKindsTable(
+  readme: string,
+  table: string = kindsTable(),
+  tables: string = tableKindsTable(),
+): string {
+  return between(between(readme, KINDS_BEGIN, KINDS_END, table), TABLES_BEGIN, TABLES_END, tables);
 }

@@ -22,7 +22,7 @@ const Params = z
 export default defineCheck({
   kind: 'dockerfile',
   description:
-    'static Dockerfile rules (base image, required apt packages in the final stage) with hadolint-style advice',
+    "static: the final stage's base image; the packages apt installs in the final image; hadolint-style advice (DL3006, DL3007, DL3008, DL3009, DL3015, DL3025, DL3059, DL4000, …) that costs no points",
   params: Params,
   needsImage: false,
   reads: (lab) => ({ artifacts: artifactsOfRole(lab, 'dockerfile'), folder: true }),

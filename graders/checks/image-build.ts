@@ -107,7 +107,7 @@ export function studentBuildOptions(
 export default defineCheck({
   kind: 'image-build',
   description:
-    "builds the student's Dockerfile with a time limit; failures show the builder's error and the log's last lines",
+    'the image builds within the time limit; a failure names the step and quotes the builder. pidsLimit bounds the processes of all RUN steps together (through a cgroup parent; local engine with the cgroupfs driver only; 0 turns it off)',
   params: Params,
   needsImage: false,
   reads: (lab) => ({ artifacts: artifactsOfRole(lab, 'dockerfile'), runs: true, folder: true }),

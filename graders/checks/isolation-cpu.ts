@@ -310,7 +310,7 @@ function judgePair(f: Findings, p: P, tol: number, pair: Windows | undefined): S
 export default defineCheck({
   kind: 'isolation-cpu',
   description:
-    'two containers pinned to one CPU split it by their cgroup weights (either runc formula); --cpus pairs hold side by side',
+    "two containers pinned to one CPU split it by the weights the runtime wrote (either runc formula); a --cpus pair holds side by side; all containers start idle together and stress-ng is exec'd in each pair in turn",
   params: Params,
   needsImage: true,
   measuresCpu: true,

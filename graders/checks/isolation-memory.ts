@@ -259,7 +259,7 @@ function throughputPlot(samples: NeighbourWindow[]): Plot {
 export default defineCheck({
   kind: 'isolation-memory',
   description:
-    "a neighbour's sysbench memory throughput holds and it sees no OOM while another container is OOM-killed",
+    "a neighbour's sysbench memory run goes on with no OOM events while a hog beside it is OOM-killed (one window: solo, the hog, beside it); the neighbour's throughput beside the hog ÷ solo is shown, never graded (cgroups isolate capacity, not the memory bus)",
   params: Params,
   needsImage: true,
   measuresCpu: true,

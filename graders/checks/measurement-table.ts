@@ -52,7 +52,7 @@ function noun(kinds: Record<string, TableKind>, present: Record<string, unknown>
 export default defineCheck({
   kind: 'measurement-table',
   description:
-    "the student's measurement tables (the lab's manifest.tables: cpu scaling, memory scaling, a shares split, OOM under limits) agree with physics and are shown beside this run's",
+    "the student's tables in submission.yaml (the lab's manifest.tables, each judged by its table kind below) agree with physics, shown beside this run's own numbers",
   params: Params,
   needsImage: false,
   reads: (lab) => ({

@@ -93,7 +93,7 @@ async function runnerImage(ctx: CheckContext): Promise<string> {
 export default defineCheck({
   kind: 'monitor',
   description:
-    "runs the student's monitor script (confined; its artifact, argv and metric — cpu-percent or memory-mib — are params) against a loaded container and compares it with the harness's reading of the same cgroup",
+    "the student's monitor script (its artifact, argv and metric are params), run confined against a container under a known load, agrees with the harness's reading of the same cgroup over the same time: cpu-percent (% of one CPU, stress-ng --cpu at cpus) or memory-mib (MiB, stress-ng --vm holding hold under memory)",
   params: Params,
   needsImage: true,
   measuresCpu: true,

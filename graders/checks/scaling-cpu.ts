@@ -475,7 +475,7 @@ function outcome(t: Tally, p: P, exp: CpuExperiment, limits: number[]): CheckOut
 export default defineCheck({
   kind: 'scaling-cpu',
   description:
-    "runs stress-ng at several --cpus limits: quota in the cgroup files, usage ≈ limit; live docker update; throughput ratios shown, not graded (the host's speed)",
+    "quota in the cgroup files, usage ≈ each --cpus limit, a live docker update takes effect (one container, stress-ng exec'd per window); stress-ng's throughput ratios are shown beside what usage alone predicts, never graded (the host's speed per CPU-second)",
   params: Params,
   needsImage: true,
   measuresCpu: true,

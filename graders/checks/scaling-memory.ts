@@ -157,7 +157,7 @@ function judgeWorkloads(f: Findings, p: P, work: Work): void {
 export default defineCheck({
   kind: 'scaling-memory',
   description:
-    'memory limits land in the cgroup files, docker update changes them live, under-limit survives, over-limit is OOM-killed and counted',
+    "--memory limits land in the cgroup files, a live docker update changes them, a workload under the limit survives and one over it is OOM-killed and counted (no CPU judged: the next measured checks' idle containers start beside it)",
   params: Params,
   needsImage: true,
   measuresCpu: true,

@@ -75,7 +75,7 @@ const Params = z
 export default defineCheck({
   kind: 'tools',
   description:
-    "runs each tool inside the image (entrypoint overridden, or the image's own ENTRYPOINT/CMD with image: true): --version and a short real run",
+    "each command runs in the image — entrypoint replaced by argv[0], or the image's own ENTRYPOINT/CMD with image: true — and its output matches expect or its parser finds a result; the commands run side by side (nothing is measured)",
   params: Params,
   needsImage: true,
   // Each run must only work: later checks' idle containers may start beside them.

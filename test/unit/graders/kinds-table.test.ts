@@ -11,6 +11,8 @@ import {
   kindsTable,
   KINDS_BEGIN,
   KINDS_END,
+  TABLES_BEGIN,
+  TABLES_END,
   paramsCell,
   withKindsTable,
 } from '../../../graders/kinds-table.ts';
@@ -69,8 +71,11 @@ describe('kinds table (labs/README.md)', () => {
   });
 
   it('replaces only what lies between the markers, and refuses a README without them', () => {
-    const text = `# x\n${KINDS_BEGIN}\nold\n${KINDS_END}\nafter\n`;
-    expect(withKindsTable(text, 'T')).to.equal(`# x\n${KINDS_BEGIN}\nT\n${KINDS_END}\nafter\n`);
+    const text = `# x\n${KINDS_BEGIN}\nold\n${KINDS_END}\nmid\n${TABLES_BEGIN}\nold\n${TABLES_END}\nafter\n`;
+    expect(withKindsTable(text, 'T', 'U')).to.equal(
+      `# x\n${KINDS_BEGIN}\nT\n${KINDS_END}\nmid\n${TABLES_BEGIN}\nU\n${TABLES_END}\nafter\n`,
+    );
     expect(() => withKindsTable('# no markers\n', 'T')).to.throw(/kinds:begin/);
+    expect(() => withKindsTable(`${KINDS_BEGIN}\n${KINDS_END}\n`, 'T')).to.throw(/tables:begin/);
   });
 });
