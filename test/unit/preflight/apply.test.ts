@@ -8,11 +8,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { CheckContext, CheckKind, CheckOutcome, Reads } from '../../../graders/checks/check.ts';
 import { withCause, withPreflight } from '../../../graders/preflight/apply.ts';
+import { CHECKS, paramSchemas } from '../../../graders/checks/index.ts';
+import { loadLab } from '../../../graders/lab-spec.ts';
 import type { Submission } from '../../../graders/submission.ts';
 
 /** What the real kinds declare they read (their reads()), for the fakes of the same name. */
 const READS: Record<string, Reads> = {
-  'cpu-monitor': { artifacts: ['monitor'], runs: true },
+  monitor: { artifacts: ['monitor'], runs: true },
   'image-build': { artifacts: ['dockerfile'], runs: true, folder: true },
   dockerfile: { artifacts: ['dockerfile'], folder: true },
   'docker-hub': { artifacts: ['manifest'] },
@@ -41,7 +43,7 @@ function ctx(submission: Partial<Submission>): CheckContext {
 
 describe('preflight hook on the checks', () => {
   it('a refused cpu-monitor.sh fails before the check runs, with its one line', async () => {
-    const k = kind('cpu-monitor', { status: 'pass', message: 'ran' });
+    const k = kind('monitor', { status: 'pass', message: 'ran' });
     const out = await withPreflight(k).run(
       ctx({
         artifacts: {
@@ -71,11 +73,12 @@ describe('preflight hook on the checks', () => {
       present: true,
       likelyCause: 'line 8 has a non-breaking space',
     };
-    const fail = await withPreflight(
-      kind('cpu-monitor', { status: 'fail', message: 'got no numbers\nlog' }),
-    ).run(ctx({ artifacts: { monitor: art } }), {});
+    const fail = await withPreflight(kind('monitor', { status: 'fail', message: 'got no numbers\nlog' })).run(
+      ctx({ artifacts: { monitor: art } }),
+      {},
+    );
     expect(fail.message).to.equal('got no numbers — likely cause: line 8 has a non-breaking space\nlog');
-    const pass = await withPreflight(kind('cpu-monitor', { status: 'pass', message: 'ok' })).run(
+    const pass = await withPreflight(kind('monitor', { status: 'pass', message: 'ok' })).run(
       ctx({ artifacts: { monitor: art } }),
       {},
     );
@@ -136,5 +139,30 @@ describe('preflight hook on the checks', () => {
     // A kind that reads no submission file is not wrapped at all.
     const tools = kind('tools', { status: 'pass', message: 'ok' });
     expect(withPreflight(tools)).to.equal(tools);
+  });
+
+  it("the real kinds declare what they read: tutorial7's monitor its script, the build its Dockerfile, the table check its tables", async () => {
+    const lab = await loadLab('labs/tutorial7/lab.yaml', 'labs', paramSchemas());
+    const reads = (kind: string, id: string) => CHECKS.get(kind)!.reads!(lab, lab.params.get(id));
+    expect(reads('monitor', 'cpu-monitoring')).to.deep.equal({ artifacts: ['monitor'], runs: true });
+    expect(reads('image-build', 'build')).to.deep.equal({
+      artifacts: ['dockerfile'],
+      runs: true,
+      folder: true,
+    });
+    expect(reads('dockerfile', 'dockerfile')).to.deep.equal({ artifacts: ['dockerfile'], folder: true });
+    expect(reads('docker-hub', 'docker-hub')).to.deep.equal({ artifacts: ['manifest'] });
+    expect(reads('measurement-table', 'measurements')).to.deep.equal({
+      artifacts: ['manifest'],
+      manifestParts: ['measurements.cpuScaling', 'measurements.memoryScaling', 'measurements.cpuIsolation'],
+    });
+    const mem = await loadLab('labs/tutorial7-memory/lab.yaml', 'labs', paramSchemas());
+    expect(CHECKS.get('monitor')!.reads!(mem, mem.params.get('memory-monitoring'))).to.deep.equal({
+      artifacts: ['monitor'],
+      runs: true,
+    });
+    expect(CHECKS.get('measurement-table')!.reads!(mem, mem.params.get('measurements'))).to.deep.include({
+      manifestParts: ['measurements.memoryLimits'],
+    });
   });
 });
