@@ -133,3 +133,44 @@ export function labOptionHelp(what: string, byFolder = true, root = labsRoot()):
     : 'the only lab, or the one marked default';
   return `${what} (${found}; when not given: ${rules})`;
 }
+
+/** The artifact file names a lab.yaml declares (lower-case); none when it does not parse. */
+function artifactNames(file: string): string[] {
+  try {
+    const data = parse(readFileSync(file, 'utf8')) as {
+      artifacts?: Record<string, { path?: unknown }>;
+    } | null;
+    return Object.values(data?.artifacts ?? {})
+      .map((a) => a?.path)
+      .filter((p): p is string => typeof p === 'string')
+      .map((p) => p.toLowerCase());
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * When the lab was chosen as the default, a folder holding a file only another lab names (a
+ * memory-monitor.sh beside Tutorial 7's default) is probably that lab's: one line saying so and
+ * what to pass, or undefined when no single other lab fits better.
+ */
+export function otherLabHint(dir: string, chosenDir: string, root = labsRoot()): string | undefined {
+  let files: string[];
+  try {
+    files = readdirSync(dir).map((f) => f.toLowerCase());
+  } catch {
+    return undefined;
+  }
+  const chosen = new Set(artifactNames(path.join(chosenDir, 'lab.yaml')));
+  const own = files.filter((f) => !chosen.has(f));
+  const fits = findLabs(root)
+    .filter((l) => path.resolve(l.dir) !== path.resolve(chosenDir))
+    .map((l) => ({
+      id: l.id,
+      names: artifactNames(path.join(l.dir, 'lab.yaml')).filter((n) => own.includes(n)),
+    }))
+    .filter((l) => l.names.length > 0);
+  if (fits.length !== 1) return undefined;
+  const [fit] = fits;
+  return `${fit!.names.join(', ')} is a file of lab ${fit!.id}, not of ${path.basename(chosenDir)} (graded as the default): if this is ${fit!.id}, pass --lab ${fit!.id}`;
+}

@@ -20,7 +20,7 @@ import { doctor } from './doctor.ts';
 import { monitor } from './monitor.ts';
 import { DockerEngine } from '../harness/engine/docker-engine.ts';
 import { registerBatchCommands } from './batch.ts';
-import { chooseLab, labOptionHelp, labsRoot } from './labs-root.ts';
+import { chooseLab, labOptionHelp, labsRoot, otherLabHint } from './labs-root.ts';
 import { nodeTooOld } from './node-version.ts';
 
 const list = (v: string) =>
@@ -78,7 +78,10 @@ function registerCheckCommand(program: Command): void {
     .option('--json', 'print report.json to stdout at the end', false)
     .action(async (dir: string, opts) => {
       const kinds = paramSchemas();
-      const lab = await loadLab(chooseLab({ lab: opts.lab, submissions: [dir] }), labsRoot(), kinds);
+      const chosen = chooseLab({ lab: opts.lab, submissions: [dir] });
+      const lab = await loadLab(chosen, labsRoot(), kinds);
+      const hint = opts.lab === undefined ? otherLabHint(dir, lab.dir) : undefined;
+      if (hint) process.stderr.write(`labgrade: note: ${hint}\n`);
       for (const id of [...(opts.only ?? []), ...(opts.skip ?? [])]) {
         if (!lab.spec.checks.some((c) => c.id === id)) {
           throw new UsageError(

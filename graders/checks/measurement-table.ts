@@ -66,7 +66,8 @@ export default defineCheck({
     const tol = p.tolerance;
     const kinds = tableKinds(ctx.lab.spec.manifest.tables);
     const names = Object.keys(kinds);
-    const problems = missingTables(ctx, names, t, p.require ?? names);
+    const required = p.require ?? names;
+    const problems = missingTables(ctx, [...new Set([...names, ...required])], t, required);
     let total = problems.length;
     let ok = 0;
     const ms: Measurement[] = [];

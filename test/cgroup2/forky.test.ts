@@ -39,7 +39,7 @@ import { paramSchemas } from '../../graders/checks/index.ts';
 import { loadLab } from '../../graders/lab-spec.ts';
 
 const PARTS = new Set(
-  (process.env.LABGRADE_FORKY_PARTS ?? 'doctor,engine,rebuild,fixtures,reference,deliverable,corpus')
+  (process.env.LABGRADE_FORKY_PARTS ?? 'doctor,engine,rebuild,fixtures,reference,deliverable,labs,corpus')
     .split(',')
     .filter(Boolean),
 );
@@ -433,6 +433,35 @@ describe('the students’ engine: Docker 28.5 + containerd store + runc 1.3 in t
         );
       } finally {
         rmSync(sub, { recursive: true, force: true });
+      }
+    },
+  );
+
+  (PARTS.has('labs') ? it : it.skip)(
+    'the labs that are data, on their own target: tutorial7-memory and first-dockerfile references get full marks',
+    function () {
+      // tutorial7-memory's target is cgroup v2: its monitor reads memory.current and its swap
+      // check memory.swap.max, which a v1 host cannot show. first-dockerfile measures nothing, so
+      // it must grade the same here as on any host.
+      for (const id of ['tutorial7-memory', 'first-dockerfile']) {
+        const sub = mkdtempSync(path.join(os.tmpdir(), `lg-forky-${id}-`));
+        cpSync(path.join(REPO, 'labs', id, 'reference'), sub, { recursive: true });
+        try {
+          const { r, report } = timed(`${id} reference`, () =>
+            check(sub, null, dockerHost, `labs/${id}/lab.yaml`),
+          );
+          expect(report, r.stderr.slice(-3000)).to.not.equal(undefined);
+          process.stderr.write(
+            `      ${id} in the forky guest: ${report!.score}/${report!.maxScore}: ${report!.checks.map((c) => `${c.id}=${c.status}`).join(' ')}\n`,
+          );
+          expect(report!.host.cgroupVersion).to.equal(2);
+          for (const c of report!.checks) {
+            if (c.maxScore === 0) continue;
+            expect(c.status, `${id} ${c.id}: ${c.message}`).to.equal('pass');
+          }
+        } finally {
+          rmSync(sub, { recursive: true, force: true });
+        }
       }
     },
   );

@@ -8,7 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { chooseLab, findLabs, labOptionHelp, labsRoot, labsRootFrom } from '../../../cli/labs-root.ts';
+import {
+  chooseLab,
+  findLabs,
+  labOptionHelp,
+  labsRoot,
+  labsRootFrom,
+  otherLabHint,
+} from '../../../cli/labs-root.ts';
 import { UsageError } from '../../../harness/errors.ts';
 import { loadLab } from '../../../graders/lab-spec.ts';
 import { paramSchemas } from '../../../graders/checks/index.ts';
@@ -142,5 +149,26 @@ describe('cli/labs-root: finding the labs and the lab to grade against', () => {
     expect(help).to.match(/^lab id under labs\/ or a lab\.yaml path \(labs: a, b \(default\);/);
     expect(help).to.include('the lab the folder is in');
     expect(labOptionHelp('lab to compare against', false, root)).to.not.include('folder');
+  });
+
+  it('a folder holding a file only another lab names gets a hint to pass --lab; a plain one gets none', () => {
+    const arts = (...files: string[]) =>
+      `artifacts:\n${files.map((f, i) => `  f${i}: { path: ${f} }`).join('\n')}\n`;
+    const root = labsFolder({
+      a: `default: true\n${arts('Dockerfile', 'cpu-monitor.sh')}`,
+      b: arts('Dockerfile', 'memory-monitor.sh'),
+      c: arts('Dockerfile', 'hello.txt'),
+    });
+    const sub = path.join(tmp, 'student');
+    mkdirSync(sub);
+    writeFileSync(path.join(sub, 'Dockerfile'), 'FROM x\n');
+    expect(otherLabHint(sub, path.join(root, 'a'), root)).to.equal(undefined);
+    writeFileSync(path.join(sub, 'Memory-Monitor.sh'), 'echo 1\n');
+    expect(otherLabHint(sub, path.join(root, 'a'), root)).to.equal(
+      'memory-monitor.sh is a file of lab b, not of a (graded as the default): if this is b, pass --lab b',
+    );
+    // Files of two other labs: no single lab fits better, so nothing is said.
+    writeFileSync(path.join(sub, 'hello.txt'), 'Hello\n');
+    expect(otherLabHint(sub, path.join(root, 'a'), root)).to.equal(undefined);
   });
 });
