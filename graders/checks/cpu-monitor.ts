@@ -185,7 +185,7 @@ function monitorRows(o: {
 }
 
 /** When each sample's line arrived, when every value came from a line of its own. */
-function sampleTimes(lines: TimedLine[] | undefined, count: number): number[] | undefined {
+export function sampleTimes(lines: TimedLine[] | undefined, count: number): number[] | undefined {
   if (!lines) return undefined;
   const times = lines.flatMap((l) => readMonitorSamples(l.text).values.map(() => l.tMs));
   return times.length === count ? times : undefined;

@@ -14,6 +14,7 @@ import { readMonitorSamples } from '../preflight/monitor-output.ts';
 import { stats } from '../verdict.ts';
 import { idle, loadFailure, round3, studentSpec, withContainers, type ProcessWatch } from '../experiments.ts';
 import type { CheckContext, CheckOutcome, WarmContext } from './check.ts';
+import { sampleTimes } from './cpu-monitor.ts';
 import { cgroupMarkers, versionMismatch } from './monitor-judge.ts';
 import { RUNNER_OUTPUT_CHARS, RUNNER_PIDS_LIMIT, runScript, type ScriptCall } from './monitor-runner.ts';
 
@@ -171,7 +172,18 @@ export function judgeMemoryMonitor(o: {
   };
 }
 
-function memoryPlot(snaps: CgroupSnapshot[], values: number[], interval: number, limit: number): Plot {
+/**
+ * The harness's reads and the script's samples on one time axis: the samples at the times their
+ * lines arrived (a slow host spaces them out), from the script's first line; at the asked interval
+ * when the times are unknown.
+ */
+function memoryPlot(
+  snaps: CgroupSnapshot[],
+  values: number[],
+  timed: number[] | undefined,
+  interval: number,
+  limit: number,
+): Plot {
   const t0 = snaps[0]?.tMs ?? 0;
   return {
     id: 'memory-monitor',
@@ -186,7 +198,11 @@ function memoryPlot(snaps: CgroupSnapshot[], values: number[], interval: number,
         limit: limit / MiB,
         points: snaps.map((s) => [round3((s.tMs - t0) / 1000), round3((s.memory.currentBytes ?? 0) / MiB)]),
       },
-      { name: 'monitor script', unit: 'MiB', points: values.map((v, i) => [round3((i + 1) * interval), v]) },
+      {
+        name: 'monitor script',
+        unit: 'MiB',
+        points: values.map((v, i) => [round3(timed ? (timed[i]! - timed[0]!) / 1000 : i * interval), v]),
+      },
     ],
   };
 }
@@ -253,6 +269,18 @@ export async function runMemoryMonitor(
   const log = `$ ${name} ${o.args('<container>').join(' ')}\n${res.run.stdout}${res.run.stderr ? `\n[stderr]\n${res.run.stderr}` : ''}`;
   return {
     ...verdict,
-    evidence: { log, plots: [memoryPlot(res.snaps, read.values, p.interval, p.memory)], measurements },
+    evidence: {
+      log,
+      plots: [
+        memoryPlot(
+          res.snaps,
+          read.values,
+          sampleTimes(res.run.stdoutLines, read.values.length),
+          p.interval,
+          p.memory,
+        ),
+      ],
+      measurements,
+    },
   };
 }
