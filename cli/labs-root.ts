@@ -157,12 +157,14 @@ function artifactNames(file: string): string[] {
 export function otherLabHint(dir: string, chosenDir: string, root = labsRoot()): string | undefined {
   let files: string[];
   try {
-    files = readdirSync(dir).map((f) => f.toLowerCase());
+    files = readdirSync(dir);
   } catch {
     return undefined;
   }
+  // By lower-case name (as a lab's files are matched), to the name the student gave it.
+  const given = new Map(files.map((f) => [f.toLowerCase(), f]));
   const chosen = new Set(artifactNames(path.join(chosenDir, 'lab.yaml')));
-  const own = files.filter((f) => !chosen.has(f));
+  const own = [...given.keys()].filter((f) => !chosen.has(f));
   const fits = findLabs(root)
     .filter((l) => path.resolve(l.dir) !== path.resolve(chosenDir))
     .map((l) => ({
@@ -172,5 +174,5 @@ export function otherLabHint(dir: string, chosenDir: string, root = labsRoot()):
     .filter((l) => l.names.length > 0);
   if (fits.length !== 1) return undefined;
   const [fit] = fits;
-  return `${fit!.names.join(', ')} is a file of lab ${fit!.id}, not of ${path.basename(chosenDir)} (graded as the default): if this is ${fit!.id}, pass --lab ${fit!.id}`;
+  return `${fit!.names.map((n) => given.get(n) ?? n).join(', ')} is a file of lab ${fit!.id}, not of ${path.basename(chosenDir)} (graded as the default): if this is ${fit!.id}, pass --lab ${fit!.id}`;
 }

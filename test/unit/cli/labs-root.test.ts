@@ -165,7 +165,7 @@ describe('cli/labs-root: finding the labs and the lab to grade against', () => {
     expect(otherLabHint(sub, path.join(root, 'a'), root)).to.equal(undefined);
     writeFileSync(path.join(sub, 'Memory-Monitor.sh'), 'echo 1\n');
     expect(otherLabHint(sub, path.join(root, 'a'), root)).to.equal(
-      'memory-monitor.sh is a file of lab b, not of a (graded as the default): if this is b, pass --lab b',
+      'Memory-Monitor.sh is a file of lab b, not of a (graded as the default): if this is b, pass --lab b',
     );
     // Files of two other labs: no single lab fits better, so nothing is said.
     writeFileSync(path.join(sub, 'hello.txt'), 'Hello\n');
