@@ -44,7 +44,7 @@ export const ManifestSchema = z
       })
       .strict()
       .optional(),
-    /** Docker Hub reference of the pushed image, e.g. jdoe/tutorial7:latest. */
+    /** Docker Hub reference of the pushed image, e.g. jdoe/lab7:latest. */
     dockerHub: z.string().max(300).optional(),
     /** The lab's measurement tables by name, each checked by its table kind (manifest-tables.ts). */
     measurements: z.object({}).catchall(z.unknown()).optional(),

@@ -1,18 +1,7 @@
 /**
- * CPU monitoring: the student's cpu-monitor.sh, run against a container under load, must agree
- * with the harness's own reading of the same container's cgroup over the same time.
- *
- * The script is untrusted, so it never runs on the grader's host: it runs confined in a runner
- * container (no network, no capabilities, read-only root, a tmpfs /tmp, bounded pids, memory,
- * output and time) that sees the engine host's cgroup tree read-only (--cgroupns=host,
- * /sys/fs/cgroup bind) and the processes of the container under test only (--pid=container:<id>,
- * for scripts that go through /proc/<pid>/cgroup; its init is pid 1 there). Never --pid=host: a
- * root process there may signal every root process of the host (kill -9 -1 would take the engine
- * down) even with no capabilities. A `docker` stand-in on its PATH answers the usual lookups
- * (inspect → Id / State.Pid, ps -q) for the one container under test. Working through the engine
- * this way also serves a remote engine. The script runs as nobody (RUNNER_USER), never as root,
- * with the tools an Ubuntu 24.04 server instance has (RUNNER_PACKAGES), started by its own #! line
- * as `./cpu-monitor.sh` would be on the instance.
+ * The monitor kind's CPU metric (monitor.ts runs the script, confined): the student's script
+ * prints a container's CPU use in % of one CPU while stress-ng loads it at --cpus, and must agree
+ * with the harness's own reading of the same cgroup over the same time.
  *
  * Two things about the grading host are not charged to the script (monitor-judge.ts): samples a
  * slow host spaced further apart than asked, and a host whose cgroup version is not the lab's
@@ -20,6 +9,7 @@
  */
 import type { ProcessResult, TimedLine } from '../../harness/engine/engine.ts';
 import type { CheckContext, CheckOutcome, WarmContext } from './check.ts';
+import { runScript, scriptLog, type MonitorScript } from './monitor-runner.ts';
 import { cpuPlot, idle, studentSpec, usageSeries, round3, type ProcessWatch } from '../experiments.ts';
 import { measured } from './measured.ts';
 import { Sampler, summarize } from '../../harness/sampler.ts';
@@ -28,11 +18,12 @@ import { stats } from '../verdict.ts';
 import { readMonitorSamples } from '../preflight/monitor-output.ts';
 import type { Measurement } from '../../reports/model.ts';
 import {
-  cgroupMarkers,
+  onTargetVersion,
+  runFailure,
+  type MonitorVerdict,
   gapRatios,
   judgeNumbers,
   sampleSpacing,
-  versionMismatch,
   type Spacing,
 } from './monitor-judge.ts';
 
@@ -45,8 +36,6 @@ export interface CpuParams {
   /** Accepted difference from the harness, percentage points of one CPU. */
   tolerancePoints: number;
 }
-
-import { runScript, RUNNER_OUTPUT_CHARS, RUNNER_PIDS_LIMIT, type ScriptCall } from './monitor-runner.ts';
 
 export { parseMonitorOutput } from '../preflight/monitor-output.ts';
 export {
@@ -66,7 +55,7 @@ export function cpuSpec(ctx: WarmContext, p: Pick<CpuParams, 'cpus'>) {
 /** The CPU metric's whole run: load the container, run the script, judge it against the harness. */
 export async function runCpuMonitor(
   ctx: CheckContext,
-  o: { p: CpuParams; runner: string; script: Buffer; name: string; args: (id: string) => string[] },
+  o: MonitorScript & { p: CpuParams },
 ): Promise<CheckOutcome> {
   const { p, runner, script, name } = o;
   const cpus = Math.min(p.cpus, ctx.host.cpus);
@@ -80,12 +69,7 @@ export async function runCpuMonitor(
       samplePart: 'cpu',
     }).start();
     let from = 0;
-    const call: ScriptCall = {
-      name,
-      args: o.args(h!.id),
-      timeoutMs: (p.interval * p.samples + 60) * 1000,
-    };
-    const { run, watch } = await runScript(ctx, runner, script, h!.id, call, () => {
+    const { run, watch } = await runScript(ctx, runner, script, h!.id, o.call(h!.id), () => {
       from = sampler.snapshots.length;
     });
     const all = await sampler.stop(true);
@@ -106,15 +90,16 @@ export async function runCpuMonitor(
     : '';
   // The first sample of a Δ-based monitor often covers start-up (or is 0): judge the rest.
   const judged = values.length > 2 ? values.slice(1) : values;
-  const log = `$ ${name} ${o.args('<container>').join(' ')}\n${res.run.stdout}${res.run.stderr ? `\n[stderr]\n${res.run.stderr}` : ''}`;
+  const log = scriptLog(o, res.run);
   const spacing = sampleSpacing(timed ?? [], p.interval);
   const judgedGaps = timed ? gapRatios(timed, p.interval).slice(-judged.length) : [];
   const run = { p, values, harnessPct, expectedPct, run: res.run, watch: res.watch, unclear };
-  const verdict = onTargetVersion(
-    judgeMonitor({ ...run, judged, gaps: judgedGaps, spacing }),
-    ctx,
-    script.toString('utf8'),
-  );
+  const verdict = onTargetVersion(judgeMonitor({ ...run, judged, gaps: judgedGaps, spacing, name }), {
+    hostVersion: ctx.cgroups.layout.version,
+    targetVersion: ctx.lab.spec.target?.cgroupVersion,
+    script: script.toString('utf8'),
+    name,
+  });
   const plots = [monitorPlot(res.snaps, values, timed, p.interval, cpus)];
   const measurements = monitorRows({ p, harnessPct, expectedPct, judged, values, spacing, verdict });
   return { ...verdict, evidence: { log, plots, measurements } };
@@ -199,25 +184,6 @@ function spacingText(s: Spacing, interval: number): string {
 }
 
 /**
- * A pass or fail on a host of the other cgroup version than the target's may not stand; a failure
- * of the run itself (a fork bomb, a flood, a script that cannot start) stands on any host.
- */
-function onTargetVersion(
-  v: MonitorVerdict,
-  ctx: CheckContext,
-  script: string,
-): { status: 'pass' | 'fail' | 'inconclusive'; message: string; sameOnThisHost?: boolean } {
-  if (v.anyHost) return { status: v.status, message: v.message };
-  const other = versionMismatch({
-    hostVersion: ctx.cgroups.layout.version,
-    targetVersion: ctx.lab.spec.target?.cgroupVersion,
-    markers: cgroupMarkers(script),
-    ...v,
-  });
-  return other ? { ...other, sameOnThisHost: true } : v;
-}
-
-/**
  * The verdict on the script's run: each way a monitor can go wrong, in the order a person would
  * fix them (a fork bomb or a hang first, the numbers last). Failures of the run itself (a fork
  * bomb, a flood) stand on any host; the numbers are judged against the harness with the host's
@@ -238,35 +204,22 @@ export function judgeMonitor(o: {
   watch: ProcessWatch | undefined;
   /** Why some lines were not read (several numbers on one line), appended where samples are missing. */
   unclear?: string;
+  /** The script's name in messages (the lab's file name for it). */
+  name?: string;
 }): MonitorVerdict {
   const { p, values, judged, run, watch, harnessPct, expectedPct } = o;
   const unclear = o.unclear ?? '';
   const m = stats(judged).mean;
-  const fail = (message: string) => ({ status: 'fail' as const, message });
-  // What the run did whatever cgroup files it read: no host version can change these.
-  const anyHost = (message: string) => ({ status: 'fail' as const, message, anyHost: true });
-  if (watch?.forkBomb)
-    return anyHost(
-      `expected cpu-monitor.sh to take ${p.samples} samples, got ${watch.peakPids} processes at the runner's limit of ${watch.pidsMax ?? RUNNER_PIDS_LIMIT} (a fork bomb?): stopped`,
-    );
-  if (run.timedOut)
-    return fail(
-      `expected cpu-monitor.sh to finish ${p.samples} samples at ${p.interval} s, got no end within ${p.interval * p.samples + 60} s`,
-    );
-  // CappedText marks a cut in what it keeps: stdout longer than the cap is a flood, not samples.
-  const cut = /\n… \[(\d+) characters cut\] …\n/.exec(run.stdout);
-  if (cut)
-    return anyHost(
-      `expected ${p.samples} lines (one number each), got more than ${RUNNER_OUTPUT_CHARS / 1024} KiB on stdout (output capped: ${cut[1]} characters cut)`,
-    );
-  if (values.length > 2 * p.samples + 2)
-    return fail(`expected ${p.samples} samples (one number per line), got ${values.length} numbers`);
-  if (values.length === 0)
-    return fail(
-      `expected one number per line (CPU %), got no numbers (exit code ${run.exitCode}${run.stderr ? `; stderr: ${run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})${unclear}`,
-    );
-  if (values.length < Math.min(2, p.samples))
-    return fail(`expected ${p.samples} samples, got ${values.length}${unclear}`);
+  const failed = runFailure({
+    name: o.name ?? 'cpu-monitor.sh',
+    unit: 'CPU %',
+    ...p,
+    values,
+    run,
+    watch,
+    unclear,
+  });
+  if (failed) return failed;
   if (harnessPct < 2 * p.tolerancePoints) {
     // A starved container cannot tell a right monitor from one printing cores or zeros.
     return {
@@ -285,9 +238,4 @@ export function judgeMonitor(o: {
   });
 }
 
-export interface MonitorVerdict {
-  status: 'pass' | 'fail' | 'inconclusive';
-  message: string;
-  /** A failure of the run itself, the same on a host of either cgroup version. */
-  anyHost?: boolean;
-}
+export type { MonitorVerdict } from './monitor-judge.ts';

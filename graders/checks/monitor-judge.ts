@@ -1,9 +1,13 @@
 /**
- * The cpu-monitor check's judgements that are about the grading host rather than the script:
- * how far apart the script's samples really came (a slow host stretches a `sleep 1` loop), and
- * which cgroup version's files the script reads (a host of the other version than the lab's
- * target cannot judge a script written for the target). Pure functions.
+ * The monitor check's judgements that are about the grading host rather than the script: how far
+ * apart the script's samples really came (a slow host stretches a `sleep 1` loop), and which
+ * cgroup version's files the script reads (a host of the other version than the lab's target
+ * cannot judge a script written for the target); and what went wrong with a script's run before
+ * its numbers count, whatever it measures. Pure functions.
  */
+import type { ProcessResult } from '../../harness/engine/engine.ts';
+import type { ProcessWatch } from '../experiments.ts';
+import { RUNNER_OUTPUT_CHARS, RUNNER_PIDS_LIMIT } from './monitor-runner.ts';
 
 /** How the script's samples were spaced, from when each line reached the engine. */
 export interface Spacing {
@@ -165,5 +169,80 @@ export function versionMismatch(o: {
       status: 'inconclusive',
       message: `${here}: ${script} agrees with the harness here (${o.message}), but it reads only cgroup v${host} files (${hostFiles.slice(0, 3).join(', ')}), which the target does not have; ${where}`,
     };
+  return undefined;
+}
+
+/**
+ * A pass or fail on a host of the other cgroup version than the target's may not stand; a failure
+ * of the run itself (a fork bomb, a flood) stands on any host.
+ */
+export function onTargetVersion(
+  v: MonitorVerdict,
+  o: { hostVersion: 1 | 2 | null; targetVersion: 1 | 2 | undefined; script: string; name: string },
+): { status: 'pass' | 'fail' | 'inconclusive'; message: string; sameOnThisHost?: boolean } {
+  if (v.anyHost) return { status: v.status, message: v.message };
+  const other = versionMismatch({
+    hostVersion: o.hostVersion,
+    targetVersion: o.targetVersion,
+    markers: cgroupMarkers(o.script),
+    status: v.status,
+    message: v.message,
+    script: o.name,
+  });
+  return other ? { ...other, sameOnThisHost: true } : { status: v.status, message: v.message };
+}
+
+export interface MonitorVerdict {
+  status: 'pass' | 'fail' | 'inconclusive';
+  message: string;
+  /** A failure of the run itself, the same on a host of either cgroup version. */
+  anyHost?: boolean;
+}
+
+/**
+ * What went wrong with a monitor script's run before its numbers can be judged, in the order a
+ * person would fix it: a fork bomb, no end, an output flood, too many or too few numbers.
+ * Undefined: the run gave numbers to judge. A fork bomb and a flood fail on any host.
+ */
+export function runFailure(o: {
+  /** The script's name in messages. */
+  name: string;
+  /** What one number is, e.g. "CPU %", "MiB". */
+  unit: string;
+  samples: number;
+  interval: number;
+  values: number[];
+  run: Pick<ProcessResult, 'stdout' | 'stderr' | 'exitCode' | 'timedOut'>;
+  watch?: Pick<ProcessWatch, 'forkBomb' | 'peakPids' | 'pidsMax'> | undefined;
+  /** Why some lines were not read, appended where samples are missing. */
+  unclear?: string;
+}): MonitorVerdict | undefined {
+  const { name, samples, interval, values, run, watch } = o;
+  const unclear = o.unclear ?? '';
+  const fail = (message: string) => ({ status: 'fail' as const, message });
+  // What the run did whatever cgroup files it read: no host version can change these.
+  const anyHost = (message: string) => ({ status: 'fail' as const, message, anyHost: true });
+  if (watch?.forkBomb)
+    return anyHost(
+      `expected ${name} to take ${samples} samples, got ${watch.peakPids} processes at the runner's limit of ${watch.pidsMax ?? RUNNER_PIDS_LIMIT} (a fork bomb?): stopped`,
+    );
+  if (run.timedOut)
+    return fail(
+      `expected ${name} to finish ${samples} samples at ${interval} s, got no end within ${interval * samples + 60} s`,
+    );
+  // CappedText marks a cut in what it keeps: stdout longer than the cap is a flood, not samples.
+  const cut = /\n… \[(\d+) characters cut\] …\n/.exec(run.stdout);
+  if (cut)
+    return anyHost(
+      `expected ${samples} lines (one number each), got more than ${RUNNER_OUTPUT_CHARS / 1024} KiB on stdout (output capped: ${cut[1]} characters cut)`,
+    );
+  if (values.length > 2 * samples + 2)
+    return fail(`expected ${samples} samples (one number per line), got ${values.length} numbers`);
+  if (values.length === 0)
+    return fail(
+      `expected one number per line (${o.unit}), got no numbers (exit code ${run.exitCode}${run.stderr ? `; stderr: ${run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})${unclear}`,
+    );
+  if (values.length < Math.min(2, samples))
+    return fail(`expected ${samples} samples, got ${values.length}${unclear}`);
   return undefined;
 }

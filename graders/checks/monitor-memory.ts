@@ -12,11 +12,20 @@ import { Sampler } from '../../harness/sampler.ts';
 import type { Measurement, Plot } from '../../reports/model.ts';
 import { readMonitorSamples } from '../preflight/monitor-output.ts';
 import { stats } from '../verdict.ts';
-import { idle, loadFailure, round3, studentSpec, withContainers, type ProcessWatch } from '../experiments.ts';
+import {
+  idle,
+  loadFailure,
+  round3,
+  settle,
+  studentSpec,
+  withContainers,
+  type ProcessWatch,
+} from '../experiments.ts';
+import { vmArgs } from './scaling-memory.ts';
 import type { CheckContext, CheckOutcome, WarmContext } from './check.ts';
 import { sampleTimes } from './cpu-monitor.ts';
-import { cgroupMarkers, versionMismatch } from './monitor-judge.ts';
-import { RUNNER_OUTPUT_CHARS, RUNNER_PIDS_LIMIT, runScript, type ScriptCall } from './monitor-runner.ts';
+import { onTargetVersion, runFailure, type MonitorVerdict } from './monitor-judge.ts';
+import { runScript, scriptLog, type MonitorScript } from './monitor-runner.ts';
 
 const MiB = 1024 ** 2;
 
@@ -36,19 +45,9 @@ export function memorySpec(ctx: WarmContext, p: MemoryParams) {
   return studentSpec(ctx, { ...idle(), memoryBytes: p.memory, memorySwapBytes: p.memory, cpus: 1 });
 }
 
-/** stress-ng --vm holding `bytes` (touched once, kept: --vm-keep) for `seconds`. */
+/** stress-ng --vm holding `bytes` (touched once, then kept: --vm-keep) for `seconds`. */
 export function holdArgs(bytes: number, seconds: number): string[] {
-  return [
-    'stress-ng',
-    '--vm',
-    '1',
-    '--vm-bytes',
-    `${Math.floor(bytes / 1024)}k`,
-    '--vm-keep',
-    '--timeout',
-    `${Math.ceil(seconds)}s`,
-    '--quiet',
-  ];
+  return [...vmArgs(bytes, seconds), '--vm-keep'];
 }
 
 /**
@@ -73,7 +72,7 @@ async function holdMemory(
     if (ended) return { failed: loadFailure(ended) };
     const snap = await ctx.cgroups.snapshot(h.id, 'sample');
     if ((snap.memory.currentBytes ?? 0) >= 0.8 * p.hold) return { up: true };
-    await new Promise((r) => setTimeout(r, 200));
+    await settle(200, ctx.signal);
   }
   if (ended) return { failed: loadFailure(ended) };
   return {
@@ -90,9 +89,7 @@ interface MemoryRun {
 /** The script's run beside the harness's own reads of the same counter, from its start to its end. */
 async function monitorRun(
   ctx: CheckContext,
-  runner: string,
-  script: Buffer,
-  call: (id: string) => ScriptCall,
+  o: MonitorScript,
   p: MemoryParams,
 ): Promise<MemoryRun | { failed: string }> {
   return withContainers(ctx, [memorySpec(ctx, p)], async ([h]) => {
@@ -104,7 +101,7 @@ async function monitorRun(
       samplePart: 'sample',
     }).start();
     let from = 0;
-    const { run, watch } = await runScript(ctx, runner, script, h!.id, call(h!.id), () => {
+    const { run, watch } = await runScript(ctx, o.runner, o.script, h!.id, o.call(h!.id), () => {
       from = sampler.snapshots.length;
     });
     const all = await sampler.stop(true);
@@ -130,35 +127,10 @@ export function judgeMemoryMonitor(o: {
   harnessMiB: number;
   run: Pick<ProcessResult, 'stdout' | 'stderr' | 'exitCode' | 'timedOut'>;
   watch?: Pick<ProcessWatch, 'forkBomb' | 'peakPids' | 'pidsMax'>;
-}): { status: 'pass' | 'fail'; message: string; anyHost?: boolean } {
-  const { name, p, values, run } = o;
-  if (o.watch?.forkBomb)
-    return {
-      status: 'fail',
-      anyHost: true,
-      message: `expected ${name} to take ${p.samples} samples, got ${o.watch.peakPids} processes at the runner's limit of ${o.watch.pidsMax ?? RUNNER_PIDS_LIMIT} (a fork bomb?): stopped`,
-    };
-  if (run.timedOut)
-    return {
-      status: 'fail',
-      message: `expected ${name} to finish ${p.samples} samples at ${p.interval} s, got no end within ${p.interval * p.samples + 60} s`,
-    };
-  if (/\n… \[(\d+) characters cut\] …\n/.test(run.stdout))
-    return {
-      status: 'fail',
-      anyHost: true,
-      message: `expected ${p.samples} lines (one number each), got more than ${RUNNER_OUTPUT_CHARS / 1024} KiB on stdout`,
-    };
-  if (values.length === 0)
-    return {
-      status: 'fail',
-      message: `expected one number per line (MiB), got no numbers (exit code ${run.exitCode}${run.stderr ? `; stderr: ${run.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` : ''})`,
-    };
-  if (values.length < Math.min(2, p.samples) || values.length > 2 * p.samples + 2)
-    return {
-      status: 'fail',
-      message: `expected ${p.samples} samples (one number per line), got ${values.length}`,
-    };
+}): MonitorVerdict {
+  const { name, p, values } = o;
+  const failed = runFailure({ name, unit: 'MiB', ...p, values, run: o.run, watch: o.watch });
+  if (failed) return failed;
   const m = stats(values).mean;
   const tol = Math.max(p.toleranceMiB, 0.1 * o.harnessMiB);
   if (Math.abs(m - o.harnessMiB) <= tol)
@@ -210,18 +182,13 @@ function memoryPlot(
 /** The memory metric's whole run: hold, run the script, judge it against the harness. */
 export async function runMemoryMonitor(
   ctx: CheckContext,
-  o: { p: MemoryParams; runner: string; script: Buffer; name: string; args: (id: string) => string[] },
+  o: MonitorScript & { p: MemoryParams },
 ): Promise<CheckOutcome> {
   const { p, name } = o;
   ctx.progress(
     `running ${name} ${p.samples}×${p.interval}s against a container holding ${Math.round(p.hold / MiB)} MiB`,
   );
-  const call = (id: string): ScriptCall => ({
-    name,
-    args: o.args(id),
-    timeoutMs: (p.interval * p.samples + 60) * 1000,
-  });
-  const res = await monitorRun(ctx, o.runner, o.script, call, p);
+  const res = await monitorRun(ctx, o, p);
   if ('failed' in res) return { status: 'fail', message: res.failed };
   const read = readMonitorSamples(res.run.stdout);
   const used = res.snaps.map((s) => s.memory.currentBytes).filter((b): b is number => b !== undefined);
@@ -234,19 +201,12 @@ export async function runMemoryMonitor(
     run: res.run,
     watch: res.watch,
   });
-  const other = judged.anyHost
-    ? undefined
-    : versionMismatch({
-        hostVersion: ctx.cgroups.layout.version,
-        targetVersion: ctx.lab.spec.target?.cgroupVersion,
-        markers: cgroupMarkers(o.script.toString('utf8')),
-        status: judged.status,
-        message: judged.message,
-        script: name,
-      });
-  const verdict = other
-    ? { ...other, sameOnThisHost: true }
-    : { status: judged.status, message: judged.message };
+  const verdict = onTargetVersion(judged, {
+    hostVersion: ctx.cgroups.layout.version,
+    targetVersion: ctx.lab.spec.target?.cgroupVersion,
+    script: o.script.toString('utf8'),
+    name,
+  });
   const m = stats(read.values).mean;
   const measurements: Measurement[] = [
     {
@@ -266,7 +226,7 @@ export async function runMemoryMonitor(
       samples: read.values,
     },
   ];
-  const log = `$ ${name} ${o.args('<container>').join(' ')}\n${res.run.stdout}${res.run.stderr ? `\n[stderr]\n${res.run.stderr}` : ''}`;
+  const log = scriptLog(o, res.run);
   return {
     ...verdict,
     evidence: {

@@ -96,6 +96,21 @@ export interface ScriptCall {
   timeoutMs: number;
 }
 
+/** One monitor script as the kind hands it to a metric: the runner, the script, how it is called. */
+export interface MonitorScript {
+  runner: string;
+  script: Buffer;
+  /** Its name in messages. */
+  name: string;
+  /** How it is called against a container (its id, or a placeholder for the log). */
+  call: (container: string) => ScriptCall;
+}
+
+/** The evidence log of a script's run: the command line, its stdout and its stderr. */
+export function scriptLog(s: MonitorScript, run: Pick<ProcessResult, 'stdout' | 'stderr'>): string {
+  return `$ ${s.name} ${s.call('<container>').args.join(' ')}\n${run.stdout}${run.stderr ? `\n[stderr]\n${run.stderr}` : ''}`;
+}
+
 /**
  * Run the student's script in the confined runner against the container `targetId`, its pid
  * namespace shared (the container's init is pid 1 there); `onStarted` when the runner is up.

@@ -109,13 +109,17 @@ export default defineCheck({
     const got = artifactOrFailure(ctx, { name: scriptName(ctx.lab, p) });
     if ('failure' in got) return got.failure;
     const script = await readFile(got.art.absPath);
-    const name = got.art.path;
+    // Named in messages as the lab names it (the student's spelling of the file is in its notes).
+    const name = ctx.lab.spec.artifacts[scriptName(ctx.lab, p)]?.path ?? got.art.path;
     // Built (or found cached) before the load starts, so its apt run cannot steal the window's CPU.
     ctx.progress(`preparing the confined runner for ${name}`);
     const runner = await runnerImage(ctx);
-    const args = (container: string) =>
-      scriptArgs(p.argv, { container, interval: p.interval, samples: p.samples });
-    const o = { p, runner, script, name, args };
+    const call = (container: string) => ({
+      name,
+      args: scriptArgs(p.argv, { container, interval: p.interval, samples: p.samples }),
+      timeoutMs: (p.interval * p.samples + 60) * 1000,
+    });
+    const o = { p, runner, script, name, call };
     return p.metric === 'memory-mib' ? runMemoryMonitor(ctx, o) : runCpuMonitor(ctx, o);
   },
 });

@@ -21,17 +21,10 @@ export interface BuildRecord {
   pids: BuildPids;
 }
 
-export function failedBuild(
-  b: BuildRecord,
-  error: string,
-  timedOut = false,
-  contextBytes?: number,
-): BuildResult {
+/** What the builder printed, how long it took and the RUN steps' process limit: every result's. */
+function record(b: BuildRecord, timedOut: boolean, contextBytes: number | undefined) {
   const logText = b.out.capped.toString();
   return {
-    ok: false,
-    tag: b.tag,
-    error,
     tail: lastLines(logText, 15),
     log: logText,
     timedOut,
@@ -45,21 +38,15 @@ export function failedBuild(
   };
 }
 
+export function failedBuild(
+  b: BuildRecord,
+  error: string,
+  timedOut = false,
+  contextBytes?: number,
+): BuildResult {
+  return { ok: false, tag: b.tag, error, ...record(b, timedOut, contextBytes) };
+}
+
 export function builtImage(b: BuildRecord, imageId: string, contextBytes: number): BuildResult {
-  const logText = b.out.capped.toString();
-  return {
-    ok: true,
-    tag: b.tag,
-    imageId,
-    tail: lastLines(logText, 15),
-    log: logText,
-    timedOut: false,
-    durationMs: Date.now() - b.started,
-    contextBytes,
-    step: b.out.step,
-    logChars: b.out.logChars,
-    pidsLimit: b.pids.limit,
-    pidsNote: b.pids.note,
-    pidsPeak: b.pids.peak,
-  };
+  return { ok: true, tag: b.tag, imageId, ...record(b, false, contextBytes) };
 }

@@ -6,7 +6,7 @@
  * it is about and the verdict each must get) gets exactly that verdict. A new lab is tested by
  * adding its folder; nothing here names it.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
@@ -16,7 +16,7 @@ import { gradeSubmission } from '../../graders/grade.ts';
 import { loadLab, type LoadedLab } from '../../graders/lab-spec.ts';
 import { newRunId } from '../../harness/engine/labels.ts';
 import type { GradeReport } from '../../reports/model.ts';
-import { differences, materialize, type CorpusCase } from './helpers/corpus.ts';
+import { differences, gradeCase, type CorpusCase } from './helpers/corpus.ts';
 import { REPO } from './helpers/harness.ts';
 
 const LABS_DIR = path.join(REPO, 'labs');
@@ -122,21 +122,9 @@ describe('labs as data: each reference gets full marks, each variant the verdict
       for (const v of variantsOf(id))
         it(`${v.name}: ${v.ta}`, async function () {
           this.timeout(300_000);
-          const dir = materialize(v, path.join(LABS_DIR, id, 'reference'), 'variant.yaml');
-          try {
-            const report = await gradeSubmission({
-              engine: session.engine,
-              cgroups: session.cgroups,
-              host: session.host,
-              lab,
-              submissionDir: dir,
-              quick: true,
-              only: v.only,
-            });
-            expect(differences(v, report, version), `${id}/${v.name}`).to.deep.equal([]);
-          } finally {
-            rmSync(dir, { recursive: true, force: true });
-          }
+          const base = path.join(LABS_DIR, id, 'reference');
+          const report = await gradeCase(session, lab, v, base, 'variant.yaml');
+          expect(differences(v, report, version), `${id}/${v.name}`).to.deep.equal([]);
         });
     });
 });

@@ -82,9 +82,18 @@ export function materialize(
   return dir;
 }
 
-/** Grade one case as `labgrade check --quick --only …` would, in this process. */
-export async function gradeCase(session: Session, lab: LoadedLab, c: CorpusCase): Promise<GradeReport> {
-  const dir = materialize(c);
+/**
+ * Grade one case as `labgrade check --quick --only …` would, in this process: over Tutorial 7's
+ * reference, or over `base` (another lab's) with the case described by its file `spec`.
+ */
+export async function gradeCase(
+  session: Session,
+  lab: LoadedLab,
+  c: CorpusCase & { remove?: string[] },
+  base?: string,
+  spec?: string,
+): Promise<GradeReport> {
+  const dir = materialize(c, base, spec);
   try {
     return await gradeSubmission({
       engine: session.engine,
