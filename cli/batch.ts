@@ -18,7 +18,7 @@ import {
   type BatchResult,
 } from '../graders/batch.ts';
 import { parsePointsPossible } from '../graders/batch/points.ts';
-import { paramSchemas } from '../graders/checks/index.ts';
+import { labRules, paramSchemas } from '../graders/checks/index.ts';
 import { parseByteSize, loadLab } from '../graders/lab-spec.ts';
 import { parseShard, type Shard } from '../graders/shard.ts';
 import { TOOL_VERSION } from '../graders/version.ts';
@@ -283,7 +283,12 @@ async function runBatchCommand(inputs: string[], opts: BatchCommandOptions): Pro
     throw new UsageError('an input is an empty string (an unset shell variable?)', {
       hint: 'pass the folder or archive of the submissions',
     });
-  const lab = await loadLab(chooseLab({ lab: opts.lab, submissions: inputs }), labsRoot(), paramSchemas());
+  const lab = await loadLab(
+    chooseLab({ lab: opts.lab, submissions: inputs }),
+    labsRoot(),
+    paramSchemas(),
+    labRules(),
+  );
   const controller = new AbortController();
   const engines: ContainerEngine[] = [];
   let session: Session | undefined;

@@ -11,7 +11,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { LabgradeError, UsageError, errorMessage } from '../harness/errors.ts';
 import { engineWaitMs, gradeSubmission, type GradeEvent } from '../graders/grade.ts';
 import { loadLab, type LoadedLab } from '../graders/lab-spec.ts';
-import { paramSchemas } from '../graders/checks/index.ts';
+import { labRules, paramSchemas } from '../graders/checks/index.ts';
 import { TOOL_VERSION } from '../graders/version.ts';
 import { Progress, summaryTable } from './progress.ts';
 import { openSession, type Session } from './session.ts';
@@ -79,7 +79,7 @@ function registerCheckCommand(program: Command): void {
     .action(async (dir: string, opts) => {
       const kinds = paramSchemas();
       const chosen = chooseLab({ lab: opts.lab, submissions: [dir] });
-      const lab = await loadLab(chosen, labsRoot(), kinds);
+      const lab = await loadLab(chosen, labsRoot(), kinds, labRules());
       const hint = opts.lab === undefined ? otherLabHint(dir, lab.dir) : undefined;
       if (hint) process.stderr.write(`labgrade: note: ${hint}\n`);
       for (const id of [...(opts.only ?? []), ...(opts.skip ?? [])]) {
@@ -169,7 +169,7 @@ function registerHostCommands(program: Command): void {
     .option('--lab <id|path>', labOptionHelp('lab to compare against', false))
     .option('--json', 'machine-readable output', false)
     .action(async (opts) => {
-      const lab = await loadLab(chooseLab({ lab: opts.lab }), labsRoot(), paramSchemas());
+      const lab = await loadLab(chooseLab({ lab: opts.lab }), labsRoot(), paramSchemas(), labRules());
       process.exitCode = await doctor(lab, { json: opts.json });
     });
 

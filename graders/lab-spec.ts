@@ -400,8 +400,36 @@ export interface ParamSchemas {
   [kind: string]: z.ZodType;
 }
 
+/** Per kind: what a check's params ask of the rest of the lab file (the problem, or undefined). */
+export type LabRules = Record<string, (spec: LabSpec, params: unknown) => string | undefined>;
+
+/** Each check's needs name an earlier check (see below). */
+function checkNeeds(spec: LabSpec, fail: (issues: z.core.$ZodIssue[], prefix: PropertyKey[]) => never): void {
+  spec.checks.forEach((c, i) => {
+    c.needs.forEach((n, j) => {
+      const at = spec.checks.findIndex((x) => x.id === n);
+      // Checks run in the listed order: a need on itself or on a later check could never be met
+      // in time, and would be silently ignored.
+      const why =
+        at < 0
+          ? `needs unknown check "${n}"`
+          : at === i
+            ? `needs itself ("${n}")`
+            : at > i
+              ? `needs "${n}", which comes later (checks run in the listed order): list "${n}" before "${c.id}"`
+              : undefined;
+      if (why) fail([{ code: 'custom', path: ['needs', j], message: why, input: n }], ['checks', i]);
+    });
+  });
+}
+
 /** Parse and validate lab YAML text. Throws UsageError naming file, line and field. */
-export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): Omit<LoadedLab, 'dir'> {
+export function parseLabSpec(
+  text: string,
+  file: string,
+  kinds: ParamSchemas,
+  rules: LabRules = {},
+): Omit<LoadedLab, 'dir'> {
   const lineCounter = new LineCounter();
   // maxAliasCount guards against billion-laughs documents; uniqueKeys catches copy-paste slips.
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
@@ -467,24 +495,11 @@ export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): O
     }
     const p = schema!.safeParse(c.params);
     if (!p.success) fail(p.error.issues, ['checks', i, 'params'], c.params);
+    const why = rules[c.kind]?.(spec, p.data);
+    if (why) fail([{ code: 'custom', path: ['params'], message: why, input: c.params }], ['checks', i]);
     params.set(c.id, p.data);
   });
-  spec.checks.forEach((c, i) => {
-    c.needs.forEach((n, j) => {
-      const at = spec.checks.findIndex((x) => x.id === n);
-      // Checks run in the listed order: a need on itself or on a later check could never be met
-      // in time, and would be silently ignored.
-      const why =
-        at < 0
-          ? `needs unknown check "${n}"`
-          : at === i
-            ? `needs itself ("${n}")`
-            : at > i
-              ? `needs "${n}", which comes later (checks run in the listed order): list "${n}" before "${c.id}"`
-              : undefined;
-      if (why) fail([{ code: 'custom', path: ['needs', j], message: why, input: n }], ['checks', i]);
-    });
-  });
+  checkNeeds(spec, fail);
   if (spec.batch) {
     spec.batch.hostChecks.forEach((id, j) => {
       if (!spec.checks.some((c) => c.id === id))
@@ -504,7 +519,12 @@ export function parseLabSpec(text: string, file: string, kinds: ParamSchemas): O
 }
 
 /** Resolve `--lab` (an id under labsRoot, a folder, or a lab.yaml path) and load it. */
-export async function loadLab(ref: string, labsRoot: string, kinds: ParamSchemas): Promise<LoadedLab> {
+export async function loadLab(
+  ref: string,
+  labsRoot: string,
+  kinds: ParamSchemas,
+  rules: LabRules = {},
+): Promise<LoadedLab> {
   const candidates = [
     ref.endsWith('.yaml') || ref.endsWith('.yml') ? ref : path.join(ref, 'lab.yaml'),
     path.join(labsRoot, ref, 'lab.yaml'),
@@ -518,7 +538,7 @@ export async function loadLab(ref: string, labsRoot: string, kinds: ParamSchemas
     }
     const decoded = decodeTextFile(bytes);
     if (!decoded.ok) throw new UsageError(`${file}: cannot read the lab file: ${decoded.why}`);
-    const loaded = parseLabSpec(decoded.text, file, kinds);
+    const loaded = parseLabSpec(decoded.text, file, kinds, rules);
     return { ...loaded, dir: path.dirname(path.resolve(file)) };
   }
   throw new UsageError(`no lab "${ref}": looked for ${candidates.join(' and ')}`, {

@@ -11,7 +11,7 @@ import type { Reaper } from '../../harness/engine/reaper.ts';
 import type { WarmPool } from '../../harness/engine/warm-pool.ts';
 import type { ContainerSpec } from '../../harness/engine/engine.ts';
 import type { CheckReport, CheckStatus, Evidence, HostFacts } from '../../reports/model.ts';
-import type { ArtifactRole, LoadedLab, WindowSpecT } from '../lab-spec.ts';
+import type { ArtifactRole, LabSpec, LoadedLab, WindowSpecT } from '../lab-spec.ts';
 import { fileOfRole, type ArtifactFile, type Submission } from '../submission.ts';
 import { manifestProblem, type Manifest, type ManifestSection } from '../manifest.ts';
 
@@ -141,6 +141,11 @@ export interface CheckKind<P = unknown> {
    * unrun, and a failed run names the slip most likely to blame.
    */
   reads?(lab: LoadedLab, params: P): Reads;
+  /**
+   * What its params ask of the rest of the lab file (a table it requires must be declared, say):
+   * the problem in one line, said when the lab is loaded, or undefined.
+   */
+  checkLab?(spec: LabSpec, params: P): string | undefined;
   run(ctx: CheckContext, params: P): Promise<CheckOutcome>;
 }
 

@@ -1,6 +1,7 @@
 /** The one registry of check kinds: kind → implementation. A lab names kinds from here. */
 import type { z } from 'zod';
 import type { CheckKind } from './check.ts';
+import type { LabRules } from '../lab-spec.ts';
 import dockerHub from './docker-hub.ts';
 import dockerfile from './dockerfile.ts';
 import environment from './environment.ts';
@@ -37,4 +38,9 @@ export const CHECKS: ReadonlyMap<string, CheckKind<unknown>> = new Map(all.map((
 /** Params schemas by kind, for the lab loader. */
 export function paramSchemas(): Record<string, z.ZodType> {
   return Object.fromEntries([...CHECKS].map(([k, c]) => [k, c.params]));
+}
+
+/** What each kind's params ask of the rest of the lab file, for the lab loader. */
+export function labRules(): LabRules {
+  return Object.fromEntries([...CHECKS].flatMap(([k, c]) => (c.checkLab ? [[k, c.checkLab.bind(c)]] : [])));
 }

@@ -55,6 +55,12 @@ export default defineCheck({
     "the student's tables in submission.yaml (the lab's manifest.tables, each judged by its table kind below) agree with physics, shown beside this run's own numbers",
   params: Params,
   needsImage: false,
+  checkLab: (spec, p) => {
+    const declared = Object.keys(spec.manifest.tables);
+    const unknown = (p.require ?? []).filter((n) => !declared.includes(n));
+    if (!unknown.length) return undefined;
+    return `require names ${unknown.map((n) => `"${n}"`).join(', ')}, which manifest.tables does not declare (declared: ${declared.length ? declared.join(', ') : 'none'}): declare it with its table kind, or drop it from require`;
+  },
   reads: (lab) => ({
     artifacts: artifactsOfRole(lab, 'manifest'),
     manifestParts: Object.keys(lab.spec.manifest.tables).map((t) => `measurements.${t}` as const),

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { decodeTextFile, firstInvalidUtf8, parseByteSize, parseLabSpec } from '../../../graders/lab-spec.ts';
-import { paramSchemas } from '../../../graders/checks/index.ts';
+import { labRules, paramSchemas } from '../../../graders/checks/index.ts';
 
 const kinds = paramSchemas();
 const minimal = (checks: string) =>
@@ -80,6 +80,22 @@ describe('lab spec', () => {
     );
     const msg = errorOf(() => parseLabSpec(text, 'lab.yaml', kinds));
     expect(msg).to.match(/lab\.yaml:11 checks\[0\]\.params\.cpus\[1\]/);
+  });
+
+  it('a measurement table the check requires must be one the lab declares (said at load, with its line)', () => {
+    const lab = (require: string) =>
+      `id: demo\ntitle: Demo lab\nartifacts:\n  manifest: { path: submission.yaml, required: true }\n` +
+      `manifest:\n  tables:\n    oom: oom-limits\n    cpu: cpu-scaling\nchecks:\n` +
+      `  - id: tables\n    kind: measurement-table\n    title: Tables\n    points: 5\n    params:\n      require: ${require}\n`;
+    const msg = errorOf(() => parseLabSpec(lab('[oom, cpuScaling]'), 'lab.yaml', kinds, labRules()));
+    expect(msg).to.match(
+      /lab\.yaml:\d+ checks\[0\]\.params: require names "cpuScaling", which manifest\.tables does not declare \(declared: oom, cpu\)/,
+    );
+    expect(parseLabSpec(lab('[oom]'), 'lab.yaml', kinds, labRules()).params.get('tables')).to.deep.include({
+      require: ['oom'],
+    });
+    // Without the rules (a loader that only checks params) the same file loads.
+    expect(() => parseLabSpec(lab('[oom, cpuScaling]'), 'lab.yaml', kinds)).to.not.throw();
   });
 
   it('refuses unknown kinds, unknown fields, duplicate ids and needs of unknown checks', () => {
