@@ -20,6 +20,7 @@ import type { Measurement } from '../../reports/model.ts';
 import {
   onTargetVersion,
   runFailure,
+  unreadLines,
   type MonitorVerdict,
   gapRatios,
   judgeNumbers,
@@ -84,10 +85,7 @@ export async function runCpuMonitor(
   const read = readMonitorSamples(res.run.stdout);
   const values = read.values;
   const timed = sampleTimes(res.run.stdoutLines, values.length);
-  // Lines with several numbers and no way to tell which is the sample (labs/tutorial7/README.md).
-  const unclear = read.ambiguousCount
-    ? `; ${read.ambiguousCount} line${read.ambiguousCount === 1 ? '' : 's'} held several numbers and were not read (e.g. "${read.ambiguous[0]}"): print one number per line`
-    : '';
+  const unclear = unreadLines(read);
   // The first sample of a Δ-based monitor often covers start-up (or is 0): judge the rest.
   const judged = values.length > 2 ? values.slice(1) : values;
   const log = scriptLog(o, res.run);

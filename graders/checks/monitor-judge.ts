@@ -200,6 +200,16 @@ export interface MonitorVerdict {
 }
 
 /**
+ * The note for lines holding several numbers with no way to tell which is the sample (they are
+ * not read; labs/README.md): appended where samples are missing. Empty when there were none.
+ */
+export function unreadLines(read: { ambiguousCount: number; ambiguous: string[] }): string {
+  if (!read.ambiguousCount) return '';
+  const n = read.ambiguousCount;
+  return `; ${n} line${n === 1 ? '' : 's'} held several numbers and were not read (e.g. "${read.ambiguous[0]}"): print one number per line`;
+}
+
+/**
  * What went wrong with a monitor script's run before its numbers can be judged, in the order a
  * person would fix it: a fork bomb, no end, an output flood, too many or too few numbers.
  * Undefined: the run gave numbers to judge. A fork bomb and a flood fail on any host.

@@ -24,7 +24,7 @@ import {
 import { vmArgs } from './scaling-memory.ts';
 import type { CheckContext, CheckOutcome, WarmContext } from './check.ts';
 import { sampleTimes } from './cpu-monitor.ts';
-import { onTargetVersion, runFailure, type MonitorVerdict } from './monitor-judge.ts';
+import { onTargetVersion, runFailure, unreadLines, type MonitorVerdict } from './monitor-judge.ts';
 import { runScript, scriptLog, type MonitorScript } from './monitor-runner.ts';
 
 const MiB = 1024 ** 2;
@@ -132,9 +132,19 @@ export function judgeMemoryMonitor(o: {
   harnessMiB: number;
   run: Pick<ProcessResult, 'stdout' | 'stderr' | 'exitCode' | 'timedOut'>;
   watch?: Pick<ProcessWatch, 'forkBomb' | 'peakPids' | 'pidsMax'>;
+  /** Why some lines were not read (unreadLines). */
+  unclear?: string;
 }): MonitorVerdict {
   const { name, p, values } = o;
-  const failed = runFailure({ name, unit: 'MiB', ...p, values, run: o.run, watch: o.watch });
+  const failed = runFailure({
+    name,
+    unit: 'MiB',
+    ...p,
+    values,
+    run: o.run,
+    watch: o.watch,
+    unclear: o.unclear,
+  });
   if (failed) return failed;
   const m = stats(values).mean;
   const tol = Math.max(p.toleranceMiB, 0.1 * o.harnessMiB);
@@ -206,6 +216,7 @@ export async function runMemoryMonitor(
     harnessMiB,
     run: res.run,
     watch: res.watch,
+    unclear: unreadLines(read),
   });
   const verdict = onTargetVersion(judged, {
     hostVersion: ctx.cgroups.layout.version,

@@ -3,6 +3,8 @@
 import { expect } from 'chai';
 import type { CheckContext } from '../../../graders/checks/check.ts';
 import { holdArgs, holdMemory, judgeMemoryMonitor } from '../../../graders/checks/monitor-memory.ts';
+import { unreadLines } from '../../../graders/checks/monitor-judge.ts';
+import { readMonitorSamples } from '../../../graders/preflight/monitor-output.ts';
 
 const MiB = 1024 ** 2;
 const P = { interval: 1, samples: 5, hold: 200 * MiB, toleranceMiB: 16 };
@@ -62,5 +64,23 @@ describe('memory monitor', () => {
     expect(kib.status).to.equal('fail');
     expect(kib.message).to.match(/looks like KiB/);
     expect(judge([]).message).to.match(/^expected one number per line \(MiB\), got no numbers/);
+  });
+
+  it('lines with several numbers are named where samples are missing, as the CPU monitor does', () => {
+    const stdout = 'used 210 of 256 MiB\nused 211 of 256 MiB\n';
+    const read = readMonitorSamples(stdout);
+    expect(read.values).to.deep.equal([]);
+    const v = judgeMemoryMonitor({
+      name: 'mem.sh',
+      p: P,
+      values: read.values,
+      harnessMiB: 210,
+      run: { ...RUN, stdout },
+      unclear: unreadLines(read),
+    });
+    expect(v.status).to.equal('fail');
+    expect(v.message).to.match(
+      /got no numbers .*; 2 lines held several numbers and were not read \(e\.g\. "used 210 of 256 MiB"\): print one number per line$/,
+    );
   });
 });
