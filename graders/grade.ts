@@ -59,6 +59,8 @@ export interface EngineLiveness {
   losses(): number;
   /** Resolves true once the engine answers again, false after timeoutMs or on abort. */
   waitUntilUp(timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /** Hear each loss as it happens (why; silent: it stopped answering); returns the unsubscribe. */
+  onLoss?(listener: (why: string, silent: boolean) => void): () => void;
 }
 
 /** How long to wait for an engine that went away: LABGRADE_ENGINE_WAIT seconds, default 60. */
@@ -164,7 +166,12 @@ export async function runUnderSignal<T>(
         new Promise<false>((r) => (timer = setTimeout(() => r(false), o.graceMs ?? CHECK_CLEANUP_GRACE_MS))),
       ]);
       clearTimeout(timer);
-      if (!unwound) log('%s: still unwinding %d ms after it was cancelled; moving on', o.what, o.graceMs);
+      if (!unwound)
+        log(
+          '%s: still unwinding %d ms after it was cancelled; moving on',
+          o.what,
+          o.graceMs ?? CHECK_CLEANUP_GRACE_MS,
+        );
       throw abortError(scope.signal, o.what);
     }
     throw err;
@@ -344,8 +351,16 @@ async function runCheck(run: GradeRun, spec: CheckSpecT, index: number, windowLo
   await mkdir(ctx.workDir, { recursive: true });
   const lossesBefore = o.liveness?.losses() ?? 0;
   let outcome: CheckOutcome;
-  let lost: { err?: unknown } | undefined;
+  let lost: EngineLoss | undefined;
   let unfinished = false;
+  // The engine lost mid-check stops the check at once: whatever it waits on will not come.
+  const loss = new AbortController();
+  let silent: string | undefined;
+  const stopListening = o.liveness?.onLoss?.((why, quiet) => {
+    if (quiet) silent = why;
+    loss.abort(new LabgradeError(`the engine ${why}`, { engineUnavailable: true, aborted: true }));
+  });
+  const outer = abortScope([signal, loss.signal]);
   try {
     outcome = await runUnderSignal(
       (checkSignal) =>
@@ -354,7 +369,7 @@ async function runCheck(run: GradeRun, spec: CheckSpecT, index: number, windowLo
           o.lab.params.get(spec.id),
         ),
       {
-        outer: signal,
+        outer: outer.signal,
         timeoutMs:
           spec.timeoutSeconds !== undefined ? spec.timeoutSeconds * 1000 : (o.checkTimeoutMs ?? 15 * 60_000),
         what: `check ${spec.id}`,
@@ -366,6 +381,8 @@ async function runCheck(run: GradeRun, spec: CheckSpecT, index: number, windowLo
     if (err instanceof LabgradeError && err.engineUnavailable) lost = { err };
     outcome = harnessError(run, err);
   } finally {
+    stopListening?.();
+    outer.dispose();
     // Whatever the check did, none of its containers may outlive it (those it retired are being
     // removed already; warm ones wait for their checks). A check that did not finish (timed out,
     // cancelled, a harness error) has its removals awaited: what it left is gone before anything
@@ -375,7 +392,7 @@ async function runCheck(run: GradeRun, spec: CheckSpecT, index: number, windowLo
     await o.engine.sweep({ except: spare(run) }).catch(() => undefined);
   }
   if (!lost && (o.liveness?.losses() ?? 0) !== lossesBefore) lost = {};
-  return lost ? engineLost(run, spec, lost) : outcome;
+  return lost ? engineLost(run, spec, { ...lost, silent }) : outcome;
 }
 
 /** What check `index` is given to run with (all but its engine and signal, bound per run). */
@@ -456,19 +473,27 @@ function harnessError(run: GradeRun, err: unknown): CheckOutcome {
   };
 }
 
+/** How the engine was lost during a check: `silent` says why when it stopped answering. */
+interface EngineLoss {
+  err?: unknown;
+  silent?: string;
+}
+
 /**
  * The engine went away while the check ran: its outcome is `error`. Then wait for the engine and
  * sweep what the dead one left, or (asked to stop, or it did not come back) mark the run so the
  * remaining checks are not run.
  */
-async function engineLost(run: GradeRun, spec: CheckSpecT, lost: { err?: unknown }): Promise<CheckOutcome> {
+async function engineLost(run: GradeRun, spec: CheckSpecT, lost: EngineLoss): Promise<CheckOutcome> {
   const { o, signal, engineHost } = run;
+  const went = `harness error (not the student's fault): the Docker engine at ${engineHost} went away while this check ran`;
   const outcome: CheckOutcome = {
     status: 'error',
-    message:
-      `harness error (not the student's fault): the Docker engine at ${engineHost} went away while this check ran ` +
-      `(stopped, crashed or restarted${lost.err ? `: ${errorMessage(lost.err)}` : ''}); its containers were killed, ` +
-      `so this check has no result — grade again once the engine is up`,
+    message: lost.silent
+      ? `${went} (it ${lost.silent}: a wedged dockerd or a frozen VM); the check was stopped, ` +
+        `so it has no result — grade again once the engine answers`
+      : `${went} (stopped, crashed or restarted${lost.err ? `: ${errorMessage(lost.err)}` : ''}); its containers were killed, ` +
+        `so this check has no result — grade again once the engine is up`,
   };
   o.onEvent?.({ type: 'engine-lost', id: spec.id, message: outcome.message });
   if (o.onEngineLoss === 'stop') {

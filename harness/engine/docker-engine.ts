@@ -24,7 +24,14 @@ import { DEFAULT_BUILD_PIDS_LIMIT, createBuildCgroup, type BuildCgroup } from '.
 import { BuildStream } from './build-stream.ts';
 import { builtImage, failedBuild, type BuildRecord } from './build-result.ts';
 import { CappedText, Demuxer, TimedLines } from './capture.ts';
-import { imageExists, labgradeImageIdOf, removeImage, removeUntagged } from './docker-images.ts';
+import {
+  imageExists,
+  labgradeImageIdOf,
+  pullImage,
+  removeImage,
+  removeUntagged,
+  type PullSource,
+} from './docker-images.ts';
 import type {
   BuildOptions,
   BuildResult,
@@ -47,9 +54,9 @@ import {
   imageStoreOf,
   toHostLimits,
 } from './docker-shapes.ts';
-import { engineError, isConnectionError, statusCode } from './engine-error.ts';
+import { engineError, engineSilentError, isConnectionError, statusCode } from './engine-error.ts';
 import { readExecOutput, readLogStream, readWaitBody, type WaitResponse } from './engine-streams.ts';
-import { EngineWatch } from './engine-watch.ts';
+import { EngineWatch, type EngineWatchOptions } from './engine-watch.ts';
 import { RUN_LABEL, newRunId, runLabels } from './labels.ts';
 import { statsFromDocker, type DockerStats } from './stats-from-docker.ts';
 
@@ -67,6 +74,8 @@ export { imageStoreOf };
 export class DockerEngine implements ContainerEngine {
   readonly runId: string;
   private readonly docker: Docker;
+  private readonly agent: http.Agent | undefined;
+  private watcher: EngineWatch | undefined;
 
   constructor(options: DockerEngineOptions = {}) {
     this.runId = options.runId ?? newRunId();
@@ -75,9 +84,9 @@ export class DockerEngine implements ContainerEngine {
     // EPIPE or ECONNRESET. One connection per request (ssh brings its own agent).
     const host = process.env.DOCKER_HOST ?? '';
     const ssh = host.startsWith('ssh://');
-    this.docker = new Docker(
-      options.docker ?? (ssh ? undefined : ({ agent: new http.Agent({ keepAlive: false }) } as never)),
-    );
+    const own = options.docker;
+    this.agent = ssh || own?.protocol === 'ssh' ? undefined : new http.Agent({ keepAlive: false });
+    this.docker = new Docker(this.agent ? ({ ...own, agent: this.agent } as never) : own);
   }
 
   /**
@@ -85,13 +94,25 @@ export class DockerEngine implements ContainerEngine {
    * (stopped, crashed, restarted) counts as a loss. A check that ran across a loss cannot be
    * trusted (its containers were killed), whatever it concluded. close() when done.
    */
-  watch(): EngineWatch {
-    const w = new EngineWatch(this.docker);
+  watch(o: EngineWatchOptions = {}): EngineWatch {
+    const w = new EngineWatch(this.docker, o);
+    // An engine that stopped answering keeps the requests sent to it open forever: they are cut
+    // (each fails as a lost connection would), and new ones fail at once until it answers again.
+    w.onLoss(() => {
+      if (w.silent()) this.agent?.destroy();
+    });
+    this.watcher = w;
     w.start();
     return w;
   }
 
+  /** While the engine is silent, a request to it would only wait: refuse it at once. */
+  private refuseIfSilent(what: string): void {
+    if (this.watcher?.silent()) throw engineSilentError(what, this.watcher.silentMs);
+  }
+
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    this.refuseIfSilent(what);
     log('%s: start', what);
     try {
       const out = await fn();
@@ -133,6 +154,7 @@ export class DockerEngine implements ContainerEngine {
       failedBuild(record, error, timedOut, contextBytes);
 
     throwIfAborted(o.signal, what);
+    this.refuseIfSilent(what);
     const dockerfile = o.dockerfile ?? 'Dockerfile';
     let plan;
     try {
@@ -268,27 +290,8 @@ export class DockerEngine implements ContainerEngine {
 
   async pull(ref: string, options: { timeoutMs: number }): Promise<{ ok: boolean; error?: string }> {
     log('pull %s: start', ref);
-    try {
-      const stream = await this.docker.pull(ref, { abortSignal: AbortSignal.timeout(options.timeoutMs) });
-      let error: string | undefined;
-      await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(
-          stream,
-          (err: Error | null) => (err ? reject(err) : resolve()),
-          // API 1.49 deprecated the stream's "error" field in favour of errorDetail (which engines
-          // have sent alongside it since API 1.8); either one means the pull failed.
-          (ev: { error?: string; errorDetail?: { message?: string } }) => {
-            if (ev.error || ev.errorDetail) error = ev.errorDetail?.message ?? ev.error ?? 'pull failed';
-          },
-        );
-      });
-      return error ? { ok: false, error } : { ok: true };
-    } catch (err) {
-      if (isConnectionError(err) && !/registry|dial|lookup/i.test(errorMessage(err))) {
-        throw engineError(`pull ${ref}`, err);
-      }
-      return { ok: false, error: errorMessage(err) };
-    }
+    this.refuseIfSilent(`pull ${ref}`);
+    return pullImage(this.docker as unknown as PullSource, ref, options.timeoutMs);
   }
 
   async start(spec: ContainerSpec, options: { signal?: AbortSignal } = {}): Promise<ContainerHandle> {
@@ -378,6 +381,7 @@ export class DockerEngine implements ContainerEngine {
     log('wait %s: start (%d ms)', id.slice(0, 12), options.timeoutMs);
     const outer = options.signal;
     throwIfAborted(outer, `wait ${id.slice(0, 12)}`);
+    this.refuseIfSilent(`wait ${id.slice(0, 12)}`);
     // Not dockerode's wait(): the engine sends the headers at once and the body when the container
     // stops, and when the engine dies in between (a crash, a restart) docker-modem never settles
     // that promise, not even on abort. Read the body here, and treat a cut connection as the
@@ -509,6 +513,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async stop(id: string, options: { timeoutSeconds?: number } = {}): Promise<void> {
+    this.refuseIfSilent(`stop ${id.slice(0, 12)}`);
     try {
       await this.docker.getContainer(id).stop({ t: options.timeoutSeconds ?? 2 });
     } catch (err) {
@@ -518,6 +523,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async kill(id: string, signal = 'SIGKILL'): Promise<void> {
+    this.refuseIfSilent(`kill ${id.slice(0, 12)}`);
     try {
       await this.docker.getContainer(id).kill({ signal });
     } catch (err) {
@@ -528,6 +534,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async remove(id: string): Promise<void> {
+    this.refuseIfSilent(`remove ${id.slice(0, 12)}`);
     log('remove %s', id.slice(0, 12));
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });

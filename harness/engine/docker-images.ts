@@ -1,11 +1,11 @@
 /**
- * Image operations of DockerEngine: whether an image exists, removing one, and the clean-up of
- * the image a rebuild replaced. They take the dockerode client structurally (ImageSource), so
+ * Image operations of DockerEngine: whether an image exists, pulling and removing one, and the
+ * clean-up of the image a rebuild replaced. They take the dockerode client structurally (ImageSource), so
  * only docker-engine.ts imports dockerode.
  */
 import createDebug from 'debug';
 import { errorMessage } from '../errors.ts';
-import { engineError, statusCode } from './engine-error.ts';
+import { engineError, isConnectionError, statusCode } from './engine-error.ts';
 import { RUN_LABEL } from './labels.ts';
 
 const log = createDebug('labgrade:engine');
@@ -25,6 +25,47 @@ export async function imageExists(docker: ImageSource, ref: string): Promise<boo
   } catch (err) {
     if (statusCode(err) === 404) return false;
     throw engineError(`inspect image ${ref}`, err);
+  }
+}
+
+/** The calls a pull needs from the dockerode client. */
+export interface PullSource {
+  pull(ref: string, options: { abortSignal: AbortSignal }): Promise<NodeJS.ReadableStream>;
+  modem: {
+    followProgress(
+      stream: NodeJS.ReadableStream,
+      onFinished: (err: Error | null) => void,
+      onProgress: (ev: { error?: string; errorDetail?: { message?: string } }) => void,
+    ): void;
+  };
+}
+
+/** Pull ref: ok, or the registry's words; an engine that went away throws. */
+export async function pullImage(
+  docker: PullSource,
+  ref: string,
+  timeoutMs: number,
+): Promise<{ ok: boolean; error?: string }> {
+  try {
+    const stream = await docker.pull(ref, { abortSignal: AbortSignal.timeout(timeoutMs) });
+    let error: string | undefined;
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (err) => (err ? reject(err) : resolve()),
+        // API 1.49 deprecated the stream's "error" field in favour of errorDetail (which engines
+        // have sent alongside it since API 1.8); either one means the pull failed.
+        (ev) => {
+          if (ev.error || ev.errorDetail) error = ev.errorDetail?.message ?? ev.error ?? 'pull failed';
+        },
+      );
+    });
+    return error ? { ok: false, error } : { ok: true };
+  } catch (err) {
+    if (isConnectionError(err) && !/registry|dial|lookup/i.test(errorMessage(err))) {
+      throw engineError(`pull ${ref}`, err);
+    }
+    return { ok: false, error: errorMessage(err) };
   }
 }
 

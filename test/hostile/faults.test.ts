@@ -401,6 +401,91 @@ describe('faults: engine restarts, signals, kills and a full disk', function () 
     });
   });
 
+  describe('1d–e. the engine stops answering (SIGSTOP: its socket still takes connections)', function () {
+    /** dockerd frozen, as a wedged daemon or a stalled VM is: containerd and containers go on. */
+    const freeze = () => process.kill(eng!.pid(), 'SIGSTOP');
+    const thaw = () => process.kill(eng!.pid(), 'SIGCONT');
+
+    function expectStopped(run: CheckRun, host: string): void {
+      const c = checkOf(run, 'slow');
+      expect({ status: c.status, score: c.score }, c.message).to.deep.equal({ status: 'error', score: 0 });
+      expect(c.message).to.contain(
+        `harness error (not the student's fault): the Docker engine at ${host} went away while this check ran (it stopped answering (no reply to a ping for 5 s)`,
+      );
+      expect(c.message).to.contain('grade again once the engine answers');
+      expect(Object.keys(run.files).sort(), 'every report file written').to.have.length(5);
+    }
+
+    it('1d frozen for 25 s while `slow` runs: that check is error within LABGRADE_ENGINE_SILENT, the next runs once it answers, exit 3', async function () {
+      let frozenAt = 0;
+      const { run } = await privateCheck(STUDENT, {
+        lab: FAULT_LAB,
+        afterLine: /\] slow: sleep 8/,
+        env: { LABGRADE_ENGINE_SILENT: '5' },
+        fault: async () => {
+          freeze();
+          frozenAt = Date.now();
+          try {
+            await sleep(25_000);
+          } finally {
+            thaw();
+          }
+        },
+      });
+      measured['1d wall (ms)'] = run.wallMs;
+      expect(run.exitCode, tail(run.stderr)).to.equal(3);
+      expect(frozenAt).to.be.above(0);
+      expectStopped(run, eng!.host);
+      expect(checkOf(run, 'build')).to.include({ status: 'pass', score: 10 });
+      const tools = checkOf(run, 'tools');
+      expect({ status: tools.status, score: tools.score }, tools.message).to.deep.equal({
+        status: 'pass',
+        score: 10,
+      });
+      expect(run.report).to.include({ status: 'error', score: 20, maxScore: 30 });
+      expect(run.wallMs).to.be.below(150_000);
+      expectNothingLeft(run.runId, eng!.host);
+    });
+
+    it('1e frozen and not answering within LABGRADE_ENGINE_WAIT: the run ends (no hang) with its reports, the rest not run, exit 3', async function () {
+      let frozenAt = 0;
+      let run: CheckRun | undefined;
+      try {
+        ({ run } = await privateCheck(STUDENT, {
+          lab: FAULT_LAB,
+          afterLine: /\] slow: sleep 8/,
+          env: { LABGRADE_ENGINE_SILENT: '5', LABGRADE_ENGINE_WAIT: '3' },
+          fault: async () => {
+            freeze();
+            frozenAt = Date.now();
+          },
+        }));
+        measured['1e from the freeze to the end of the run (ms)'] = Date.now() - frozenAt;
+        // LABGRADE_ENGINE_SILENT 5 s + the wait 3 s + tearing down with nothing answering: 12 s
+        // here. 42 s while stop/kill/remove still waited on the frozen engine (the check's
+        // 30-s unwinding grace ran out).
+        expect(Date.now() - frozenAt, 'the run ended this long after the freeze').to.be.below(30_000);
+      } finally {
+        thaw();
+      }
+      expect(run!.exitCode, tail(run!.stderr)).to.equal(3);
+      expectStopped(run!, eng!.host);
+      const tools = checkOf(run!, 'tools');
+      expect({ status: tools.status, score: tools.score, maxScore: tools.maxScore }).to.deep.equal({
+        status: 'skipped',
+        score: 0,
+        maxScore: 10,
+      });
+      expect(tools.message).to.equal(
+        `not run: the Docker engine at ${eng!.host} went away during "slow" and did not come back within 3 s`,
+      );
+      // What the frozen engine still held is removed by `labgrade clean` once it answers.
+      const clean = await runLabgrade(['clean'], { timeoutMs: 60_000, env: envFor() });
+      expect(clean.exitCode, clean.stderr).to.equal(0);
+      expectNothingLeft(run!.runId, eng!.host);
+    });
+  });
+
   describe('2. the engine goes away in the middle of a batch (private engine)', function () {
     it('the student being graded is graded again from scratch, the rest normally, each exactly once', async function () {
       const names = ['ada', 'bo', 'cy', 'dee'];

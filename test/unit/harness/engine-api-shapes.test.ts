@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { DockerEngine, imageStoreOf } from '../../../harness/engine/docker-engine.ts';
+import { LabgradeError } from '../../../harness/errors.ts';
 
 interface Seen {
   method: string;
@@ -467,6 +468,79 @@ describe('engine layer on API 1.52 answers (fake engine on a unix socket)', () =
       end!();
       const t0 = Date.now();
       while (w.losses() === 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+      expect(w.losses()).to.equal(1);
+    } finally {
+      w.close();
+    }
+  });
+
+  it('watch: an engine that takes requests and answers none (a wedged dockerd) is a loss within silentMs; calls in flight are cut, new ones fail at once, and it is up again when it answers', async () => {
+    // Requests the "wedged" engine holds, answered (if their socket is still open) once it wakes.
+    let answering = true;
+    const held: Array<() => void> = [];
+    const serve = (h: (res: http.ServerResponse) => void) => (_q: Seen, res: http.ServerResponse) =>
+      answering ? h(res) : held.push(() => !res.destroyed && h(res));
+    api.on(
+      'GET',
+      /^\/events$/,
+      serve((res) => {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        res.write('');
+      }),
+    );
+    api.on(
+      'GET',
+      /^\/_ping$/,
+      serve((res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('OK');
+      }),
+    );
+    api.on(
+      'GET',
+      /^\/containers\/c1\/json$/,
+      serve((res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ Id: 'c1', State: { Running: true, Status: 'running' }, Config: { Labels: {} } }),
+        );
+      }),
+    );
+    const w = engine.watch({ silentMs: 400, heartbeatMs: 50 });
+    const heard: Array<[string, boolean]> = [];
+    w.onLoss((why, silent) => heard.push([why, silent]));
+    try {
+      expect(await w.waitUntilUp(5000)).to.equal(true);
+      await new Promise((r) => setTimeout(r, 200)); // a few heartbeats answered: no loss
+      expect(w.losses()).to.equal(0);
+      answering = false;
+      const t0 = Date.now();
+      const inFlight = engine.inspect('c1').then(
+        () => 'answered',
+        (err: unknown) => err,
+      );
+      while (w.losses() === 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+      const tookMs = Date.now() - t0;
+      expect(w.losses()).to.equal(1);
+      expect(tookMs).to.be.within(350, 1500);
+      expect(heard).to.have.length(1);
+      expect(heard[0]![1]).to.equal(true);
+      expect(heard[0]![0]).to.match(/stopped answering/);
+      expect(w.silent()).to.equal(true);
+      const cut = await inFlight;
+      expect(cut).to.be.instanceOf(LabgradeError);
+      expect((cut as LabgradeError).engineUnavailable).to.equal(true);
+      const t1 = Date.now();
+      const fresh = await engine.inspect('c1').catch((err: unknown) => err);
+      expect(Date.now() - t1).to.be.below(100);
+      expect((fresh as LabgradeError).engineUnavailable).to.equal(true);
+      expect((fresh as LabgradeError).message).to.match(/stopped answering .* during inspect/);
+      // Awake again: the watch reconnects, calls go through, and one wedge counted one loss.
+      answering = true;
+      for (const h of held.splice(0)) h();
+      expect(await w.waitUntilUp(15_000)).to.equal(true);
+      expect(w.silent()).to.equal(false);
+      expect((await engine.inspect('c1')).running).to.equal(true);
       expect(w.losses()).to.equal(1);
     } finally {
       w.close();
