@@ -31,7 +31,7 @@ import { openCgroupAccess, type CgroupAccess } from '../../harness/cgroup/access
 import { DockerEngine } from '../../harness/engine/docker-engine.ts';
 import type { EngineInfo } from '../../harness/engine/engine.ts';
 import { newRunId } from '../../harness/engine/labels.ts';
-import type { GradeReport } from '../../reports/model.ts';
+import type { CheckReport, GradeReport } from '../../reports/model.ts';
 import { REFERENCE_DIR, REPO } from '../integration/helpers/harness.ts';
 import { differences, gradeCase, loadCorpus, perVersion } from '../integration/helpers/corpus.ts';
 import { openSession } from '../../cli/session.ts';
@@ -475,16 +475,43 @@ describe('the students’ engine: Docker 28.5 + containerd store + runc 1.3 in t
         const sub = mkdtempSync(path.join(os.tmpdir(), 'lg-forky-del-'));
         cpSync(REFERENCE_DIR, sub, { recursive: true });
         try {
-          const { r, report } = timed('deliverable limits', () =>
-            check(sub, ['build', 'tools', 'scaling-cpu', 'isolation-cpu'], dockerHost, DELIVERABLE_LAB),
-          );
-          expect(report, r.stderr.slice(-3000)).to.not.equal(undefined);
-          const byId = new Map(report!.checks.map((c) => [c.id, c]));
-          for (const id of ['build', 'tools', 'scaling-cpu', 'isolation-cpu'])
-            expect(byId.get(id)?.status, `${id}: ${byId.get(id)?.message}`).to.equal('pass');
-          const iso = byId.get('isolation-cpu')!;
+          // The emulated guest's CPU comes and goes with the host's: a measured check that says the
+          // host was busy (short of its quota while hardly throttled) proved nothing either way and
+          // is measured once more (seen once in CI: 0.47 of --cpus 0.5 beside 0.25). Each of the two
+          // must pass in one of at most two runs, and never fail or error.
+          const measuredIds = ['scaling-cpu', 'isolation-cpu'];
+          const passed = new Map<string, CheckReport>();
+          const busy: string[] = [];
+          for (let attempt = 1; attempt <= 2 && passed.size < measuredIds.length; attempt++) {
+            const ids = measuredIds.filter((id) => !passed.has(id));
+            const { r, report } = timed(`deliverable limits (run ${attempt})`, () =>
+              check(
+                sub,
+                attempt === 1 ? ['build', 'tools', ...ids] : ['build', ...ids],
+                dockerHost,
+                DELIVERABLE_LAB,
+              ),
+            );
+            expect(report, r.stderr.slice(-3000)).to.not.equal(undefined);
+            const byId = new Map(report!.checks.map((c) => [c.id, c]));
+            for (const id of attempt === 1 ? ['build', 'tools'] : ['build'])
+              expect(byId.get(id)?.status, `${id}: ${byId.get(id)?.message}`).to.equal('pass');
+            for (const id of ids) {
+              const c = byId.get(id)!;
+              if (c.status === 'pass') passed.set(id, c);
+              else if (c.status === 'inconclusive' && /the host was busy/.test(c.message)) {
+                busy.push(`run ${attempt} ${id}: ${c.message.slice(0, 240)}`);
+                process.stderr.write(
+                  `      deliverable limits, host busy (measured again): ${busy.at(-1)}\n`,
+                );
+              } else expect(c.status, `${id}: ${c.message}`).to.equal('pass');
+            }
+          }
+          for (const id of measuredIds)
+            expect(passed.has(id), `${id} never passed:\n${busy.join('\n')}`).to.equal(true);
+          const iso = passed.get('isolation-cpu')!;
           process.stderr.write(
-            `      deliverable limits: ${byId.get('scaling-cpu')!.message.slice(0, 200)}\n`,
+            `      deliverable limits: ${passed.get('scaling-cpu')!.message.slice(0, 200)}\n`,
           );
           process.stderr.write(`      deliverable limits: ${iso.message.slice(0, 200)}\n`);
           // runc 1.3.6 writes cpu.weight 100:59 for shares 1024:512, and the split follows it.
