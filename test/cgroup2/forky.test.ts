@@ -577,8 +577,19 @@ describe('the students’ engine: Docker 28.5 + containerd store + runc 1.3 in t
           expect(session.host.cgroupVersion).to.equal(2);
           for (const c of cases) {
             const t0 = Date.now();
-            const report = await gradeCase(session, lab, c);
-            const mon = report.checks.find((x) => x.id === 'cpu-monitoring');
+            let report = await gradeCase(session, lab, c);
+            let mon = report.checks.find((x) => x.id === 'cpu-monitoring');
+            // A verdict the emulated host withheld (busy, or samples stretched apart) is graded once
+            // more when it is not the case's; a second such run counts as a difference.
+            if (
+              differences(c, report, 2).length &&
+              mon?.status === 'inconclusive' &&
+              /apart where|host was busy/.test(mon.message)
+            ) {
+              seen.push(`${c.name}=inconclusive (the host's: graded again)`);
+              report = await gradeCase(session, lab, c);
+              mon = report.checks.find((x) => x.id === 'cpu-monitoring');
+            }
             seen.push(`${c.name}=${mon?.status} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
             problems.push(...differences(c, report, 2).map((d) => `${c.name}: ${d}`));
           }
