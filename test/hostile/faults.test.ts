@@ -323,6 +323,19 @@ describe('faults: engine restarts, signals, kills and a full disk', function () 
     ]);
   }
 
+  /** `tools` after an engine that went away during `slow` and stayed away 3 s: not run, 0/10. */
+  function expectToolsNotRun(run: CheckRun): void {
+    const tools = checkOf(run, 'tools');
+    expect({ status: tools.status, score: tools.score, maxScore: tools.maxScore }).to.deep.equal({
+      status: 'skipped',
+      score: 0,
+      maxScore: 10,
+    });
+    expect(tools.message).to.equal(
+      `not run: the Docker engine at ${eng!.host} went away during "slow" and did not come back within 3 s`,
+    );
+  }
+
   describe('1. the engine goes away in the middle of a check (private engine)', function () {
     it('1a restarted (SIGTERM, like systemctl restart): that check is error, the next one runs, exit 3', async function () {
       let restart: { stopMs: number; startMs: number } | undefined;
@@ -376,15 +389,7 @@ describe('faults: engine restarts, signals, kills and a full disk', function () 
       try {
         expect(run.exitCode, tail(run.stderr)).to.equal(3);
         expectEngineLost(run, 'slow', eng!.host);
-        const tools = checkOf(run, 'tools');
-        expect({ status: tools.status, score: tools.score, maxScore: tools.maxScore }).to.deep.equal({
-          status: 'skipped',
-          score: 0,
-          maxScore: 10,
-        });
-        expect(tools.message).to.equal(
-          `not run: the Docker engine at ${eng!.host} went away during "slow" and did not come back within 3 s`,
-        );
+        expectToolsNotRun(run);
         expect(run.report).to.include({ status: 'error', score: 10, maxScore: 30 });
         expect(run.wallMs).to.be.below(120_000);
       } finally {
@@ -470,15 +475,7 @@ describe('faults: engine restarts, signals, kills and a full disk', function () 
       }
       expect(run!.exitCode, tail(run!.stderr)).to.equal(3);
       expectStopped(run!, eng!.host);
-      const tools = checkOf(run!, 'tools');
-      expect({ status: tools.status, score: tools.score, maxScore: tools.maxScore }).to.deep.equal({
-        status: 'skipped',
-        score: 0,
-        maxScore: 10,
-      });
-      expect(tools.message).to.equal(
-        `not run: the Docker engine at ${eng!.host} went away during "slow" and did not come back within 3 s`,
-      );
+      expectToolsNotRun(run!);
       // What the frozen engine still held is removed by `labgrade clean` once it answers.
       const clean = await runLabgrade(['clean'], { timeoutMs: 60_000, env: envFor() });
       expect(clean.exitCode, clean.stderr).to.equal(0);
