@@ -46,11 +46,16 @@ export function engineError(what: string, err: unknown): LabgradeError {
   return new LabgradeError(`${what} failed: ${errorMessage(err)}`, { cause: err });
 }
 
+/** Why an engine counts as silent: one wording for the watch's loss and the calls it refuses. */
+export function silentWhy(silentMs: number): string {
+  return `stopped answering (no reply to a ping for ${Math.round(silentMs / 1000)} s)`;
+}
+
 /** A call refused while the engine is silent (it took requests and answered none for silentMs). */
 export function engineSilentError(what: string, silentMs: number): LabgradeError {
   const host = engineHost();
-  return new LabgradeError(
-    `the Docker engine at ${host} stopped answering (no reply to a ping for ${Math.round(silentMs / 1000)} s) during ${what}`,
-    { engineUnavailable: true, hint: `check that the engine at ${host} is up and answers \`docker info\`` },
-  );
+  return new LabgradeError(`the Docker engine at ${host} ${silentWhy(silentMs)} during ${what}`, {
+    engineUnavailable: true,
+    hint: `check that the engine at ${host} is up and answers \`docker info\``,
+  });
 }

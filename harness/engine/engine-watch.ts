@@ -9,6 +9,7 @@
  */
 import createDebug from 'debug';
 import { errorMessage } from '../errors.ts';
+import { silentWhy } from './engine-error.ts';
 
 const log = createDebug('labgrade:engine');
 
@@ -137,10 +138,7 @@ export class EngineWatch {
             // A refused connection is the stream's to report (it closes too); an engine that took
             // the request and said nothing for silentMs is silent.
             if (ac.signal.aborted && !this.closed && this.stream === stream)
-              this.lose(
-                `stopped answering (no reply to a ping for ${Math.round(this.silentMs / 1000)} s)`,
-                true,
-              );
+              this.lose(silentWhy(this.silentMs), true);
             else log('watch: ping failed: %s', errorMessage(err));
             this.heartbeat();
           },
